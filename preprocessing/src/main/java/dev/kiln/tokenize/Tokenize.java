@@ -180,8 +180,9 @@ public final class Tokenize {
         long start = System.nanoTime();
         Map<String, Long> counts = new HashMap<>(trainDocs.select("text").as(Encoders.STRING()).javaRDD()
                 .mapPartitionsToPair(it -> {
-                    Map<String, Long> local = PreTokenCounts.count(pre, it);
-                    List<Tuple2<String, Long>> out = new ArrayList<>(local.size());
+                    PreTokenCounts local = new PreTokenCounts(pre);
+                    it.forEachRemaining(local::add);
+                    List<Tuple2<String, Long>> out = new ArrayList<>(local.distinct());
                     local.forEach((k, v) -> out.add(new Tuple2<>(k, v)));
                     return out.iterator();
                 })

@@ -66,6 +66,27 @@ class PreTokenizerTest {
         }
     }
 
+    @Test
+    void theCounterCountsEveryPreTokenOccurrence() {
+        for (PreTokenizer p : PreTokenizer.values()) {
+            java.util.Map<String, Long> expected = new java.util.HashMap<>();
+            PreTokenCounts counter = new PreTokenCounts(p);
+            Random r = new Random(3);
+            List<String> texts = new ArrayList<>(TestTexts.sotu().subList(20, 40));
+            for (int i = 0; i < 500; i++) {
+                texts.add(TestTexts.randomUnicode(r, 20));
+            }
+            for (String t : texts) {
+                for (String piece : byScanner(p, t)) {
+                    expected.merge(piece, 1L, Long::sum);
+                }
+                counter.add(t);
+            }
+            assertEquals(expected, counter.toMap());
+            assertEquals(expected.size(), counter.distinct());
+        }
+    }
+
     static String escape(String s) {
         StringBuilder sb = new StringBuilder();
         s.codePoints().forEach(cp -> sb.append(cp >= 32 && cp < 127 ? String.valueOf((char) cp) : String.format("\\u{%X}", cp)));
