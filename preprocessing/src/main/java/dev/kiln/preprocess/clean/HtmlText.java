@@ -35,6 +35,11 @@ public final class HtmlText {
     public static String toText(String html) {
         Document doc = Jsoup.parse(html);
         doc.select("script, style, noscript, head, template, svg").remove();
+        // jsoup keeps <noframes> content as raw text; it is the page for browsers without frames, so parse it.
+        for (Element nf : doc.select("noframes, noembed")) {
+            nf.after(Jsoup.parseBodyFragment(nf.data().isEmpty() ? nf.wholeText() : nf.data()).body().html());
+            nf.remove();
+        }
         StringBuilder out = new StringBuilder(html.length() / 2);
         NodeTraversor.traverse(new NodeVisitor() {
             @Override
