@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 public final class HtmlText {
     private static final Set<String> BLOCKS = Set.of("p", "div", "br", "li", "tr", "table", "ul", "ol", "dl", "dt", "dd",
             "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr", "section", "article", "header", "footer",
-            "center", "form", "title", "address", "td", "th");
+            "center", "form", "title", "address");
     private static final Set<String> PARAGRAPHS = Set.of("p", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
             "ul", "ol", "hr", "pre", "section", "article");
     // A cheap pre-check that decides whether a document is worth parsing as HTML; the parsing itself is jsoup's.
