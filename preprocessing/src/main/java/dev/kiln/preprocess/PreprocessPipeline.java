@@ -199,6 +199,7 @@ public final class PreprocessPipeline {
             SparkStages.stage(spark, JOB, "near dedup");
             Progress nearProgress = new Progress("preprocess: near dedup", exactReps[0], exactReps[1]);
             JavaRDD<Clustered> clustered;
+            JavaPairRDD<String, String> nearLabels = null;
             Map<String, Object> nearStage = new LinkedHashMap<>();
             if (cfg.dedup().near()) {
                 JavaPairRDD<String, String> idText = exact.filter(x -> x.id().equals(x.exactRep()))
@@ -220,12 +221,15 @@ public final class PreprocessPipeline {
                         .reduceByKey(Long::sum).values().map(n -> n + 1));
                 nearStage.put("duplicate_clusters", nearHistogram.values().stream().mapToLong(Long::longValue).sum());
                 nearStage.put("cluster_sizes", nearHistogram);
-                labels.unpersist(false);
+                nearLabels = labels;
             } else {
                 clustered = exact;
             }
             long[] nearReps = clustered.filter(x -> x.duplicateReason() == null)
                     .map(x -> new long[]{1, x.p().bytesCleaned()}).fold(new long[2], PreprocessPipeline::sum);
+            if (nearLabels != null) {
+                nearLabels.unpersist(false); // clustered is materialised now
+            }
             nearProgress.add(exactReps[0], exactReps[1]);
             nearProgress.done();
             Map<String, Object> near = stageWithRemoved(exactReps[0], exactReps[1], nearReps[0], nearReps[1], nearProgress.elapsedSeconds(), -1,

@@ -20,7 +20,7 @@ public final class ConnectedComponents {
     }
 
     /** What the run produced: (node, smallest node of its component) for every node with an edge, and the rounds used. */
-    public record Result(JavaPairRDD<String, String> labels, int rounds) {
+    public record Result(JavaPairRDD<String, String> labels, int rounds, long edges) {
     }
 
     public static Result run(JavaPairRDD<String, String> edges, int partitions, int maxRounds) {
@@ -30,6 +30,10 @@ public final class ConnectedComponents {
                 .mapToPair(t -> t._1().compareTo(t._2()) > 0 ? t : new Tuple2<>(t._2(), t._1()))
                 .distinct(partitions)
                 .persist(StorageLevel.MEMORY_AND_DISK());
+        long edgeCount = e.count();
+        if (edgeCount == 0) {
+            return new Result(e, 0, 0);
+        }
         List<JavaPairRDD<String, String>> toRelease = new ArrayList<>();
         toRelease.add(e);
         for (int round = 1; round <= maxRounds; round++) {
@@ -42,7 +46,7 @@ public final class ConnectedComponents {
             toRelease.clear();
             toRelease.add(small);
             if (violations == 0) {
-                return new Result(small, round);
+                return new Result(small, round, edgeCount);
             }
             e = small;
         }
@@ -69,8 +73,7 @@ public final class ConnectedComponents {
                         }
                     }
                     return out.iterator();
-                })
-                .distinct(partitions);
+                });
     }
 
     /** For each node u with m = min of its smaller neighbours: u and those neighbours are linked to m instead. */

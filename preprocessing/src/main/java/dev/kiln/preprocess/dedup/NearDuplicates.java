@@ -1,6 +1,8 @@
 package dev.kiln.preprocess.dedup;
 
 import org.apache.spark.HashPartitioner;
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
@@ -37,21 +39,27 @@ public final class NearDuplicates {
     }
 
     public static Result find(JavaPairRDD<String, String> idAndText, MinHashConfig c, int partitions) {
+        SparkContext sc = idAndText.context();
+        // Counters instead of extra Spark jobs: every RDD below is computed once (features are persisted, the edges
+        // are persisted by the connected components before their first use).
+        LongAccumulator documents = sc.longAccumulator("near-dup documents");
+        LongAccumulator oversized = sc.longAccumulator("near-dup oversized buckets");
+        LongAccumulator candidates = sc.longAccumulator("near-dup candidate pairs");
         MinHasher hasher = new MinHasher(c);
         boolean verify = c.verify();
         JavaPairRDD<String, Features> features = idAndText
                 .mapValues(text -> Shingles.of(text, c.ngram(), c.ngramSize()))
                 .filter(t -> t._2().length > 0)
                 .mapValues(sh -> {
+                    documents.add(1);
                     int[] sig = hasher.signature(sh);
                     return verify ? new Features(sh, sig) : new Features(null, sig);
                 })
                 .partitionBy(new HashPartitioner(partitions))
                 .persist(StorageLevel.MEMORY_AND_DISK());
-        long documents = features.count();
 
         int maxBucket = c.maxBucketSize();
-        JavaPairRDD<Long, Iterable<String>> buckets = features
+        JavaPairRDD<String, String> candidatePairs = features
                 .flatMapToPair(t -> {
                     long[] keys = hasher.bandKeys(t._2().signature());
                     List<Tuple2<Long, String>> out = new ArrayList<>(keys.length);
@@ -61,63 +69,41 @@ public final class NearDuplicates {
                     return out.iterator();
                 })
                 .groupByKey(partitions)
-                .filter(b -> b._2().iterator().hasNext() && hasTwo(b._2()))
-                .persist(StorageLevel.MEMORY_AND_DISK());
-        long oversized = buckets.filter(b -> size(b._2()) > maxBucket).count();
-
-        JavaPairRDD<String, String> candidates = buckets
-                .flatMapToPair(b -> pairs(b._2(), maxBucket).iterator())
-                .distinct(partitions)
-                .persist(StorageLevel.MEMORY_AND_DISK());
-        long candidateCount = candidates.count();
-        buckets.unpersist(false);
+                .flatMapToPair(b -> {
+                    List<String> ids = new ArrayList<>();
+                    b._2().forEach(ids::add);
+                    if (ids.size() > maxBucket) {
+                        oversized.add(1);
+                    }
+                    return pairs(ids, maxBucket).iterator();
+                })
+                .distinct(partitions);
 
         double threshold = c.threshold();
-        JavaPairRDD<String, String> similar = candidates
+        JavaPairRDD<String, String> similar = candidatePairs
                 .join(features)
                 .mapToPair(t -> new Tuple2<>(t._2()._1(), new Tuple2<>(t._1(), t._2()._2())))
                 .join(features)
                 .filter(t -> {
+                    candidates.add(1);
                     Features fa = t._2()._1()._2();
                     Features fb = t._2()._2();
                     double sim = verify ? Shingles.jaccard(fa.shingles(), fb.shingles())
                             : MinHasher.estimatedJaccard(fa.signature(), fb.signature());
                     return sim >= threshold;
                 })
-                .mapToPair(t -> new Tuple2<>(t._2()._1()._1(), t._1()))
-                .persist(StorageLevel.MEMORY_AND_DISK());
-        long similarCount = similar.count();
-        candidates.unpersist(false);
-        features.unpersist(false);
+                .mapToPair(t -> new Tuple2<>(t._2()._1()._1(), t._1()));
 
         ConnectedComponents.Result cc = ConnectedComponents.run(similar, partitions, c.maxRounds());
-        similar.unpersist(false);
-        return new Result(cc.labels(), documents, candidateCount, similarCount, oversized, cc.rounds());
-    }
-
-    private static boolean hasTwo(Iterable<String> it) {
-        var i = it.iterator();
-        i.next();
-        return i.hasNext();
-    }
-
-    private static int size(Iterable<String> it) {
-        int n = 0;
-        for (String ignored : it) {
-            n++;
-        }
-        return n;
+        features.unpersist(false);
+        return new Result(cc.labels(), documents.value(), candidates.value(), cc.edges(), oversized.value(), cc.rounds());
     }
 
     /**
      * All pairs (smaller id first) of a bucket; a bucket larger than {@code maxBucket} is linked as a chain in id
      * order instead, so one giant bucket (a template mailed a million times) costs n-1 checks, not n^2/2.
      */
-    static List<Tuple2<String, String>> pairs(Iterable<String> members, int maxBucket) {
-        List<String> ids = new ArrayList<>();
-        for (String id : members) {
-            ids.add(id);
-        }
+    static List<Tuple2<String, String>> pairs(List<String> ids, int maxBucket) {
         Collections.sort(ids);
         List<Tuple2<String, String>> out = new ArrayList<>();
         if (ids.size() > maxBucket) {
