@@ -109,7 +109,9 @@ class PreprocessPipelineTest {
         Dataset<Row> docs2 = spark.read().parquet(tmp.resolve("run2/documents").toString());
         assertEquals(30, docs1.count());
         assertEquals(docs1.orderBy("id").collectAsList(), docs2.orderBy("id").collectAsList(), "same input, same output");
-        Row washington = docs1.filter(col("metadata").getItem("year").equalTo("1790")).collectAsList().get(0);
+        assertEquals(1, docs1.filter(col("metadata").getItem("year").equalTo("1790")).count(),
+                "one representative for the 1790 speech and its two copies");
+        Row washington = docs1.filter(col("metadata").getItem("year").equalTo("1791")).collectAsList().get(0);
         assertEquals("George Washington", washington.<String, String>getJavaMap(washington.fieldIndex("metadata")).get("name"));
         assertEquals(List.of("id", "source", "text", "metadata", "hash", "cluster_id"), List.of(docs1.columns()));
 
