@@ -14,6 +14,7 @@ public final class TextProfile {
     private final List<String> words;
     private final List<String> lines;
     private List<String> paragraphs;
+    private int[] wordIds;
 
     public TextProfile(String text) {
         this.text = text;
@@ -83,30 +84,38 @@ public final class TextProfile {
         return new long[]{count, chars};
     }
 
-    /** Characters covered by the most frequent word n-gram (its length times its count), 0 when none repeats. */
+    /**
+     * Characters covered by the most frequent word n-gram (its length, words joined by one space, times its count),
+     * 0 when none repeats. N-grams are keyed by a 64-bit hash of their words' ids, not by building strings.
+     */
     public long topNgramChars(int n) {
         if (words.size() < n) {
             return 0;
         }
-        Map<String, Integer> counts = new HashMap<>();
-        StringBuilder sb = new StringBuilder();
-        int best = 0;
-        String bestGram = null;
-        for (int i = 0; i + n <= words.size(); i++) {
-            sb.setLength(0);
-            for (int j = 0; j < n; j++) {
-                if (j > 0) {
-                    sb.append(' ');
-                }
-                sb.append(words.get(i + j));
-            }
-            String gram = sb.toString();
-            int c = counts.merge(gram, 1, Integer::sum);
-            if (c > best || (c == best && bestGram != null && gram.length() > bestGram.length())) {
-                best = c;
-                bestGram = gram;
+        if (wordIds == null) {
+            Map<String, Integer> ids = new HashMap<>(words.size());
+            wordIds = new int[words.size()];
+            for (int i = 0; i < wordIds.length; i++) {
+                wordIds[i] = ids.computeIfAbsent(words.get(i), w -> ids.size());
             }
         }
-        return best > 1 ? (long) bestGram.length() * best : 0;
+        Map<Long, int[]> counts = new HashMap<>(words.size() * 2);
+        int best = 0;
+        int bestLength = 0;
+        for (int i = 0; i + n <= wordIds.length; i++) {
+            long key = 0;
+            int length = n - 1;
+            for (int j = i; j < i + n; j++) {
+                key = key * 0x9E3779B97F4A7C15L + wordIds[j] + 1;
+                length += words.get(j).length();
+            }
+            int[] c = counts.computeIfAbsent(key, k -> new int[1]);
+            c[0]++;
+            if (c[0] > best || (c[0] == best && length > bestLength)) {
+                best = c[0];
+                bestLength = length;
+            }
+        }
+        return best > 1 ? (long) bestLength * best : 0;
     }
 }
