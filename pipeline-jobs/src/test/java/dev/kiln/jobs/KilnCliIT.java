@@ -1,0 +1,88 @@
+package dev.kiln.jobs;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** bin/kiln as a new user meets it: help, unknown commands, bad configuration, a job on the embedded Spark. */
+class KilnCliIT {
+
+    @Test
+    void helpListsEveryCommand() throws Exception {
+        var r = KilnCliAccess.run(Map.of(), 30, "--help");
+        assertEquals(0, r.exitCode(), r.output());
+        for (String cmd : new String[]{"preprocess", "tokenize", "pretrain", "finetune", "evaluate", "generate", "demo", "cluster", "fetch-samples"}) {
+            assertTrue(r.output().contains(cmd), "help must mention " + cmd + ":\n" + r.output());
+        }
+        var c = KilnCliAccess.run(Map.of(), 30, "cluster", "--help");
+        assertEquals(0, c.exitCode(), c.output());
+        assertTrue(c.output().contains("kiln cluster start"), c.output());
+    }
+
+    @Test
+    void unknownCommandFailsWithUsage() throws Exception {
+        var r = KilnCliAccess.run(Map.of(), 30, "frobnicate");
+        assertEquals(2, r.exitCode(), r.output());
+        assertTrue(r.output().contains("unknown command 'frobnicate'"), r.output());
+    }
+
+    @Test
+    void stageMissingFromTheJarSaysSoAndFails(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // A jar without the stage's class stands for a build in which that stage does not exist yet.
+        java.nio.file.Path jar = dir.resolve("kiln.jar");
+        try (var out = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(jar))) {
+            out.putNextEntry(new java.util.zip.ZipEntry("META-INF/MANIFEST.MF"));
+            out.write("Manifest-Version: 1.0\n".getBytes());
+            out.closeEntry();
+        }
+        var r = KilnCliAccess.run(Map.of("KILN_JAR", jar.toString()), 30, "finetune", "--conf", "conf/local.conf");
+        assertEquals(3, r.exitCode(), r.output());
+        assertTrue(r.output().contains("kiln finetune: this stage is not implemented in this build of Kiln yet"), r.output());
+    }
+
+    @Test
+    void misspelledConfigKeyStopsTheJobBeforeSparkStartsAndNamesTheKey() throws Exception {
+        var r = KilnCliAccess.run(Map.of("KILN_DRIVER_MEMORY", "1g"), 120, "cluster", "check", "--master", "local[1]", "-Dkiln.check.taks=3");
+        assertEquals(2, r.exitCode(), r.output());
+        assertTrue(r.output().contains("kiln.check.taks"), r.output());
+        assertTrue(r.output().contains("did you mean kiln.check.tasks"), r.output());
+        assertTrue(!r.output().contains("SparkContext: Running Spark"), "Spark must not start: " + r.output());
+    }
+
+    @Test
+    void withSparkHomeTheRealSparkSubmitGetsTheSameArguments(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // A SPARK_HOME whose bin/spark-submit records its arguments, then runs Spark's SparkSubmit on the embedded jars
+        // (the way the real script does through the launcher), so the job really runs.
+        java.nio.file.Path bin = java.nio.file.Files.createDirectories(dir.resolve("spark/bin"));
+        java.nio.file.Path args = dir.resolve("args.txt");
+        java.nio.file.Path script = bin.resolve("spark-submit");
+        String jars = KilnCliAccess.repoRoot().resolve("pipeline-jobs/spark-home/target/jars") + "/*";
+        java.nio.file.Files.writeString(script, "#!/usr/bin/env bash\n"
+                + "printf '%s\\n' \"$@\" > '" + args + "'\n"
+                + "exec java --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
+                + "--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED "
+                + "-Xmx1g -cp '" + jars + "' org.apache.spark.deploy.SparkSubmit \"$@\"\n");
+        script.toFile().setExecutable(true);
+        var r = KilnCliAccess.run(Map.of("SPARK_HOME", dir.resolve("spark").toString()), 180,
+                "cluster", "check", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false", "-Dkiln.check.tasks=2");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("2 tasks ran in 1 executor JVM(s)"), r.output());
+        java.util.List<String> passed = java.nio.file.Files.readAllLines(args);
+        String joined = String.join(" ", passed);
+        assertTrue(joined.startsWith("--master local[2] --deploy-mode client"), joined);
+        assertTrue(joined.contains("--class dev.kiln.jobs.ClusterCheckJob"), joined);
+        assertTrue(joined.contains("--conf spark.ui.enabled=false"), joined);
+        assertTrue(joined.endsWith("kiln.jar -Dkiln.check.tasks=2"), joined);
+    }
+
+    @Test
+    void jobRunsOnTheEmbeddedSparkWithoutAnInstalledSpark() throws Exception {
+        var r = KilnCliAccess.run(Map.of("KILN_DRIVER_MEMORY", "1g"), 180, "cluster", "check", "--master", "local[2]", "-Dkiln.check.tasks=4");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("\"sparkVersion\" : \"3.5.7\""), r.output());
+        assertTrue(r.output().contains("4 tasks ran in 1 executor JVM(s)"), r.output());
+    }
+}

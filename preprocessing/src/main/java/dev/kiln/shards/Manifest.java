@@ -1,0 +1,149 @@
+package dev.kiln.shards;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kiln.io.AtomicOutput;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code manifest.json}: what a tokenize output folder holds and where it came from. Shards and inputs only grow:
+ * an incremental run appends the shards made from input files that are not yet listed.
+ *
+ * @param formatVersion   shard format version ({@link ShardSchema#FORMAT_VERSION})
+ * @param tokenizer       path of the tokenizer file, relative to the manifest folder ({@code tokenizer.json})
+ * @param tokenizerSha256 SHA-256 of that file; every shard carries the same value in its metadata
+ * @param vocabSize       vocabulary size, special tokens included
+ * @param contextLength   T: each row has T + 1 tokens
+ * @param specialTokens   special token strings and their ids (e.g. {@code <|endoftext|>} separates documents)
+ * @param config          the effective {@code kiln.tokenize} configuration of the first run (lineage)
+ * @param inputs          the input files tokenized so far
+ * @param shards          every committed shard, in the order they were written
+ */
+public record Manifest(int formatVersion, String tokenizer, String tokenizerSha256, int vocabSize, int contextLength,
+                       Map<String, Integer> specialTokens, JsonNode config, List<InputFile> inputs, List<ShardInfo> shards) {
+    public static final String FILE_NAME = "manifest.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** An input file as it was when tokenized (identified by its path; size and mtime let a rerun detect that it changed). */
+    public record InputFile(String path, long size, long modificationTime) {
+    }
+
+    public Manifest {
+        specialTokens = Map.copyOf(specialTokens);
+        inputs = List.copyOf(inputs);
+        shards = List.copyOf(shards);
+    }
+
+    public List<ShardInfo> shards(String split) {
+        return shards.stream().filter(s -> s.split().equals(split)).toList();
+    }
+
+    /** Absolute paths of one split's shards, for {@link TokenBatches}. */
+    public List<Path> shardPaths(Path manifestDir, String split) {
+        return shards(split).stream().map(s -> new Path(manifestDir, s.path())).toList();
+    }
+
+    public long tokens(String split) {
+        return shards(split).stream().mapToLong(ShardInfo::tokens).sum();
+    }
+
+    public long rows(String split) {
+        return shards(split).stream().mapToLong(ShardInfo::rows).sum();
+    }
+
+    /** A copy with more inputs and shards appended. */
+    public Manifest append(List<InputFile> moreInputs, List<ShardInfo> moreShards) {
+        List<InputFile> in = new ArrayList<>(inputs);
+        in.addAll(moreInputs);
+        List<ShardInfo> sh = new ArrayList<>(shards);
+        sh.addAll(moreShards);
+        return new Manifest(formatVersion, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, in, sh);
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot render the manifest as JSON", e);
+        }
+    }
+
+    public static Manifest fromJson(String json, String where) {
+        try {
+            Manifest m = JSON.readValue(json, Manifest.class);
+            if (m.formatVersion() != Integer.parseInt(ShardSchema.FORMAT_VERSION)) {
+                throw new IllegalStateException(where + ": shard format version " + m.formatVersion() + ", this Kiln reads " + ShardSchema.FORMAT_VERSION);
+            }
+            return m;
+        } catch (IOException e) {
+            throw new IllegalStateException(where + " is not a valid Kiln manifest: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes {@code dir/manifest.json} atomically (staging file, then rename). */
+    public void write(FileSystem fs, Path dir) throws IOException {
+        AtomicOutput.writeString(fs, new Path(dir, FILE_NAME), toJson());
+    }
+
+    public static Manifest read(FileSystem fs, Path dir) throws IOException {
+        return readIfExists(fs, dir).orElseThrow(() -> new IllegalStateException(
+                "no " + FILE_NAME + " in " + dir + ": run `kiln tokenize` first, or point at its output folder"));
+    }
+
+    public static Optional<Manifest> readIfExists(FileSystem fs, Path dir) throws IOException {
+        Path file = new Path(dir, FILE_NAME);
+        if (!fs.exists(file)) {
+            return Optional.empty();
+        }
+        try (FSDataInputStream in = fs.open(file)) {
+            return Optional.of(fromJson(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), file.toString()));
+        }
+    }
+
+    /** Re-hashes every listed shard and throws naming the first whose size or SHA-256 differs from the manifest. */
+    public void verify(FileSystem fs, Path dir) throws IOException {
+        for (ShardInfo s : shards) {
+            Path p = new Path(dir, s.path());
+            if (!fs.exists(p)) {
+                throw new IllegalStateException("manifest " + new Path(dir, FILE_NAME) + " lists " + s.path() + ", which does not exist");
+            }
+            String actual = sha256(fs, p);
+            if (!actual.equals(s.sha256())) {
+                throw new IllegalStateException("shard " + p + " has SHA-256 " + actual + ", the manifest says " + s.sha256());
+            }
+        }
+    }
+
+    public static String sha256(FileSystem fs, Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (DigestInputStream in = new DigestInputStream(fs.open(file), md)) {
+            byte[] buf = new byte[1 << 16];
+            while (in.read(buf) >= 0) {
+                // digesting
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+}

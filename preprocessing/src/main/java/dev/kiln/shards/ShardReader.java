@@ -1,0 +1,176 @@
+package dev.kiln.shards;
+
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * Reads one token shard through the Hadoop FileSystem API, one Arrow record batch (block) at a time, so memory stays
+ * at one block (about 4 MiB) whatever the shard size. Iterate it for rows in file order, or use
+ * {@link #loadBlock(int)} / {@link #copyRow(int, int[], int)} for random access by block (what {@link TokenBatches}
+ * does to shuffle).
+ *
+ * <p>The schema is checked on open ({@link ShardSchema}); a file that is not a Kiln shard fails with its path in the
+ * message. Not thread-safe: one reader per thread.
+ */
+public final class ShardReader implements Iterable<int[]>, Closeable {
+    private final Path path;
+    private final BufferAllocator allocator;
+    private final ArrowFileReader reader;
+    private final org.apache.arrow.vector.VectorSchemaRoot root;
+    private final ShardSchema.Header header;
+    private final List<ArrowBlock> blocks;
+    private final int rowLength;
+    private int loadedBlock = -1;
+    private int loadedRows;
+    private ArrowBuf loadedData;
+
+    private ShardReader(FileSystem fs, Path path) throws IOException {
+        this.path = path;
+        long size = fs.getFileStatus(path).getLen();
+        allocator = new RootAllocator(Long.MAX_VALUE);
+        ArrowFileReader r = null;
+        try {
+            r = new ArrowFileReader(new HadoopSeekableChannel(fs.open(path), size), allocator);
+            root = r.getVectorSchemaRoot();
+            header = ShardSchema.parse(root.getSchema(), path.toString());
+            blocks = List.copyOf(r.getRecordBlocks());
+        } catch (IOException | RuntimeException e) {
+            if (r != null) {
+                r.close();
+            }
+            allocator.close();
+            if (e instanceof IOException io) {
+                throw new IOException("cannot read token shard " + path + ": " + e.getMessage(), io);
+            }
+            throw e;
+        }
+        reader = r;
+        rowLength = header.rowLength();
+    }
+
+    /** Opens a shard; reads only the footer and schema. */
+    public static ShardReader open(FileSystem fs, Path shard) throws IOException {
+        return new ShardReader(fs, shard);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public ShardSchema.Header header() {
+        return header;
+    }
+
+    public int contextLength() {
+        return header.contextLength();
+    }
+
+    /** Tokens per row: {@code contextLength + 1}. */
+    public int rowLength() {
+        return rowLength;
+    }
+
+    public int blockCount() {
+        return blocks.size();
+    }
+
+    /** Loads record batch {@code block} (if not already loaded) and returns its row count. */
+    public int loadBlock(int block) {
+        if (block == loadedBlock) {
+            return loadedRows;
+        }
+        try {
+            if (!reader.loadRecordBatch(blocks.get(block))) {
+                throw new IllegalStateException(path + ": record batch " + block + " is missing");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read record batch " + block + " of " + path, e);
+        }
+        FixedSizeListVector list = (FixedSizeListVector) root.getVector(ShardSchema.TOKENS);
+        IntVector items = (IntVector) list.getDataVector();
+        loadedRows = root.getRowCount();
+        if (list.getNullCount() > 0 || (long) items.getValueCount() < (long) loadedRows * rowLength) {
+            throw new IllegalStateException(path + ": record batch " + block + " has null rows or too few values");
+        }
+        loadedData = items.getDataBuffer();
+        loadedBlock = block;
+        return loadedRows;
+    }
+
+    /** Copies row {@code row} of the loaded block into {@code dst[offset .. offset + rowLength)}. */
+    public void copyRow(int row, int[] dst, int offset) {
+        if (row < 0 || row >= loadedRows) {
+            throw new IndexOutOfBoundsException("row " + row + " of a block of " + loadedRows + " rows in " + path);
+        }
+        long base = (long) row * rowLength * Integer.BYTES;
+        for (int j = 0; j < rowLength; j++) {
+            dst[offset + j] = loadedData.getInt(base + (long) j * Integer.BYTES);
+        }
+    }
+
+    /** Counts the rows by loading every block (the manifest has the count without reading the shard). */
+    public long countRows() {
+        long n = 0;
+        for (int b = 0; b < blocks.size(); b++) {
+            n += loadBlock(b);
+        }
+        return n;
+    }
+
+    /** Rows in file order; each call to {@code next()} returns a fresh array of {@code contextLength + 1} ids. */
+    @Override
+    public Iterator<int[]> iterator() {
+        return new Iterator<>() {
+            private int block = -1;
+            private int row;
+            private int rowsInBlock;
+
+            @Override
+            public boolean hasNext() {
+                while (row >= rowsInBlock) {
+                    if (block + 1 >= blocks.size()) {
+                        return false;
+                    }
+                    block++;
+                    rowsInBlock = loadBlock(block);
+                    row = 0;
+                }
+                return true;
+            }
+
+            @Override
+            public int[] next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                loadBlock(block);
+                int[] out = new int[rowLength];
+                copyRow(row++, out, 0);
+                return out;
+            }
+        };
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            reader.close();
+        } finally {
+            allocator.close();
+        }
+    }
+}
