@@ -52,7 +52,6 @@ public final class Replica {
     static void setThreads(int threads) {
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.getBlasWrapper().getLapack(); // touch the backend before changing BLAS threads
         Nd4j.factory().blas().setMaxThreads(threads);
     }
 

@@ -3,13 +3,10 @@ package dev.kiln.train.data;
 import java.io.Serializable;
 
 /**
- * Opens the part of a token data set that one of {@code workers} data-parallel workers trains on (disjoint parts).
- * Serializable: Spark ships it to the executors, which open their part where they run.
+ * Opens the stream one of {@code workers} data-parallel workers trains on. Serializable: Spark ships it to the
+ * executors, which open their stream where they run.
  */
 public interface BatchSourceFactory extends Serializable {
+    /** Worker {@code worker}'s {@code batchSize} rows of every global minibatch of {@code workers x batchSize} rows. */
     BatchSource open(int worker, int workers, int batchSize);
-
-    int contextLength();
-
-    int vocabSize();
 }
