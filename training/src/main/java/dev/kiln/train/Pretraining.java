@@ -31,6 +31,11 @@ public final class Pretraining {
         return new GptConfig(manifest.vocabSize(), manifest.contextLength(), m.dModel(), m.layers(), m.heads(), m.mlpRatio());
     }
 
+    /** As {@link #run(SparkSession, TrainConfig, String, boolean)}, recording the config record itself as JSON. */
+    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, boolean resume) throws IOException {
+        return run(spark, cfg, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(cfg), resume);
+    }
+
     /**
      * Runs (or with {@code resume}, continues) pre-training. {@code spark} may be null when
      * {@code parallel.workers = 1}. {@code configJson} is the effective kiln.train section, stored in checkpoints.
