@@ -1,6 +1,5 @@
 package dev.kiln.bench;
 
-import com.typesafe.config.Config;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.jobs.cluster.StandaloneCluster;
 import dev.kiln.model.GptConfig;
@@ -144,7 +143,7 @@ public final class TrainingBenchmark {
             o.put("kiln.train.parallel.workers", "2");
             o.put("kiln.train.parallel.average-every", "20");
             o.put("kiln.train.parallel.outer-optimizer", outer);
-            Config cfg = KilnConfig.load(null, o);
+            var cfg = KilnConfig.load(null, o);
             Pretrainer.Result r = Pretraining.run(again, TrainConfig.from(cfg), KilnConfig.renderJson(cfg, "kiln.train"), false);
             System.out.printf(Locale.ROOT, "outer %-8s (2 workers, every 20 steps, 120 steps, SOTU bytes): validation loss %.4f, %,.0f tokens/s, averaging %.1f%%%n",
                     outer, r.lastValidationLoss(), r.tokensPerSecond(), 100 * r.averagingShare());
