@@ -44,7 +44,8 @@ import java.util.stream.Stream;
  * Then plain averaging vs DiLoCo's outer Nesterov step on real text (byte-level SOTU shards), same tokens.
  * The peer (PyTorch on this machine, same model) comes from ../shared/STACK.md: it cannot run in this JVM.
  *
- * <pre>bench/run TrainingBenchmark [measuredRounds=3] [averageEvery=20]</pre>
+ * <pre>bench/run TrainingBenchmark [measuredRounds=3] [averageEvery=20] [parts=abco]</pre>
+ * parts: a, b, c as above, o for the outer-optimizer comparison (scaling needs a, and b or c).
  */
 public final class TrainingBenchmark {
     // STACK.md's configuration S (random tokens): vocabulary 8192, context 128, d 128, 2 layers, 4 heads, batch 16.
@@ -56,6 +57,7 @@ public final class TrainingBenchmark {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
         int averageEvery = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+        String parts = args.length > 2 ? args[2] : "abco";
         java.nio.file.Path work = Files.createTempDirectory("kiln-training-bench");
         FileSystem fs = FileSystem.getLocal(new Configuration());
 
@@ -79,25 +81,33 @@ public final class TrainingBenchmark {
 
         // (a) one JVM, one ND4J thread (STACK.md: a second thread brings nothing at this size)
         TrainConfig one = TrainConfig.from(KilnConfig.load(null, s));
-        double a = single(one, shape, shards, averageEvery, rounds);
-        System.out.printf(Locale.ROOT, "(a) one JVM:            %,8.0f tokens/s  MFU %.1f%% of 1 thread%n", a, 100 * a * flops / (ceiling1 * 1e9));
+        double a = Double.NaN;
+        if (parts.contains("a")) {
+            a = single(one, shape, shards, averageEvery, rounds);
+            System.out.printf(Locale.ROOT, "(a) one JVM:            %,8.0f tokens/s  MFU %.1f%% of 1 thread%n", a, 100 * a * flops / (ceiling1 * 1e9));
+        }
 
         Map<String, String> s2 = new LinkedHashMap<>(s);
         s2.put("kiln.train.parallel.workers", "2");
         TrainConfig two = TrainConfig.from(KilnConfig.load(null, s2));
 
         // (b) local[2]: two tasks in this JVM
+        double[] b = {0, 0, 0};
+        if (parts.contains("b")) {
         SparkSession local = SparkSession.builder().master("local[2]").appName("kiln training bench")
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
-        double[] b = averaged(local, two, shape, shards, rounds);
+        b = averaged(local, two, shape, shards, rounds);
         local.stop();
         report("(b) averaging local[2]: ", b, a, flops, ceiling2);
+        }
 
         // (c) standalone cluster, two workers with one core each: executor JVMs launched by the workers
         double[] c = null;
         java.nio.file.Path sparkHome = java.nio.file.Path.of("pipeline-jobs/spark-home/target").toAbsolutePath();
-        if (Files.isDirectory(sparkHome.resolve("jars"))) {
+        if (!parts.contains("c")) {
+            System.out.println("(c) not requested");
+        } else if (Files.isDirectory(sparkHome.resolve("jars"))) {
             java.nio.file.Path dir = work.resolve("cluster");
             StandaloneCluster.State st = StandaloneCluster.start(dir, sparkHome, 2, 1, "4g", Duration.ofSeconds(120));
             try {
@@ -105,7 +115,7 @@ public final class TrainingBenchmark {
                         .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                         .config("spark.driver.bindAddress", "127.0.0.1")
                         .config("spark.executor.memory", "3g").config("spark.executor.cores", "1")
-                        .config("spark.executor.extraClassPath", System.getProperty("java.class.path"))
+                        .config("spark.executor.extraClassPath", executorClassPath(sparkHome.resolve("jars")))
                         .config("spark.executorEnv.OMP_NUM_THREADS", "1")
                         .config("spark.executorEnv.OPENBLAS_CORETYPE", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "Haswell"))
                         .getOrCreate();
@@ -121,6 +131,7 @@ public final class TrainingBenchmark {
 
         // Plain averaging vs DiLoCo's outer Nesterov step, on real text, same tokens and steps.
         System.out.println();
+        if (parts.contains("o")) {
         Path sotu = sotuShards(fs, work.resolve("sotu"), 64);
         SparkSession again = SparkSession.builder().master("local[2]").appName("kiln training bench (outer)")
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
@@ -149,9 +160,30 @@ public final class TrainingBenchmark {
                     outer, r.lastValidationLoss(), r.tokensPerSecond(), 100 * r.averagingShare());
         }
         again.stop();
+        }
         System.out.printf(Locale.ROOT, "%nPeer (from ../shared/STACK.md, same model S on this machine, 2 threads): PyTorch eager %,.0f tokens/s, "
                 + "torch.compile %,.0f tokens/s; Kiln best / PyTorch eager = %.2f%n", PYTORCH_EAGER, PYTORCH_COMPILE,
                 Math.max(a, Math.max(b[0], c == null ? 0 : c[0])) / PYTORCH_EAGER);
+    }
+
+    /**
+     * This JVM's classpath without the jars the executors already have from the Spark home: a second copy of Spark
+     * or Scala on the executor's class path breaks task deserialisation (SerializedLambda cannot be assigned to
+     * scala.Function3).
+     */
+    static String executorClassPath(java.nio.file.Path sparkJars) throws IOException {
+        java.util.Set<String> provided = new java.util.HashSet<>();
+        try (Stream<java.nio.file.Path> st = Files.list(sparkJars)) {
+            st.forEach(p -> provided.add(p.getFileName().toString()));
+        }
+        List<String> keep = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            String name = java.nio.file.Path.of(e).getFileName().toString();
+            if (!provided.contains(name) && !name.startsWith("scala-") && !name.startsWith("spark-")) {
+                keep.add(java.nio.file.Path.of(e).toAbsolutePath().toString());
+            }
+        }
+        return String.join(java.io.File.pathSeparator, keep);
     }
 
     /** (a): the replica trains in this JVM; the first round is warm-up (JIT, workspaces), then {@code rounds} are timed. */
