@@ -163,7 +163,7 @@ public final class TrainingBenchmark {
         }
         System.out.printf(Locale.ROOT, "%nPeer (from ../shared/STACK.md, same model S on this machine, 2 threads): PyTorch eager %,.0f tokens/s, "
                 + "torch.compile %,.0f tokens/s; Kiln best / PyTorch eager = %.2f%n", PYTORCH_EAGER, PYTORCH_COMPILE,
-                Math.max(a, Math.max(b[0], c == null ? 0 : c[0])) / PYTORCH_EAGER);
+                Math.max(Double.isNaN(a) ? 0 : a, Math.max(b[0], c == null ? 0 : c[0])) / PYTORCH_EAGER);
     }
 
     /**
