@@ -45,7 +45,8 @@ import java.util.stream.Stream;
  * The peer (PyTorch on this machine, same model) comes from ../shared/STACK.md: it cannot run in this JVM.
  *
  * <pre>bench/run TrainingBenchmark [measuredRounds=3] [averageEvery=20] [parts=abco]</pre>
- * parts: a, b, c as above, o for the outer-optimizer comparison (scaling needs a, and b or c).
+ * parts: a, b, c as above, d for dl4j-spark's ParameterAveragingTrainingMaster on local[2] (same model, batch,
+ * averaging period), o for the outer-optimizer comparison (scaling needs a, and b or c).
  */
 public final class TrainingBenchmark {
     // STACK.md's configuration S (random tokens): vocabulary 8192, context 128, d 128, 2 layers, 4 heads, batch 16.
@@ -98,8 +99,12 @@ public final class TrainingBenchmark {
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
         b = averaged(local, two, shape, shards, rounds);
-        local.stop();
         report("(b) averaging local[2]: ", b, a, flops, ceiling2);
+        if (parts.contains("d")) {
+            double[] d = dl4jSpark(local, two, shape, shards, rounds);
+            report("(d) dl4j-spark PATM:    ", d, a, flops, ceiling2);
+        }
+        local.stop();
         }
 
         // (c) standalone cluster, two workers with one core each: executor JVMs launched by the workers
@@ -201,6 +206,36 @@ public final class TrainingBenchmark {
             }
             return tokens / seconds;
         }
+    }
+
+    /**
+     * (d) dl4j-spark's ParameterAveragingTrainingMaster on the same model, workers, batch per worker and averaging
+     * period: {tokens/s, NaN, seconds per round}. It has no outer optimizer and rebuilds the network every round.
+     */
+    static double[] dl4jSpark(SparkSession spark, TrainConfig cfg, GptConfig shape, Path shards, int rounds) {
+        org.apache.spark.api.java.JavaSparkContext sc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int workers = cfg.parallel().workers();
+        int every = cfg.parallel().averageEvery();
+        List<org.nd4j.linalg.dataset.DataSet> batches = new ArrayList<>();
+        try (dev.kiln.train.data.BatchSource src = ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed())
+                .open(0, 1, cfg.batchSize())) {
+            for (int i = 0; i < workers * every * (rounds + 1); i++) {
+                batches.add(dev.kiln.model.GptModel.dataSet(src.next(), DataType.FLOAT));
+            }
+        }
+        org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster tm =
+                new org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster.Builder(cfg.batchSize())
+                        .batchSizePerWorker(cfg.batchSize()).averagingFrequency(every).workerPrefetchNumBatches(2)
+                        .rddTrainingApproach(org.deeplearning4j.spark.api.RDDTrainingApproach.Direct).build();
+        org.deeplearning4j.spark.impl.graph.SparkComputationGraph net = new org.deeplearning4j.spark.impl.graph.SparkComputationGraph(
+                sc, Replica.create(shape, cfg).model(), tm);
+        int perRound = workers * every;
+        net.fit(sc.parallelize(batches.subList(0, perRound), workers)); // warm-up round
+        long t0 = System.nanoTime();
+        net.fit(sc.parallelize(batches.subList(perRound, batches.size()), workers));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        long tokens = (long) (batches.size() - perRound) * cfg.batchSize() * shape.contextLength();
+        return new double[]{tokens / seconds, Double.NaN, seconds / rounds};
     }
 
     /** (b)/(c): {tokens/s, averaging share, mean round seconds}, after one warm-up round. */

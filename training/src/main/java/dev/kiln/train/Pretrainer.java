@@ -62,8 +62,9 @@ public final class Pretrainer {
         Optional<Path> existing = checkpoints.latest();
         if (!resume && existing.isPresent()) {
             // Starting over would mix two runs' checkpoints and metrics in one folder.
-            throw new IllegalStateException("the output folder already holds checkpoint " + existing.get()
-                    + ": pass --resume to continue that run, or set kiln.train.output to a new folder");
+            throw new dev.kiln.config.InvalidConfigException("kiln.train.output", checkpoints.dir().toString(),
+                    "already holds checkpoint " + existing.get().getName()
+                            + ": pass --resume to continue that run, or set kiln.train.output to a new folder");
         }
         Replica global = resume ? resumeFrom(existing) : null;
         if (global == null) {

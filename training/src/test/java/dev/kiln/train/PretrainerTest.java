@@ -104,7 +104,7 @@ class PretrainerTest {
             }
         }
         // Without --resume a run refuses to start over in a folder that holds another run's checkpoints.
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        dev.kiln.config.InvalidConfigException e = assertThrows(dev.kiln.config.InvalidConfigException.class,
                 () -> Pretraining.run(null, TrainConfig.from(rc), TinyRuns.json(rc), false));
         assertTrue(e.getMessage().contains("--resume"), e.getMessage());
     }
