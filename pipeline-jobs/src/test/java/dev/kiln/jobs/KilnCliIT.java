@@ -23,6 +23,20 @@ class KilnCliIT {
     }
 
     @Test
+    void gpuDiscoveryScriptReportsTheAddressesNvidiaSmiLists(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // nvidia-smi stands in for a two-GPU host; the script's output is what Spark parses as ResourceInformation.
+        java.nio.file.Path smi = dir.resolve("nvidia-smi");
+        java.nio.file.Files.writeString(smi, "#!/bin/sh\nprintf '0\\n 1\\n'\n");
+        smi.toFile().setExecutable(true);
+        ProcessBuilder pb = new ProcessBuilder(KilnCliAccess.repoRoot().resolve("bin/gpu-discovery.sh").toString()).redirectErrorStream(true);
+        pb.environment().put("PATH", dir + ":" + System.getenv("PATH"));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes()).trim();
+        assertEquals(0, p.waitFor());
+        assertEquals("{\"name\": \"gpu\", \"addresses\": [\"0\",\"1\"]}", out);
+    }
+
+    @Test
     void unknownCommandFailsWithUsage() throws Exception {
         var r = KilnCliAccess.run(Map.of(), 30, "frobnicate");
         assertEquals(2, r.exitCode(), r.output());

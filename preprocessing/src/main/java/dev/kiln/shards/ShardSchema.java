@@ -42,7 +42,7 @@ public final class ShardSchema {
     }
 
     /** What a shard declares about itself in its schema metadata. */
-    public record Header(int contextLength, int vocabSize, String tokenizerSha256, String split) {
+    public record Header(int contextLength, int vocabSize, String tokenizerSha256, String split) implements java.io.Serializable {
         public Header {
             if (contextLength < 1) {
                 throw new IllegalArgumentException("context length must be >= 1, got " + contextLength);

@@ -1,0 +1,53 @@
+package dev.kiln.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import dev.kiln.config.KilnConfig;
+import dev.kiln.tokenize.Tokenize;
+import dev.kiln.tokenize.TokenizeConfig;
+
+/**
+ * {@code kiln tokenize}: trains (or loads) a byte-level BPE tokenizer and packs the preprocessed documents into Arrow
+ * token shards with a manifest. See {@link Tokenize} for the steps and reference.conf ({@code kiln.tokenize}) for
+ * the settings.
+ */
+public final class TokenizeJob {
+    static final String USAGE = """
+            kiln tokenize [--conf FILE] [-Dkiln.tokenize.KEY=VALUE ...]
+
+            Trains a byte-level BPE tokenizer on the documents (or loads kiln.tokenize.tokenizer.path) and writes
+            <output>/tokenizer.json, <output>/shards/{train,validation}/*.arrow and <output>/manifest.json.
+            Re-running with the same output tokenizes only input files the manifest does not list yet.
+
+              -Dkiln.tokenize.input=DIR         documents: the folder `kiln preprocess` wrote, or Parquet files
+              -Dkiln.tokenize.output=DIR        output folder
+              -Dkiln.tokenize.context-length=N  tokens per training window (rows hold N + 1)
+              -Dkiln.tokenize.tokenizer.vocab-size=N
+            """;
+
+    private TokenizeJob() {
+    }
+
+    /** The typed settings plus their JSON rendering (recorded in the manifest as lineage). */
+    record Loaded(TokenizeConfig config, JsonNode json) {
+        static Loaded from(Config c) {
+            TokenizeConfig typed = TokenizeConfig.from(c);
+            try {
+                return new Loaded(typed, new ObjectMapper().readTree(KilnConfig.renderJson(c, TokenizeConfig.SECTION)));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return config.toString();
+        }
+    }
+
+    public static void main(String[] args) {
+        JobRunner.main("tokenize", TokenizeConfig.SECTION, USAGE, args, Loaded::from,
+                (spark, loaded, cl) -> Tokenize.run(spark, loaded.config(), loaded.json()));
+    }
+}

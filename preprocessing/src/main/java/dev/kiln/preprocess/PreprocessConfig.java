@@ -1,0 +1,48 @@
+package dev.kiln.preprocess;
+
+import com.typesafe.config.Config;
+import dev.kiln.config.Settings;
+import dev.kiln.preprocess.clean.CleanConfig;
+import dev.kiln.preprocess.dedup.MinHashConfig;
+import dev.kiln.preprocess.filter.FilterConfig;
+import dev.kiln.preprocess.read.InputConfig;
+
+import java.io.Serializable;
+
+/**
+ * Everything {@code kiln preprocess} reads from {@code kiln.preprocess}, validated once before Spark starts.
+ * Every key is documented and defaulted in this module's reference.conf.
+ */
+public record PreprocessConfig(InputConfig input, CleanConfig clean, FilterConfig filter, DedupConfig dedup,
+                               MinHashConfig minhash, OutputConfig output) implements Serializable {
+
+    public static final String SECTION = "kiln.preprocess";
+
+    public static PreprocessConfig from(Config config) {
+        Settings s = new Settings(config, SECTION);
+        InputConfig input = InputConfig.from(s.section("input"));
+        CleanConfig clean = CleanConfig.from(s.section("clean"));
+        FilterConfig filter = FilterConfig.from(s.section("filter"));
+        DedupConfig dedup = DedupConfig.from(s.section("dedup"));
+        MinHashConfig minhash = MinHashConfig.from(s.section("minhash"));
+        OutputConfig output = OutputConfig.from(s.section("output"));
+        return new PreprocessConfig(input, clean, filter, dedup, minhash, output);
+    }
+
+    /** Which documents of a duplicate cluster are written. */
+    public enum Keep { REPRESENTATIVES, ALL }
+
+    public record DedupConfig(boolean exact, boolean near, Keep keep) implements Serializable {
+        static DedupConfig from(Settings s) {
+            return new DedupConfig(s.bool("exact"), s.bool("near"), s.enumValue("keep", Keep.class));
+        }
+    }
+
+    public record OutputConfig(String path, int files, int removedSamplesPerReason) implements Serializable {
+        static OutputConfig from(Settings s) {
+            String path = s.string("path").trim();
+            s.require(!path.isEmpty(), "path", "an output folder is required (e.g. -Dkiln.preprocess.output.path=out/preprocessed)");
+            return new OutputConfig(path, s.nonNegativeInt("files"), s.intIn("removed-samples-per-reason", 0, 10_000));
+        }
+    }
+}

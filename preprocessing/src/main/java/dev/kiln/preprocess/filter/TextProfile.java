@@ -1,0 +1,121 @@
+package dev.kiln.preprocess.filter;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the quality filters measure, computed once per document: words (whitespace-separated tokens), lines and
+ * paragraphs (blocks separated by a blank line), each list in document order.
+ */
+public final class TextProfile {
+    private final String text;
+    private final List<String> words;
+    private final List<String> lines;
+    private List<String> paragraphs;
+    private int[] wordIds;
+
+    public TextProfile(String text) {
+        this.text = text;
+        this.words = split(text);
+        this.lines = new ArrayList<>();
+        for (String l : text.split("\n")) {
+            if (!l.isBlank()) {
+                lines.add(l.strip());
+            }
+        }
+    }
+
+    public String text() {
+        return text;
+    }
+
+    public List<String> words() {
+        return words;
+    }
+
+    public List<String> lines() {
+        return lines;
+    }
+
+    public List<String> paragraphs() {
+        if (paragraphs == null) {
+            paragraphs = new ArrayList<>();
+            for (String p : text.split("\n\\s*\n")) {
+                if (!p.isBlank()) {
+                    paragraphs.add(p.strip());
+                }
+            }
+        }
+        return paragraphs;
+    }
+
+    private static List<String> split(String text) {
+        List<String> out = new ArrayList<>();
+        int start = -1;
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isWhitespace(text.charAt(i))) {
+                if (start >= 0) {
+                    out.add(text.substring(start, i));
+                    start = -1;
+                }
+            } else if (start < 0) {
+                start = i;
+            }
+        }
+        if (start >= 0) {
+            out.add(text.substring(start));
+        }
+        return out;
+    }
+
+    /** {count of elements that repeat an earlier one, total characters of those repeats} (Gopher's find_duplicates). */
+    public static long[] duplicates(List<String> elements) {
+        Map<String, Boolean> seen = new HashMap<>(elements.size() * 2);
+        long count = 0;
+        long chars = 0;
+        for (String e : elements) {
+            if (seen.putIfAbsent(e, Boolean.TRUE) != null) {
+                count++;
+                chars += e.length();
+            }
+        }
+        return new long[]{count, chars};
+    }
+
+    /**
+     * Characters covered by the most frequent word n-gram (its length, words joined by one space, times its count),
+     * 0 when none repeats. N-grams are keyed by a 64-bit hash of their words' ids, not by building strings.
+     */
+    public long topNgramChars(int n) {
+        if (words.size() < n) {
+            return 0;
+        }
+        if (wordIds == null) {
+            Map<String, Integer> ids = new HashMap<>(words.size());
+            wordIds = new int[words.size()];
+            for (int i = 0; i < wordIds.length; i++) {
+                wordIds[i] = ids.computeIfAbsent(words.get(i), w -> ids.size());
+            }
+        }
+        Map<Long, int[]> counts = new HashMap<>(words.size() * 2);
+        int best = 0;
+        int bestLength = 0;
+        for (int i = 0; i + n <= wordIds.length; i++) {
+            long key = 0;
+            int length = n - 1;
+            for (int j = i; j < i + n; j++) {
+                key = key * 0x9E3779B97F4A7C15L + wordIds[j] + 1;
+                length += words.get(j).length();
+            }
+            int[] c = counts.computeIfAbsent(key, k -> new int[1]);
+            c[0]++;
+            if (c[0] > best || (c[0] == best && length > bestLength)) {
+                best = c[0];
+                bestLength = length;
+            }
+        }
+        return best > 1 ? (long) bestLength * best : 0;
+    }
+}

@@ -1,0 +1,336 @@
+package dev.kiln.tokenize;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.io.AtomicOutput;
+import dev.kiln.progress.Progress;
+import dev.kiln.shards.Manifest;
+import dev.kiln.shards.ShardInfo;
+import dev.kiln.shards.ShardSchema;
+import dev.kiln.spark.SparkStages;
+import dev.kiln.tokenizer.BpeTokenizer;
+import dev.kiln.tokenizer.BpeTrainer;
+import dev.kiln.tokenizer.PreTokenCounts;
+import dev.kiln.tokenizer.PreTokenizer;
+import dev.kiln.tokenizer.TokenizerJson;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.util.SerializableConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.not;
+
+/**
+ * {@code kiln tokenize}: documents (Parquet with {@code hash} and {@code text}) to a tokenizer and packed token shards.
+ *
+ * <ol>
+ *   <li>List the input Parquet files; with an existing manifest keep only files it does not list (nothing new: stop).</li>
+ *   <li>Tokenizer: the output's own on incremental runs, else {@code tokenizer.path}, else trained here: pre-tokens
+ *       counted on the executors, merges learned on the driver ({@link BpeTrainer}).</li>
+ *   <li>Per split (by {@link DocumentSplit}): repartition by document hash, sort within partitions, and let each task
+ *       write one shard ({@link ShardPacking}); shards are committed by rename, so a failed task leaves nothing.</li>
+ *   <li>Append inputs and shards to {@code manifest.json} (atomic replace): the run is visible only once complete.</li>
+ * </ol>
+ */
+public final class Tokenize {
+    private static final Logger LOG = LoggerFactory.getLogger(Tokenize.class);
+    static final String TOKENIZER_FILE = "tokenizer.json";
+    static final String SHARDS_DIR = "shards";
+    private static final long BYTES_PER_SHARD = 64L << 20;
+
+    private Tokenize() {
+    }
+
+    /** What a run did. {@code upToDate}: nothing new was found and nothing was written. */
+    public record Result(boolean upToDate, int run, int newInputs, List<ShardInfo> newShards, Manifest manifest) {
+        public long documents() {
+            return newShards.stream().mapToLong(ShardInfo::documents).sum();
+        }
+
+        public long tokens(String split) {
+            return newShards.stream().filter(s -> s.split().equals(split)).mapToLong(s -> s.tokens() + s.droppedTokens()).sum();
+        }
+    }
+
+    public static Result run(SparkSession spark, TokenizeConfig cfg, JsonNode configJson) throws IOException {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        Path outDir = new Path(cfg.output());
+        FileSystem outFs = outDir.getFileSystem(hadoop);
+        outDir = outFs.makeQualified(outDir);
+
+        List<Manifest.InputFile> inputs = listInputs(cfg.input(), hadoop);
+        Manifest previous = Manifest.readIfExists(outFs, outDir).orElse(null);
+        List<Manifest.InputFile> fresh = newInputs(inputs, previous, outDir);
+        if (fresh.isEmpty()) {
+            LOG.info("kiln tokenize: nothing new to tokenize: all {} input files under {} are already in {}; nothing written",
+                    inputs.size(), cfg.input(), new Path(outDir, Manifest.FILE_NAME));
+            return new Result(true, 0, 0, List.of(), previous);
+        }
+        long freshBytes = fresh.stream().mapToLong(Manifest.InputFile::size).sum();
+        LOG.info("kiln tokenize: {} new input file(s), {} ({} already tokenized)", fresh.size(), Progress.human(freshBytes),
+                inputs.size() - fresh.size());
+
+        Dataset<Row> docs = readDocuments(spark, fresh);
+        double fraction = cfg.validationFraction();
+        UserDefinedFunction isValidation = org.apache.spark.sql.functions.udf(
+                (UDF1<String, Boolean>) h -> DocumentSplit.isValidation(h, fraction), DataTypes.BooleanType);
+        Dataset<Row> train = docs.filter(not(isValidation.apply(col("hash"))));
+        Dataset<Row> validation = docs.filter(isValidation.apply(col("hash")));
+
+        // The tokenizer: the output's own (shards must share one), a given file, or trained on the train split.
+        String json;
+        if (previous != null) {
+            json = readString(outFs, new Path(outDir, previous.tokenizer()));
+            checkCompatible(previous, cfg, json, outDir);
+        } else if (cfg.tokenizerPath() != null) {
+            Path p = new Path(cfg.tokenizerPath());
+            json = readString(p.getFileSystem(hadoop), p);
+        } else {
+            json = TokenizerJson.write(train(spark, train, cfg));
+        }
+        BpeTokenizer tokenizer = TokenizerJson.read(json, previous != null ? new Path(outDir, TOKENIZER_FILE).toString()
+                : cfg.tokenizerPath() != null ? cfg.tokenizerPath() : "trained tokenizer");
+        String sha = TokenizerJson.sha256(json);
+        int eot = tokenizer.specialTokenId(cfg.endOfText());
+        if (previous == null) {
+            AtomicOutput.writeString(outFs, new Path(outDir, TOKENIZER_FILE), json);
+        }
+
+        int run = 1 + (previous == null ? 0 : previous.shards().stream().mapToInt(s -> runOf(s.path())).max().orElse(0));
+        removeLeftovers(outFs, outDir, run, previous);
+        int trainShards = cfg.shards() > 0 ? cfg.shards() : (int) Math.max(1, (freshBytes + BYTES_PER_SHARD - 1) / BYTES_PER_SHARD);
+        int validationShards = (int) Math.max(1, Math.ceil(trainShards * fraction));
+
+        List<ShardInfo> written = new ArrayList<>();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<String> jsonBroadcast = jsc.broadcast(json);
+        SerializableConfiguration hadoopConf = new SerializableConfiguration(hadoop);
+        for (String split : List.of(ShardSchema.TRAIN, ShardSchema.VALIDATION)) {
+            if (split.equals(ShardSchema.VALIDATION) && fraction == 0) {
+                continue;
+            }
+            Dataset<Row> part = split.equals(ShardSchema.TRAIN) ? train : validation;
+            int n = split.equals(ShardSchema.TRAIN) ? trainShards : validationShards;
+            SparkStages.stage(spark, "tokenize", "encode and write " + n + " " + split + " shard(s)");
+            ShardSchema.Header header = new ShardSchema.Header(cfg.contextLength(), tokenizer.vocabSize(), sha, split);
+            String outUri = outDir.toString();
+            boolean specialInText = cfg.specialTokensInText();
+            String runName = String.format(Locale.ROOT, "run-%04d", run);
+            // Hash partitioning + sort: the same documents give the same shards whatever the input file layout.
+            Dataset<String> texts = part.repartition(n, col("hash")).sortWithinPartitions("hash", "text").select("text").as(Encoders.STRING());
+            List<ShardInfo> shards = texts.javaRDD().mapPartitionsWithIndex((index, it) -> {
+                if (!it.hasNext()) {
+                    return List.<ShardInfo>of().iterator();
+                }
+                BpeTokenizer tok = TokenizerCache.get(sha, jsonBroadcast.value());
+                Path dir = new Path(outUri);
+                FileSystem fs = dir.getFileSystem(hadoopConf.value());
+                String rel = SHARDS_DIR + "/" + split + "/" + runName + String.format(Locale.ROOT, "-part-%05d", index) + ShardSchema.EXTENSION;
+                return List.of(ShardPacking.pack(it, tok, header, eot, specialInText, fs, dir, rel)).iterator();
+            }, false).collect();
+            List<ShardInfo> sorted = new ArrayList<>(shards);
+            sorted.sort(Comparator.comparing(ShardInfo::path));
+            written.addAll(sorted);
+        }
+        jsonBroadcast.destroy();
+
+        Manifest base = previous != null ? previous : new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), TOKENIZER_FILE, sha,
+                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), configJson, List.of(), List.of());
+        Manifest manifest = base.append(fresh, written);
+        manifest.write(outFs, outDir);
+        Result result = new Result(false, run, fresh.size(), List.copyOf(written), manifest);
+        LOG.info(String.format(Locale.ROOT, "kiln tokenize: run %d wrote %d shard(s): %,d documents, %,d train tokens, %,d validation tokens "
+                        + "(%,d tokens in the output now) to %s", run, written.size(), result.documents(), result.tokens(ShardSchema.TRAIN),
+                result.tokens(ShardSchema.VALIDATION), manifest.tokens(ShardSchema.TRAIN) + manifest.tokens(ShardSchema.VALIDATION), outDir));
+        return result;
+    }
+
+    /** Pre-tokens counted per partition on the executors, summed by key; merges learned on the driver. */
+    static BpeTokenizer train(SparkSession spark, Dataset<Row> trainDocs, TokenizeConfig cfg) {
+        SparkStages.stage(spark, "tokenize", "count pre-tokens for BPE training");
+        PreTokenizer pre = cfg.preTokenizer();
+        long start = System.nanoTime();
+        Map<String, Long> counts = new HashMap<>(trainDocs.select("text").as(Encoders.STRING()).javaRDD()
+                .mapPartitionsToPair(it -> {
+                    PreTokenCounts local = new PreTokenCounts(pre);
+                    it.forEachRemaining(local::add);
+                    List<Tuple2<String, Long>> out = new ArrayList<>(local.distinct());
+                    local.forEach((k, v) -> out.add(new Tuple2<>(k, v)));
+                    return out.iterator();
+                })
+                .reduceByKey(Long::sum)
+                .collectAsMap());
+        LOG.info("kiln tokenize: {} distinct pre-tokens counted in {}; learning merges up to vocabulary {}", counts.size(),
+                Progress.duration((System.nanoTime() - start) / 1e9), cfg.vocabSize());
+        long t = System.nanoTime();
+        BpeTokenizer tok = BpeTrainer.train(counts, pre, cfg.vocabSize(), cfg.specialTokens(), cfg.minFrequency(),
+                merges -> LOG.info("kiln tokenize: {} merges learned", merges));
+        LOG.info("kiln tokenize: tokenizer trained: vocabulary {} ({} merges) in {}{}", tok.vocabSize(), tok.mergeCount(),
+                Progress.duration((System.nanoTime() - t) / 1e9), tok.vocabSize() < cfg.vocabSize()
+                        ? " (stopped early: no pair occurs " + cfg.minFrequency() + " times)" : "");
+        return tok;
+    }
+
+    /** Parquet files under the input (the folder preprocess wrote, a folder of Parquet files, or a glob). */
+    static List<Manifest.InputFile> listInputs(String input, Configuration hadoop) throws IOException {
+        Path in = new Path(input);
+        FileSystem fs = in.getFileSystem(hadoop);
+        Path documents = new Path(in, "documents");
+        if (fs.isDirectory(in) && fs.isDirectory(documents)) {
+            in = documents;
+        }
+        FileStatus[] matches = fs.globStatus(in);
+        List<Manifest.InputFile> out = new ArrayList<>();
+        if (matches != null) {
+            for (FileStatus m : matches) {
+                if (m.isDirectory()) {
+                    RemoteIterator<LocatedFileStatus> it = fs.listFiles(m.getPath(), true);
+                    while (it.hasNext()) {
+                        addIfParquet(it.next(), m.getPath(), out);
+                    }
+                } else {
+                    addIfParquet(m, m.getPath().getParent(), out);
+                }
+            }
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("kiln.tokenize.input: no Parquet files found at " + input
+                    + " (expected the folder `kiln preprocess` wrote, or *.parquet files)");
+        }
+        out.sort(Comparator.comparing(Manifest.InputFile::path));
+        return out;
+    }
+
+    private static void addIfParquet(FileStatus st, Path root, List<Manifest.InputFile> out) {
+        // Hidden and staging names anywhere below the root are skipped (Spark's _temporary, .crc files).
+        for (Path p = st.getPath(); p != null && !p.equals(root); p = p.getParent()) {
+            if (p.getName().startsWith("_") || p.getName().startsWith(".")) {
+                return;
+            }
+        }
+        if (st.isFile() && st.getPath().getName().endsWith(".parquet")) {
+            out.add(new Manifest.InputFile(st.getPath().toString(), st.getLen(), st.getModificationTime()));
+        }
+    }
+
+    /** Inputs the manifest does not list. A listed file whose size or mtime changed is an error: its tokens are already in shards. */
+    static List<Manifest.InputFile> newInputs(List<Manifest.InputFile> inputs, Manifest previous, Path outDir) {
+        if (previous == null) {
+            return inputs;
+        }
+        Map<String, Manifest.InputFile> known = new HashMap<>();
+        previous.inputs().forEach(f -> known.put(f.path(), f));
+        List<Manifest.InputFile> fresh = new ArrayList<>();
+        for (Manifest.InputFile f : inputs) {
+            Manifest.InputFile k = known.get(f.path());
+            if (k == null) {
+                fresh.add(f);
+            } else if (k.size() != f.size() || k.modificationTime() != f.modificationTime()) {
+                throw new IllegalStateException("input " + f.path() + " changed since it was tokenized into " + outDir
+                        + " (size " + k.size() + " -> " + f.size() + ", mtime " + k.modificationTime() + " -> " + f.modificationTime()
+                        + "); its old tokens are already in the shards. Write to a new kiln.tokenize.output, or delete " + outDir + " to start over");
+            }
+        }
+        return fresh;
+    }
+
+    private static void checkCompatible(Manifest previous, TokenizeConfig cfg, String json, Path outDir) {
+        if (previous.contextLength() != cfg.contextLength()) {
+            throw new IllegalStateException(outDir + " holds shards with context length " + previous.contextLength()
+                    + ", kiln.tokenize.context-length is " + cfg.contextLength() + ": use a new output folder");
+        }
+        if (!TokenizerJson.sha256(json).equals(previous.tokenizerSha256())) {
+            throw new IllegalStateException(new Path(outDir, TOKENIZER_FILE) + " does not match the SHA-256 in the manifest");
+        }
+    }
+
+    private static Dataset<Row> readDocuments(SparkSession spark, List<Manifest.InputFile> files) {
+        String[] paths = files.stream().map(Manifest.InputFile::path).toArray(String[]::new);
+        Dataset<Row> docs = spark.read().parquet(paths);
+        Set<String> names = new HashSet<>(List.of(docs.schema().fieldNames()));
+        for (String required : List.of("hash", "text")) {
+            if (!names.contains(required)) {
+                throw new IllegalArgumentException("kiln.tokenize.input: the documents have no column \"" + required + "\" (columns: "
+                        + names + "); expected the Parquet `kiln preprocess` writes (id, source, text, metadata, hash, cluster_id)");
+            }
+            StructField f = docs.schema().apply(required);
+            if (!f.dataType().equals(DataTypes.StringType)) {
+                throw new IllegalArgumentException("kiln.tokenize.input: column \"" + required + "\" is " + f.dataType().simpleString() + ", expected string");
+            }
+        }
+        Dataset<Row> selected = docs.select("hash", "text");
+        long nulls = selected.filter(col("text").isNull().or(col("hash").isNull())).count();
+        if (nulls > 0) {
+            LOG.warn("kiln tokenize: {} document(s) with a null text or hash skipped", nulls);
+        }
+        return selected.filter(col("text").isNotNull().and(col("hash").isNotNull()));
+    }
+
+    private static String readString(FileSystem fs, Path p) throws IOException {
+        try (FSDataInputStream in = fs.open(p)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    static int runOf(String shardPath) {
+        String name = shardPath.substring(shardPath.lastIndexOf('/') + 1);
+        if (name.startsWith("run-") && name.length() >= 8) {
+            try {
+                return Integer.parseInt(name.substring(4, 8));
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+
+    /** Deletes shards of this run number that a crashed earlier attempt committed but never listed in the manifest. */
+    private static void removeLeftovers(FileSystem fs, Path outDir, int run, Manifest previous) throws IOException {
+        Set<String> listed = new HashSet<>();
+        if (previous != null) {
+            previous.shards().forEach(s -> listed.add(s.path()));
+        }
+        for (String split : List.of(ShardSchema.TRAIN, ShardSchema.VALIDATION)) {
+            Path dir = new Path(new Path(outDir, SHARDS_DIR), split);
+            if (!fs.isDirectory(dir)) {
+                continue;
+            }
+            for (FileStatus st : fs.listStatus(dir)) {
+                String rel = SHARDS_DIR + "/" + split + "/" + st.getPath().getName();
+                boolean staging = st.getPath().getName().startsWith("_");
+                if (!listed.contains(rel) && (staging || runOf(rel) >= run)) {
+                    LOG.info("kiln tokenize: removing {} left by an interrupted run", st.getPath());
+                    fs.delete(st.getPath(), true);
+                }
+            }
+        }
+    }
+}
