@@ -1,0 +1,19 @@
+package dev.kiln.checkpoint;
+
+import dev.kiln.train.data.DataPosition;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+
+/**
+ * Everything a run needs to continue exactly where it stopped.
+ *
+ * @param step           optimizer steps done (the next step's index)
+ * @param model          weights, optimizer (AdamW moments) and iteration count
+ * @param position       where the training data continues
+ * @param outerMomentum  DiLoCo's outer momentum, or null
+ * @param configJson     the effective {@code kiln.train} section (lineage; resume checks the model shape against it)
+ * @param tokenizerSha256 the tokenizer the shards were made with (resume refuses other shards)
+ * @param workers        data-parallel workers of the run
+ */
+public record Checkpoint(long step, ComputationGraph model, DataPosition position, float[] outerMomentum,
+                         String configJson, String tokenizerSha256, int workers) {
+}

@@ -1,0 +1,175 @@
+package dev.kiln.model;
+
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Map;
+
+/**
+ * One pre-LayerNorm GPT block (GPT-2 / nanoGPT {@code Block}):
+ * <pre>
+ *   x = x + proj(causal_attention(ln_1(x)))
+ *   x = x + mlp(ln_2(x))          mlp = W_out · gelu(W_fc · h)
+ * </pre>
+ * DL4J's {@code SelfAttentionLayer} has no causal mask; here the scores get a constant additive {@code [T, T]} mask
+ * (0 on and below the diagonal, -1e9 above), so position t attends to positions 0..t only.
+ * Works on DL4J's recurrent layout {@code [B, C, T]}; internally on rows {@code [B*T, C]} so every projection is
+ * one matrix product.
+ */
+public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
+    static final String LN1_GAIN = "ln1Gain";
+    static final String LN1_BIAS = "ln1Bias";
+    static final String QKV_WEIGHT = "attnW";
+    static final String QKV_BIAS = "attnB";
+    static final String PROJ_WEIGHT = "projW";
+    static final String PROJ_BIAS = "projB";
+    static final String LN2_GAIN = "ln2Gain";
+    static final String LN2_BIAS = "ln2Bias";
+    static final String FC_WEIGHT = "fcW";
+    static final String FC_BIAS = "fcB";
+    static final String OUT_WEIGHT = "outW";
+    static final String OUT_BIAS = "outB";
+
+    /** Additive mask value above the diagonal: exp(-1e9) is exactly 0 in float and double. */
+    static final double MASKED = -1e9;
+
+    private int dModel;
+    private int heads;
+    private int contextLength;
+    private int mlpRatio;
+    private int totalLayers;
+
+    public CausalSelfAttentionBlock() {
+    }
+
+    public CausalSelfAttentionBlock(GptConfig config) {
+        this.dModel = config.dModel();
+        this.heads = config.heads();
+        this.contextLength = config.contextLength();
+        this.mlpRatio = config.mlpRatio();
+        this.totalLayers = config.layers();
+    }
+
+    @Override
+    public SDVariable defineLayer(SameDiff sd, SDVariable input, Map<String, SDVariable> p, SDVariable mask) {
+        int c = dModel;
+        int t = contextLength;
+        int hs = c / heads;
+
+        SDVariable x = sd.reshape(sd.permute(input, 0, 2, 1), -1, c);                  // [B*T, C]
+
+        // --- causal multi-head self-attention on ln_1(x)
+        SDVariable h = sd.nn.layerNorm(x, p.get(LN1_GAIN), p.get(LN1_BIAS), false, 1);
+        SDVariable qkv = h.mmul(p.get(QKV_WEIGHT)).add(p.get(QKV_BIAS));               // [B*T, 3C]
+        qkv = sd.permute(sd.reshape(qkv, -1, t, 3, heads, hs), 2, 0, 3, 1, 4);          // [3, B, H, T, hs]
+        SDVariable[] parts = sd.unstack(qkv, 0, 3);                                     // q, k, v: [B, H, T, hs]
+        SDVariable scores = sd.mmul(parts[0], parts[1], false, true, false)             // [B, H, T, T]
+                .mul(1.0 / Math.sqrt(hs))
+                .add(sd.constant(causalMask(t, input.dataType())));
+        SDVariable att = sd.nn.softmax(scores, 3);
+        SDVariable y = sd.mmul(att, parts[2]);                                           // [B, H, T, hs]
+        y = sd.reshape(sd.permute(y, 0, 2, 1, 3), -1, c);                               // [B*T, C]
+        x = x.add(y.mmul(p.get(PROJ_WEIGHT)).add(p.get(PROJ_BIAS)));
+
+        // --- MLP on ln_2(x)
+        h = sd.nn.layerNorm(x, p.get(LN2_GAIN), p.get(LN2_BIAS), false, 1);
+        h = sd.nn.gelu(h.mmul(p.get(FC_WEIGHT)).add(p.get(FC_BIAS)));                  // [B*T, rC]
+        x = x.add(h.mmul(p.get(OUT_WEIGHT)).add(p.get(OUT_BIAS)));
+
+        return sd.permute(sd.reshape(x, -1, t, c), 0, 2, 1);                            // [B, C, T]
+    }
+
+    /** {@code [T, T]}: 0 where key position <= query position, {@link #MASKED} above the diagonal. */
+    static INDArray causalMask(int t, org.nd4j.linalg.api.buffer.DataType dataType) {
+        double[] mask = new double[t * t];
+        for (int query = 0; query < t; query++) {
+            for (int key = query + 1; key < t; key++) {
+                mask[query * t + key] = MASKED;
+            }
+        }
+        return Nd4j.create(mask, new long[]{t, t}, dataType);
+    }
+
+    @Override
+    public void defineParameters(SDLayerParams params) {
+        long c = dModel;
+        params.addBiasParam(LN1_GAIN, c);
+        params.addBiasParam(LN1_BIAS, c);
+        params.addWeightParam(QKV_WEIGHT, c, 3 * c);
+        params.addBiasParam(QKV_BIAS, 3 * c);
+        params.addWeightParam(PROJ_WEIGHT, c, c);
+        params.addBiasParam(PROJ_BIAS, c);
+        params.addBiasParam(LN2_GAIN, c);
+        params.addBiasParam(LN2_BIAS, c);
+        params.addWeightParam(FC_WEIGHT, c, (long) mlpRatio * c);
+        params.addBiasParam(FC_BIAS, (long) mlpRatio * c);
+        params.addWeightParam(OUT_WEIGHT, (long) mlpRatio * c, c);
+        params.addBiasParam(OUT_BIAS, c);
+    }
+
+    @Override
+    public void initializeParameters(Map<String, INDArray> params) {
+        // GPT-2: N(0, 0.02) weights, zero biases, unit gains; the two projections that write into the residual
+        // stream are scaled by 1/sqrt(2 * layers) so the residual's variance does not grow with depth.
+        double residualStd = GptModel.INIT_STD / Math.sqrt(2.0 * totalLayers);
+        for (Map.Entry<String, INDArray> e : params.entrySet()) {
+            INDArray a = e.getValue();
+            switch (e.getKey()) {
+                case LN1_GAIN, LN2_GAIN -> a.assign(1.0);
+                case QKV_WEIGHT, FC_WEIGHT -> a.assign(Nd4j.randn(a.dataType(), a.shape()).muli(GptModel.INIT_STD));
+                case PROJ_WEIGHT, OUT_WEIGHT -> a.assign(Nd4j.randn(a.dataType(), a.shape()).muli(residualStd));
+                default -> a.assign(0.0);
+            }
+        }
+    }
+
+    @Override
+    public InputType getOutputType(int layerIndex, InputType inputType) {
+        return InputType.recurrent(dModel, contextLength, RNNFormat.NCW);
+    }
+
+    public int getDModel() {
+        return dModel;
+    }
+
+    public void setDModel(int dModel) {
+        this.dModel = dModel;
+    }
+
+    public int getHeads() {
+        return heads;
+    }
+
+    public void setHeads(int heads) {
+        this.heads = heads;
+    }
+
+    public int getContextLength() {
+        return contextLength;
+    }
+
+    public void setContextLength(int contextLength) {
+        this.contextLength = contextLength;
+    }
+
+    public int getMlpRatio() {
+        return mlpRatio;
+    }
+
+    public void setMlpRatio(int mlpRatio) {
+        this.mlpRatio = mlpRatio;
+    }
+
+    public int getTotalLayers() {
+        return totalLayers;
+    }
+
+    public void setTotalLayers(int totalLayers) {
+        this.totalLayers = totalLayers;
+    }
+}

@@ -1,0 +1,137 @@
+package dev.kiln.model;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
+import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInitDistribution;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
+
+/**
+ * Builds the decoder-only transformer as a DL4J {@link ComputationGraph}:
+ * <pre>
+ *   tokens [B, 1, T] -> wte (EmbeddingSequence, NCW) -> + wpe -> block_0 .. block_{L-1} -> lnf
+ *                    -> head (RnnOutputLayer, softmax over V, sparse cross-entropy on ids [B, 1, T])
+ * </pre>
+ * Activations between layers are {@code [B, C, T]}. DL4J's score is the cross-entropy summed over the T
+ * positions and averaged over the batch (plus the weight-decay term); {@link #meanLoss} reports nats per token.
+ */
+public final class GptModel {
+    /** GPT-2's initialisation standard deviation. */
+    static final double INIT_STD = 0.02;
+
+    public static final String INPUT = "tokens";
+    public static final String TOKEN_EMBEDDING = "wte";
+    public static final String POSITION_EMBEDDING = "wpe";
+    public static final String FINAL_NORM = "lnf";
+    public static final String HEAD = "head";
+
+    private GptModel() {
+    }
+
+    /** The name of block {@code i}. (No underscores in layer names: DL4J's updater splits parameter keys at '_'.) */
+    public static String block(int i) {
+        return "block" + i;
+    }
+
+    /**
+     * A new, initialised model. {@code updater} carries the learning rate (schedule); {@code weightDecay} is
+     * decoupled (AdamW: {@code w -= lr * wd * w} after the update) and applies to matrices and embeddings only,
+     * not to biases and LayerNorm gains. The seed fixes the initial weights.
+     */
+    public static ComputationGraph build(GptConfig cfg, IUpdater updater, double weightDecay, long seed, DataType dataType) {
+        ComputationGraph graph = new ComputationGraph(configuration(cfg, updater, weightDecay, seed, dataType));
+        Nd4j.getRandom().setSeed(seed); // the custom layers draw their initial weights from ND4J's global generator
+        graph.init();
+        return graph;
+    }
+
+    public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
+                                                              long seed, DataType dataType) {
+        NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(dataType)
+                .updater(updater)
+                // Workspaces: with NONE, 2.2-2.4x slower and several GB more memory (STACK.md).
+                .trainingWorkspaceMode(WorkspaceMode.ENABLED)
+                .inferenceWorkspaceMode(WorkspaceMode.ENABLED);
+        if (weightDecay > 0) {
+            base.weightDecay(weightDecay, true).weightDecayBias(0.0, true);
+        }
+        WeightInitDistribution normal = new WeightInitDistribution(new NormalDistribution(0, INIT_STD));
+
+        ComputationGraphConfiguration.GraphBuilder g = base.graphBuilder().addInputs(INPUT);
+        // nIn/nOut are explicit: setInputTypes would reset the embedding's nIn to 1 in M2.1.
+        g.addLayer(TOKEN_EMBEDDING, new EmbeddingSequenceLayer.Builder()
+                .nIn(cfg.vocabSize()).nOut(cfg.dModel()).inputLength(cfg.contextLength())
+                .outputDataFormat(RNNFormat.NCW).hasBias(false).weightInit(normal).build(), INPUT);
+        g.addLayer(POSITION_EMBEDDING, new PositionEmbedding(cfg.dModel(), cfg.contextLength()), TOKEN_EMBEDDING);
+        String previous = POSITION_EMBEDDING;
+        for (int i = 0; i < cfg.layers(); i++) {
+            g.addLayer(block(i), new CausalSelfAttentionBlock(cfg), previous);
+            previous = block(i);
+        }
+        g.addLayer(FINAL_NORM, new FinalLayerNorm(cfg.dModel(), cfg.contextLength()), previous);
+        g.addLayer(HEAD, new RnnOutputLayer.Builder(new LossSparseMCXENT())
+                .nIn(cfg.dModel()).nOut(cfg.vocabSize()).activation(Activation.SOFTMAX)
+                .dataFormat(RNNFormat.NCW).weightInit(normal).build(), FINAL_NORM);
+        return g.setOutputs(HEAD).build();
+    }
+
+    /** Inputs {@code [B, 1, T]} from rows of T+1 ids: positions 0..T-1 of each row. */
+    public static INDArray inputs(int[][] rows, DataType dataType) {
+        return window(rows, 0, dataType);
+    }
+
+    /** Labels {@code [B, 1, T]}: positions 1..T of each row (the next token at every position). */
+    public static INDArray labels(int[][] rows, DataType dataType) {
+        return window(rows, 1, dataType);
+    }
+
+    public static DataSet dataSet(int[][] rows, DataType dataType) {
+        return new DataSet(inputs(rows, dataType), labels(rows, dataType));
+    }
+
+    private static INDArray window(int[][] rows, int offset, DataType dataType) {
+        int b = rows.length;
+        int t = rows[0].length - 1;
+        double[] flat = new double[b * t];
+        for (int i = 0; i < b; i++) {
+            if (rows[i].length != t + 1) {
+                throw new IllegalArgumentException("row " + i + " has " + rows[i].length + " ids, expected " + (t + 1));
+            }
+            for (int j = 0; j < t; j++) {
+                flat[i * t + j] = rows[i][j + offset];
+            }
+        }
+        return Nd4j.create(flat, new long[]{b, 1, t}, dataType);
+    }
+
+    /** Next-token probabilities {@code [B, V, T]} (inference mode). */
+    public static INDArray probabilities(ComputationGraph model, int[][] rows) {
+        return model.output(false, inputs(rows, model.getConfiguration().getDataType()))[0];
+    }
+
+    /** Mean cross-entropy in nats per predicted token over the rows, without any regularisation term. */
+    public static double meanLoss(ComputationGraph model, int[][] rows) {
+        INDArray p = probabilities(model, rows);
+        int t = rows[0].length - 1;
+        double sum = 0;
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = 0; j < t; j++) {
+                sum -= Math.log(Math.max(p.getDouble(i, rows[i][j + 1], j), Double.MIN_VALUE));
+            }
+        }
+        return sum / ((double) rows.length * t);
+    }
+}

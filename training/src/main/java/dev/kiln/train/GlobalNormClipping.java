@@ -1,0 +1,49 @@
+package dev.kiln.train;
+
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Clips the global L2 norm of the gradient (GPT's {@code clip_grad_norm_}), which DL4J lacks (its options are per
+ * layer or per parameter type). Runs between the backward pass and the updater, on the flat gradient view.
+ *
+ * <p>DL4J's score, and so its gradient, is the loss summed over the T positions; the threshold applies to the
+ * gradient of the mean per-token loss (norm / T), the quantity GPT recipes quote. Also records the data loss of the
+ * step (the score less the weight-decay term DL4J adds to it) and the gradient norm.
+ */
+final class GlobalNormClipping extends BaseTrainingListener {
+    private final double maxNorm;
+    private final int contextLength;
+    private double lastNorm;
+    private double lastLoss;
+
+    GlobalNormClipping(double maxNorm, int contextLength) {
+        this.maxNorm = maxNorm;
+        this.contextLength = contextLength;
+    }
+
+    @Override
+    public void onGradientCalculation(Model model) {
+        ComputationGraph graph = (ComputationGraph) model;
+        // Parameters are still those the score was computed with: the regularisation term matches.
+        lastLoss = (graph.score() - graph.calcRegularizationScore(true)) / contextLength;
+        INDArray flat = graph.gradient().gradient();
+        double norm = flat.norm2Number().doubleValue() / contextLength;
+        lastNorm = norm;
+        if (maxNorm > 0 && norm > maxNorm) {
+            flat.muli(maxNorm / norm);
+        }
+    }
+
+    /** Per-token gradient norm of the last step, before clipping. */
+    double lastNorm() {
+        return lastNorm;
+    }
+
+    /** Mean cross-entropy per token of the last step's minibatch (nats), before the update. */
+    double lastLoss() {
+        return lastLoss;
+    }
+}

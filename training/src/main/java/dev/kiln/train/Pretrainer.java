@@ -1,0 +1,213 @@
+package dev.kiln.train;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.checkpoint.Checkpoint;
+import dev.kiln.checkpoint.CheckpointStore;
+import dev.kiln.model.GptConfig;
+import dev.kiln.model.GptModel;
+import dev.kiln.progress.Progress;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The training loop (nanoGPT's train.py, as one method): rounds of optimizer steps, and at step boundaries the
+ * training log, validation loss, checkpoints and metrics. Where the steps run is the {@link RoundRunner}'s business.
+ *
+ * <p>Round boundaries are a pure function of the step (multiples of the averaging period, the log, validation and
+ * checkpoint intervals), so a resumed run averages, logs and validates at the same steps as an uninterrupted one.
+ */
+public final class Pretrainer {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln.progress");
+
+    /** What a run did (this session's part of it, when resumed). */
+    public record Result(long startStep, long endStep, double lastTrainLoss, double lastValidationLoss, long tokens,
+                         double trainSeconds, double averagingSeconds, Path lastCheckpoint) {
+        public double tokensPerSecond() {
+            return tokens / Math.max(1e-9, trainSeconds);
+        }
+
+        public double averagingShare() {
+            return averagingSeconds / Math.max(1e-9, trainSeconds);
+        }
+    }
+
+    private final TrainConfig cfg;
+    private final GptConfig shape;
+    private final RoundRunner runner;
+    private final List<int[][]> validation;
+    private final CheckpointStore checkpoints;
+    private final MetricsLog metrics;
+    private final String configJson;
+    private final String tokenizerSha256;
+
+    public Pretrainer(TrainConfig cfg, GptConfig shape, RoundRunner runner, List<int[][]> validation,
+                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, String tokenizerSha256) {
+        this.cfg = cfg;
+        this.shape = shape;
+        this.runner = runner;
+        this.validation = validation;
+        this.checkpoints = checkpoints;
+        this.metrics = metrics;
+        this.configJson = configJson;
+        this.tokenizerSha256 = tokenizerSha256;
+    }
+
+    public Result run(boolean resume) throws IOException {
+        Optional<Path> existing = checkpoints.latest();
+        if (!resume && existing.isPresent()) {
+            // Starting over would mix two runs' checkpoints and metrics in one folder.
+            throw new dev.kiln.config.InvalidConfigException("kiln.train.output", checkpoints.dir().toString(),
+                    "already holds checkpoint " + existing.get().getName()
+                            + ": pass --resume to continue that run, or set kiln.train.output to a new folder");
+        }
+        Replica global = resume ? resumeFrom(existing) : null;
+        if (global == null) {
+            global = Replica.create(shape, cfg);
+            global.setStep(0);
+            metrics.resumeAt(-1);
+        }
+        long start = global.step();
+        long step = start;
+        double windowLoss = 0;
+        int windowSteps = 0;
+        double windowNorm = 0;
+        double lastTrain = Double.NaN;
+        double lastValidation = Double.NaN;
+        long tokens = 0;
+        double trainSeconds = 0;
+        double averagingSeconds = 0;
+        Path lastCheckpoint = null;
+        WarmupCosineSchedule lr = new WarmupCosineSchedule(cfg.optimizer().learningRate(),
+                cfg.optimizer().minLearningRate(), cfg.optimizer().warmupSteps(), cfg.steps());
+        LOG.info("[pretrain] {} parameters, {} steps of {} x {} tokens on {} worker(s){}", global.model().numParams(),
+                cfg.steps(), cfg.globalBatch(), shape.contextLength(), cfg.parallel().workers(),
+                start > 0 ? ", resuming at step " + start : "");
+
+        while (step < cfg.steps()) {
+            int n = roundLength(step);
+            long t0 = System.nanoTime();
+            RoundStats s = runner.run(global, n);
+            double wall = (System.nanoTime() - t0) / 1e9;
+            long previous = step;
+            step += n;
+            tokens += s.tokens();
+            trainSeconds += wall;
+            averagingSeconds += Math.max(0, wall - s.computeSeconds());
+            for (int i = 0; i < n; i++) {
+                windowLoss += s.meanLoss(i);
+            }
+            windowSteps += n;
+            windowNorm += s.meanGradNorm() * n;
+            boolean last = step == cfg.steps();
+
+            if (crossed(previous, step, cfg.logEvery()) || last) {
+                lastTrain = windowLoss / windowSteps;
+                double perSecond = tokens / trainSeconds;
+                double eta = (cfg.steps() - step) * (trainSeconds / (step - start));
+                ObjectNode r = metrics.record("train", step);
+                r.put("loss", lastTrain);
+                r.put("lr", lr.at(step - 1));
+                r.put("grad_norm", windowNorm / windowSteps);
+                r.put("tokens", step * (long) cfg.globalBatch() * shape.contextLength());
+                r.put("tokens_per_s", perSecond);
+                r.put("round_s", wall);
+                r.put("averaging_share", averagingSeconds / trainSeconds);
+                r.put("eta_s", eta);
+                metrics.append(r);
+                LOG.info(String.format(Locale.ROOT,
+                        "[pretrain] step %d/%d loss %.4f lr %.2e |g| %.3f, %,.0f tokens/s, round %.2fs (averaging %.1f%%), ETA %s",
+                        step, cfg.steps(), lastTrain, lr.at(step - 1), windowNorm / windowSteps, perSecond, wall,
+                        100 * averagingSeconds / trainSeconds, Progress.duration(eta)));
+                windowLoss = 0;
+                windowNorm = 0;
+                windowSteps = 0;
+            }
+            if (!validation.isEmpty() && ((cfg.validationEvery() > 0 && crossed(previous, step, cfg.validationEvery())) || last)) {
+                lastValidation = validationLoss(global);
+                ObjectNode r = metrics.record("validation", step);
+                r.put("loss", lastValidation);
+                metrics.append(r);
+                LOG.info(String.format(Locale.ROOT, "[pretrain] step %d validation loss %.4f (%.3f bits/token)",
+                        step, lastValidation, lastValidation / Math.log(2)));
+            }
+            if ((cfg.checkpointEvery() > 0 && crossed(previous, step, cfg.checkpointEvery())) || last) {
+                lastCheckpoint = checkpoints.save(new Checkpoint(step, global.model(), runner.position(),
+                        runner.outerState(), configJson, tokenizerSha256, cfg.parallel().workers()));
+                ObjectNode r = metrics.record("checkpoint", step);
+                r.put("path", lastCheckpoint.toString());
+                metrics.append(r);
+                LOG.info("[pretrain] step {} checkpoint {}", step, lastCheckpoint);
+            }
+            metrics.flush();
+        }
+        return new Result(start, step, lastTrain, lastValidation, tokens, trainSeconds, averagingSeconds, lastCheckpoint);
+    }
+
+    /** Mean loss per token over the fixed validation minibatches, with the global weights. */
+    public double validationLoss(Replica global) {
+        double sum = 0;
+        long rows = 0;
+        for (int[][] batch : validation) {
+            sum += GptModel.meanLoss(global.model(), batch) * batch.length;
+            rows += batch.length;
+        }
+        return sum / rows;
+    }
+
+    /** Steps until the next round boundary: the next multiple of any interval, or the end. */
+    int roundLength(long step) {
+        long n = cfg.steps() - step;
+        // In one JVM a round lasts a log interval; with averaging, one averaging period (logs fall on round ends).
+        long period = runner.maxRoundSteps() == Integer.MAX_VALUE ? cfg.logEvery() : runner.maxRoundSteps();
+        n = Math.min(n, untilMultiple(step, period));
+        if (cfg.validationEvery() > 0) {
+            n = Math.min(n, untilMultiple(step, cfg.validationEvery()));
+        }
+        if (cfg.checkpointEvery() > 0) {
+            n = Math.min(n, untilMultiple(step, cfg.checkpointEvery()));
+        }
+        return (int) n;
+    }
+
+    private static long untilMultiple(long step, long every) {
+        return every - (step % every);
+    }
+
+    private static boolean crossed(long from, long to, long every) {
+        return every > 0 && to / every > from / every;
+    }
+
+    private Replica resumeFrom(Optional<Path> latest) throws IOException {
+        if (latest.isEmpty()) {
+            LOG.info("[pretrain] --resume: no checkpoint in {}, starting from step 0", checkpoints.dir());
+            return null;
+        }
+        Checkpoint c = checkpoints.load(latest.get());
+        if (tokenizerSha256 != null && c.tokenizerSha256() != null && !tokenizerSha256.equals(c.tokenizerSha256())) {
+            throw new IllegalStateException("checkpoint " + latest.get() + " was trained on shards of tokenizer "
+                    + c.tokenizerSha256() + ", these shards come from tokenizer " + tokenizerSha256);
+        }
+        long expected = GptModel.build(shape, new org.nd4j.linalg.learning.config.NoOp(), 0, 0,
+                org.nd4j.linalg.api.buffer.DataType.FLOAT).numParams();
+        if (c.model().numParams() != expected) {
+            throw new IllegalStateException("checkpoint " + latest.get() + " holds a model of " + c.model().numParams()
+                    + " parameters; kiln.train.model and the shards describe one of " + expected);
+        }
+        if (c.step() > cfg.steps()) {
+            throw new IllegalStateException("checkpoint " + latest.get() + " is at step " + c.step()
+                    + ", beyond kiln.train.steps = " + cfg.steps());
+        }
+        Replica r = Replica.wrap(c.model(), cfg);
+        r.setStep(c.step());
+        runner.restore(c.position(), c.outerMomentum());
+        metrics.resumeAt(c.step());
+        LOG.info("[pretrain] resuming from {} (step {})", latest.get(), c.step());
+        return r;
+    }
+}
