@@ -22,7 +22,9 @@ class ExampleConfigsTest {
             "kiln.preprocess.input.paths", "file:///corpus/*.txt",
             "kiln.preprocess.output.path", "file:///out/preprocessed",
             "kiln.tokenize.input", "file:///out/preprocessed",
-            "kiln.tokenize.output", "file:///out/tokenized");
+            "kiln.tokenize.output", "file:///out/tokenized",
+            "kiln.train.shards", "file:///out/tokenized",
+            "kiln.train.output", "file:///out/pretrain");
 
     @ParameterizedTest
     @ValueSource(strings = {"local.conf", "cluster.conf", "demo.conf"})
@@ -32,6 +34,7 @@ class ExampleConfigsTest {
         Config config = KilnConfig.load(file.toString(), PATHS);
         PreprocessConfig.from(config);
         TokenizeConfig.from(config);
+        dev.kiln.train.TrainConfig.from(config);
         ClusterCheckJob.CheckConfig.from(config);
     }
 }
