@@ -82,12 +82,21 @@ public final class JobRunner {
         if (!conf.contains("spark.app.name")) {
             conf.setAppName("kiln " + jobName);
         }
-        if (config.hasPath("kiln.spark.conf")) {
-            for (Map.Entry<String, String> e : KilnConfig.flatten(config, "kiln.spark.conf").entrySet()) {
-                String key = e.getKey().substring("kiln.spark.conf.".length()).replace("\"", "");
-                conf.set(key, e.getValue().replaceAll("^\"|\"$", ""));
-            }
-        }
+        sparkProperties(config).forEach(conf::set);
         return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    /** {@code kiln.spark.conf { "spark.x.y" = v }} as Spark property names and string values. */
+    static Map<String, String> sparkProperties(Config config) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        if (!config.hasPath("kiln.spark.conf")) {
+            return out;
+        }
+        for (Map.Entry<String, com.typesafe.config.ConfigValue> e : config.getConfig("kiln.spark.conf").entrySet()) {
+            // Spark property names contain dots: quoted in HOCON, so join the path elements back with dots.
+            String name = String.join(".", com.typesafe.config.ConfigUtil.splitPath(e.getKey()));
+            out.put(name, String.valueOf(e.getValue().unwrapped()));
+        }
+        return out;
     }
 }

@@ -37,4 +37,13 @@ class ExampleConfigsTest {
         dev.kiln.train.TrainConfig.from(config);
         ClusterCheckJob.CheckConfig.from(config);
     }
+
+    @org.junit.jupiter.api.Test
+    void sparkPropertiesFromConfigKeepTheirDottedNames() {
+        Path file = KilnCliAccess.repoRoot().resolve("conf/local.conf");
+        Map<String, String> props = JobRunner.sparkProperties(KilnConfig.load(file.toString(),
+                Map.of("kiln.spark.conf.\"spark.executor.memory\"", "3g")));
+        org.junit.jupiter.api.Assertions.assertEquals(Map.of("spark.sql.shuffle.partitions", "8",
+                "spark.default.parallelism", "8", "spark.executor.memory", "3g"), props);
+    }
 }

@@ -120,10 +120,10 @@ public final class KilnConfig {
     }
 
     private static boolean underFreeFormSection(String key, Config reference) {
-        String path = key;
-        int dot;
-        while ((dot = path.lastIndexOf('.')) > 0) {
-            path = path.substring(0, dot);
+        // Keys come rendered ("kiln.spark.conf.\"spark.sql.shuffle.partitions\""): split them as paths, not at dots.
+        List<String> elements = com.typesafe.config.ConfigUtil.splitPath(key);
+        for (int n = elements.size() - 1; n > 0; n--) {
+            String path = com.typesafe.config.ConfigUtil.joinPath(elements.subList(0, n));
             if (reference.hasPathOrNull(path)) {
                 ConfigValue v = reference.getValue(path);
                 // An empty object in reference.conf (e.g. kiln.spark.conf {}) accepts any keys below it.
@@ -182,19 +182,5 @@ public final class KilnConfig {
     /** The effective configuration under {@code section}, as JSON for lineage records (manifest, stats, checkpoints). */
     public static String renderJson(Config config, String section) {
         return config.getConfig(section).root().render(ConfigRenderOptions.concise().setFormatted(true));
-    }
-
-    /** Flattened key/value pairs under {@code section}, sorted, for logs. */
-    public static Map<String, String> flatten(Config config, String section) {
-        Map<String, String> out = new LinkedHashMap<>();
-        List<String> keys = new ArrayList<>();
-        for (Map.Entry<String, ConfigValue> e : config.getConfig(section).entrySet()) {
-            keys.add(e.getKey());
-        }
-        keys.sort(String::compareTo);
-        for (String k : keys) {
-            out.put(section + "." + k, config.getConfig(section).getValue(k).render(ConfigRenderOptions.concise()));
-        }
-        return out;
     }
 }

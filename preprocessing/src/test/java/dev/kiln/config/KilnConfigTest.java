@@ -54,9 +54,14 @@ class KilnConfigTest {
     }
 
     @Test
-    void freeFormSectionsAcceptAnyKey() {
+    void freeFormSectionsAcceptAnyKey(@TempDir Path dir) throws Exception {
         Config c = KilnConfig.load(null, Map.of("kiln.test-section.extra.anything", "1"));
         assertEquals(1, c.getInt("kiln.test-section.extra.anything"));
+        // Quoted keys with dots inside, as Spark properties are written.
+        Path conf = dir.resolve("spark.conf");
+        Files.writeString(conf, "kiln.test-section.extra { \"spark.sql.shuffle.partitions\" = 8 }\n");
+        Config q = KilnConfig.load(conf.toString(), Map.of());
+        assertEquals(8, q.getInt("kiln.test-section.extra.\"spark.sql.shuffle.partitions\""));
     }
 
     @Test

@@ -1,0 +1,58 @@
+package dev.kiln.jobs;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The newcomer's first command, {@code bin/kiln demo}, end to end on the real sample corpora and the embedded Spark:
+ * every stage in this build runs through spark-submit, and each leaves the output the next one reads.
+ */
+class DemoIT {
+
+    @Test
+    void demoRunsEveryStageOfThisBuildEndToEnd(@TempDir Path dir) throws Exception {
+        var r = KilnCliAccess.run(Map.of(), 1200, "demo", "--dir", dir.toString());
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("== demo finished"), r.output());
+
+        ObjectMapper json = new ObjectMapper();
+        for (String corpus : List.of("sotu", "mail")) {
+            Path out = dir.resolve("preprocessed").resolve(corpus);
+            try (Stream<Path> files = Files.list(out.resolve("documents"))) {
+                assertTrue(files.anyMatch(p -> p.toString().endsWith(".parquet")), "Parquet documents for " + corpus);
+            }
+            JsonNode stats = json.readTree(out.resolve("stats.json").toFile());
+            JsonNode write = stats.path("stages").path("write");
+            assertTrue(write.path("documents_out").asLong() > 100, corpus + " stats: " + write);
+        }
+
+        JsonNode manifest = json.readTree(dir.resolve("tokenized/manifest.json").toFile());
+        assertEquals(128, manifest.path("contextLength").asInt());
+        assertTrue(manifest.path("shards").size() >= 2, "train and validation shards: " + manifest.path("shards"));
+        assertTrue(Files.isRegularFile(dir.resolve("tokenized/tokenizer.json")));
+
+        // Pre-training learned: the last validation loss is far below the uniform ln(8192) = 9.01 nats of the start.
+        double lastValidation = Double.NaN;
+        for (String line : Files.readAllLines(dir.resolve("pretrain/metrics.jsonl"))) {
+            JsonNode m = json.readTree(line);
+            if ("validation".equals(m.path("kind").asText())) {
+                lastValidation = m.path("loss").asDouble();
+            }
+        }
+        assertTrue(lastValidation < 6.5, "validation loss after the demo's pre-training: " + lastValidation);
+        try (Stream<Path> checkpoints = Files.list(dir.resolve("pretrain/checkpoints"))) {
+            assertTrue(checkpoints.anyMatch(p -> p.getFileName().toString().equals("step-00000300")));
+        }
+    }
+}
