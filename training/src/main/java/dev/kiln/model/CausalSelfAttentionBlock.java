@@ -1,7 +1,5 @@
 package dev.kiln.model;
 
-import org.deeplearning4j.nn.conf.RNNFormat;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -38,9 +36,7 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
     /** Additive mask value above the diagonal: exp(-1e9) is exactly 0 in float and double. */
     static final double MASKED = -1e9;
 
-    private int dModel;
     private int heads;
-    private int contextLength;
     private int mlpRatio;
     private int totalLayers;
 
@@ -48,9 +44,8 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
     }
 
     public CausalSelfAttentionBlock(GptConfig config) {
-        this.dModel = config.dModel();
+        super(config.dModel(), config.contextLength());
         this.heads = config.heads();
-        this.contextLength = config.contextLength();
         this.mlpRatio = config.mlpRatio();
         this.totalLayers = config.layers();
     }
@@ -128,33 +123,12 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
         }
     }
 
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        return InputType.recurrent(dModel, contextLength, RNNFormat.NCW);
-    }
-
-    public int getDModel() {
-        return dModel;
-    }
-
-    public void setDModel(int dModel) {
-        this.dModel = dModel;
-    }
-
     public int getHeads() {
         return heads;
     }
 
     public void setHeads(int heads) {
         this.heads = heads;
-    }
-
-    public int getContextLength() {
-        return contextLength;
-    }
-
-    public void setContextLength(int contextLength) {
-        this.contextLength = contextLength;
     }
 
     public int getMlpRatio() {

@@ -3,6 +3,7 @@ package dev.kiln.model;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SameDiffLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -25,14 +26,47 @@ import java.util.Map;
  * halving would make gradients half the truth): remove {@link #EPSILON_SCALE} then.
  *
  * <p>The layers work on DL4J's recurrent NCW layout {@code [B, C, T]} and keep their sizes in their own fields:
- * {@code setNIn} is a no-op because input-type inference resets sizes in M2.1 (see STACK.md).
+ * {@code setNIn} is a no-op because input-type inference resets sizes in M2.1 (see STACK.md). The width and the
+ * context length every layer needs live here; subclasses add their own sizes.
  */
 public abstract class CompensatedSameDiffLayer extends SameDiffLayer {
     /** Scale applied to the incoming error to undo the 2x of DL4J 1.0.0-M2.1. */
     static final double EPSILON_SCALE = 0.5;
 
+    /** Channels (model width) of the layer's input and output {@code [B, dModel, T]}. */
+    protected int dModel;
+    /** Fixed sequence length T (the causal mask and reshapes are built for it). */
+    protected int contextLength;
+
     protected CompensatedSameDiffLayer() {
         // public no-arg constructors in subclasses: DL4J builds layers from JSON on executors.
+    }
+
+    protected CompensatedSameDiffLayer(int dModel, int contextLength) {
+        this.dModel = dModel;
+        this.contextLength = contextLength;
+    }
+
+    /** Every Kiln layer maps {@code [B, dModel, T]} to {@code [B, dModel, T]}. */
+    @Override
+    public InputType getOutputType(int layerIndex, InputType inputType) {
+        return InputType.recurrent(dModel, contextLength, RNNFormat.NCW);
+    }
+
+    public int getDModel() {
+        return dModel;
+    }
+
+    public void setDModel(int dModel) {
+        this.dModel = dModel;
+    }
+
+    public int getContextLength() {
+        return contextLength;
+    }
+
+    public void setContextLength(int contextLength) {
+        this.contextLength = contextLength;
     }
 
     @Override

@@ -1,7 +1,5 @@
 package dev.kiln.model;
 
-import org.deeplearning4j.nn.conf.RNNFormat;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -14,15 +12,12 @@ public class FinalLayerNorm extends CompensatedSameDiffLayer {
     static final String GAIN = "gain";
     static final String BIAS = "bias";
 
-    private int dModel;
-    private int contextLength;
 
     public FinalLayerNorm() {
     }
 
     public FinalLayerNorm(int dModel, int contextLength) {
-        this.dModel = dModel;
-        this.contextLength = contextLength;
+        super(dModel, contextLength);
     }
 
     @Override
@@ -42,26 +37,5 @@ public class FinalLayerNorm extends CompensatedSameDiffLayer {
     public void initializeParameters(Map<String, INDArray> params) {
         params.get(GAIN).assign(1.0);
         params.get(BIAS).assign(0.0);
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        return InputType.recurrent(dModel, contextLength, RNNFormat.NCW);
-    }
-
-    public int getDModel() {
-        return dModel;
-    }
-
-    public void setDModel(int dModel) {
-        this.dModel = dModel;
-    }
-
-    public int getContextLength() {
-        return contextLength;
-    }
-
-    public void setContextLength(int contextLength) {
-        this.contextLength = contextLength;
     }
 }

@@ -1,7 +1,5 @@
 package dev.kiln.model;
 
-import org.deeplearning4j.nn.conf.RNNFormat;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -14,15 +12,12 @@ import java.util.Map;
 public class PositionEmbedding extends CompensatedSameDiffLayer {
     static final String POSITIONS = "wpe";
 
-    private int dModel;
-    private int contextLength;
 
     public PositionEmbedding() {
     }
 
     public PositionEmbedding(int dModel, int contextLength) {
-        this.dModel = dModel;
-        this.contextLength = contextLength;
+        super(dModel, contextLength);
     }
 
     @Override
@@ -39,26 +34,5 @@ public class PositionEmbedding extends CompensatedSameDiffLayer {
     public void initializeParameters(Map<String, INDArray> params) {
         INDArray p = params.get(POSITIONS);
         p.assign(Nd4j.randn(p.dataType(), p.shape()).muli(GptModel.INIT_STD));
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        return InputType.recurrent(dModel, contextLength, RNNFormat.NCW);
-    }
-
-    public int getDModel() {
-        return dModel;
-    }
-
-    public void setDModel(int dModel) {
-        this.dModel = dModel;
-    }
-
-    public int getContextLength() {
-        return contextLength;
-    }
-
-    public void setContextLength(int contextLength) {
-        this.contextLength = contextLength;
     }
 }

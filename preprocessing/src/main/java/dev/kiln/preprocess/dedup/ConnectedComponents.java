@@ -54,18 +54,24 @@ public final class ConnectedComponents {
                 + " rounds (kiln.preprocess.minhash.max-rounds)");
     }
 
+    /** The smallest of {@code first} and {@code others}. */
+    static String min(String first, Iterable<String> others) {
+        String m = first;
+        for (String v : others) {
+            if (v.compareTo(m) < 0) {
+                m = v;
+            }
+        }
+        return m;
+    }
+
     /** For each node u with m = min(u and its neighbours): every neighbour larger than u is linked to m instead. */
     static JavaPairRDD<String, String> largeStar(JavaPairRDD<String, String> e, int partitions) {
         return e.flatMapToPair(t -> List.of(t, new Tuple2<>(t._2(), t._1())).iterator())
                 .groupByKey(partitions)
                 .flatMapToPair(g -> {
                     String u = g._1();
-                    String m = u;
-                    for (String v : g._2()) {
-                        if (v.compareTo(m) < 0) {
-                            m = v;
-                        }
-                    }
+                    String m = min(u, g._2());
                     List<Tuple2<String, String>> out = new ArrayList<>();
                     for (String v : g._2()) {
                         if (v.compareTo(u) > 0) {
@@ -82,12 +88,7 @@ public final class ConnectedComponents {
         return e.groupByKey(partitions)
                 .flatMapToPair(g -> {
                     String u = g._1();
-                    String m = u;
-                    for (String v : g._2()) {
-                        if (v.compareTo(m) < 0) {
-                            m = v;
-                        }
-                    }
+                    String m = min(u, g._2());
                     List<Tuple2<String, String>> out = new ArrayList<>();
                     if (!m.equals(u)) {
                         out.add(new Tuple2<>(u, m));
