@@ -18,7 +18,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.TreeMap;
 import java.util.zip.GZIPInputStream;
 
@@ -136,14 +135,12 @@ public final class FileReaders {
     }
 
     /** JSON Lines and one-document-per-line text, streamed line by line. */
-    private static final class LineRecords implements Iterator<ReadRecord> {
+    private static final class LineRecords extends SkippingIterator<ReadRecord> {
         private final InputFile file;
         private final InputConfig input;
         private final boolean json;
         private InputStream in;
         private LineScanner lines;
-        private ReadRecord next;
-        private boolean done;
         private long documents;
 
         LineRecords(InputFile file, InputConfig input, Configuration conf) throws IOException {
@@ -154,26 +151,9 @@ public final class FileReaders {
             this.lines = new LineScanner(in, (int) input.maxRecordBytes());
         }
 
-        @Override
-        public boolean hasNext() {
-            while (next == null && !done) {
-                next = advance();
-            }
-            return next != null;
-        }
-
-        @Override
-        public ReadRecord next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            ReadRecord r = next;
-            next = null;
-            return r;
-        }
-
         /** The next record, or null for a blank line (and at the end, with done set). */
-        private ReadRecord advance() {
+        @Override
+        protected ReadRecord advance() {
             LineScanner.Line line;
             try {
                 line = lines.next();
@@ -252,7 +232,7 @@ public final class FileReaders {
         }
 
         private void close() {
-            done = true;
+            finish();
             try {
                 if (in != null) {
                     in.close();

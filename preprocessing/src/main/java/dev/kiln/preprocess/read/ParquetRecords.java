@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
 
 /**
  * Parquet rows as documents, read with parquet-hadoop's record reader in the task (not Spark's DataFrame reader) so
@@ -26,30 +25,11 @@ final class ParquetRecords {
 
     static Iterator<ReadRecord> read(InputFile file, InputConfig input, Configuration conf) throws IOException {
         ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(file.path())).withConf(conf).build();
-        return new Iterator<>() {
+        return new SkippingIterator<>() {
             private long row;
-            private ReadRecord next;
-            private boolean done;
 
             @Override
-            public boolean hasNext() {
-                while (next == null && !done) {
-                    next = advance();
-                }
-                return next != null;
-            }
-
-            @Override
-            public ReadRecord next() {
-                if (!hasNext()) {
-                    throw new NoSuchElementException();
-                }
-                ReadRecord r = next;
-                next = null;
-                return r;
-            }
-
-            private ReadRecord advance() {
+            protected ReadRecord advance() {
                 Group g;
                 try {
                     g = reader.read();
@@ -96,7 +76,7 @@ final class ParquetRecords {
             }
 
             private void close() {
-                done = true;
+                finish();
                 try {
                     reader.close();
                 } catch (IOException ignored) {
