@@ -58,7 +58,7 @@ public final class GptModel {
 
     public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
                                                               long seed, DataType dataType) {
-        return configuration(cfg, updater, weightDecay, seed, dataType, Head.FUSED);
+        return configuration(cfg, updater, weightDecay, seed, dataType, Head.FUSED, Blocks.HAND_WRITTEN);
     }
 
     /**
@@ -66,10 +66,17 @@ public final class GptModel {
      * the same parameters, score and gradients, several times slower; the tests keep it as the reference the fused
      * head is checked against.
      */
-    enum Head { FUSED, DL4J }
+    public enum Head { FUSED, DL4J }
 
-    static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
-                                                       long seed, DataType dataType, Head head) {
+    /**
+     * The blocks' implementation. {@code SAMEDIFF} is {@link CausalSelfAttentionBlock}, the same math differentiated
+     * by SameDiff (slower: it replays the forward inside the backward); the tests keep it as the reference for
+     * {@link TransformerBlock}.
+     */
+    public enum Blocks { HAND_WRITTEN, SAMEDIFF }
+
+    public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
+                                                       long seed, DataType dataType, Head head, Blocks blocks) {
         NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(dataType)
@@ -90,7 +97,8 @@ public final class GptModel {
         g.addLayer(POSITION_EMBEDDING, new PositionEmbedding(cfg.dModel(), cfg.contextLength()), TOKEN_EMBEDDING);
         String previous = POSITION_EMBEDDING;
         for (int i = 0; i < cfg.layers(); i++) {
-            g.addLayer(block(i), new CausalSelfAttentionBlock(cfg), previous);
+            g.addLayer(block(i), blocks == Blocks.HAND_WRITTEN ? new TransformerBlock(cfg) : new CausalSelfAttentionBlock(cfg),
+                    previous);
             previous = block(i);
         }
         g.addLayer(FINAL_NORM, new FinalLayerNorm(cfg.dModel(), cfg.contextLength()), previous);

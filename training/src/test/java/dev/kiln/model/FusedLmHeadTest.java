@@ -41,7 +41,8 @@ class FusedLmHeadTest {
     }
 
     private static ComputationGraph model(GptModel.Head head, int blockRows, long seed) {
-        ComputationGraphConfiguration conf = GptModel.configuration(CFG, new NoOp(), 0.0, seed, DataType.DOUBLE, head);
+        ComputationGraphConfiguration conf = GptModel.configuration(CFG, new NoOp(), 0.0, seed, DataType.DOUBLE, head,
+                GptModel.Blocks.HAND_WRITTEN);
         if (head == GptModel.Head.FUSED) {
             ((FusedLmHead) ((LayerVertex) conf.getVertices().get(GptModel.HEAD)).getLayerConf().getLayer())
                     .setBlockRows(blockRows);
