@@ -83,8 +83,8 @@ public final class Generation {
             throw new InvalidConfigException(GenerationConfig.SECTION + ".prompts", null,
                     "no prompts: set a prompt file (one per line, or .jsonl with a \"prompt\" field), or give --prompt TEXT");
         }
-        GenerationCheckpoint ckpt = GenerationCheckpoint.open(cfg, hadoop);
         List<Prompt> prompts = readPrompts(hadoop, cfg.prompts());
+        GenerationCheckpoint ckpt = GenerationCheckpoint.open(cfg, hadoop);
         long start = System.nanoTime();
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int slices = cfg.partitions() > 0 ? cfg.partitions() : Math.min(prompts.size(), sc.defaultParallelism());
