@@ -83,6 +83,7 @@ public final class Generation {
             throw new InvalidConfigException(GenerationConfig.SECTION + ".prompts", null,
                     "no prompts: set a prompt file (one per line, or .jsonl with a \"prompt\" field), or give --prompt TEXT");
         }
+        warnIgnored(cfg);
         List<Prompt> prompts = readPrompts(hadoop, cfg.prompts());
         GenerationCheckpoint ckpt = GenerationCheckpoint.open(cfg, hadoop);
         long start = System.nanoTime();
@@ -103,6 +104,7 @@ public final class Generation {
 
     /** Generates for one prompt (index 0) in this JVM: {@code kiln generate --prompt TEXT}. */
     public static Result runOne(Configuration hadoop, GenerationConfig cfg, String prompt) throws IOException {
+        warnIgnored(cfg);
         GenerationCheckpoint ckpt = GenerationCheckpoint.open(cfg, hadoop);
         long start = System.nanoTime();
         LanguageModel model = new GraphModel(GenerationCheckpoint.restore(ckpt.modelZip()));
@@ -111,6 +113,13 @@ public final class Generation {
                 progress);
         progress.done();
         return finish(hadoop, cfg, ckpt, 1, out, start);
+    }
+
+    private static void warnIgnored(GenerationConfig cfg) {
+        if (!cfg.ignoredByGreedy().isEmpty()) {
+            LOG.warn("[generate] do-sample = false (greedy decoding): {} only apply when sampling and are ignored",
+                    cfg.ignoredByGreedy());
+        }
     }
 
     private static Result finish(Configuration hadoop, GenerationConfig cfg, GenerationCheckpoint ckpt, int prompts,

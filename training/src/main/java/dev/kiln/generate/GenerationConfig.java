@@ -52,6 +52,26 @@ public record GenerationConfig(String checkpoint, String tokenizer, String promp
                 s.positiveInt("batch-size"), s.nonNegativeInt("partitions"));
     }
 
+    /**
+     * The sampling keys set away from their defaults although {@code do-sample = false} (greedy decoding ignores them;
+     * Hugging Face warns about the same), for a warning.
+     */
+    public java.util.List<String> ignoredByGreedy() {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        if (!doSample) {
+            if (temperature != 1.0) {
+                out.add("temperature");
+            }
+            if (topK != 50) {
+                out.add("top-k");
+            }
+            if (topP != 1.0) {
+                out.add("top-p");
+            }
+        }
+        return out;
+    }
+
     /** New tokens to generate after a prompt of {@code promptTokens} tokens (0 when max-length is already reached). */
     public int newTokens(int promptTokens) {
         return maxNewTokens != null ? maxNewTokens : Math.max(0, maxLength - promptTokens);

@@ -3,6 +3,7 @@ package dev.kiln.generate;
 import dev.kiln.config.InvalidConfigException;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -67,6 +68,9 @@ class GenerationConfigTest {
     @Test
     void greedyIgnoresTheSamplingKnobsAndSamplingAcceptsTheirBounds() {
         assertEquals(0.0, TinyGpt.generation(Map.of("temperature", "0")).temperature());
+        assertEquals(List.of("temperature", "top-p"), TinyGpt.generation(Map.of("temperature", "0", "top-p", "0.5"))
+                .ignoredByGreedy());
+        assertEquals(List.of(), TinyGpt.generation(Map.of()).ignoredByGreedy());
         GenerationConfig c = TinyGpt.generation(Map.of("do-sample", "true", "top-p", "1", "num-return-sequences", "4",
                 "temperature", "0.7", "top-k", "0"));
         assertEquals(4, c.numReturnSequences());
