@@ -34,6 +34,8 @@ public final class Generator {
     public record Result(long promptIndex, int sequenceIndex, int[] tokens, StopReason stop) {
     }
 
+    private static final int[] NO_CONTEXT = new int[0];
+
     private final LanguageModel model;
     private final GenerationConfig cfg;
     private final int endOfText;
@@ -106,7 +108,9 @@ public final class Generator {
                 double[][] scores = model.nextLogProbs(windows);
                 for (int i = 0; i < batch.size(); i++) {
                     Sequence s = batch.get(i);
-                    int next = pick(scores[i], Arrays.copyOf(s.ids, s.length), s.random);
+                    // the repetition penalty reads the whole context, prompt included; copy it only for that
+                    int[] context = cfg.repetitionPenalty() == 1.0 ? NO_CONTEXT : Arrays.copyOf(s.ids, s.length);
+                    int next = pick(scores[i], context, s.random);
                     produced++;
                     if (next == endOfText) {
                         s.stop = StopReason.END_OF_TEXT;
