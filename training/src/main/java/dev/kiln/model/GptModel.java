@@ -81,7 +81,7 @@ public final class GptModel {
                 .seed(seed)
                 .dataType(dataType)
                 .updater(updater)
-                // Workspaces: with NONE, 2.2-2.4x slower and several GB more memory (STACK.md).
+                // Workspaces: with NONE, 2.2-2.4x slower and several GB more memory (measured on DL4J 1.0.0-M2.1).
                 .trainingWorkspaceMode(WorkspaceMode.ENABLED)
                 .inferenceWorkspaceMode(WorkspaceMode.ENABLED);
         if (weightDecay > 0) {
