@@ -140,13 +140,6 @@ public final class PreprocessPipeline {
         List<RunManifest.Committed> earlier = earlierRuns(fs, target, cfg.reprocess());
         RunManifest last = earlier.isEmpty() ? null : earlier.get(earlier.size() - 1).manifest();
         DedupIndex.Spec spec = DedupIndex.Spec.of(cfg.dedup().near(), cfg.minhash());
-        if (last != null) {
-            String why = last.indexSpec().incompatibility(spec);
-            if (why != null) {
-                throw new IllegalStateException(target + ": " + why + "; keep these keys as the earlier runs had them, or start "
-                        + "the output over with --reprocess (kiln.preprocess.reprocess = true)");
-            }
-        }
         int run = earlier.size() + 1;
         boolean incremental = last != null;
         // A first run stages the whole output folder next to it; a later run stages its parts inside the output.
@@ -170,6 +163,14 @@ public final class PreprocessPipeline {
                 stats.put("run", earlier.size());
                 stats.put("up_to_date", true);
                 return stats;
+            }
+            if (last != null) {
+                // Only when there is work: a run with nothing new never fails over settings it would not use.
+                String why = last.indexSpec().incompatibility(spec);
+                if (why != null) {
+                    throw new IllegalStateException(target + ": " + why + "; keep these keys as the earlier runs had them, or start "
+                            + "the output over with --reprocess (kiln.preprocess.reprocess = true)");
+                }
             }
             stats.put("run", run);
             Map<String, String> sha = hashFiles(jsc, new HadoopConf(hconf), files);

@@ -117,6 +117,15 @@ class IncrementalPreprocessTest {
         assertEquals(true, s3.get("up_to_date"));
         assertEquals(before, checksums(out), "nothing written");
 
+        // New input with signatures made differently (another seed) cannot extend the index: an error naming the key.
+        Path extra = in.resolve("extra.json");
+        write(extra, docs.get(1).text() + " An extra closing sentence for a new file.");
+        PreprocessConfig otherSeed = PreprocessRuns.config("input.paths", in.toString(), "output.path", out.toString(),
+                "minhash.threshold", Double.toString(THRESHOLD), "minhash.seed", "2");
+        IllegalStateException seed = assertThrows(IllegalStateException.class, () -> PreprocessPipeline.run(spark, otherSeed, null));
+        assertTrue(seed.getMessage().contains("kiln.preprocess.minhash.seed 1 -> 2"), seed.getMessage());
+        Files.delete(extra);
+
         // A processed file that was only touched is fine; one that changed, or vanished, is an error naming it.
         Path first = in.resolve(docs.get(0).id() + ".json");
         Files.setLastModifiedTime(first, FileTime.fromMillis(Files.getLastModifiedTime(first).toMillis() + 5000));
