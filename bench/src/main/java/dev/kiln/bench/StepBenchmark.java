@@ -20,13 +20,20 @@ import java.util.Random;
  * The variants differ in one thing each: the LM head's implementation (Kiln's fused head vs DL4J's RnnOutputLayer),
  * the vocabulary (the head's size) and the number of blocks.
  *
- * <pre>bench/run StepBenchmark [rounds=5] [stepsPerRound=5] [model=S|M]</pre>
+ * <pre>bench/run StepBenchmark [rounds=5] [stepsPerRound=5] [model=S|M]
+ * bench/run StepBenchmark drift [steps=100]     (Kiln's model S only: thread CPU ms per step, per 10-step window)</pre>
+ * The drift mode measures this thread's CPU time, which other processes on the machine barely change: a step that
+ * gets slower as training goes on (a leak, workspace spills) shows there even on a loaded machine.
  */
 public final class StepBenchmark {
     record Variant(String name, GptConfig shape, GptModel.Head head, GptModel.Blocks blocks, int batch) {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("drift")) {
+            drift(args.length > 1 ? Integer.parseInt(args[1]) : 100);
+            return;
+        }
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         String model = args.length > 2 ? args[2] : "S";
@@ -77,6 +84,29 @@ public final class StepBenchmark {
             double median = median(ms[i]);
             System.out.printf(Locale.ROOT, "%-40s %12.1f %12.0f%n", variants.get(i).name(), median,
                     variants.get(i).batch() * (double) t / (median / 1000));
+        }
+    }
+
+    static void drift(int steps) {
+        Nd4j.getEnvironment().setMaxMasterThreads(1);
+        Nd4j.getEnvironment().setMaxThreads(1);
+        Nd4j.factory().blas().setMaxThreads(1);
+        GptConfig shape = new GptConfig(8192, 128, 128, 2, 4, 4);
+        ComputationGraph g = GptModel.build(shape, new Adam(1e-3), 0.1, 1, DataType.FLOAT);
+        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        Random r = new Random(5);
+        long windowCpu = cpu.getCurrentThreadCpuTime();
+        long windowWall = System.nanoTime();
+        for (int step = 1; step <= steps; step++) {
+            g.fit(GptModel.dataSet(randomRows(16, 128, 8192, r.nextLong()), DataType.FLOAT));
+            if (step % 10 == 0) {
+                long nowCpu = cpu.getCurrentThreadCpuTime();
+                long nowWall = System.nanoTime();
+                System.out.printf(Locale.ROOT, "steps %4d-%4d: %7.1f ms CPU per step, %7.1f ms wall, loss %.3f%n", step - 9, step,
+                        (nowCpu - windowCpu) / 1e7, (nowWall - windowWall) / 1e7, g.score() / 128);
+                windowCpu = nowCpu;
+                windowWall = nowWall;
+            }
         }
     }
 

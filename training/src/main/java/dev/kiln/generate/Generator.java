@@ -105,7 +105,7 @@ public final class Generator {
                 for (Sequence s : batch) {
                     windows.add(s.window(model.contextLength()));
                 }
-                double[][] scores = model.nextLogProbs(windows);
+                double[][] scores = model.nextLogits(windows);
                 for (int i = 0; i < batch.size(); i++) {
                     Sequence s = batch.get(i);
                     // the repetition penalty reads the whole context, prompt included; copy it only for that

@@ -47,27 +47,19 @@ public final class GraphModel implements LanguageModel {
     }
 
     @Override
-    public double[][] nextLogProbs(List<int[]> windows) {
+    public double[][] nextLogits(List<int[]> windows) {
         int b = windows.size();
         // GptModel reads rows of T + 1 ids (inputs are positions 0..T-1); the padding id is arbitrary.
         int[][] rows = new int[b][contextLength + 1];
+        int[] last = new int[b];
         for (int i = 0; i < b; i++) {
             int[] w = windows.get(i);
             if (w.length < 1 || w.length > contextLength) {
                 throw new IllegalArgumentException("window " + i + " has " + w.length + " ids, expected 1.." + contextLength);
             }
             System.arraycopy(w, 0, rows[i], 0, w.length);
+            last[i] = w.length - 1;
         }
-        INDArray p = GptModel.probabilities(graph, rows); // [B, V, T]
-        double[][] out = new double[b][];
-        for (int i = 0; i < b; i++) {
-            double[] probs = p.get(NDArrayIndex.point(i), NDArrayIndex.all(),
-                    NDArrayIndex.point(windows.get(i).length - 1)).toDoubleVector();
-            for (int v = 0; v < probs.length; v++) {
-                probs[v] = Math.log(probs[v]); // 0 (underflow) -> -Infinity: never drawn
-            }
-            out[i] = probs;
-        }
-        return out;
+        return GptModel.nextTokenLogits(graph, rows, last);
     }
 }

@@ -7,11 +7,8 @@ import java.util.Arrays;
  * top-k, top-p. Each rewrites {@code scores} (one per vocabulary id) in place; a removed token gets
  * {@code -Infinity}, so the softmax gives it probability 0.
  *
- * <p>Kiln's model returns probabilities, so the scores here are log-probabilities (logits up to a constant per
- * position). Temperature, top-k and top-p give the same result on either, since softmax ignores a constant shift.
- * The repetition penalty does not: on log-probabilities every score is {@code <= 0}, so a seen token's score is
- * always multiplied by the penalty (made less likely for a penalty above 1), where Hugging Face on raw logits
- * divides the positive ones.
+ * <p>The scores are the model's raw logits ({@link LanguageModel#nextLogits}), as in Hugging Face: the repetition
+ * penalty divides a seen token's positive logit by the penalty and multiplies a negative one.
  */
 public final class LogitsProcessors {
     private LogitsProcessors() {

@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 
@@ -145,6 +146,28 @@ public final class GptModel {
     /** Next-token probabilities {@code [B, V, T]} (inference mode). */
     public static INDArray probabilities(ComputationGraph model, int[][] rows) {
         return model.output(false, inputs(rows, model.getConfiguration().getDataType()))[0];
+    }
+
+    /**
+     * Logits of the next token after position {@code positions[i]} of row i, {@code [B][V]} in double: the final
+     * LayerNorm's output at that one position times the head's weights, so the head's {@code [B*T, V]} product for
+     * all T positions is never computed (decoding reads one position per row).
+     */
+    public static double[][] nextTokenLogits(ComputationGraph model, int[][] rows, int[] positions) {
+        INDArray hidden = model.feedForward(inputs(rows, model.getConfiguration().getDataType()), false).get(FINAL_NORM); // [B, C, T]
+        INDArray w = model.getLayer(HEAD).getParam("W");                                    // [C, V]
+        INDArray bias = model.getLayer(HEAD).getParam("b");                                 // [V]
+        long c = hidden.size(1);
+        INDArray picked = Nd4j.create(hidden.dataType(), rows.length, c);                   // [B, C]
+        for (int i = 0; i < rows.length; i++) {
+            picked.putRow(i, hidden.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.point(positions[i])));
+        }
+        INDArray logits = picked.mmul(w).addiRowVector(bias);                              // [B, V]
+        double[][] out = new double[rows.length][];
+        for (int i = 0; i < rows.length; i++) {
+            out[i] = logits.getRow(i).toDoubleVector();
+        }
+        return out;
     }
 
     /** Mean cross-entropy in nats per predicted token over the rows, without any regularisation term. */

@@ -36,7 +36,7 @@ class GeneratorTest {
         }
 
         @Override
-        public double[][] nextLogProbs(List<int[]> batch) {
+        public double[][] nextLogits(List<int[]> batch) {
             batchSizes.add(batch.size());
             double[][] out = new double[batch.size()][V];
             for (int i = 0; i < batch.size(); i++) {
