@@ -67,6 +67,11 @@ public final class DocumentScorer {
         return tokens;
     }
 
+    /** UTF-8 bytes of the text scored so far. */
+    public long bytes() {
+        return bytes;
+    }
+
     /** The statistics so far, one per scorer in the order given. */
     public List<LmStats> stats() {
         List<LmStats> out = new ArrayList<>(scorers.size());

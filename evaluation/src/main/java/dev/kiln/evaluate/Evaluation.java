@@ -148,13 +148,14 @@ public final class Evaluation {
                     DocumentScorer scorer = new DocumentScorer(t, eot, batch, tokenizer::decodeBytes, scorers);
                     Path p = new Path(chunk.shard());
                     Progress taskProgress = new Progress("evaluate " + p.getName() + " blocks " + chunk.firstBlock() + "+"
-                            + chunk.blocks() + " (records = documents, bytes = tokens)", -1, -1);
+                            + chunk.blocks() + " (records = documents)", -1, -1);
                     long rows;
                     try (ShardReader r = ShardReader.open(p.getFileSystem(hadoop.value()), p)) {
                         rows = ShardDocuments.forEach(r, chunk.firstBlock(), chunk.blocks(), eot, doc -> {
+                            long before = scorer.bytes();
                             scorer.add(doc);
                             scoredTokens.add(doc.length);
-                            taskProgress.add(1, doc.length);
+                            taskProgress.add(1, scorer.bytes() - before);
                         });
                     }
                     taskProgress.done();

@@ -35,7 +35,10 @@ public final class ModelScorer implements TokenScorer {
         }
         java.util.Arrays.fill(flat, endOfText);
         for (int i = 0; i < windows.size(); i++) {
-            System.arraycopy(windows.get(i).input(), 0, flat, i * contextLength, contextLength);
+            int[] input = windows.get(i).input();
+            for (int j = 0; j < contextLength; j++) {
+                flat[i * contextLength + j] = input[j];
+            }
         }
         INDArray inputs = Nd4j.create(flat, new long[]{batchSize, 1, contextLength}, model.getConfiguration().getDataType());
         INDArray p = model.output(false, inputs)[0]; // [B, V, T]
