@@ -116,6 +116,30 @@ public final class Report {
         }
         ArrayNode f = root.putArray("flags");
         flags.forEach(f::add);
+        ArrayNode notes = root.putArray("notes");
+        notes.add("documents are recovered from the shards by splitting at end-of-text; the shards keep no per-document "
+                + "source, so results are per shard folder (per_source = false)");
+        if (cfg.split().equals(dev.kiln.shards.ShardSchema.TRAIN) && r.counts() != null) {
+            notes.add("the n-gram baselines were counted on the split they are scored on (train): their numbers are fits to seen data");
+        }
+
+        // The same numbers in lm-evaluation-harness's results layout, one block per model, task = <shard folder>/<split>.
+        ObjectNode lmEval = root.putObject("lm_eval");
+        for (int i = 0; i < r.scorers().size(); i++) {
+            ObjectNode tasks = lmEval.putObject(r.scorers().get(i)).putObject("results");
+            for (int s = 0; s < in.shardSets().size(); s++) {
+                String task = in.shardSets().get(s).dir().getName() + "/" + cfg.split();
+                LmStats st = r.perShardSet().get(s).get(i);
+                ObjectNode t = tasks.putObject(task);
+                t.put("alias", task);
+                t.put("word_perplexity,none", st.wordPerplexity());
+                t.put("word_perplexity_stderr,none", "N/A");
+                t.put("byte_perplexity,none", st.bytePerplexity());
+                t.put("byte_perplexity_stderr,none", "N/A");
+                t.put("bits_per_byte,none", st.bitsPerByte());
+                t.put("bits_per_byte_stderr,none", "N/A");
+            }
+        }
         ObjectNode scoring = root.putObject("scoring");
         scoring.put("rows", r.rows());
         scoring.put("tasks", r.tasks());
@@ -161,13 +185,16 @@ public final class Report {
                 sb.append("**FLAG:** ").append(f.asText()).append("\n\n");
             }
         }
+        for (JsonNode n : report.path("notes")) {
+            sb.append("Note: ").append(n.asText()).append(".\n\n");
+        }
         String[][] rows = {
                 {"loss (nats/token)", "loss"}, {"token perplexity", "token_perplexity"}, {"word perplexity", "word_perplexity"},
                 {"byte perplexity", "byte_perplexity"}, {"bits per byte", "bits_per_byte"}};
         for (JsonNode set : report.path("results")) {
             sb.append("## ").append(set.path("shards").asText()).append(" (split ").append(set.path("split").asText()).append(")\n\n");
-            sb.append(String.format(Locale.ROOT, "%,d documents, %,d tokens, %,d bytes, %,d words. Per shard folder: the shards "
-                            + "record no per-document source.%n%n", set.path("documents").asLong(), set.path("tokens").asLong(),
+            sb.append(String.format(Locale.ROOT, "%,d documents, %,d tokens, %,d bytes, %,d words.%n%n",
+                    set.path("documents").asLong(), set.path("tokens").asLong(),
                     set.path("bytes").asLong(), set.path("words").asLong()));
             sb.append("| metric |");
             for (JsonNode s : set.path("scorers")) {

@@ -101,8 +101,11 @@ final class EvalFixtures {
         }
     }
 
-    /** Pre-trains the tiny model on {@code shards} for {@code steps} steps in this JVM; returns the pretrain output folder. */
-    static Path pretrain(Path shards, java.nio.file.Path output, int steps) throws IOException {
+    /**
+     * Pre-trains the tiny model on {@code shards} for {@code steps} steps in this JVM, with a checkpoint every
+     * {@code checkpointEvery} steps and at the end; returns the pretrain output folder.
+     */
+    static Path pretrain(Path shards, java.nio.file.Path output, int steps, int checkpointEvery) throws IOException {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("kiln.train.shards", shards.toString());
         o.put("kiln.train.output", output.toString());
@@ -116,7 +119,7 @@ final class EvalFixtures {
         o.put("kiln.train.optimizer.warmup-steps", "10");
         o.put("kiln.train.log-every", "20");
         o.put("kiln.train.validation.every", "0");
-        o.put("kiln.train.checkpoint.every", "0");
+        o.put("kiln.train.checkpoint.every", Integer.toString(checkpointEvery));
         Config c = KilnConfig.load(null, o);
         Pretraining.run(null, TrainConfig.from(c), KilnConfig.renderJson(c, TrainConfig.SECTION), false);
         return new Path(output.toUri());

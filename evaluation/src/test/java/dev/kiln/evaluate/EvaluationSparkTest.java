@@ -56,11 +56,13 @@ class EvaluationSparkTest {
     @BeforeAll
     static void inputs() throws IOException {
         shards = EvalFixtures.shards(tmp.resolve("tokenized"), 20);
-        pretrain = EvalFixtures.pretrain(shards, tmp.resolve("pretrain"), 60);
+        pretrain = EvalFixtures.pretrain(shards, tmp.resolve("pretrain"), 60, 30);
     }
 
+    /** Two checkpoints side by side: step 30 by its folder, step 60 as the pretrain folder's newest. */
     static Map<String, String> overrides(String runName) {
-        return Map.of("checkpoints", "[\"" + pretrain + "\"]", "shards", "[\"" + shards + "\"]",
+        return Map.of("checkpoints", "[\"" + new Path(pretrain, "checkpoints/" + CheckpointStore.name(30)) + "\", \"" + pretrain + "\"]",
+                "shards", "[\"" + shards + "\"]",
                 "output", tmp.resolve("reports").toString(), "run-name", runName);
     }
 
@@ -73,9 +75,11 @@ class EvaluationSparkTest {
         try {
             Evaluate.Outcome o = Evaluate.run(spark, EvalFixtures.config(overrides(runName)), EvalFixtures.configJson(overrides(runName)));
             int cores = Integer.parseInt(master.replaceAll("\\D", ""));
-            int built = ModelCache.built(o.result().runId(), "0");
-            assertTrue(built >= 1 && built <= cores, master + ": " + built + " model instances built for "
-                    + o.result().tasks() + " tasks; expected at most one per core");
+            for (String checkpoint : List.of("0", "1")) {
+                int built = ModelCache.built(o.result().runId(), checkpoint);
+                assertTrue(built >= 1 && built <= cores, master + ": " + built + " model instances built for "
+                        + o.result().tasks() + " tasks; expected at most one per core");
+            }
             return o;
         } finally {
             spark.stop();
@@ -90,7 +94,8 @@ class EvaluationSparkTest {
 
         Reference ref = reference();
         List<String> names = one.result().scorers();
-        assertEquals(List.of("pretrain/" + CheckpointStore.name(60), "uniform", "unigram-add-one", "bigram-kneser-ney"), names);
+        assertEquals(List.of("pretrain/" + CheckpointStore.name(30), "pretrain/" + CheckpointStore.name(60), "uniform",
+                "unigram-add-one", "bigram-kneser-ney"), names);
         List<LmStats> a = one.result().perShardSet().get(0);
         List<LmStats> b = two.result().perShardSet().get(0);
         for (int i = 0; i < names.size(); i++) {
@@ -106,6 +111,8 @@ class EvaluationSparkTest {
                 assertEquals(r.nll(), s.nll(), 1e-9 * Math.abs(r.nll()), names.get(i) + " nll");
             }
             assertEquals(a.get(i).nll(), b.get(i).nll(), 1e-9 * Math.abs(a.get(i).nll()), names.get(i) + ": local[1] vs local[2]");
+            System.out.printf(Locale.ROOT, "%-26s relative nll difference: local[1] vs plain loop %.1e, local[1] vs local[2] %.1e%n", names.get(i),
+                    Math.abs(a.get(i).nll() - r.nll()) / r.nll(), Math.abs(a.get(i).nll() - b.get(i).nll()) / r.nll());
         }
         // Every token of the validation stream but the separators is scored.
         Manifest m = Manifest.read(FS, shards);
@@ -119,16 +126,21 @@ class EvaluationSparkTest {
         java.nio.file.Path folder = tmp.resolve("reports").resolve("one");
         JsonNode json = new ObjectMapper().readTree(folder.resolve("report.json").toFile());
         assertEquals(Report.SCHEMA_VERSION, json.path("schema_version").asInt());
-        JsonNode model = json.path("results").path(0).path("scorers").path(0);
-        assertEquals(a.get(0).bitsPerByte(), model.path("bits_per_byte").asDouble(), 1e-12);
-        boolean beats = a.get(0).nll() < a.get(3).nll();
-        assertEquals(beats, model.path("beats_bigram").asBoolean());
-        assertEquals(beats ? 0 : 1, json.path("flags").size());
+        int flags = 0;
+        for (int i = 0; i < 2; i++) {
+            JsonNode model = json.path("results").path(0).path("scorers").path(i);
+            assertEquals(a.get(i).bitsPerByte(), model.path("bits_per_byte").asDouble(), 1e-12);
+            boolean beats = a.get(i).nll() < a.get(4).nll();
+            assertEquals(beats, model.path("beats_bigram").asBoolean());
+            flags += beats ? 0 : 1;
+        }
+        assertEquals(flags, json.path("flags").size());
+        assertTrue(a.get(1).nll() < a.get(0).nll(), "60 steps of training score better than 30");
         assertEquals(Manifest.sha256(FS, new Path(shards, Manifest.FILE_NAME)), json.path("inputs").path("shards").path(0).path("manifest_sha256").asText());
         String md = Files.readString(folder.resolve("report.md"));
         assertTrue(md.contains("| bits per byte |"), md);
         assertTrue(md.contains("bigram-kneser-ney (baseline)"), md);
-        assertEquals(beats, !md.contains("**FLAG:**"), md);
+        assertEquals(flags == 0, !md.contains("**FLAG:**"), md);
         try (var s = Files.list(tmp.resolve("reports"))) {
             assertEquals(List.of("one", "two"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no staging folders left");
         }
@@ -157,9 +169,10 @@ class EvaluationSparkTest {
                 new KneserNeyBigram(counts, Double.NaN));
 
         CheckpointStore store = new CheckpointStore(FS, new Path(pretrain, "checkpoints"), 10);
-        ComputationGraph model = store.load(store.latest().orElseThrow()).model();
+        List<ComputationGraph> models = List.of(store.load(new Path(store.dir(), CheckpointStore.name(30))).model(),
+                store.load(store.latest().orElseThrow()).model());
         Pattern ws = Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
-        double[] nll = new double[1 + baselines.size()];
+        double[] nll = new double[models.size() + baselines.size()];
         long tokens = 0;
         long bytes = 0;
         long words = 0;
@@ -168,13 +181,15 @@ class EvaluationSparkTest {
             bytes += utf8.length;
             words += ws.split(new String(utf8, StandardCharsets.UTF_8), -1).length;
             tokens += doc.length;
-            nll[0] += modelNll(model, doc, t, eot, 16);
+            for (int k = 0; k < models.size(); k++) {
+                nll[k] += modelNll(models.get(k), doc, t, eot, 16);
+            }
             for (int k = 0; k < baselines.size(); k++) {
                 double d = 0;
                 for (int i = 0; i < doc.length; i++) {
                     d -= baselines.get(k).logProb(i == 0 ? eot : doc[i - 1], doc[i]);
                 }
-                nll[1 + k] += d;
+                nll[models.size() + k] += d;
             }
         }
         List<LmStats> stats = new ArrayList<>();
@@ -266,7 +281,7 @@ class EvaluationSparkTest {
         assertRefused(conf, Map.of("output", reports.toString(), "run-name", "exists"), "already exists", reports.resolve("exists").toString());
 
         // A checkpoint whose tokenizer is not the shards'.
-        java.nio.file.Path step = Files.list(tmp.resolve("pretrain").resolve("checkpoints")).findFirst().orElseThrow();
+        java.nio.file.Path step = tmp.resolve("pretrain").resolve("checkpoints").resolve(CheckpointStore.name(60));
         java.nio.file.Path other = tmp.resolve("other-tokenizer").resolve("checkpoints").resolve(step.getFileName());
         Files.createDirectories(other);
         Files.copy(step.resolve("model.zip"), other.resolve("model.zip"));
