@@ -271,6 +271,47 @@ class EvaluationSparkTest {
         return nll;
     }
 
+    /**
+     * What the fixed batch shape and the padding rest on: the model is causal (padding after the scored positions,
+     * whatever its ids, changes nothing) and a window's scores do not depend on its batch beyond float rounding.
+     */
+    @Test
+    void paddingAndBatchingDoNotChangeScoresBeyondFloatRounding() throws IOException {
+        CheckpointStore store = new CheckpointStore(FS, new Path(pretrain, "checkpoints"), 10);
+        ComputationGraph model = store.load(store.latest().orElseThrow()).model();
+        Manifest m = Manifest.read(FS, shards);
+        int t = m.contextLength();
+        int eot = m.specialTokens().get(EvalFixtures.EOT);
+        int[] doc = Arrays.copyOf(documents(m.shardPaths(shards, ShardSchema.VALIDATION), eot, new long[1]).get(0), 20 * t + 7);
+
+        double[] nll = new double[3];
+        int[] batches = {1, 4, 16};
+        for (int k = 0; k < batches.length; k++) {
+            ModelScorer scorer = new ModelScorer(model, batches[k], t, eot);
+            DocumentScorer d = new DocumentScorer(t, eot, batches[k], ids -> new byte[0], List.of(scorer));
+            d.add(doc);
+            nll[k] = d.stats().get(0).nll();
+        }
+        assertEquals(nll[0], nll[1], 1e-5 * nll[0]);
+        assertEquals(nll[0], nll[2], 1e-5 * nll[0]);
+
+        // A short window padded with end-of-text, and the same window padded with other ids.
+        int[] shortDoc = Arrays.copyOf(doc, t / 3);
+        RollingWindows.Window w = RollingWindows.of(shortDoc, t, eot).get(0);
+        int[] otherPadding = w.input().clone();
+        for (int j = w.to(); j < t; j++) {
+            otherPadding[j] = (j * 7) % (eot == 0 ? 1 : eot);
+        }
+        RollingWindows.Window w2 = new RollingWindows.Window(otherPadding, w.target(), w.from(), w.to());
+        double[][] a = new double[1][t];
+        double[][] b = new double[1][t];
+        new ModelScorer(model, 1, t, eot).score(List.of(w), a);
+        new ModelScorer(model, 1, t, eot).score(List.of(w2), b);
+        for (int j = w.from(); j < w.to(); j++) {
+            assertEquals(a[0][j], b[0][j], 1e-6, "position " + j);
+        }
+    }
+
     @Test
     void badInputsAreRefusedBeforeAnythingIsWritten() throws IOException {
         Configuration conf = new Configuration();
