@@ -42,18 +42,20 @@ import java.util.stream.Stream;
  * local[2], (c) the same on a standalone cluster with two one-core workers (separate executor JVMs); scaling
  * efficiency, the share of time spent averaging, and MFU against ND4J's matrix-product ceiling measured here.
  * Then plain averaging vs DiLoCo's outer Nesterov step on real text (byte-level SOTU shards), same tokens.
- * The peer (PyTorch on this machine, same model) comes from ../shared/STACK.md: it cannot run in this JVM.
+ * The peer, PyTorch eager on the CPU with the same model and optimizer ({@code bench/pytorch/gpt_step.py}), runs
+ * beside this JVM in the same sitting, on 1 and 2 threads, when a Python with torch is available; otherwise the
+ * last figure recorded in the README is printed and marked as not measured now.
  *
- * <pre>bench/run TrainingBenchmark [measuredRounds=3] [averageEvery=20] [parts=abco]</pre>
+ * <pre>bench/run TrainingBenchmark [measuredRounds=3] [averageEvery=20] [parts=abco] [model=S|M]</pre>
  * parts: a, b, c as above, d for dl4j-spark's ParameterAveragingTrainingMaster on local[2] (same model, batch,
  * averaging period), o for the outer-optimizer comparison (scaling needs a, and b or c).
  */
 public final class TrainingBenchmark {
-    // STACK.md's configuration S (random tokens): vocabulary 8192, context 128, d 128, 2 layers, 4 heads, batch 16.
+    // Configurations (random tokens): S = vocabulary 8192, context 128, d 128, 2 layers, 4 heads, batch 16;
+    // M = context 256, d 256, 4 layers, batch 8.
     static final int VOCAB = 8192;
-    static final int CONTEXT = 128;
-    static final double PYTORCH_EAGER = 9_730;     // tokens/s, PyTorch 2.13 CPU eager, 2 threads (STACK.md)
-    static final double PYTORCH_COMPILE = 14_010;  // tokens/s, with torch.compile (STACK.md)
+    // PyTorch 2.13 CPU eager, model S, 1 and 2 threads, as recorded in the README (used only when torch is absent).
+    static final double[] RECORDED_PYTORCH_S = {7_120, 13_260};
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -66,21 +68,26 @@ public final class TrainingBenchmark {
         double ceiling2 = matmulCeiling(2);
         System.out.printf(Locale.ROOT, "ND4J float32 matmul ceiling: %.1f GFLOP/s (1 thread), %.1f GFLOP/s (2 threads)%n", ceiling1, ceiling2);
 
-        Path shards = randomShards(fs, work.resolve("random"), 3_000_000, 7);
+        String model = args.length > 3 ? args[3] : "S";
+        boolean m = model.equals("M");
+        int context = m ? 256 : 128, dModel = m ? 256 : 128, layers = m ? 4 : 2, batch = m ? 8 : 16;
+        double[] peer = pytorchPeer(model);
+
+        Path shards = randomShards(fs, work.resolve("random"), 3_000_000, 7, context);
         Map<String, String> s = new LinkedHashMap<>();
         s.put("kiln.train.shards", shards.toString());
-        s.put("kiln.train.model.layers", "2");
-        s.put("kiln.train.model.d-model", "128");
+        s.put("kiln.train.model.layers", String.valueOf(layers));
+        s.put("kiln.train.model.d-model", String.valueOf(dModel));
         s.put("kiln.train.model.heads", "4");
-        s.put("kiln.train.batch-size", "16");
+        s.put("kiln.train.batch-size", String.valueOf(batch));
         s.put("kiln.train.steps", "100000");
         s.put("kiln.train.parallel.average-every", String.valueOf(averageEvery));
-        GptConfig shape = new GptConfig(VOCAB, CONTEXT, 128, 2, 4, 4);
+        GptConfig shape = new GptConfig(VOCAB, context, dModel, layers, 4, 4);
         double flops = shape.trainingFlopsPerToken();
-        System.out.printf(Locale.ROOT, "model S: %,d matmul parameters, %.2f MFLOP per trained token%n",
-                shape.matmulParameters(), flops / 1e6);
+        System.out.printf(Locale.ROOT, "model %s: %,d matmul parameters, %.2f MFLOP per trained token%n",
+                model, shape.matmulParameters(), flops / 1e6);
 
-        // (a) one JVM, one ND4J thread (STACK.md: a second thread brings nothing at this size)
+        // (a) one JVM, one ND4J thread
         TrainConfig one = TrainConfig.from(KilnConfig.load(null, s));
         double a = Double.NaN;
         if (parts.contains("a")) {
@@ -166,9 +173,52 @@ public final class TrainingBenchmark {
         }
         again.stop();
         }
-        System.out.printf(Locale.ROOT, "%nPeer (from ../shared/STACK.md, same model S on this machine, 2 threads): PyTorch eager %,.0f tokens/s, "
-                + "torch.compile %,.0f tokens/s; Kiln best / PyTorch eager = %.2f%n", PYTORCH_EAGER, PYTORCH_COMPILE,
-                Math.max(Double.isNaN(a) ? 0 : a, Math.max(b[0], c == null ? 0 : c[0])) / PYTORCH_EAGER);
+        double two2 = Math.max(b[0], c == null ? 0 : c[0]);
+        System.out.printf(Locale.ROOT, "%nPeer: PyTorch eager, model %s, %s: %,.0f tokens/s on 1 thread, %,.0f on 2 threads%n", model,
+                peer[2] > 0 ? "measured now (torch " + torchVersion + ")" : "NOT measured now (no torch here): the README's recorded figures",
+                peer[0], peer[1]);
+        System.out.printf(Locale.ROOT, "Kiln / PyTorch per core: one JVM vs 1 thread %.2f, best 2-worker run vs 2 threads %.2f%n",
+                Double.isNaN(a) ? Double.NaN : a / peer[0], two2 / peer[1]);
+    }
+
+    static String torchVersion = "?";
+
+    /**
+     * PyTorch's tokens/s on 1 and 2 threads ({1-thread, 2-thread, 1 if measured now else 0}), from
+     * {@code bench/pytorch/gpt_step.py} run beside this JVM, or the recorded figures for model S when torch is absent.
+     */
+    static double[] pytorchPeer(String model) throws IOException, InterruptedException {
+        double[] out = new double[3];
+        for (int threads = 1; threads <= 2; threads++) {
+            ProcessBuilder pb = new ProcessBuilder(System.getenv().getOrDefault("KILN_PYTHON", "python3"),
+                    "bench/pytorch/gpt_step.py", "--model", model, "--threads", String.valueOf(threads), "--steps", "20");
+            pb.redirectErrorStream(true);
+            String json;
+            try {
+                Process p = pb.start();
+                json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+                if (p.waitFor() != 0) {
+                    System.out.println("PyTorch peer did not run: " + json.lines().reduce((x, y) -> y).orElse(""));
+                    json = null;
+                }
+            } catch (IOException e) {
+                System.out.println("PyTorch peer did not run: " + e.getMessage());
+                json = null;
+            }
+            if (json == null) {
+                if (!model.equals("S")) {
+                    return new double[]{Double.NaN, Double.NaN, 0};
+                }
+                return new double[]{RECORDED_PYTORCH_S[0], RECORDED_PYTORCH_S[1], 0};
+            }
+            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.lines().reduce((x, y) -> y).orElseThrow());
+            out[threads - 1] = node.get("tokens_per_s").asDouble();
+            torchVersion = node.get("torch").asText();
+            System.out.printf(Locale.ROOT, "PyTorch eager, model %s, %d thread(s): %,.0f tokens/s (%.1f ms/step)%n",
+                    model, threads, out[threads - 1], node.get("ms_per_step").asDouble());
+        }
+        out[2] = 1;
+        return out;
     }
 
     /**
@@ -285,12 +335,12 @@ public final class TrainingBenchmark {
         return best;
     }
 
-    static Path randomShards(FileSystem fs, java.nio.file.Path dir, int tokens, long seed) throws IOException {
+    static Path randomShards(FileSystem fs, java.nio.file.Path dir, int tokens, long seed, int context) throws IOException {
         Path out = new Path(dir.toUri());
         Random r = new Random(seed);
-        ShardSchema.Header h = new ShardSchema.Header(CONTEXT, VOCAB, "random", ShardSchema.TRAIN);
+        ShardSchema.Header h = new ShardSchema.Header(context, VOCAB, "random", ShardSchema.TRAIN);
         try (ShardWriter w = ShardWriter.create(fs, new Path(out, "train-0.arrow"), h)) {
-            RowPacker p = new RowPacker(CONTEXT, w::write);
+            RowPacker p = new RowPacker(context, w::write);
             for (int i = 0; i < tokens; i++) {
                 p.add(r.nextInt(VOCAB));
             }

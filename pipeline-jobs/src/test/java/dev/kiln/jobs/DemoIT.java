@@ -54,6 +54,14 @@ class DemoIT {
         try (Stream<Path> checkpoints = Files.list(dir.resolve("pretrain/checkpoints"))) {
             assertTrue(checkpoints.anyMatch(p -> p.getFileName().toString().equals("step-00000300")));
         }
+        // Generation: every prompt of conf/demo-prompts.txt gets its sequences, each with text and a stop reason.
+        List<String> generated = Files.readAllLines(dir.resolve("generated.jsonl"));
+        long prompts = Files.readAllLines(Path.of("..", "conf", "demo-prompts.txt")).stream().filter(l -> !l.isBlank()).count();
+        assertTrue(prompts > 0 && generated.size() >= prompts, "generated sequences: " + generated.size());
+        for (String line : generated) {
+            JsonNode g = new ObjectMapper().readTree(line);
+            assertTrue(g.path("tokens").asInt() > 0 && !g.path("stop_reason").asText().isEmpty(), line);
+        }
 
         // The evaluation scored the newest checkpoint next to the three baselines and beat the uniform one.
         JsonNode report = json.readTree(dir.resolve("reports/demo/report.json").toFile());

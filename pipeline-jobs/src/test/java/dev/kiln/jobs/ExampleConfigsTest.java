@@ -37,6 +37,7 @@ class ExampleConfigsTest {
         dev.kiln.train.TrainConfig.from(config);
         ClusterCheckJob.CheckConfig.from(config);
         dev.kiln.evaluate.EvaluateConfig.from(config);
+        dev.kiln.generate.GenerationConfig.from(config);
     }
 
     @org.junit.jupiter.api.Test

@@ -9,7 +9,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.Map;
 
 /**
- * One pre-LayerNorm GPT block (GPT-2 / nanoGPT {@code Block}):
+ * One pre-LayerNorm GPT block (GPT-2 / nanoGPT {@code Block}) written as a SameDiff layer: the reference that
+ * {@link TransformerBlock} (hand-written forward and backward, the one models use) is tested against. Same math:
  * <pre>
  *   x = x + proj(causal_attention(ln_1(x)))
  *   x = x + mlp(ln_2(x))          mlp = W_out · gelu(W_fc · h)
@@ -59,7 +60,7 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
         SDVariable x = sd.reshape(sd.permute(input, 0, 2, 1), -1, c);                  // [B*T, C]
 
         // --- causal multi-head self-attention on ln_1(x)
-        SDVariable h = sd.nn.layerNorm(x, p.get(LN1_GAIN), p.get(LN1_BIAS), false, 1);
+        SDVariable h = layerNorm(sd, x, p.get(LN1_GAIN), p.get(LN1_BIAS));
         SDVariable qkv = h.mmul(p.get(QKV_WEIGHT)).add(p.get(QKV_BIAS));               // [B*T, 3C]
         qkv = sd.permute(sd.reshape(qkv, -1, t, 3, heads, hs), 2, 0, 3, 1, 4);          // [3, B, H, T, hs]
         SDVariable[] parts = sd.unstack(qkv, 0, 3);                                     // q, k, v: [B, H, T, hs]
@@ -72,11 +73,24 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
         x = x.add(y.mmul(p.get(PROJ_WEIGHT)).add(p.get(PROJ_BIAS)));
 
         // --- MLP on ln_2(x)
-        h = sd.nn.layerNorm(x, p.get(LN2_GAIN), p.get(LN2_BIAS), false, 1);
-        h = sd.nn.gelu(h.mmul(p.get(FC_WEIGHT)).add(p.get(FC_BIAS)));                  // [B*T, rC]
+        h = layerNorm(sd, x, p.get(LN2_GAIN), p.get(LN2_BIAS));
+        h = gelu(sd, h.mmul(p.get(FC_WEIGHT)).add(p.get(FC_BIAS)));                    // [B*T, rC]
         x = x.add(h.mmul(p.get(OUT_WEIGHT)).add(p.get(OUT_BIAS)));
 
         return sd.permute(sd.reshape(x, -1, t, c), 0, 2, 1);                            // [B, C, T]
+    }
+
+    /** LayerNorm over the channels of rows {@code [N, C]} with GPT-2's epsilon (ND4J's layerNorm op has none). */
+    private static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias) {
+        SDVariable centred = x.sub(x.mean(true, 1));
+        SDVariable variance = centred.mul(centred).mean(true, 1);
+        return centred.div(sd.math.sqrt(variance.add(TransformerBlock.LAYER_NORM_EPSILON))).mul(gain).add(bias);
+    }
+
+    /** GPT-2's tanh approximation: {@code 0.5 f (1 + tanh(sqrt(2/pi) (f + 0.044715 f^3)))} (ND4J's gelu is another). */
+    private static SDVariable gelu(SameDiff sd, SDVariable f) {
+        SDVariable inner = f.add(f.mul(f).mul(f).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI));
+        return f.mul(0.5).mul(sd.math.tanh(inner).add(1.0));
     }
 
     /** {@code [T, T]}: 0 where key position <= query position, {@link #MASKED} above the diagonal. */

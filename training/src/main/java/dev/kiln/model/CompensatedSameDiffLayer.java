@@ -26,7 +26,7 @@ import java.util.Map;
  * halving would make gradients half the truth): remove {@link #EPSILON_SCALE} then.
  *
  * <p>The layers work on DL4J's recurrent NCW layout {@code [B, C, T]} and keep their sizes in their own fields:
- * {@code setNIn} is a no-op because input-type inference resets sizes in M2.1 (see STACK.md). The width and the
+ * {@code setNIn} is a no-op because input-type inference resets sizes in M2.1. The width and the
  * context length every layer needs live here; subclasses add their own sizes.
  */
 public abstract class CompensatedSameDiffLayer extends SameDiffLayer {

@@ -23,7 +23,7 @@ public record GptConfig(int vocabSize, int contextLength, int dModel, int layers
 
     /**
      * Parameters that take part in matrix products, per token: the blocks (QKV 3C^2, projection C^2, MLP 2*r*C^2)
-     * and the LM head (C*V). Embedding lookups are not matrix products and are excluded (see STACK.md on MFU).
+     * and the LM head (C*V). Embedding lookups are not matrix products and are excluded: counting them would inflate MFU.
      */
     public long matmulParameters() {
         long c = dModel;

@@ -21,7 +21,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
  * Builds the decoder-only transformer as a DL4J {@link ComputationGraph}:
  * <pre>
  *   tokens [B, 1, T] -> wte (EmbeddingSequence, NCW) -> + wpe -> block_0 .. block_{L-1} -> lnf
- *                    -> head (RnnOutputLayer, softmax over V, sparse cross-entropy on ids [B, 1, T])
+ *                    -> head (FusedLmHead: logits, softmax over V, sparse cross-entropy on ids [B, 1, T], in one pass)
  * </pre>
  * Activations between layers are {@code [B, C, T]}. DL4J's score is the cross-entropy summed over the T
  * positions and averaged over the batch (plus the weight-decay term); {@link #meanLoss} reports nats per token.
@@ -58,11 +58,30 @@ public final class GptModel {
 
     public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
                                                               long seed, DataType dataType) {
+        return configuration(cfg, updater, weightDecay, seed, dataType, Head.FUSED, Blocks.HAND_WRITTEN);
+    }
+
+    /**
+     * The LM head's implementation. {@code DL4J} is DL4J's own {@code RnnOutputLayer} with {@code LossSparseMCXENT}:
+     * the same parameters, score and gradients, several times slower; the tests keep it as the reference the fused
+     * head is checked against.
+     */
+    public enum Head { FUSED, DL4J }
+
+    /**
+     * The blocks' implementation. {@code SAMEDIFF} is {@link CausalSelfAttentionBlock}, the same math differentiated
+     * by SameDiff (slower: it replays the forward inside the backward); the tests keep it as the reference for
+     * {@link TransformerBlock}.
+     */
+    public enum Blocks { HAND_WRITTEN, SAMEDIFF }
+
+    public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
+                                                       long seed, DataType dataType, Head head, Blocks blocks) {
         NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(dataType)
                 .updater(updater)
-                // Workspaces: with NONE, 2.2-2.4x slower and several GB more memory (STACK.md).
+                // Workspaces: with NONE, 2.2-2.4x slower and several GB more memory (measured on DL4J 1.0.0-M2.1).
                 .trainingWorkspaceMode(WorkspaceMode.ENABLED)
                 .inferenceWorkspaceMode(WorkspaceMode.ENABLED);
         if (weightDecay > 0) {
@@ -78,13 +97,16 @@ public final class GptModel {
         g.addLayer(POSITION_EMBEDDING, new PositionEmbedding(cfg.dModel(), cfg.contextLength()), TOKEN_EMBEDDING);
         String previous = POSITION_EMBEDDING;
         for (int i = 0; i < cfg.layers(); i++) {
-            g.addLayer(block(i), new CausalSelfAttentionBlock(cfg), previous);
+            g.addLayer(block(i), blocks == Blocks.HAND_WRITTEN ? new TransformerBlock(cfg) : new CausalSelfAttentionBlock(cfg),
+                    previous);
             previous = block(i);
         }
         g.addLayer(FINAL_NORM, new FinalLayerNorm(cfg.dModel(), cfg.contextLength()), previous);
-        g.addLayer(HEAD, new RnnOutputLayer.Builder(new LossSparseMCXENT())
-                .nIn(cfg.dModel()).nOut(cfg.vocabSize()).activation(Activation.SOFTMAX)
-                .dataFormat(RNNFormat.NCW).weightInit(normal).build(), FINAL_NORM);
+        g.addLayer(HEAD, head == Head.FUSED
+                ? new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal).build()
+                : new RnnOutputLayer.Builder(new LossSparseMCXENT())
+                        .nIn(cfg.dModel()).nOut(cfg.vocabSize()).activation(Activation.SOFTMAX)
+                        .dataFormat(RNNFormat.NCW).weightInit(normal).build(), FINAL_NORM);
         return g.setOutputs(HEAD).build();
     }
 

@@ -9,9 +9,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Clips the global L2 norm of the gradient (GPT's {@code clip_grad_norm_}), which DL4J lacks (its options are per
  * layer or per parameter type). Runs between the backward pass and the updater, on the flat gradient view.
  *
- * <p>DL4J's score, and so its gradient, is the loss summed over the T positions; the threshold applies to the
- * gradient of the mean per-token loss (norm / T), the quantity GPT recipes quote. Also records the data loss of the
- * step (the score less the weight-decay term DL4J adds to it) and the gradient norm.
+ * <p>The threshold applies to the gradient of the mean per-token loss, the quantity GPT recipes quote (PyTorch's
+ * {@code clip_grad_norm_} after {@code loss.mean().backward()}). The gradient DL4J hands to listeners is that of the
+ * loss summed over all B x T predicted tokens of the minibatch (its updater divides by B later), so the norm of the
+ * mean-loss gradient is {@code norm / (B * T)}; a test checks this against finite differences. Also records the
+ * data loss of the step (the score less the weight-decay term DL4J adds to it) and the gradient norm.
  */
 final class GlobalNormClipping extends BaseTrainingListener {
     private final double maxNorm;
@@ -30,7 +32,7 @@ final class GlobalNormClipping extends BaseTrainingListener {
         // Parameters are still those the score was computed with: the regularisation term matches.
         lastLoss = (graph.score() - graph.calcRegularizationScore(true)) / contextLength;
         INDArray flat = graph.gradient().gradient();
-        double norm = flat.norm2Number().doubleValue() / contextLength;
+        double norm = flat.norm2Number().doubleValue() / ((double) graph.batchSize() * contextLength);
         lastNorm = norm;
         if (maxNorm > 0 && norm > maxNorm) {
             flat.muli(maxNorm / norm);

@@ -31,7 +31,7 @@ import java.util.stream.IntStream;
  *       DiLoCo switch, applies the outer Nesterov step to the global weights.</li>
  * </ol>
  * Why not dl4j-spark's {@code ParameterAveragingTrainingMaster}: it rebuilds the network in every round (0.3-0.6 s
- * per round in executor JVMs, STACK.md), cannot keep per-replica optimizer state, and has no outer optimizer; at
+ * per round in executor JVMs, measured), cannot keep per-replica optimizer state, and has no outer optimizer; at
  * the same averaging period this loop measured as fast or faster (see TrainingBenchmark).
  *
  * <p>A replica's cached copy is only an optimisation: every round overwrites its weights from the broadcast, and

@@ -1,0 +1,99 @@
+package dev.kiln.bench;
+
+import dev.kiln.model.GptConfig;
+import dev.kiln.model.GptModel;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Where a training step's time goes: median milliseconds per optimizer step (forward, backward, AdamW update) of
+ * model variants in one JVM on one ND4J thread, interleaved round by round so machine load affects them alike.
+ * The variants differ in one thing each: the LM head's implementation (Kiln's fused head vs DL4J's RnnOutputLayer),
+ * the vocabulary (the head's size) and the number of blocks.
+ *
+ * <pre>bench/run StepBenchmark [rounds=5] [stepsPerRound=5] [model=S|M]</pre>
+ */
+public final class StepBenchmark {
+    record Variant(String name, GptConfig shape, GptModel.Head head, GptModel.Blocks blocks, int batch) {
+    }
+
+    public static void main(String[] args) {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int steps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        String model = args.length > 2 ? args[2] : "S";
+        Nd4j.getEnvironment().setMaxMasterThreads(1);
+        Nd4j.getEnvironment().setMaxThreads(1);
+        Nd4j.factory().blas().setMaxThreads(1);
+
+        // S: vocab 8192, context 128, d 128, 2 layers, 4 heads, batch 16. M: context 256, d 256, 4 layers, batch 8.
+        boolean m = model.equals("M");
+        int t = m ? 256 : 128, d = m ? 256 : 128, layers = m ? 4 : 2, batch = m ? 8 : 16;
+        GptModel.Head fused = GptModel.Head.FUSED;
+        GptModel.Blocks hand = GptModel.Blocks.HAND_WRITTEN;
+        List<Variant> variants = List.of(
+                new Variant("Kiln (fused head, hand-written blocks)", new GptConfig(8192, t, d, layers, 4, 4), fused, hand, batch),
+                new Variant("fused head, SameDiff blocks", new GptConfig(8192, t, d, layers, 4, 4), fused, GptModel.Blocks.SAMEDIFF, batch),
+                new Variant("DL4J head, SameDiff blocks (before)", new GptConfig(8192, t, d, layers, 4, 4), GptModel.Head.DL4J,
+                        GptModel.Blocks.SAMEDIFF, batch),
+                new Variant("Kiln, vocab 512", new GptConfig(512, t, d, layers, 4, 4), fused, hand, batch),
+                new Variant("Kiln, 1 block", new GptConfig(8192, t, d, 1, 4, 4), fused, hand, batch),
+                new Variant("Kiln, vocab 512, 1 block", new GptConfig(512, t, d, 1, 4, 4), fused, hand, batch));
+        List<ComputationGraph> graphs = new ArrayList<>();
+        List<DataSet> data = new ArrayList<>();
+        for (Variant v : variants) {
+            ComputationGraph g = new ComputationGraph(GptModel.configuration(v.shape(), new Adam(1e-3), 0.0, 1, DataType.FLOAT, v.head(), v.blocks()));
+            g.init();
+            graphs.add(g);
+            data.add(GptModel.dataSet(randomRows(v.batch(), t, v.shape().vocabSize(), 3), DataType.FLOAT));
+        }
+        double[][] ms = new double[variants.size()][rounds];
+        for (int i = 0; i < variants.size(); i++) {
+            for (int w = 0; w < 3; w++) {
+                graphs.get(i).fit(data.get(i)); // warm-up: JIT, workspaces
+            }
+        }
+        for (int r = 0; r < rounds; r++) {
+            for (int i = 0; i < variants.size(); i++) {
+                long start = System.nanoTime();
+                for (int s = 0; s < steps; s++) {
+                    graphs.get(i).fit(data.get(i));
+                }
+                ms[i][r] = (System.nanoTime() - start) / 1e6 / steps;
+            }
+        }
+        System.out.printf(Locale.ROOT, "model %s (context %d, d %d, %d layers, batch %d), 1 thread, %d rounds x %d steps%n",
+                model, t, d, layers, batch, rounds, steps);
+        System.out.printf(Locale.ROOT, "%-40s %12s %12s%n", "variant", "ms/step", "tokens/s");
+        for (int i = 0; i < variants.size(); i++) {
+            double median = median(ms[i]);
+            System.out.printf(Locale.ROOT, "%-40s %12.1f %12.0f%n", variants.get(i).name(), median,
+                    variants.get(i).batch() * (double) t / (median / 1000));
+        }
+    }
+
+    static int[][] randomRows(int batch, int t, int vocab, long seed) {
+        Random r = new Random(seed);
+        int[][] rows = new int[batch][t + 1];
+        for (int[] row : rows) {
+            for (int j = 0; j <= t; j++) {
+                row[j] = r.nextInt(vocab);
+            }
+        }
+        return rows;
+    }
+
+    static double median(double[] x) {
+        double[] s = x.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+}

@@ -1,0 +1,147 @@
+package dev.kiln.generate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.checkpoint.CheckpointStore;
+import dev.kiln.config.InvalidConfigException;
+import dev.kiln.shards.Manifest;
+import dev.kiln.tokenizer.BpeTokenizer;
+import dev.kiln.tokenizer.TokenizerJson;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * What generation needs from a training run, checked before any prompt is read: the checkpoint's weights (as the
+ * bytes of its model.zip, which is what is broadcast), the tokenizer its shards were made with and the end-of-text id.
+ *
+ * @param folder          the {@code step-NNNNNNNN} folder
+ * @param modelZip        DL4J ModelSerializer bytes of the model (its optimizer state is not restored)
+ * @param tokenizerJson   the tokenizer's tokenizer.json, whose SHA-256 matched the checkpoint's
+ * @param endOfText       the id that ends a sequence
+ */
+public record GenerationCheckpoint(String folder, long step, byte[] modelZip, String tokenizerJson, String tokenizerPath,
+                                   int endOfText, int contextLength, int vocabSize) implements Serializable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String STATE = "state.json";
+    static final String MODEL = "model.zip";
+    private static final String CHECKPOINT_KEY = GenerationConfig.SECTION + ".checkpoint";
+    private static final String TOKENIZER_KEY = GenerationConfig.SECTION + ".tokenizer";
+
+    /** Resolves, reads and cross-checks the checkpoint and tokenizer; bad input is an InvalidConfigException naming the path. */
+    public static GenerationCheckpoint open(GenerationConfig cfg, Configuration hadoop) throws IOException {
+        Path given = new Path(cfg.checkpoint());
+        FileSystem fs = given.getFileSystem(hadoop);
+        Path folder = resolve(fs, given);
+        JsonNode state;
+        try (FSDataInputStream in = fs.open(new Path(folder, STATE))) {
+            state = JSON.readTree(in);
+        } catch (IOException e) {
+            throw bad(CHECKPOINT_KEY, folder + "/" + STATE + " is not readable JSON: " + e.getMessage());
+        }
+        if (!state.path("step").canConvertToLong() || !state.has("config") || !fs.exists(new Path(folder, MODEL))) {
+            throw bad(CHECKPOINT_KEY, folder + " is not a Kiln checkpoint: expected " + STATE + " with step and config, and "
+                    + MODEL);
+        }
+        byte[] zip;
+        try (FSDataInputStream in = fs.open(new Path(folder, MODEL))) {
+            zip = in.readAllBytes();
+        }
+        GraphModel model;
+        try {
+            model = new GraphModel(restore(zip));
+        } catch (IOException | RuntimeException e) {
+            throw bad(CHECKPOINT_KEY, folder + "/" + MODEL + " is not a Kiln GPT model: " + e.getMessage());
+        }
+
+        String checkpointSha = state.path("tokenizer_sha256").asText(null);
+        Optional<Manifest> manifest = Optional.empty();
+        String tokenizerPath;
+        if (cfg.tokenizer() != null) {
+            tokenizerPath = cfg.tokenizer();
+        } else {
+            String shards = state.path("config").path("shards").asText(null);
+            if (shards == null) {
+                throw bad(TOKENIZER_KEY, folder + "/" + STATE + " names no training shards; set " + TOKENIZER_KEY);
+            }
+            Path shardDir = new Path(shards);
+            FileSystem shardFs = shardDir.getFileSystem(hadoop);
+            manifest = Manifest.readIfExists(shardFs, shardDir);
+            if (manifest.isEmpty()) {
+                throw bad(TOKENIZER_KEY, "the checkpoint's training shards " + shardDir + " have no " + Manifest.FILE_NAME
+                        + "; set " + TOKENIZER_KEY + " to the tokenizer.json the shards were made with");
+            }
+            tokenizerPath = new Path(shardDir, manifest.get().tokenizer()).toString();
+        }
+        String json;
+        Path tp = new Path(tokenizerPath);
+        try (FSDataInputStream in = tp.getFileSystem(hadoop).open(tp)) {
+            json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw bad(TOKENIZER_KEY, "cannot read the tokenizer " + tokenizerPath + ": " + e.getMessage());
+        }
+        String sha = TokenizerJson.sha256(json);
+        if (checkpointSha != null && !checkpointSha.equals(sha)) {
+            throw bad(TOKENIZER_KEY, "the tokenizer " + tokenizerPath + " has SHA-256 " + sha + ", but checkpoint " + folder
+                    + " was trained on shards of tokenizer " + checkpointSha);
+        }
+        BpeTokenizer tokenizer;
+        try {
+            tokenizer = TokenizerJson.read(json, tokenizerPath);
+        } catch (IllegalArgumentException e) {
+            throw bad(TOKENIZER_KEY, e.getMessage());
+        }
+        if (tokenizer.vocabSize() != model.vocabSize()) {
+            throw bad(TOKENIZER_KEY, "the tokenizer " + tokenizerPath + " has " + tokenizer.vocabSize()
+                    + " tokens, the model of " + folder + " " + model.vocabSize());
+        }
+        int eot;
+        try {
+            eot = tokenizer.specialTokenId(cfg.endOfText());
+        } catch (IllegalArgumentException e) {
+            throw bad(GenerationConfig.SECTION + ".end-of-text", tokenizerPath + ": " + e.getMessage());
+        }
+        return new GenerationCheckpoint(folder.toString(), state.path("step").asLong(), zip, json, tokenizerPath, eot,
+                model.contextLength(), model.vocabSize());
+    }
+
+    /** A step folder as given, else the newest step folder in {@code given/checkpoints/} or in {@code given/}. */
+    static Path resolve(FileSystem fs, Path given) throws IOException {
+        if (!fs.exists(given)) {
+            throw bad(CHECKPOINT_KEY, given + " does not exist");
+        }
+        if (fs.exists(new Path(given, STATE))) {
+            return given;
+        }
+        for (Path dir : new Path[]{new Path(given, "checkpoints"), given}) {
+            Optional<Path> latest = new CheckpointStore(fs, dir, Integer.MAX_VALUE).latest();
+            if (latest.isPresent()) {
+                return latest.get();
+            }
+        }
+        throw bad(CHECKPOINT_KEY, given + " is not a Kiln checkpoint: it has no " + STATE
+                + " and no step-NNNNNNNN folders (in itself or in checkpoints/)");
+    }
+
+    /** A fresh model from the broadcast bytes, for inference (no updater state). */
+    public static ComputationGraph restore(byte[] zip) throws IOException {
+        return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(zip), false);
+    }
+
+    public BpeTokenizer tokenizer() {
+        return TokenizerJson.read(tokenizerJson, tokenizerPath);
+    }
+
+    private static InvalidConfigException bad(String key, String problem) {
+        return new InvalidConfigException(key, null, problem);
+    }
+}

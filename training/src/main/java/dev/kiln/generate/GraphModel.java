@@ -1,0 +1,73 @@
+package dev.kiln.generate;
+
+import dev.kiln.model.GptModel;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.List;
+
+/**
+ * A Kiln GPT ({@link GptModel}) as a {@link LanguageModel}. The graph's context T is fixed when it is built, so a
+ * window shorter than T is padded at the end; attention is causal, so the padding cannot change the distribution
+ * read at the window's last real position. Each call is one full forward of B x T positions (there is no KV cache).
+ * A graph is not safe for concurrent forwards: use one instance per thread.
+ */
+public final class GraphModel implements LanguageModel {
+    private final ComputationGraph graph;
+    private final int contextLength;
+    private final int vocabSize;
+
+    public GraphModel(ComputationGraph graph) {
+        this.graph = graph;
+        GraphVertex v = graph.getConfiguration().getVertices().get(GptModel.TOKEN_EMBEDDING);
+        if (!(v instanceof LayerVertex lv) || !(lv.getLayerConf().getLayer() instanceof EmbeddingSequenceLayer e)) {
+            throw new IllegalArgumentException("not a Kiln GPT: the graph has no " + GptModel.TOKEN_EMBEDDING
+                    + " embedding layer");
+        }
+        this.contextLength = e.getInputLength();
+        this.vocabSize = (int) e.getNIn();
+    }
+
+    public ComputationGraph graph() {
+        return graph;
+    }
+
+    @Override
+    public int contextLength() {
+        return contextLength;
+    }
+
+    @Override
+    public int vocabSize() {
+        return vocabSize;
+    }
+
+    @Override
+    public double[][] nextLogProbs(List<int[]> windows) {
+        int b = windows.size();
+        // GptModel reads rows of T + 1 ids (inputs are positions 0..T-1); the padding id is arbitrary.
+        int[][] rows = new int[b][contextLength + 1];
+        for (int i = 0; i < b; i++) {
+            int[] w = windows.get(i);
+            if (w.length < 1 || w.length > contextLength) {
+                throw new IllegalArgumentException("window " + i + " has " + w.length + " ids, expected 1.." + contextLength);
+            }
+            System.arraycopy(w, 0, rows[i], 0, w.length);
+        }
+        INDArray p = GptModel.probabilities(graph, rows); // [B, V, T]
+        double[][] out = new double[b][];
+        for (int i = 0; i < b; i++) {
+            double[] probs = p.get(NDArrayIndex.point(i), NDArrayIndex.all(),
+                    NDArrayIndex.point(windows.get(i).length - 1)).toDoubleVector();
+            for (int v = 0; v < probs.length; v++) {
+                probs[v] = Math.log(probs[v]); // 0 (underflow) -> -Infinity: never drawn
+            }
+            out[i] = probs;
+        }
+        return out;
+    }
+}

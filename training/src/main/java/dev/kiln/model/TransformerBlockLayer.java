@@ -1,0 +1,242 @@
+package dev.kiln.model;
+
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.BaseLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import static dev.kiln.model.CausalSelfAttentionBlock.FC_BIAS;
+import static dev.kiln.model.CausalSelfAttentionBlock.FC_WEIGHT;
+import static dev.kiln.model.CausalSelfAttentionBlock.LN1_BIAS;
+import static dev.kiln.model.CausalSelfAttentionBlock.LN1_GAIN;
+import static dev.kiln.model.CausalSelfAttentionBlock.LN2_BIAS;
+import static dev.kiln.model.CausalSelfAttentionBlock.LN2_GAIN;
+import static dev.kiln.model.CausalSelfAttentionBlock.OUT_BIAS;
+import static dev.kiln.model.CausalSelfAttentionBlock.OUT_WEIGHT;
+import static dev.kiln.model.CausalSelfAttentionBlock.PROJ_BIAS;
+import static dev.kiln.model.CausalSelfAttentionBlock.PROJ_WEIGHT;
+import static dev.kiln.model.CausalSelfAttentionBlock.QKV_BIAS;
+import static dev.kiln.model.CausalSelfAttentionBlock.QKV_WEIGHT;
+
+/**
+ * Runtime of {@link TransformerBlock}. Shapes: B sequences, T positions, C channels, H heads of hs = C/H, rC the MLP
+ * width, N = B*T rows (row {@code b*T + t}). A training forward keeps what the backward needs in {@link Cache}
+ * (in DL4J's input workspace, which lives from the forward to the end of the backward pass).
+ */
+public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
+    /** sqrt(2/pi), GPT-2's tanh approximation of GELU. */
+    private static final double GELU_K = Math.sqrt(2.0 / Math.PI);
+    private static final double GELU_C = 0.044715;
+
+    /** Forward intermediates for the backward pass. */
+    private record Cache(INDArray x, Norm ln1, INDArray q, INDArray k, INDArray v, INDArray att, INDArray y,
+                         Norm ln2, INDArray f, INDArray tanh, INDArray g) {
+    }
+
+    /** A LayerNorm's output and what its backward needs: normalised rows and 1/std per row. */
+    private record Norm(INDArray out, INDArray xhat, INDArray rstd) {
+    }
+
+    private transient Cache cache;
+    private transient INDArray mask;
+
+    public TransformerBlockLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    @Override
+    public Type type() {
+        return Type.RECURRENT;
+    }
+
+    @Override
+    public boolean isPretrainLayer() {
+        return false;
+    }
+
+    @Override
+    public boolean hasBias() {
+        return true;
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
+        assertInputSet(false);
+        long b = input.size(0), c = input.size(1), t = input.size(2);
+        INDArray out;
+        // Training: everything the forward makes lives on in the input workspace, for the backward pass.
+        try (MemoryWorkspace ignored = training ? mgr.notifyScopeBorrowed(ArrayType.INPUT) : null) {
+            out = forward(rows(input), training);                                          // [N, C]
+        }
+        INDArray result = mgr.createUninitialized(ArrayType.ACTIVATIONS, input.dataType(), new long[]{b, c, t}, 'c');
+        result.assign(out.reshape(b, t, c).permute(0, 2, 1));                             // [B, C, T]
+        return result;
+    }
+
+    /** The block on rows {@code x [N, C]}; with {@code keep}, the intermediates go to {@link #cache}. */
+    private INDArray forward(INDArray x, boolean keep) {
+        TransformerBlock cfg = layerConf();
+        long b = input.size(0), t = input.size(2), c = cfg.getDModel();
+        int h = cfg.getHeads();
+        long hs = c / h;
+
+        // --- causal multi-head self-attention on ln_1(x)
+        Norm ln1 = layerNorm(x, p(LN1_GAIN), p(LN1_BIAS));
+        INDArray qkv = ln1.out().mmul(p(QKV_WEIGHT)).addiRowVector(p(QKV_BIAS));         // [N, 3C]
+        INDArray split = qkv.reshape(b, t, 3, h, hs).permute(2, 0, 3, 1, 4);              // [3, B, H, T, hs]
+        INDArray q = part(split, 0, b * h, t, hs);                                          // [BH, T, hs]
+        INDArray k = part(split, 1, b * h, t, hs);
+        INDArray v = part(split, 2, b * h, t, hs);
+        INDArray att = Nd4j.matmul(q, k, false, true, false).muli(1.0 / Math.sqrt(hs));    // [BH, T, T]
+        Nd4j.exec(new BroadcastAddOp(att, causalMask(t, att.dataType()), att, 1, 2));
+        Nd4j.exec(new SoftMax(att, att, 2));
+        INDArray yh = Nd4j.matmul(att, v, false, false, false);                              // [BH, T, hs]
+        INDArray y = yh.reshape(b, h, t, hs).permute(0, 2, 1, 3).dup('c').reshape(b * t, c); // [N, C]
+        INDArray x1 = y.mmul(p(PROJ_WEIGHT)).addiRowVector(p(PROJ_BIAS)).addi(x);          // [N, C]
+
+        // --- MLP on ln_2(x)
+        Norm ln2 = layerNorm(x1, p(LN2_GAIN), p(LN2_BIAS));
+        INDArray f = ln2.out().mmul(p(FC_WEIGHT)).addiRowVector(p(FC_BIAS));               // [N, rC]
+        INDArray tanh = Transforms.tanh(f.mul(f).muli(f).muli(GELU_C).addi(f).muli(GELU_K), false);
+        INDArray g = tanh.add(1.0).muli(f).muli(0.5);                                       // gelu(f) [N, rC]
+        INDArray out = g.mmul(p(OUT_WEIGHT)).addiRowVector(p(OUT_BIAS)).addi(x1);          // [N, C]
+        cache = keep ? new Cache(x, ln1, q, k, v, att, y, ln2, f, tanh, g) : null;
+        return out;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
+        assertInputSet(true);
+        if (cache == null) {
+            throw new IllegalStateException("backpropGradient without a training forward pass " + layerId());
+        }
+        TransformerBlock cfg = layerConf();
+        long b = input.size(0), t = input.size(2), c = cfg.getDModel();
+        int h = cfg.getHeads();
+        long hs = c / h;
+        Cache k = cache;
+        INDArray dOut = rows(epsilon);                                                       // [N, C]
+
+        // out = x1 + g W_out + b_out
+        Nd4j.gemm(k.g(), dOut, grad(OUT_WEIGHT), true, false, 1.0, 0.0);
+        sumRows(dOut, grad(OUT_BIAS));
+        INDArray df = Nd4j.gemm(dOut, p(OUT_WEIGHT), false, true);                          // d gelu [N, rC]
+        df.muli(geluDerivative(k.f(), k.tanh()));                                            // d f
+        Nd4j.gemm(k.ln2().out(), df, grad(FC_WEIGHT), true, false, 1.0, 0.0);
+        sumRows(df, grad(FC_BIAS));
+        INDArray dx1 = layerNormBackward(Nd4j.gemm(df, p(FC_WEIGHT), false, true), k.ln2(), p(LN2_GAIN),
+                grad(LN2_GAIN), grad(LN2_BIAS)).addi(dOut);                                 // [N, C]
+
+        // x1 = x + y W_proj + b_proj
+        Nd4j.gemm(k.y(), dx1, grad(PROJ_WEIGHT), true, false, 1.0, 0.0);
+        sumRows(dx1, grad(PROJ_BIAS));
+        INDArray dy = Nd4j.gemm(dx1, p(PROJ_WEIGHT), false, true);                          // [N, C]
+        INDArray dyh = dy.reshape(b, t, h, hs).permute(0, 2, 1, 3).dup('c').reshape(b * h, t, hs); // [BH, T, hs]
+        INDArray datt = Nd4j.matmul(dyh, k.v(), false, true, false);                          // [BH, T, T]
+        INDArray dv = Nd4j.matmul(k.att(), dyh, true, false, false);                          // [BH, T, hs]
+        // softmax backward: ds = att * (datt - sum_j datt * att), then the 1/sqrt(hs) scale
+        INDArray rowDot = datt.mul(k.att()).sum(2);                                          // [BH, T]
+        Nd4j.exec(new BroadcastSubOp(datt, rowDot, datt, 0, 1));
+        INDArray ds = datt.muli(k.att()).muli(1.0 / Math.sqrt(hs));
+        INDArray dq = Nd4j.matmul(ds, k.k(), false, false, false);                            // [BH, T, hs]
+        INDArray dk = Nd4j.matmul(ds, k.q(), true, false, false);                             // [BH, T, hs]
+        INDArray dSplit = Nd4j.createUninitialized(dq.dataType(), 3, b, h, t, hs);          // [3, B, H, T, hs]
+        dSplit.get(NDArrayIndex.point(0)).assign(dq.reshape(b, h, t, hs));
+        dSplit.get(NDArrayIndex.point(1)).assign(dk.reshape(b, h, t, hs));
+        dSplit.get(NDArrayIndex.point(2)).assign(dv.reshape(b, h, t, hs));
+        INDArray dqkv = dSplit.permute(1, 3, 0, 2, 4).dup('c').reshape(b * t, 3 * c);       // [N, 3C]
+        Nd4j.gemm(k.ln1().out(), dqkv, grad(QKV_WEIGHT), true, false, 1.0, 0.0);
+        sumRows(dqkv, grad(QKV_BIAS));
+        INDArray dx = layerNormBackward(Nd4j.gemm(dqkv, p(QKV_WEIGHT), false, true), k.ln1(), p(LN1_GAIN),
+                grad(LN1_GAIN), grad(LN1_BIAS)).addi(dx1);                                  // [N, C]
+
+        Gradient gradient = new DefaultGradient();
+        for (String key : TransformerBlock.shapes(cfg).keySet()) {
+            gradient.gradientForVariable().put(key, grad(key));
+        }
+        INDArray epsilonOut = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dx.dataType(), new long[]{b, c, t}, 'c');
+        epsilonOut.assign(dx.reshape(b, t, c).permute(0, 2, 1));                            // [B, C, T]
+        cache = null;
+        return new Pair<>(gradient, epsilonOut);
+    }
+
+    @Override
+    public void clear() {
+        super.clear();
+        cache = null;
+    }
+
+    private INDArray p(String key) {
+        return params.get(key);
+    }
+
+    private INDArray grad(String key) {
+        return gradientViews.get(key);
+    }
+
+    /** {@code [B, C, T]} as a c-order copy {@code [B*T, C]}. */
+    private static INDArray rows(INDArray x) {
+        long b = x.size(0), c = x.size(1), t = x.size(2);
+        return x.permute(0, 2, 1).dup('c').reshape(b * t, c);
+    }
+
+    /** q, k or v ({@code which} = 0, 1, 2) of {@code [3, B, H, T, hs]} as a c-order {@code [B*H, T, hs]}. */
+    private static INDArray part(INDArray split, int which, long bh, long t, long hs) {
+        return split.get(NDArrayIndex.point(which)).dup('c').reshape(bh, t, hs);
+    }
+
+    private INDArray causalMask(long t, DataType dataType) {
+        if (mask == null || mask.size(0) != t || mask.dataType() != dataType) {
+            try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
+                mask = CausalSelfAttentionBlock.causalMask((int) t, dataType);
+            }
+        }
+        return mask;
+    }
+
+    /** LayerNorm over the channels of each row: {@code (x - mean) / sqrt(var + eps) * gain + bias}. */
+    private static Norm layerNorm(INDArray x, INDArray gain, INDArray bias) {
+        INDArray xc = x.subColumnVector(x.mean(true, 1));                                    // [N, C]
+        INDArray rstd = Transforms.pow(xc.mul(xc).mean(true, 1).addi(TransformerBlock.LAYER_NORM_EPSILON), -0.5, false); // [N, 1]
+        INDArray xhat = xc.muliColumnVector(rstd);
+        return new Norm(xhat.mulRowVector(gain).addiRowVector(bias), xhat, rstd);
+    }
+
+    /**
+     * LayerNorm's backward for incoming {@code dOut [N, C]}: writes the gain and bias gradients and returns dx,
+     * {@code rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))} with {@code dxhat = dOut * gain}.
+     */
+    private static INDArray layerNormBackward(INDArray dOut, Norm n, INDArray gain, INDArray dGain, INDArray dBias) {
+        sumRows(dOut.mul(n.xhat()), dGain);
+        sumRows(dOut, dBias);
+        INDArray dxhat = dOut.mulRowVector(gain);                                           // [N, C]
+        INDArray meanDxhat = dxhat.mean(true, 1);                                            // [N, 1]
+        INDArray meanDxhatXhat = dxhat.mul(n.xhat()).mean(true, 1);                          // [N, 1]
+        return dxhat.subiColumnVector(meanDxhat).subi(n.xhat().mulColumnVector(meanDxhatXhat)).muliColumnVector(n.rstd());
+    }
+
+    /** d gelu(f) / df for the tanh form, given {@code tanh = tanh(k (f + c f^3))}. */
+    private static INDArray geluDerivative(INDArray f, INDArray tanh) {
+        // 0.5 (1 + tanh) + 0.5 f (1 - tanh^2) k (1 + 3 c f^2)
+        INDArray inner = f.mul(f).muli(3 * GELU_C).addi(1.0).muli(GELU_K).muli(f).muli(0.5);
+        INDArray sech2 = tanh.mul(tanh).rsubi(1.0);
+        return sech2.muli(inner).addi(tanh.add(1.0).muli(0.5));
+    }
+
+    /** {@code into[1, X] = sum over rows of a[N, X]}. */
+    private static void sumRows(INDArray a, INDArray into) {
+        into.assign(a.sum(0).reshape(into.shape()));
+    }
+}
