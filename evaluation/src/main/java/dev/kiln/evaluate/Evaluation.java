@@ -9,6 +9,7 @@ import dev.kiln.tokenizer.TokenizerJson;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
@@ -70,8 +71,6 @@ public final class Evaluation {
         SerializableConfiguration hadoop = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
         String runId = UUID.randomUUID().toString();
         int v = in.vocabSize();
-        int t = in.contextLength();
-        int eot = in.endOfText();
 
         // 1. Baselines, counted on the train split of the same shard folders.
         List<NgramScorer> baselines = new ArrayList<>();
@@ -80,17 +79,7 @@ public final class Evaluation {
         NgramCounts counts = null;
         KneserNeyBigram bigram = null;
         if (!cfg.baselines().isEmpty()) {
-            List<Chunk> trainChunks = chunks(in, hadoop, cfg.blocksPerTask(), true);
-            SparkStages.stage(spark, "evaluate", "count unigrams and bigrams on " + trainChunks.size() + " chunk(s) of the train split");
-            counts = sc.parallelize(trainChunks, Math.max(1, trainChunks.size())).map(chunk -> {
-                NgramCounts.Counter counter = new NgramCounts.Counter(v, eot);
-                Path p = new Path(chunk.shard());
-                try (ShardReader r = ShardReader.open(p.getFileSystem(hadoop.value()), p)) {
-                    ShardDocuments.forEach(r, chunk.firstBlock(), chunk.blocks(), eot, counter::addDocument);
-                }
-                return counter.counts();
-            }).treeReduce(NgramCounts::plus);
-            LOG.info(String.format(Locale.ROOT, "[evaluate] baselines counted on %,d train tokens: %,d distinct bigrams", counts.tokens(), counts.distinctBigrams()));
+            counts = countNgrams(spark, in, hadoop, cfg.blocksPerTask());
             for (EvaluateConfig.Baseline b : cfg.baselines()) {
                 switch (b) {
                     case UNIFORM -> baselines.add(new NgramScorer.Uniform(v));
@@ -104,70 +93,24 @@ public final class Evaluation {
             }
         }
 
-        // 2. Scoring.
+        // 2. Scoring: one broadcast per input, one task per chunk.
         List<Chunk> chunks = chunks(in, hadoop, cfg.blocksPerTask(), false);
         long totalTokens = in.shardSets().stream().flatMap(s -> s.scored().stream()).mapToLong(ShardInfo::tokens).sum();
         long totalRows = in.shardSets().stream().flatMap(s -> s.scored().stream()).mapToLong(ShardInfo::rows).sum();
-        List<byte[]> modelBytes = in.checkpoints().stream().map(Inputs.CheckpointInput::modelBytes).toList();
-        Broadcast<List<byte[]>> models = sc.broadcast(new ArrayList<>(modelBytes));
+        Broadcast<List<byte[]>> models = sc.broadcast(new ArrayList<>(in.checkpoints().stream().map(Inputs.CheckpointInput::modelBytes).toList()));
         Broadcast<List<NgramScorer>> baselineModels = sc.broadcast(baselines);
         Broadcast<String> tokenizerJson = sc.broadcast(in.tokenizerJson());
-        String tokenizerSha = in.tokenizerSha256();
         LongAccumulator scoredTokens = sc.sc().longAccumulator("kiln evaluate: tokens scored");
-        int batch = cfg.batchSize();
-        int checkpointCount = in.checkpoints().size();
-        SparkStages.stage(spark, "evaluate", "score " + checkpointCount + " checkpoint(s) and " + baselines.size()
+        ScoreTask task = new ScoreTask(runId, hadoop, in.contextLength(), in.endOfText(), cfg.batchSize(), in.checkpoints().size(),
+                models, baselineModels, in.tokenizerSha256(), tokenizerJson, scoredTokens);
+        SparkStages.stage(spark, "evaluate", "score " + in.checkpoints().size() + " checkpoint(s) and " + baselines.size()
                 + " baseline(s) on " + chunks.size() + " chunk(s) of split " + cfg.split());
         Progress progress = new Progress("evaluate: score " + cfg.split() + " (records = tokens)", totalTokens, -1, 10, TimeUnit.SECONDS);
-        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread th = new Thread(r, "kiln-evaluate-progress");
-            th.setDaemon(true);
-            return th;
-        });
-        long[] seen = {0};
-        poller.scheduleAtFixedRate(() -> {
-            long now = scoredTokens.value();
-            progress.add(now - seen[0], 0);
-            seen[0] = now;
-        }, 1, 1, TimeUnit.SECONDS);
         long start = System.nanoTime();
         List<ChunkResult> results;
-        try {
-            results = new ArrayList<>(sc.parallelize(chunks, Math.max(1, chunks.size())).map(chunk -> {
-                BpeTokenizer tokenizer = TOKENIZERS.computeIfAbsent(tokenizerSha, k -> TokenizerJson.read(tokenizerJson.value(), "tokenizer " + k));
-                List<ComputationGraph> borrowed = new ArrayList<>();
-                List<TokenScorer> scorers = new ArrayList<>();
-                for (int i = 0; i < checkpointCount; i++) {
-                    int index = i;
-                    ComputationGraph g = ModelCache.borrow(runId, Integer.toString(i), () -> restore(models.value().get(index)));
-                    borrowed.add(g);
-                    scorers.add(new ModelScorer(g, batch, t, eot));
-                }
-                scorers.addAll(baselineModels.value());
-                try {
-                    DocumentScorer scorer = new DocumentScorer(t, eot, batch, tokenizer::decodeBytes, scorers);
-                    Path p = new Path(chunk.shard());
-                    Progress taskProgress = new Progress("evaluate " + p.getName() + " blocks " + chunk.firstBlock() + "+"
-                            + chunk.blocks() + " (records = documents)", -1, -1);
-                    long rows;
-                    try (ShardReader r = ShardReader.open(p.getFileSystem(hadoop.value()), p)) {
-                        rows = ShardDocuments.forEach(r, chunk.firstBlock(), chunk.blocks(), eot, doc -> {
-                            long before = scorer.bytes();
-                            scorer.add(doc);
-                            scoredTokens.add(doc.length);
-                            taskProgress.add(1, scorer.bytes() - before);
-                        });
-                    }
-                    taskProgress.done();
-                    return new ChunkResult(chunk.index(), chunk.shardSet(), scorer.stats(), rows);
-                } finally {
-                    for (int i = 0; i < borrowed.size(); i++) {
-                        ModelCache.release(runId, Integer.toString(i), borrowed.get(i));
-                    }
-                }
-            }).collect());
+        try (Poller ignored = poll(scoredTokens, progress)) {
+            results = new ArrayList<>(sc.parallelize(chunks, Math.max(1, chunks.size())).map(task).collect());
         } finally {
-            poller.shutdownNow();
             models.destroy();
             baselineModels.destroy();
             tokenizerJson.destroy();
@@ -180,11 +123,7 @@ public final class Evaluation {
         results.sort(Comparator.comparingInt(ChunkResult::index));
         List<List<LmStats>> perSet = new ArrayList<>();
         for (int s = 0; s < in.shardSets().size(); s++) {
-            List<LmStats> zero = new ArrayList<>();
-            for (int i = 0; i < names.size(); i++) {
-                zero.add(LmStats.ZERO);
-            }
-            perSet.add(zero);
+            perSet.add(new ArrayList<>(java.util.Collections.nCopies(names.size(), LmStats.ZERO)));
         }
         long rows = 0;
         for (ChunkResult r : results) {
@@ -197,7 +136,125 @@ public final class Evaluation {
         long tokens = perSet.stream().mapToLong(l -> l.get(0).tokens()).sum();
         LOG.info(String.format(Locale.ROOT, "[evaluate] scored %,d rows (%,d in the manifests), %,d tokens with %d model(s) in %s: %,.0f tokens/s",
                 rows, totalRows, tokens, names.size(), Progress.duration(seconds), tokens / Math.max(seconds, 1e-9)));
-        return new Result(runId, List.copyOf(names), checkpointCount, perSet, counts, bigram, rows, chunks.size(), seconds);
+        return new Result(runId, List.copyOf(names), in.checkpoints().size(), perSet, counts, bigram, rows, chunks.size(), seconds);
+    }
+
+    /** Unigram and bigram counts of the train split, one task per chunk, merged by treeReduce. */
+    static NgramCounts countNgrams(SparkSession spark, Inputs.Checked in, SerializableConfiguration hadoop, int blocksPerTask)
+            throws IOException {
+        int v = in.vocabSize();
+        int eot = in.endOfText();
+        List<Chunk> trainChunks = chunks(in, hadoop, blocksPerTask, true);
+        SparkStages.stage(spark, "evaluate", "count unigrams and bigrams on " + trainChunks.size() + " chunk(s) of the train split");
+        NgramCounts counts = JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(trainChunks, Math.max(1, trainChunks.size())).map(chunk -> {
+                    NgramCounts.Counter counter = new NgramCounts.Counter(v, eot);
+                    Path p = new Path(chunk.shard());
+                    try (ShardReader r = ShardReader.open(p.getFileSystem(hadoop.value()), p)) {
+                        ShardDocuments.forEach(r, chunk.firstBlock(), chunk.blocks(), eot, counter::addDocument);
+                    }
+                    return counter.counts();
+                }).treeReduce(NgramCounts::plus);
+        LOG.info(String.format(Locale.ROOT, "[evaluate] baselines counted on %,d train tokens: %,d distinct bigrams",
+                counts.tokens(), counts.distinctBigrams()));
+        return counts;
+    }
+
+    /** A background poller that stops on close. */
+    private interface Poller extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Feeds the accumulator's count of scored tokens into the driver's progress line every second. */
+    private static Poller poll(LongAccumulator scoredTokens, Progress progress) {
+        ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread th = new Thread(r, "kiln-evaluate-progress");
+            th.setDaemon(true);
+            return th;
+        });
+        long[] seen = {0};
+        Runnable update = () -> {
+            long now = scoredTokens.value();
+            progress.add(now - seen[0], 0);
+            seen[0] = now;
+        };
+        poller.scheduleAtFixedRate(update, 1, 1, TimeUnit.SECONDS);
+        return () -> {
+            poller.shutdown();
+            try {
+                poller.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            update.run(); // the tasks that finished since the last tick
+        };
+    }
+
+    /** The executor side of scoring: one chunk's documents, every model, one {@link LmStats} per model. */
+    static final class ScoreTask implements Function<Chunk, ChunkResult> {
+        private final String runId;
+        private final SerializableConfiguration hadoop;
+        private final int contextLength;
+        private final int endOfText;
+        private final int batchSize;
+        private final int checkpoints;
+        private final Broadcast<List<byte[]>> models;
+        private final Broadcast<List<NgramScorer>> baselines;
+        private final String tokenizerSha256;
+        private final Broadcast<String> tokenizerJson;
+        private final LongAccumulator scoredTokens;
+
+        ScoreTask(String runId, SerializableConfiguration hadoop, int contextLength, int endOfText, int batchSize, int checkpoints,
+                  Broadcast<List<byte[]>> models, Broadcast<List<NgramScorer>> baselines, String tokenizerSha256,
+                  Broadcast<String> tokenizerJson, LongAccumulator scoredTokens) {
+            this.runId = runId;
+            this.hadoop = hadoop;
+            this.contextLength = contextLength;
+            this.endOfText = endOfText;
+            this.batchSize = batchSize;
+            this.checkpoints = checkpoints;
+            this.models = models;
+            this.baselines = baselines;
+            this.tokenizerSha256 = tokenizerSha256;
+            this.tokenizerJson = tokenizerJson;
+            this.scoredTokens = scoredTokens;
+        }
+
+        @Override
+        public ChunkResult call(Chunk chunk) throws IOException {
+            BpeTokenizer tokenizer = TOKENIZERS.computeIfAbsent(tokenizerSha256, k -> TokenizerJson.read(tokenizerJson.value(), "tokenizer " + k));
+            List<ComputationGraph> borrowed = new ArrayList<>();
+            List<TokenScorer> scorers = new ArrayList<>();
+            try {
+                for (int i = 0; i < checkpoints; i++) {
+                    int index = i;
+                    ComputationGraph g = ModelCache.borrow(runId, Integer.toString(i), () -> restore(models.value().get(index)));
+                    borrowed.add(g);
+                    scorers.add(new ModelScorer(g, batchSize, contextLength, endOfText));
+                }
+                scorers.addAll(baselines.value());
+                DocumentScorer scorer = new DocumentScorer(contextLength, endOfText, batchSize, tokenizer::decodeBytes, scorers);
+                Path p = new Path(chunk.shard());
+                Progress progress = new Progress("evaluate " + p.getName() + " blocks " + chunk.firstBlock() + "+"
+                        + chunk.blocks() + " (records = documents)", -1, -1);
+                long rows;
+                try (ShardReader r = ShardReader.open(p.getFileSystem(hadoop.value()), p)) {
+                    rows = ShardDocuments.forEach(r, chunk.firstBlock(), chunk.blocks(), endOfText, doc -> {
+                        long before = scorer.bytes();
+                        scorer.add(doc);
+                        scoredTokens.add(doc.length);
+                        progress.add(1, scorer.bytes() - before);
+                    });
+                }
+                progress.done();
+                return new ChunkResult(chunk.index(), chunk.shardSet(), scorer.stats(), rows);
+            } finally {
+                for (int i = 0; i < borrowed.size(); i++) {
+                    ModelCache.release(runId, Integer.toString(i), borrowed.get(i));
+                }
+            }
+        }
     }
 
     static ComputationGraph restore(byte[] bytes) {
