@@ -29,7 +29,7 @@ class DemoIT {
         ObjectMapper json = new ObjectMapper();
         for (String corpus : List.of("sotu", "mail")) {
             Path out = dir.resolve("preprocessed").resolve(corpus);
-            try (Stream<Path> files = Files.list(out.resolve("documents"))) {
+            try (Stream<Path> files = Files.walk(out.resolve("documents/run=0001"))) {
                 assertTrue(files.anyMatch(p -> p.toString().endsWith(".parquet")), "Parquet documents for " + corpus);
             }
             JsonNode stats = json.readTree(out.resolve("stats.json").toFile());

@@ -12,9 +12,11 @@ import java.io.Serializable;
 /**
  * Everything {@code kiln preprocess} reads from {@code kiln.preprocess}, validated once before Spark starts.
  * Every key is documented and defaulted in this module's reference.conf.
+ *
+ * @param reprocess start the output over: process every input again and replace all earlier runs
  */
 public record PreprocessConfig(InputConfig input, CleanConfig clean, FilterConfig filter, DedupConfig dedup,
-                               MinHashConfig minhash, OutputConfig output) implements Serializable {
+                               MinHashConfig minhash, OutputConfig output, boolean reprocess) implements Serializable {
 
     public static final String SECTION = "kiln.preprocess";
 
@@ -26,7 +28,7 @@ public record PreprocessConfig(InputConfig input, CleanConfig clean, FilterConfi
         DedupConfig dedup = DedupConfig.from(s.section("dedup"));
         MinHashConfig minhash = MinHashConfig.from(s.section("minhash"));
         OutputConfig output = OutputConfig.from(s.section("output"));
-        return new PreprocessConfig(input, clean, filter, dedup, minhash, output);
+        return new PreprocessConfig(input, clean, filter, dedup, minhash, output, s.bool("reprocess"));
     }
 
     /** Which documents of a duplicate cluster are written. */

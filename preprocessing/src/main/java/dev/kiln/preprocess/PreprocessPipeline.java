@@ -1,19 +1,25 @@
 package dev.kiln.preprocess;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.kiln.io.AtomicOutput;
 import dev.kiln.preprocess.PreprocessConfig.Keep;
+import dev.kiln.preprocess.dedup.DedupIndex;
 import dev.kiln.preprocess.dedup.NearDuplicates;
 import dev.kiln.preprocess.filter.DocFilter;
 import dev.kiln.preprocess.read.FileReaders;
 import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.InputListing;
 import dev.kiln.preprocess.read.ReadRecord;
+import dev.kiln.preprocess.runs.InputLedger;
+import dev.kiln.preprocess.runs.RunManifest;
 import dev.kiln.progress.Progress;
+import dev.kiln.shards.Manifest;
 import dev.kiln.spark.SparkStages;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -36,6 +42,7 @@ import scala.Tuple2;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -43,19 +50,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.TreeMap;
+import java.util.UUID;
 
 import static org.apache.spark.sql.functions.col;
 
 /**
- * {@code kiln preprocess} on Spark: list inputs, read + clean + filter (one pass, per document, in the tasks), exact
- * dedup, near dedup, write. Everything is written under a staging folder next to the output and renamed onto it at
- * the end, so the output folder either is complete or does not change.
+ * {@code kiln preprocess} on Spark, one incremental run: list inputs and keep the files no earlier run read, read +
+ * clean + filter (one pass, per document, in the tasks), exact dedup, near dedup (both also against the
+ * {@link DedupIndex} of everything earlier runs kept), write. Run N's documents, index snapshot and manifest are
+ * staged, then moved into the output with the manifest last, so a run is either complete or invisible; earlier
+ * runs' documents are never rewritten. The first run (or a reprocess) stages the whole output folder and renames it.
  */
 public final class PreprocessPipeline {
     private static final Logger LOG = LoggerFactory.getLogger(PreprocessPipeline.class);
     private static final String JOB = "preprocess";
     public static final String EXACT_DUPLICATE = "exact_duplicate";
     public static final String NEAR_DUPLICATE = "near_duplicate";
+    /** New documents that duplicate a document an earlier run published (which is never retracted). */
+    public static final String EXACT_DUPLICATE_OF_EARLIER_RUN = "exact_duplicate_of_earlier_run";
+    public static final String NEAR_DUPLICATE_OF_EARLIER_RUN = "near_duplicate_of_earlier_run";
+    private static final String KEPT = "kept";
+    private static final String SUCCESS = "_SUCCESS";
     /** Text longer than this is cut in removed-samples/ (the sample is for eyes, not for training). */
     private static final int SAMPLE_TEXT_CHARS = 4000;
 
@@ -73,18 +88,34 @@ public final class PreprocessPipeline {
     private PreprocessPipeline() {
     }
 
-    /** A kept document with its exact-duplicate cluster and, after near dedup, its final cluster. */
-    record Clustered(Processed p, String exactRep, long exactSize, String cluster) implements Serializable {
+    /**
+     * A kept document with its exact-duplicate cluster and, after near dedup, its final cluster (an earlier run's
+     * document for a duplicate of one). {@code reason}: why it is not written as a representative, null when it is one.
+     */
+    record Clustered(Processed p, String exactRep, long exactSize, String cluster, String reason) implements Serializable {
+        static Clustered exact(Processed p, String exactRep, long exactSize) {
+            return new Clustered(p, exactRep, exactSize, exactRep, p.document().id().equals(exactRep) ? null : EXACT_DUPLICATE);
+        }
+
         String id() {
             return p.document().id();
         }
 
-        /** Why this document is not a cluster representative, or null when it is one. */
-        String duplicateReason() {
-            if (!id().equals(exactRep)) {
-                return EXACT_DUPLICATE;
+        /** The whole exact group duplicates {@code earlierId}, a document an earlier run published. */
+        Clustered duplicateOf(String earlierId, String why) {
+            return new Clustered(p, exactRep, exactSize, earlierId, why);
+        }
+
+        /**
+         * Near dedup put this document's exact representative into {@code newCluster} ({@code why}: near_duplicate, or
+         * near_duplicate_of_earlier_run when that cluster is an earlier run's document). Exact duplicates keep their
+         * reason and follow their representative.
+         */
+        Clustered near(String newCluster, String why) {
+            if (reason != null) {
+                return reason.equals(EXACT_DUPLICATE) ? new Clustered(p, exactRep, exactSize, newCluster, reason) : this;
             }
-            return id().equals(cluster) ? null : NEAR_DUPLICATE;
+            return new Clustered(p, exactRep, exactSize, newCluster, newCluster.equals(id()) ? null : why);
         }
     }
 
@@ -99,24 +130,59 @@ public final class PreprocessPipeline {
         Configuration hconf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = AtomicOutput.fs(cfg.output().path(), hconf);
         Path target = fs.makeQualified(new Path(cfg.output().path()));
-        Path staging = AtomicOutput.stagingFor(target);
         Map<String, Object> stats = new LinkedHashMap<>();
         Map<String, Object> stages = new LinkedHashMap<>();
         stats.put("job", JOB);
         stats.put("spark_version", spark.version());
         stats.put("output", target.toString());
+
+        // 0. Earlier runs: the inputs they read and the dedup index of everything they kept.
+        List<RunManifest.Committed> earlier = earlierRuns(fs, target, cfg.reprocess());
+        RunManifest last = earlier.isEmpty() ? null : earlier.get(earlier.size() - 1).manifest();
+        DedupIndex.Spec spec = DedupIndex.Spec.of(cfg.dedup().near(), cfg.minhash());
+        int run = earlier.size() + 1;
+        boolean incremental = last != null;
+        // A first run stages the whole output folder next to it; a later run stages its parts inside the output.
+        Path staging = incremental ? new Path(target, "_tmp-" + RunManifest.runName(run) + "-" + UUID.randomUUID())
+                : AtomicOutput.stagingFor(target);
         try {
-            // 1. List inputs (driver: names and sizes only).
+            // 1. List inputs (driver: names, sizes and times) and keep the files no earlier run read.
             SparkStages.stage(spark, JOB, "list inputs");
-            List<InputFile> files = InputListing.list(cfg.input().paths(), cfg.input().format(), hconf);
+            List<InputFile> listed = InputListing.list(cfg.input().paths(), cfg.input().format(), hconf);
+            List<InputLedger.Entry> processedBefore = earlier.stream().flatMap(c -> c.manifest().inputs().stream()).toList();
+            InputLedger.Plan plan = InputLedger.plan(processedBefore, listed);
+            if (!plan.suspect().isEmpty()) {
+                Map<String, String> suspectSha = hashFiles(jsc, new HadoopConf(hconf), plan.suspect());
+                InputLedger.checkUnchanged(processedBefore, suspectSha);
+                LOG.info("[preprocess] {} processed input file(s) have a new modification time but the same content", suspectSha.size());
+            }
+            List<InputFile> files = plan.fresh();
+            if (files.isEmpty()) {
+                LOG.info("[preprocess] nothing new: all {} input files were processed by run(s) 1-{} of {}; nothing written",
+                        listed.size(), earlier.size(), target);
+                stats.put("run", earlier.size());
+                stats.put("up_to_date", true);
+                return stats;
+            }
+            if (last != null) {
+                // Only when there is work: a run with nothing new never fails over settings it would not use.
+                String why = last.indexSpec().incompatibility(spec);
+                if (why != null) {
+                    throw new IllegalStateException(target + ": " + why + "; keep these keys as the earlier runs had them, or start "
+                            + "the output over with --reprocess (kiln.preprocess.reprocess = true)");
+                }
+            }
+            stats.put("run", run);
+            Map<String, String> sha = hashFiles(jsc, new HadoopConf(hconf), files);
             long inputBytes = files.stream().mapToLong(InputFile::length).sum();
             int parallelism = jsc.defaultParallelism();
             int partitions = (int) Math.max(parallelism, Math.min(100_000, inputBytes / (64L << 20)));
             long perTask = Math.max(1, Math.min(cfg.input().bytesPerTask(), inputBytes / (2L * parallelism)));
             List<List<InputFile>> tasks = InputListing.tasks(files, perTask);
-            LOG.info("[preprocess] {} input files, {} in {} read tasks; {} shuffle partitions",
-                    files.size(), Progress.human(inputBytes), tasks.size(), partitions);
-            stats.put("input", Map.of("paths", cfg.input().paths(), "files", files.size(), "bytes", inputBytes));
+            LOG.info("[preprocess] run {}: {} new input files ({} processed by earlier runs), {} in {} read tasks; {} shuffle partitions",
+                    run, files.size(), listed.size() - files.size(), Progress.human(inputBytes), tasks.size(), partitions);
+            stats.put("input", Map.of("paths", cfg.input().paths(), "files", files.size(), "bytes", inputBytes,
+                    "already_processed_files", listed.size() - files.size()));
 
             // 2. Read, clean, filter: one pass over the input, per document in the tasks.
             SparkStages.stage(spark, JOB, "read, clean and filter");
@@ -166,10 +232,12 @@ public final class PreprocessPipeline {
             LOG.info("[preprocess] read {} documents ({}), {} quarantined, {} removed by cleaning, {} by filters, {} kept",
                     read[0], Progress.human(read[1]), quarantined[0], emptied[0], read[0] - emptied[0] - kept[0], kept[0]);
 
-            // 3. Exact duplicates: one representative (lowest id) per normalised-text hash.
+            // 3. Exact duplicates: one representative (lowest id) per normalised-text hash; a hash an earlier run
+            //    kept drops the whole group.
             SparkStages.stage(spark, JOB, "exact dedup");
             Progress exactProgress = new Progress("preprocess: exact dedup", kept[0], kept[2]);
             JavaRDD<Processed> keptDocs = processed.filter(Processed::isKept);
+            Dataset<Row> earlierIndex = last == null ? null : DedupIndex.read(spark, new Path(target, last.index()).toString());
             JavaRDD<Clustered> exact;
             Map<String, Long> exactHistogram = new TreeMap<>();
             if (cfg.dedup().exact()) {
@@ -179,61 +247,83 @@ public final class PreprocessPipeline {
                         .persist(StorageLevel.MEMORY_AND_DISK());
                 exactHistogram = histogram(reps.values().map(Tuple2::_2));
                 exact = keptDocs.mapToPair(p -> new Tuple2<>(p.hash(), p)).join(reps)
-                        .map(t -> new Clustered(t._2()._1(), t._2()._2()._1(), t._2()._2()._2(), t._2()._2()._1()));
+                        .map(t -> Clustered.exact(t._2()._1(), t._2()._2()._1(), t._2()._2()._2()));
+                if (earlierIndex != null) {
+                    JavaPairRDD<String, String> earlierHashes = DedupIndex.hashes(earlierIndex).reduceByKey(PreprocessPipeline::lowest, partitions);
+                    exact = exact.mapToPair(x -> new Tuple2<>(x.p().hash(), x)).leftOuterJoin(earlierHashes, partitions)
+                            .map(t -> t._2()._2().isPresent() ? t._2()._1().duplicateOf(t._2()._2().get(), EXACT_DUPLICATE_OF_EARLIER_RUN)
+                                    : t._2()._1());
+                }
             } else {
-                exact = keptDocs.map(p -> new Clustered(p, p.document().id(), 1, p.document().id()));
+                exact = keptDocs.map(p -> Clustered.exact(p, p.document().id(), 1));
             }
             exact = exact.persist(StorageLevel.MEMORY_AND_DISK());
-            long[] exactReps = exact.filter(x -> x.id().equals(x.exactRep()))
-                    .map(x -> new long[]{1, x.p().bytesCleaned()}).fold(new long[2], PreprocessPipeline::sum);
+            Map<String, long[]> afterExact = byReason(exact);
+            long[] exactReps = afterExact.getOrDefault(KEPT, new long[2]);
             exactProgress.add(kept[0], kept[2]);
             exactProgress.done();
+            Map<String, Object> exactRemoved = new LinkedHashMap<>();
+            for (String reason : List.of(EXACT_DUPLICATE, EXACT_DUPLICATE_OF_EARLIER_RUN)) {
+                long[] r = afterExact.getOrDefault(reason, new long[2]);
+                exactRemoved.put(reason, counts(r[0], r[1]));
+            }
             Map<String, Object> exactStage = stageWithRemoved(kept[0], kept[2], exactReps[0], exactReps[1], exactProgress.elapsedSeconds(), -1,
-                    Map.of(EXACT_DUPLICATE, counts(kept[0] - exactReps[0], kept[2] - exactReps[1])));
+                    exactRemoved);
             exactStage.put("enabled", cfg.dedup().exact());
             exactStage.put("duplicate_clusters", exactHistogram.values().stream().mapToLong(Long::longValue).sum());
             exactStage.put("cluster_sizes", exactHistogram);
             stages.put("exact_dedup", exactStage);
 
-            // 4. Near duplicates among the exact representatives: MinHash + LSH + connected components.
+            // 4. Near duplicates among the new exact representatives: MinHash + LSH + connected components; a new
+            //    document similar to one an earlier run kept is dropped and does not link new clusters.
             SparkStages.stage(spark, JOB, "near dedup");
             Progress nearProgress = new Progress("preprocess: near dedup", exactReps[0], exactReps[1]);
             JavaRDD<Clustered> clustered;
-            JavaPairRDD<String, String> nearLabels = null;
+            JavaPairRDD<String, int[]> signatures = null;
+            Runnable releaseNear = () -> { };
             Map<String, Object> nearStage = new LinkedHashMap<>();
             if (cfg.dedup().near()) {
-                JavaPairRDD<String, String> idText = exact.filter(x -> x.id().equals(x.exactRep()))
+                JavaPairRDD<String, String> idText = exact.filter(x -> x.reason() == null)
                         .mapToPair(x -> new Tuple2<>(x.id(), x.p().document().text()));
-                NearDuplicates.Result nd = NearDuplicates.find(idText, cfg.minhash(), partitions);
-                JavaPairRDD<String, String> labels = nd.labels();
-                clustered = exact.mapToPair(x -> new Tuple2<>(x.exactRep(), x)).leftOuterJoin(labels, partitions)
+                NearDuplicates.Earlier earlierDocs = earlierIndex == null ? null
+                        : new NearDuplicates.Earlier(DedupIndex.signatures(earlierIndex), earlierTexts(spark, jsc, target, earlier));
+                NearDuplicates.Result nd = NearDuplicates.find(idText, earlierDocs, cfg.minhash(), partitions);
+                // (exact representative id, (cluster, reason)) for every new representative that is not its own cluster
+                JavaPairRDD<String, Tuple2<String, String>> outcome = nd.labels().mapValues(l -> new Tuple2<>(l, NEAR_DUPLICATE))
+                        .union(nd.earlierMatches().mapValues(o -> new Tuple2<>(o, NEAR_DUPLICATE_OF_EARLIER_RUN)));
+                clustered = exact.mapToPair(x -> new Tuple2<>(x.exactRep(), x)).leftOuterJoin(outcome, partitions)
                         .map(t -> {
                             Clustered x = t._2()._1();
-                            Optional<String> label = t._2()._2();
-                            return new Clustered(x.p(), x.exactRep(), x.exactSize(), label.isPresent() ? label.get() : x.exactRep());
+                            Optional<Tuple2<String, String>> o = t._2()._2();
+                            return o.isPresent() ? x.near(o.get()._1(), o.get()._2()) : x;
                         })
                         .persist(StorageLevel.MEMORY_AND_DISK());
                 nearStage.put("candidate_pairs", nd.candidatePairs());
                 nearStage.put("similar_pairs", nd.similarPairs());
                 nearStage.put("oversized_buckets", nd.oversizedBuckets());
                 nearStage.put("components_rounds", nd.rounds());
-                Map<String, Long> nearHistogram = histogram(labels.mapToPair(t -> new Tuple2<>(t._2(), 1L))
+                nearStage.put("earlier_candidate_pairs", nd.earlierCandidatePairs());
+                nearStage.put("earlier_similar_pairs", nd.earlierSimilarPairs());
+                Map<String, Long> nearHistogram = histogram(nd.labels().mapToPair(t -> new Tuple2<>(t._2(), 1L))
                         .reduceByKey(Long::sum).values().map(n -> n + 1));
                 nearStage.put("duplicate_clusters", nearHistogram.values().stream().mapToLong(Long::longValue).sum());
                 nearStage.put("cluster_sizes", nearHistogram);
-                nearLabels = labels;
+                signatures = nd.signatures();
+                releaseNear = nd.release();
             } else {
                 clustered = exact;
             }
-            long[] nearReps = clustered.filter(x -> x.duplicateReason() == null)
-                    .map(x -> new long[]{1, x.p().bytesCleaned()}).fold(new long[2], PreprocessPipeline::sum);
-            if (nearLabels != null) {
-                nearLabels.unpersist(false); // clustered is materialised now
-            }
+            Map<String, long[]> afterNear = byReason(clustered);
+            long[] nearReps = afterNear.getOrDefault(KEPT, new long[2]);
             nearProgress.add(exactReps[0], exactReps[1]);
             nearProgress.done();
+            Map<String, Object> nearRemoved = new LinkedHashMap<>();
+            for (String reason : List.of(NEAR_DUPLICATE, NEAR_DUPLICATE_OF_EARLIER_RUN)) {
+                long[] r = afterNear.getOrDefault(reason, new long[2]);
+                nearRemoved.put(reason, counts(r[0], r[1]));
+            }
             Map<String, Object> near = stageWithRemoved(exactReps[0], exactReps[1], nearReps[0], nearReps[1], nearProgress.elapsedSeconds(), -1,
-                    Map.of(NEAR_DUPLICATE, counts(exactReps[0] - nearReps[0], exactReps[1] - nearReps[1])));
+                    nearRemoved);
             near.put("enabled", cfg.dedup().near());
             near.put("shingles", cfg.minhash().ngram().name().toLowerCase() + " " + cfg.minhash().ngramSize() + "-grams");
             near.put("permutations", cfg.minhash().permutations());
@@ -246,10 +336,14 @@ public final class PreprocessPipeline {
             Map<String, Long> allClusters = histogram(clustered.mapToPair(x -> new Tuple2<>(x.cluster(), 1L)).reduceByKey(Long::sum).values());
             stats.put("duplicate_clusters", Map.of("count", allClusters.values().stream().mapToLong(Long::longValue).sum(), "sizes", allClusters));
 
-            // 5. Write documents, quarantine, removed samples and stats into the staging folder, then commit it.
+            // 5. Write this run's documents, index snapshot, quarantine, removed samples, stats and manifest into the
+            //    staging folder, then commit it.
             SparkStages.stage(spark, JOB, "write");
+            String runName = RunManifest.runName(run);
+            Path runStaging = new Path(new Path(staging, RunManifest.RUNS_DIR), runName);
+            Path docsStaging = new Path(new Path(staging, RunManifest.DOCUMENTS_DIR), runName);
             Keep keep = cfg.dedup().keep();
-            JavaRDD<Clustered> written = keep == Keep.ALL ? clustered : clustered.filter(x -> x.duplicateReason() == null);
+            JavaRDD<Clustered> written = keep == Keep.ALL ? clustered : clustered.filter(x -> x.reason() == null);
             long outDocs = keep == Keep.ALL ? kept[0] : nearReps[0];
             long outBytes = keep == Keep.ALL ? kept[2] : nearReps[1];
             Progress writeProgress = new Progress("preprocess: write", outDocs, outBytes);
@@ -261,12 +355,25 @@ public final class PreprocessPipeline {
             });
             Dataset<Row> documents = spark.createDataFrame(rows, DOCUMENT_SCHEMA);
             documents.repartition(outFiles, col("id")).sortWithinPartitions("id")
-                    .write().mode(SaveMode.ErrorIfExists).parquet(new Path(staging, "documents").toString());
+                    .write().mode(SaveMode.ErrorIfExists).parquet(docsStaging.toString());
+
+            // The index snapshot: the earlier one plus this run's representatives (with their signatures).
+            JavaPairRDD<String, String> repHashes = clustered.filter(x -> x.reason() == null).mapToPair(x -> new Tuple2<>(x.id(), x.p().hash()));
+            JavaRDD<DedupIndex.Entry> added = signatures == null
+                    ? repHashes.map(t -> new DedupIndex.Entry(t._1(), t._2(), null))
+                    : repHashes.leftOuterJoin(signatures, partitions)
+                    .map(t -> new DedupIndex.Entry(t._1(), t._2()._1(), t._2()._2().isPresent() ? t._2()._2().get() : null));
+            long indexDocuments = (last == null ? 0 : last.indexDocuments()) + nearReps[0];
+            String indexRel = RunManifest.INDEX_DIR + "/" + runName;
+            DedupIndex.write(spark, earlierIndex, added, (int) Math.max(1, Math.min(outFiles, indexDocuments / 1_000_000 + 1)),
+                    new Path(staging, indexRel).toString());
+            releaseNear.run();
+
             JavaRDD<Row> quarantineRows = processed.filter(Processed::isQuarantine)
                     .map(p -> RowFactory.create(p.quarantinePath(), p.quarantineReason()));
             spark.createDataFrame(quarantineRows, QUARANTINE_SCHEMA).coalesce(1).sortWithinPartitions("path", "reason")
-                    .write().mode(SaveMode.ErrorIfExists).json(new Path(staging, "quarantine").toString());
-            Map<String, Long> sampled = writeRemovedSamples(fs, new Path(staging, "removed-samples"), processed, clustered,
+                    .write().mode(SaveMode.ErrorIfExists).json(new Path(runStaging, "quarantine").toString());
+            Map<String, Long> sampled = writeRemovedSamples(fs, new Path(runStaging, "removed-samples"), processed, clustered,
                     cfg.output().removedSamplesPerReason());
             writeProgress.add(outDocs, outBytes);
             writeProgress.done();
@@ -276,19 +383,34 @@ public final class PreprocessPipeline {
             writeStage.put("removed_samples", sampled);
             stages.put("write", writeStage);
             stats.put("stages", stages);
+            stats.put("index", Map.of("documents_before", last == null ? 0 : last.indexDocuments(), "documents_after", indexDocuments));
             double total = (System.nanoTime() - jobStart) / 1e9;
             stats.put("seconds", round(total));
             stats.put("input_mb_per_second", round(inputBytes / 1e6 / total));
             stats.put("cores", parallelism);
-            if (configJson != null) {
-                stats.put("config", new ObjectMapper().readTree(configJson));
+            JsonNode config = configJson == null ? null : new ObjectMapper().readTree(configJson);
+            if (config != null) {
+                stats.put("config", config);
             }
             byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(stats);
-            try (FSDataOutputStream out = fs.create(new Path(staging, "stats.json"), false)) {
+            try (FSDataOutputStream out = fs.create(new Path(runStaging, "stats.json"), false)) {
                 out.write(json);
             }
-            AtomicOutput.commit(fs, staging, target);
-            LOG.info("[preprocess] wrote {} documents ({}) to {} in {}", outDocs, Progress.human(outBytes), target, Progress.duration(total));
+            List<InputLedger.Entry> inputs = files.stream()
+                    .map(f -> new InputLedger.Entry(f.path(), f.length(), f.modificationTime(), sha.get(f.path()))).toList();
+            new RunManifest(RunManifest.FORMAT_VERSION, run, Instant.now().toString(), inputs, listParquet(fs, staging, docsStaging),
+                    outDocs, indexRel, indexDocuments, spec, config).write(fs, runStaging);
+            if (incremental) {
+                commitRun(fs, staging, target, run, json);
+            } else {
+                try (FSDataOutputStream out = fs.create(new Path(staging, "stats.json"), false)) {
+                    out.write(json);
+                }
+                fs.create(new Path(staging, SUCCESS), false).close();
+                AtomicOutput.commit(fs, staging, target);
+            }
+            LOG.info("[preprocess] run {}: wrote {} documents ({}) to {} in {}; the index holds {} documents", run, outDocs,
+                    Progress.human(outBytes), new Path(target, RunManifest.DOCUMENTS_DIR + "/" + runName), Progress.duration(total), indexDocuments);
             processed.unpersist(false);
             exact.unpersist(false);
             clustered.unpersist(false);
@@ -298,6 +420,107 @@ public final class PreprocessPipeline {
                 fs.delete(staging, true);
             }
         }
+    }
+
+    /**
+     * The committed runs of the output, or none when it is to be started over (reprocess) or does not exist yet. An
+     * existing, non-empty output without committed runs is not a preprocess output this Kiln can add to.
+     */
+    private static List<RunManifest.Committed> earlierRuns(FileSystem fs, Path target, boolean reprocess) throws IOException {
+        if (reprocess || !fs.exists(target)) {
+            if (reprocess && fs.exists(target)) {
+                LOG.info("[preprocess] kiln.preprocess.reprocess = true: {} will be replaced by a new run 1", target);
+            }
+            return List.of();
+        }
+        List<RunManifest.Committed> runs = RunManifest.readAll(fs, target);
+        if (runs.isEmpty() && fs.listStatus(target).length > 0) {
+            throw new IllegalStateException("kiln.preprocess.output.path " + target + " exists but holds no committed preprocess run "
+                    + "(no " + RunManifest.RUNS_DIR + "/run=NNNN/" + RunManifest.FILE_NAME + "; an older Kiln layout or another folder); "
+                    + "use a new output path, or --reprocess (kiln.preprocess.reprocess = true) to replace it");
+        }
+        return runs;
+    }
+
+    /**
+     * Moves run N's parts from the staging folder into the output: documents, then the index snapshot, then the run
+     * folder with its manifest, which commits the run (readers ignore parts without a committed manifest; a crash
+     * before it leaves parts the next attempt of run N replaces). Then stats.json and _SUCCESS, and older index
+     * snapshots, which the new one contains, are removed.
+     */
+    private static void commitRun(FileSystem fs, Path staging, Path target, int run, byte[] statsJson) throws IOException {
+        String name = RunManifest.runName(run);
+        for (String dir : List.of(RunManifest.DOCUMENTS_DIR, RunManifest.INDEX_DIR, RunManifest.RUNS_DIR)) {
+            Path from = new Path(new Path(staging, dir), name);
+            Path to = new Path(new Path(target, dir), name);
+            if (fs.exists(to)) {
+                LOG.info("[preprocess] removing {}, left by an interrupted attempt of {}", to, name);
+                fs.delete(to, true);
+            }
+            fs.mkdirs(to.getParent());
+            if (!fs.rename(from, to)) {
+                throw new IOException("cannot rename " + from + " to " + to);
+            }
+        }
+        AtomicOutput.writeBytes(fs, new Path(target, "stats.json"), statsJson);
+        AtomicOutput.writeBytes(fs, new Path(target, SUCCESS), new byte[0]);
+        for (FileStatus st : fs.listStatus(new Path(target, RunManifest.INDEX_DIR))) {
+            int n = RunManifest.parseRun(st.getPath().getName());
+            if (n > 0 && n < run) {
+                fs.delete(st.getPath(), true);
+            }
+        }
+    }
+
+    /** The Parquet files of a run's documents folder, relative to the (staged) output folder, with their sizes. */
+    private static List<RunManifest.FileEntry> listParquet(FileSystem fs, Path root, Path dir) throws IOException {
+        List<RunManifest.FileEntry> out = new ArrayList<>();
+        String prefix = root.toUri().getPath() + "/";
+        for (FileStatus st : fs.listStatus(dir)) {
+            String n = st.getPath().getName();
+            if (st.isFile() && !n.startsWith("_") && !n.startsWith(".")) {
+                out.add(new RunManifest.FileEntry(st.getPath().toUri().getPath().substring(prefix.length()), st.getLen()));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(RunManifest.FileEntry::path));
+        return out;
+    }
+
+    /** (id, text) of every document earlier runs wrote, read lazily: near dedup joins only its candidates against it. */
+    private static JavaPairRDD<String, String> earlierTexts(SparkSession spark, JavaSparkContext jsc, Path target,
+                                                            List<RunManifest.Committed> earlier) {
+        String[] paths = earlier.stream().flatMap(c -> c.manifest().documentFiles().stream())
+                .map(f -> new Path(target, f.path()).toString()).toArray(String[]::new);
+        if (paths.length == 0) {
+            return JavaPairRDD.fromJavaRDD(jsc.<Tuple2<String, String>>emptyRDD());
+        }
+        return spark.read().schema(DOCUMENT_SCHEMA).parquet(paths).select("id", "text").javaRDD()
+                .mapToPair(r -> new Tuple2<>(r.getString(0), r.getString(1)));
+    }
+
+    /** SHA-256 of each file's bytes, computed in Spark tasks (one file per task at most). */
+    private static Map<String, String> hashFiles(JavaSparkContext jsc, HadoopConf conf, List<InputFile> files) {
+        if (files.isEmpty()) {
+            return Map.of();
+        }
+        List<String> paths = files.stream().map(InputFile::path).toList();
+        return new TreeMap<>(jsc.parallelize(paths, Math.max(1, Math.min(paths.size(), jsc.defaultParallelism() * 4)))
+                .mapToPair(p -> {
+                    Path path = new Path(p);
+                    return new Tuple2<>(p, Manifest.sha256(path.getFileSystem(conf.get()), path));
+                })
+                .collectAsMap());
+    }
+
+    /** Documents and bytes per duplicate reason, or {@link #KEPT} for representatives. */
+    private static Map<String, long[]> byReason(JavaRDD<Clustered> docs) {
+        return new TreeMap<>(docs.mapToPair(x -> new Tuple2<>(x.reason() == null ? KEPT : x.reason(), new long[]{1, x.p().bytesCleaned()}))
+                .reduceByKey(PreprocessPipeline::sum)
+                .collectAsMap());
+    }
+
+    private static String lowest(String a, String b) {
+        return a.compareTo(b) <= 0 ? a : b;
     }
 
     /** removed-samples/&lt;reason&gt;.jsonl: the {@code perReason} removed documents with the lowest ids, per reason. */
@@ -310,9 +533,9 @@ public final class PreprocessPipeline {
         }
         JavaPairRDD<String, Map<String, String>> removed = processed.filter(Processed::isRemoved)
                 .mapToPair(p -> new Tuple2<>(p.removedBy(), sample(p.document(), null)));
-        JavaPairRDD<String, Map<String, String>> duplicates = clustered.filter(x -> x.duplicateReason() != null)
-                .mapToPair(x -> new Tuple2<>(x.duplicateReason(), sample(x.p().document(),
-                        x.duplicateReason().equals(EXACT_DUPLICATE) ? x.exactRep() : x.cluster())));
+        JavaPairRDD<String, Map<String, String>> duplicates = clustered.filter(x -> x.reason() != null)
+                .mapToPair(x -> new Tuple2<>(x.reason(), sample(x.p().document(),
+                        x.reason().equals(EXACT_DUPLICATE) ? x.exactRep() : x.cluster())));
         Map<String, TreeMap<String, Map<String, String>>> samples = removed.union(duplicates)
                 .aggregateByKey(new TreeMap<String, Map<String, String>>(), (acc, s) -> keepLowest(acc, s, perReason),
                         (a, b) -> {
@@ -467,7 +690,9 @@ public final class PreprocessPipeline {
             out.add(f.name());
         }
         out.add(EXACT_DUPLICATE);
+        out.add(EXACT_DUPLICATE_OF_EARLIER_RUN);
         out.add(NEAR_DUPLICATE);
+        out.add(NEAR_DUPLICATE_OF_EARLIER_RUN);
         return out;
     }
 }

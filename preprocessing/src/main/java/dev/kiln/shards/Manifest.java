@@ -21,7 +21,8 @@ import java.util.Optional;
 
 /**
  * {@code manifest.json}: what a tokenize output folder holds and where it came from. Shards and inputs only grow:
- * an incremental run appends the shards made from input files that are not yet listed.
+ * an incremental run appends the shards made from the preprocess runs (or, for a plain folder of Parquet files, the
+ * input files) that are not yet listed.
  *
  * @param formatVersion   shard format version ({@link ShardSchema#FORMAT_VERSION})
  * @param tokenizer       path of the tokenizer file, relative to the manifest folder ({@code tokenizer.json})
@@ -32,9 +33,11 @@ import java.util.Optional;
  * @param config          the effective {@code kiln.tokenize} configuration of the first run (lineage)
  * @param inputs          the input files tokenized so far
  * @param shards          every committed shard, in the order they were written
+ * @param preprocessRuns  the {@code kiln preprocess} runs tokenized so far (empty when the input is a plain folder)
  */
 public record Manifest(int formatVersion, String tokenizer, String tokenizerSha256, int vocabSize, int contextLength,
-                       Map<String, Integer> specialTokens, JsonNode config, List<InputFile> inputs, List<ShardInfo> shards) {
+                       Map<String, Integer> specialTokens, JsonNode config, List<InputFile> inputs, List<ShardInfo> shards,
+                       List<PreprocessRun> preprocessRuns) {
     public static final String FILE_NAME = "manifest.json";
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -45,10 +48,24 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
     public record InputFile(String path, long size, long modificationTime) {
     }
 
+    /**
+     * A tokenized preprocess run: its number and the SHA-256 of its {@code runs/run=NNNN/manifest.json}, so a run
+     * that was rewritten (or removed) since is recognised, and the documents it held.
+     */
+    public record PreprocessRun(int run, String manifestSha256, long documents) {
+    }
+
     public Manifest {
         specialTokens = Map.copyOf(specialTokens);
         inputs = List.copyOf(inputs);
         shards = List.copyOf(shards);
+        preprocessRuns = preprocessRuns == null ? List.of() : List.copyOf(preprocessRuns); // absent in older manifests
+    }
+
+    /** A manifest that records no preprocess runs (tokenized from a plain folder of Parquet files). */
+    public Manifest(int formatVersion, String tokenizer, String tokenizerSha256, int vocabSize, int contextLength,
+                    Map<String, Integer> specialTokens, JsonNode config, List<InputFile> inputs, List<ShardInfo> shards) {
+        this(formatVersion, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, inputs, shards, List.of());
     }
 
     public List<ShardInfo> shards(String split) {
@@ -68,13 +85,15 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
         return shards(split).stream().mapToLong(ShardInfo::rows).sum();
     }
 
-    /** A copy with more inputs and shards appended. */
-    public Manifest append(List<InputFile> moreInputs, List<ShardInfo> moreShards) {
+    /** A copy with more inputs, shards and preprocess runs appended. */
+    public Manifest append(List<InputFile> moreInputs, List<ShardInfo> moreShards, List<PreprocessRun> moreRuns) {
         List<InputFile> in = new ArrayList<>(inputs);
         in.addAll(moreInputs);
         List<ShardInfo> sh = new ArrayList<>(shards);
         sh.addAll(moreShards);
-        return new Manifest(formatVersion, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, in, sh);
+        List<PreprocessRun> runs = new ArrayList<>(preprocessRuns);
+        runs.addAll(moreRuns);
+        return new Manifest(formatVersion, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, in, sh, runs);
     }
 
     public String toJson() {

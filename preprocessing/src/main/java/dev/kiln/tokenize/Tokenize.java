@@ -2,6 +2,7 @@ package dev.kiln.tokenize;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.io.AtomicOutput;
+import dev.kiln.preprocess.runs.RunManifest;
 import dev.kiln.progress.Progress;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
@@ -52,12 +53,14 @@ import static org.apache.spark.sql.functions.not;
  * {@code kiln tokenize}: documents (Parquet with {@code hash} and {@code text}) to a tokenizer and packed token shards.
  *
  * <ol>
- *   <li>List the input Parquet files; with an existing manifest keep only files it does not list (nothing new: stop).</li>
+ *   <li>The input: for a {@code kiln preprocess} output, the committed runs the manifest does not list yet (their
+ *       manifests name the Parquet files); for a plain folder or glob of Parquet files, the files the manifest does not
+ *       list. Nothing new: stop.</li>
  *   <li>Tokenizer: the output's own on incremental runs, else {@code tokenizer.path}, else trained here: pre-tokens
  *       counted on the executors, merges learned on the driver ({@link BpeTrainer}).</li>
  *   <li>Per split (by {@link DocumentSplit}): repartition by document hash, sort within partitions, and let each task
  *       write one shard ({@link ShardPacking}); shards are committed by rename, so a failed task leaves nothing.</li>
- *   <li>Append inputs and shards to {@code manifest.json} (atomic replace): the run is visible only once complete.</li>
+ *   <li>Append runs, inputs and shards to {@code manifest.json} (atomic replace): the run is visible only once complete.</li>
  * </ol>
  */
 public final class Tokenize {
@@ -86,17 +89,43 @@ public final class Tokenize {
         FileSystem outFs = outDir.getFileSystem(hadoop);
         outDir = outFs.makeQualified(outDir);
 
-        List<Manifest.InputFile> inputs = listInputs(cfg.input(), hadoop);
         Manifest previous = Manifest.readIfExists(outFs, outDir).orElse(null);
-        List<Manifest.InputFile> fresh = newInputs(inputs, previous, outDir);
-        if (fresh.isEmpty()) {
-            LOG.info("kiln tokenize: nothing new to tokenize: all {} input files under {} are already in {}; nothing written",
-                    inputs.size(), cfg.input(), new Path(outDir, Manifest.FILE_NAME));
-            return new Result(true, 0, 0, List.of(), previous);
+        Path inDir = new Path(cfg.input());
+        FileSystem inFs = inDir.getFileSystem(hadoop);
+        List<RunManifest.Committed> runs = inFs.isDirectory(inDir) ? RunManifest.readAll(inFs, inFs.makeQualified(inDir)) : List.of();
+        List<Manifest.InputFile> fresh;
+        List<Manifest.PreprocessRun> freshRuns;
+        if (!runs.isEmpty()) {
+            // A preprocess output: follow its runs, so re-written part files can never be tokenized twice.
+            List<RunManifest.Committed> newRuns = newRuns(runs, previous, cfg.input(), outDir);
+            if (newRuns.isEmpty()) {
+                LOG.info("kiln tokenize: nothing new to tokenize: all {} preprocess run(s) of {} are already in {}; nothing written",
+                        runs.size(), cfg.input(), new Path(outDir, Manifest.FILE_NAME));
+                return new Result(true, 0, 0, List.of(), previous);
+            }
+            fresh = runFiles(inFs, inFs.makeQualified(inDir), newRuns);
+            freshRuns = newRuns.stream().map(c -> new Manifest.PreprocessRun(c.run(), c.sha256(), c.manifest().documents())).toList();
+            LOG.info("kiln tokenize: {} new preprocess run(s) {} of {}: {} file(s), {} documents ({} run(s) already tokenized)",
+                    newRuns.size(), newRuns.stream().map(c -> RunManifest.runName(c.run())).toList(), cfg.input(), fresh.size(),
+                    freshRuns.stream().mapToLong(Manifest.PreprocessRun::documents).sum(), runs.size() - newRuns.size());
+        } else {
+            if (previous != null && !previous.preprocessRuns().isEmpty()) {
+                throw new IllegalStateException("kiln.tokenize.input " + cfg.input() + " holds no committed preprocess runs, but "
+                        + outDir + " was tokenized from preprocess runs " + previous.preprocessRuns().stream().map(Manifest.PreprocessRun::run).toList()
+                        + "; point kiln.tokenize.input at that preprocess output, or write to a new kiln.tokenize.output");
+            }
+            List<Manifest.InputFile> inputs = listInputs(cfg.input(), hadoop);
+            fresh = newInputs(inputs, previous, outDir);
+            freshRuns = List.of();
+            if (fresh.isEmpty()) {
+                LOG.info("kiln tokenize: nothing new to tokenize: all {} input files under {} are already in {}; nothing written",
+                        inputs.size(), cfg.input(), new Path(outDir, Manifest.FILE_NAME));
+                return new Result(true, 0, 0, List.of(), previous);
+            }
+            LOG.info("kiln tokenize: {} new input file(s) ({} already tokenized)", fresh.size(), inputs.size() - fresh.size());
         }
         long freshBytes = fresh.stream().mapToLong(Manifest.InputFile::size).sum();
-        LOG.info("kiln tokenize: {} new input file(s), {} ({} already tokenized)", fresh.size(), Progress.human(freshBytes),
-                inputs.size() - fresh.size());
+        LOG.info("kiln tokenize: tokenizing {} of Parquet", Progress.human(freshBytes));
 
         Dataset<Row> docs = readDocuments(spark, fresh);
         double fraction = cfg.validationFraction();
@@ -164,7 +193,7 @@ public final class Tokenize {
 
         Manifest base = previous != null ? previous : new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), TOKENIZER_FILE, sha,
                 tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), configJson, List.of(), List.of());
-        Manifest manifest = base.append(fresh, written);
+        Manifest manifest = base.append(fresh, written, freshRuns);
         manifest.write(outFs, outDir);
         Result result = new Result(false, run, fresh.size(), List.copyOf(written), manifest);
         LOG.info(String.format(Locale.ROOT, "kiln tokenize: run %d wrote %d shard(s): %,d documents, %,d train tokens, %,d validation tokens "
@@ -239,6 +268,57 @@ public final class Tokenize {
         if (st.isFile() && st.getPath().getName().endsWith(".parquet")) {
             out.add(new Manifest.InputFile(st.getPath().toString(), st.getLen(), st.getModificationTime()));
         }
+    }
+
+    /**
+     * The preprocess runs the manifest does not list yet, in run order. Every run it lists must still be committed
+     * with the same manifest hash: the run's documents are already in the shards, so a rewritten run (e.g. a
+     * reprocessed output) or a vanished one is an error naming it, never tokenized again.
+     */
+    static List<RunManifest.Committed> newRuns(List<RunManifest.Committed> runs, Manifest previous, String input, Path outDir) {
+        if (previous == null) {
+            return runs;
+        }
+        if (previous.preprocessRuns().isEmpty() && !previous.inputs().isEmpty()) {
+            throw new IllegalStateException(outDir + " was tokenized from Parquet files, not from preprocess runs, and "
+                    + "kiln.tokenize.input " + input + " is a preprocess output with runs; write to a new kiln.tokenize.output");
+        }
+        Map<Integer, RunManifest.Committed> byRun = new HashMap<>();
+        runs.forEach(c -> byRun.put(c.run(), c));
+        Set<Integer> done = new HashSet<>();
+        for (Manifest.PreprocessRun r : previous.preprocessRuns()) {
+            RunManifest.Committed now = byRun.get(r.run());
+            String name = RunManifest.runName(r.run());
+            if (now == null) {
+                throw new IllegalStateException("preprocess run " + name + " of " + input + " was tokenized into " + outDir
+                        + " but no longer exists there; its tokens are already in the shards. Write to a new kiln.tokenize.output");
+            }
+            if (!now.sha256().equals(r.manifestSha256())) {
+                throw new IllegalStateException("preprocess run " + name + " of " + input + " was rewritten since it was tokenized into "
+                        + outDir + " (manifest SHA-256 " + r.manifestSha256() + " -> " + now.sha256() + ", e.g. by --reprocess); its "
+                        + "old tokens are already in the shards. Write to a new kiln.tokenize.output, or delete " + outDir + " to start over");
+            }
+            done.add(r.run());
+        }
+        return runs.stream().filter(c -> !done.contains(c.run())).toList();
+    }
+
+    /** The Parquet files the runs' manifests list, each checked to be there with the size the manifest recorded. */
+    static List<Manifest.InputFile> runFiles(FileSystem fs, Path preprocessOut, List<RunManifest.Committed> runs) throws IOException {
+        List<Manifest.InputFile> out = new ArrayList<>();
+        for (RunManifest.Committed c : runs) {
+            for (RunManifest.FileEntry f : c.manifest().documentFiles()) {
+                Path p = new Path(preprocessOut, f.path());
+                FileStatus st = fs.exists(p) ? fs.getFileStatus(p) : null;
+                if (st == null || st.getLen() != f.size()) {
+                    throw new IllegalStateException("preprocess run " + RunManifest.runName(c.run()) + " of " + preprocessOut + " lists "
+                            + f.path() + " (" + f.size() + " bytes), which " + (st == null ? "does not exist" : "has " + st.getLen() + " bytes")
+                            + "; the preprocess output is damaged");
+                }
+                out.add(new Manifest.InputFile(p.toString(), f.size(), st.getModificationTime()));
+            }
+        }
+        return out;
     }
 
     /** Inputs the manifest does not list. A listed file whose size or mtime changed is an error: its tokens are already in shards. */

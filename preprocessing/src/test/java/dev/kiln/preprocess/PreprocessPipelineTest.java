@@ -55,8 +55,10 @@ class PreprocessPipelineTest {
         try (Stream<Path> s = Files.list(tmp)) {
             assertEquals(List.of(out), s.toList(), "no staging folder is left behind");
         }
-        assertTrue(Files.isDirectory(out.resolve("quarantine")));
-        assertTrue(Files.isRegularFile(out.resolve("removed-samples").resolve("near_duplicate.jsonl")));
+        assertTrue(Files.isDirectory(out.resolve("runs/run=0001/quarantine")));
+        assertTrue(Files.isRegularFile(out.resolve("runs/run=0001/removed-samples").resolve("near_duplicate.jsonl")));
+        assertTrue(Files.isRegularFile(out.resolve("runs/run=0001/manifest.json")));
+        assertTrue(Files.isRegularFile(out.resolve("_SUCCESS")));
         assertFalse(stats.isEmpty());
     }
 
@@ -94,7 +96,7 @@ class PreprocessPipelineTest {
                 "minhash.threshold", "0.3");
         PreprocessPipeline.run(spark, cfg2, null);
 
-        List<Row> quarantine = spark.read().json(tmp.resolve("run1/quarantine").toString()).orderBy("path").collectAsList();
+        List<Row> quarantine = spark.read().json(tmp.resolve("run1/runs/run=0001/quarantine").toString()).orderBy("path").collectAsList();
         assertEquals(4, quarantine.size(), quarantine.toString());
         assertTrue(quarantine.get(0).getString(quarantine.get(0).fieldIndex("reason")).contains("invalid UTF-8"), quarantine.toString());
         assertTrue(quarantine.get(1).getString(1).contains("ZipException") || quarantine.get(1).getString(0).contains("ZipException"), quarantine.toString());
@@ -113,7 +115,8 @@ class PreprocessPipelineTest {
                 "one representative for the 1790 speech and its two copies");
         Row washington = docs1.filter(col("metadata").getItem("year").equalTo("1791")).collectAsList().get(0);
         assertEquals("George Washington", washington.<String, String>getJavaMap(washington.fieldIndex("metadata")).get("name"));
-        assertEquals(List.of("id", "source", "text", "metadata", "hash", "cluster_id"), List.of(docs1.columns()));
+        // documents/ is one table partitioned by run (documents/run=0001/*.parquet)
+        assertEquals(List.of("id", "source", "text", "metadata", "hash", "cluster_id", "run"), List.of(docs1.columns()));
 
         // keep = all: every filtered document is written, duplicates point at their representative.
         PreprocessConfig all = PreprocessRuns.config("input.paths", in.toString(), "output.path", tmp.resolve("all").toString(),

@@ -163,6 +163,73 @@ class TokenizeTest {
     }
 
     /**
+     * The double-counting bug: preprocess, tokenize, preprocess again over the same input (nothing new), tokenize again:
+     * the token count is unchanged. New input files become preprocess run 2, and only its documents are appended. A
+     * reprocessed (rewritten) run 1 is an error naming it.
+     */
+    @Test
+    void followsPreprocessRunsSoTheSameDocumentsAreNeverTokenizedTwice() throws Exception {
+        SparkSession spark = LocalSpark.get();
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        java.nio.file.Path raw = Files.createDirectories(tmp.resolve("raw"));
+        List<java.nio.file.Path> speeches;
+        try (Stream<java.nio.file.Path> s = Files.list(SampleCorpora.sotu())) {
+            speeches = s.filter(p -> p.toString().endsWith(".json")).sorted().limit(30).toList();
+        }
+        for (java.nio.file.Path p : speeches.subList(0, 20)) {
+            Files.copy(p, raw.resolve(p.getFileName()));
+        }
+        java.nio.file.Path pre = tmp.resolve("preprocessed");
+        java.nio.file.Path out = tmp.resolve("tokenized");
+        dev.kiln.preprocess.PreprocessConfig pcfg = dev.kiln.testing.PreprocessRuns.config(
+                "input.paths", raw.toString(), "output.path", pre.toString());
+        TokenizeConfig cfg = config(pre, out);
+        var json = new ObjectMapper().readTree("{}");
+        Path outDir = new Path(out.toUri());
+
+        dev.kiln.preprocess.PreprocessPipeline.run(spark, pcfg, null);
+        long run1Docs = spark.read().parquet(pre.resolve("documents/run=0001").toString()).count();
+        Tokenize.Result t1 = Tokenize.run(spark, cfg, json);
+        Manifest m1 = Manifest.read(fs, outDir);
+        long tokens1 = m1.tokens(ShardSchema.TRAIN) + m1.tokens(ShardSchema.VALIDATION);
+        assertEquals(run1Docs, t1.documents());
+        assertEquals(List.of(1), m1.preprocessRuns().stream().map(Manifest.PreprocessRun::run).toList());
+
+        // The same input again: preprocess writes nothing, tokenize finds nothing new; the token count is unchanged.
+        assertEquals(true, dev.kiln.preprocess.PreprocessPipeline.run(spark, pcfg, null).get("up_to_date"));
+        assertTrue(Tokenize.run(spark, cfg, json).upToDate());
+        Manifest m2 = Manifest.read(fs, outDir);
+        assertEquals(m1, m2);
+        assertEquals(tokens1, m2.tokens(ShardSchema.TRAIN) + m2.tokens(ShardSchema.VALIDATION));
+        System.out.println("tokens after preprocess run 1: " + tokens1 + "; after an empty rerun: "
+                + (m2.tokens(ShardSchema.TRAIN) + m2.tokens(ShardSchema.VALIDATION)));
+
+        // New input files: preprocess run 2, and tokenize appends only its documents.
+        for (java.nio.file.Path p : speeches.subList(20, 30)) {
+            Files.copy(p, raw.resolve(p.getFileName()));
+        }
+        assertEquals(2, dev.kiln.preprocess.PreprocessPipeline.run(spark, pcfg, null).get("run"));
+        long run2Docs = spark.read().parquet(pre.resolve("documents/run=0002").toString()).count();
+        Tokenize.Result t3 = Tokenize.run(spark, cfg, json);
+        Manifest m3 = Manifest.read(fs, outDir);
+        assertEquals(run2Docs, t3.documents(), "only run 2's documents are tokenized");
+        assertEquals(run1Docs + run2Docs, m3.shards().stream().mapToLong(ShardInfo::documents).sum());
+        assertEquals(m1.shards(), m3.shards().subList(0, m1.shards().size()), "earlier shards untouched");
+        assertEquals(List.of(1, 2), m3.preprocessRuns().stream().map(Manifest.PreprocessRun::run).toList());
+        assertTrue(m3.inputs().stream().allMatch(f -> f.path().contains("/documents/run=000")), m3.inputs().toString());
+        System.out.println("tokens after preprocess run 2: " + (m3.tokens(ShardSchema.TRAIN) + m3.tokens(ShardSchema.VALIDATION))
+                + " (" + run1Docs + " + " + run2Docs + " documents)");
+
+        // Reprocessing rewrites run 1: tokenizing into the same output is an error naming it, and writes nothing.
+        dev.kiln.preprocess.PreprocessPipeline.run(spark, dev.kiln.testing.PreprocessRuns.config(
+                "input.paths", raw.toString(), "output.path", pre.toString(), "reprocess", "true"), null);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> Tokenize.run(spark, cfg, json));
+        assertTrue(e.getMessage().contains("run=0001") && e.getMessage().contains("rewritten"), e.getMessage());
+        assertEquals(m3, Manifest.read(fs, outDir));
+    }
+
+    /**
      * Per split, the tokens in the shards (covered + dropped tail) equal the encoder's count of the documents plus one
      * end-of-text each; and the decoded shard streams, cut at end-of-text, are exactly documents of that split.
      */

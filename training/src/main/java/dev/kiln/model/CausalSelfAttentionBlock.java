@@ -81,10 +81,10 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
     }
 
     /** LayerNorm over the channels of rows {@code [N, C]} with GPT-2's epsilon (ND4J's layerNorm op has none). */
-    private static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias) {
+    static SDVariable layerNorm(SameDiff sd, SDVariable x, SDVariable gain, SDVariable bias) {
         SDVariable centred = x.sub(x.mean(true, 1));
         SDVariable variance = centred.mul(centred).mean(true, 1);
-        return centred.div(sd.math.sqrt(variance.add(TransformerBlock.LAYER_NORM_EPSILON))).mul(gain).add(bias);
+        return centred.div(sd.math.sqrt(variance.add(LayerNorms.EPSILON))).mul(gain).add(bias);
     }
 
     /** GPT-2's tanh approximation: {@code 0.5 f (1 + tanh(sqrt(2/pi) (f + 0.044715 f^3)))} (ND4J's gelu is another). */

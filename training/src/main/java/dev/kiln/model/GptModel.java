@@ -69,9 +69,10 @@ public final class GptModel {
     public enum Head { FUSED, DL4J }
 
     /**
-     * The blocks' implementation. {@code SAMEDIFF} is {@link CausalSelfAttentionBlock}, the same math differentiated
-     * by SameDiff (slower: it replays the forward inside the backward); the tests keep it as the reference for
-     * {@link TransformerBlock}.
+     * The implementation of the position embedding, the blocks and the final LayerNorm. {@code SAMEDIFF} is the same
+     * math as SameDiff layers ({@link SameDiffPositionEmbedding}, {@link CausalSelfAttentionBlock},
+     * {@link SameDiffFinalLayerNorm}), differentiated by SameDiff: slower (it replays the forward inside the
+     * backward); the tests keep it as the reference for the hand-written layers.
      */
     public enum Blocks { HAND_WRITTEN, SAMEDIFF }
 
@@ -94,14 +95,16 @@ public final class GptModel {
         g.addLayer(TOKEN_EMBEDDING, new EmbeddingSequenceLayer.Builder()
                 .nIn(cfg.vocabSize()).nOut(cfg.dModel()).inputLength(cfg.contextLength())
                 .outputDataFormat(RNNFormat.NCW).hasBias(false).weightInit(normal).build(), INPUT);
-        g.addLayer(POSITION_EMBEDDING, new PositionEmbedding(cfg.dModel(), cfg.contextLength()), TOKEN_EMBEDDING);
+        boolean hand = blocks == Blocks.HAND_WRITTEN;
+        g.addLayer(POSITION_EMBEDDING, hand ? new PositionEmbedding(cfg.dModel(), cfg.contextLength())
+                : new SameDiffPositionEmbedding(cfg.dModel(), cfg.contextLength()), TOKEN_EMBEDDING);
         String previous = POSITION_EMBEDDING;
         for (int i = 0; i < cfg.layers(); i++) {
-            g.addLayer(block(i), blocks == Blocks.HAND_WRITTEN ? new TransformerBlock(cfg) : new CausalSelfAttentionBlock(cfg),
-                    previous);
+            g.addLayer(block(i), hand ? new TransformerBlock(cfg) : new CausalSelfAttentionBlock(cfg), previous);
             previous = block(i);
         }
-        g.addLayer(FINAL_NORM, new FinalLayerNorm(cfg.dModel(), cfg.contextLength()), previous);
+        g.addLayer(FINAL_NORM, hand ? new FinalLayerNorm(cfg.dModel(), cfg.contextLength())
+                : new SameDiffFinalLayerNorm(cfg.dModel(), cfg.contextLength()), previous);
         g.addLayer(HEAD, head == Head.FUSED
                 ? new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal).build()
                 : new RnnOutputLayer.Builder(new LossSparseMCXENT())

@@ -1,9 +1,7 @@
 package dev.kiln.model;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -16,6 +14,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import dev.kiln.model.LayerNorms.Norm;
 
 import static dev.kiln.model.CausalSelfAttentionBlock.FC_BIAS;
 import static dev.kiln.model.CausalSelfAttentionBlock.FC_WEIGHT;
@@ -35,7 +34,7 @@ import static dev.kiln.model.CausalSelfAttentionBlock.QKV_WEIGHT;
  * width, N = B*T rows (row {@code b*T + t}). A training forward keeps what the backward needs in {@link Cache}
  * (in DL4J's input workspace, which lives from the forward to the end of the backward pass).
  */
-public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
+public class TransformerBlockLayer extends HandWrittenLayerImpl<TransformerBlock> {
     /** sqrt(2/pi), GPT-2's tanh approximation of GELU. */
     private static final double GELU_K = Math.sqrt(2.0 / Math.PI);
     private static final double GELU_C = 0.044715;
@@ -45,30 +44,11 @@ public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
                          Norm ln2, INDArray f, INDArray tanh, INDArray g) {
     }
 
-    /** A LayerNorm's output and what its backward needs: normalised rows and 1/std per row. */
-    private record Norm(INDArray out, INDArray xhat, INDArray rstd) {
-    }
-
     private transient Cache cache;
     private transient INDArray mask;
 
     public TransformerBlockLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
-    }
-
-    @Override
-    public Type type() {
-        return Type.RECURRENT;
-    }
-
-    @Override
-    public boolean isPretrainLayer() {
-        return false;
-    }
-
-    @Override
-    public boolean hasBias() {
-        return true;
     }
 
     @Override
@@ -80,9 +60,7 @@ public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
         try (MemoryWorkspace ignored = training ? mgr.notifyScopeBorrowed(ArrayType.INPUT) : null) {
             out = forward(rows(input), training);                                          // [N, C]
         }
-        INDArray result = mgr.createUninitialized(ArrayType.ACTIVATIONS, input.dataType(), new long[]{b, c, t}, 'c');
-        result.assign(out.reshape(b, t, c).permute(0, 2, 1));                             // [B, C, T]
-        return result;
+        return ncw(out, b, t, mgr, ArrayType.ACTIVATIONS);                                 // [B, C, T]
     }
 
     /** The block on rows {@code x [N, C]}; with {@code keep}, the intermediates go to {@link #cache}. */
@@ -93,7 +71,7 @@ public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
         long hs = c / h;
 
         // --- causal multi-head self-attention on ln_1(x)
-        Norm ln1 = layerNorm(x, p(LN1_GAIN), p(LN1_BIAS));
+        Norm ln1 = LayerNorms.forward(x, p(LN1_GAIN), p(LN1_BIAS));
         INDArray qkv = ln1.out().mmul(p(QKV_WEIGHT)).addiRowVector(p(QKV_BIAS));         // [N, 3C]
         INDArray split = qkv.reshape(b, t, 3, h, hs).permute(2, 0, 3, 1, 4);              // [3, B, H, T, hs]
         INDArray q = part(split, 0, b * h, t, hs);                                          // [BH, T, hs]
@@ -107,7 +85,7 @@ public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
         INDArray x1 = y.mmul(p(PROJ_WEIGHT)).addiRowVector(p(PROJ_BIAS)).addi(x);          // [N, C]
 
         // --- MLP on ln_2(x)
-        Norm ln2 = layerNorm(x1, p(LN2_GAIN), p(LN2_BIAS));
+        Norm ln2 = LayerNorms.forward(x1, p(LN2_GAIN), p(LN2_BIAS));
         INDArray f = ln2.out().mmul(p(FC_WEIGHT)).addiRowVector(p(FC_BIAS));               // [N, rC]
         INDArray tanh = Transforms.tanh(f.mul(f).muli(f).muli(GELU_C).addi(f).muli(GELU_K), false);
         INDArray g = tanh.add(1.0).muli(f).muli(0.5);                                       // gelu(f) [N, rC]
@@ -136,7 +114,7 @@ public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
         df.muli(geluDerivative(k.f(), k.tanh()));                                            // d f
         Nd4j.gemm(k.ln2().out(), df, grad(FC_WEIGHT), true, false, 1.0, 0.0);
         sumRows(df, grad(FC_BIAS));
-        INDArray dx1 = layerNormBackward(Nd4j.gemm(df, p(FC_WEIGHT), false, true), k.ln2(), p(LN2_GAIN),
+        INDArray dx1 = LayerNorms.backward(Nd4j.gemm(df, p(FC_WEIGHT), false, true), k.ln2(), p(LN2_GAIN),
                 grad(LN2_GAIN), grad(LN2_BIAS)).addi(dOut);                                 // [N, C]
 
         // x1 = x + y W_proj + b_proj
@@ -159,37 +137,17 @@ public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
         INDArray dqkv = dSplit.permute(1, 3, 0, 2, 4).dup('c').reshape(b * t, 3 * c);       // [N, 3C]
         Nd4j.gemm(k.ln1().out(), dqkv, grad(QKV_WEIGHT), true, false, 1.0, 0.0);
         sumRows(dqkv, grad(QKV_BIAS));
-        INDArray dx = layerNormBackward(Nd4j.gemm(dqkv, p(QKV_WEIGHT), false, true), k.ln1(), p(LN1_GAIN),
+        INDArray dx = LayerNorms.backward(Nd4j.gemm(dqkv, p(QKV_WEIGHT), false, true), k.ln1(), p(LN1_GAIN),
                 grad(LN1_GAIN), grad(LN1_BIAS)).addi(dx1);                                  // [N, C]
 
-        Gradient gradient = new DefaultGradient();
-        for (String key : TransformerBlock.shapes(cfg).keySet()) {
-            gradient.gradientForVariable().put(key, grad(key));
-        }
-        INDArray epsilonOut = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dx.dataType(), new long[]{b, c, t}, 'c');
-        epsilonOut.assign(dx.reshape(b, t, c).permute(0, 2, 1));                            // [B, C, T]
         cache = null;
-        return new Pair<>(gradient, epsilonOut);
+        return new Pair<>(gradients(), ncw(dx, b, t, mgr, ArrayType.ACTIVATION_GRAD));     // [B, C, T]
     }
 
     @Override
     public void clear() {
         super.clear();
         cache = null;
-    }
-
-    private INDArray p(String key) {
-        return params.get(key);
-    }
-
-    private INDArray grad(String key) {
-        return gradientViews.get(key);
-    }
-
-    /** {@code [B, C, T]} as a c-order copy {@code [B*T, C]}. */
-    private static INDArray rows(INDArray x) {
-        long b = x.size(0), c = x.size(1), t = x.size(2);
-        return x.permute(0, 2, 1).dup('c').reshape(b * t, c);
     }
 
     /** q, k or v ({@code which} = 0, 1, 2) of {@code [3, B, H, T, hs]} as a c-order {@code [B*H, T, hs]}. */
@@ -206,27 +164,6 @@ public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
         return mask;
     }
 
-    /** LayerNorm over the channels of each row: {@code (x - mean) / sqrt(var + eps) * gain + bias}. */
-    private static Norm layerNorm(INDArray x, INDArray gain, INDArray bias) {
-        INDArray xc = x.subColumnVector(x.mean(true, 1));                                    // [N, C]
-        INDArray rstd = Transforms.pow(xc.mul(xc).mean(true, 1).addi(TransformerBlock.LAYER_NORM_EPSILON), -0.5, false); // [N, 1]
-        INDArray xhat = xc.muliColumnVector(rstd);
-        return new Norm(xhat.mulRowVector(gain).addiRowVector(bias), xhat, rstd);
-    }
-
-    /**
-     * LayerNorm's backward for incoming {@code dOut [N, C]}: writes the gain and bias gradients and returns dx,
-     * {@code rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))} with {@code dxhat = dOut * gain}.
-     */
-    private static INDArray layerNormBackward(INDArray dOut, Norm n, INDArray gain, INDArray dGain, INDArray dBias) {
-        sumRows(dOut.mul(n.xhat()), dGain);
-        sumRows(dOut, dBias);
-        INDArray dxhat = dOut.mulRowVector(gain);                                           // [N, C]
-        INDArray meanDxhat = dxhat.mean(true, 1);                                            // [N, 1]
-        INDArray meanDxhatXhat = dxhat.mul(n.xhat()).mean(true, 1);                          // [N, 1]
-        return dxhat.subiColumnVector(meanDxhat).subi(n.xhat().mulColumnVector(meanDxhatXhat)).muliColumnVector(n.rstd());
-    }
-
     /** d gelu(f) / df for the tanh form, given {@code tanh = tanh(k (f + c f^3))}. */
     private static INDArray geluDerivative(INDArray f, INDArray tanh) {
         // 0.5 (1 + tanh) + 0.5 f (1 - tanh^2) k (1 + 3 c f^2)
@@ -235,8 +172,4 @@ public class TransformerBlockLayer extends BaseLayer<TransformerBlock> {
         return sech2.muli(inner).addi(tanh.add(1.0).muli(0.5));
     }
 
-    /** {@code into[1, X] = sum over rows of a[N, X]}. */
-    private static void sumRows(INDArray a, INDArray into) {
-        into.assign(a.sum(0).reshape(into.shape()));
-    }
 }

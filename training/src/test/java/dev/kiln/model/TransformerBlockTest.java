@@ -107,7 +107,8 @@ class TransformerBlockTest {
             }
         }
         // Everything below the blocks sees the blocks' input gradient: the embeddings' gradients must match too.
-        for (String key : new String[]{GptModel.TOKEN_EMBEDDING + "_W", GptModel.POSITION_EMBEDDING + "_" + PositionEmbedding.POSITIONS}) {
+        for (String key : new String[]{GptModel.TOKEN_EMBEDDING + "_W", GptModel.POSITION_EMBEDDING + "_" + PositionEmbedding.POSITIONS,
+                GptModel.FINAL_NORM + "_" + FinalLayerNorm.GAIN, GptModel.FINAL_NORM + "_" + FinalLayerNorm.BIAS}) {
             assertClose(reference.gradient().gradientForVariable().get(key), fast.gradient().gradientForVariable().get(key),
                     1e-10, "gradient " + key);
         }

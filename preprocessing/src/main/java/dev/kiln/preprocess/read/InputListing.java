@@ -52,7 +52,7 @@ public final class InputListing {
 
     private static void add(TreeMap<String, InputFile> files, FileStatus st, InputFormat format) {
         String path = st.getPath().toString();
-        files.putIfAbsent(path, new InputFile(path, st.getLen(), format.resolve(st.getPath().getName())));
+        files.putIfAbsent(path, new InputFile(path, st.getLen(), st.getModificationTime(), format.resolve(st.getPath().getName())));
     }
 
     /** True when any path component below {@code root} starts with '_' or '.'. */

@@ -37,6 +37,41 @@ class NearDuplicatesTest {
         assertEquals(docs.size(), r.documents());
     }
 
+    /**
+     * Earlier runs published originals 0-99; the new documents are their injected copies plus originals 100-199 with
+     * copies. Copies of published originals are matched to them (verified and estimated), nothing else is, and the
+     * matched documents take no part in the new clusters.
+     */
+    @Test
+    void matchesNewDocumentsToTheirPublishedOriginals() {
+        List<InjectedDuplicates.Doc> docs = InjectedDuplicates.generate(SampleCorpora.sotu(), 600, 200, 0.4, 13);
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(LocalSpark.get().sparkContext());
+        MinHashConfig v = MinHashConfig.words(5, 128, 0.5);
+        for (MinHashConfig cfg : List.of(v, new MinHashConfig(v.ngram(), 5, 128, v.bands(), v.rows(), 0.5, 0.99, false, 1, 100, 64))) {
+            MinHasher hasher = new MinHasher(cfg);
+            List<InjectedDuplicates.Doc> published = docs.stream().filter(d -> d.original() < 100 && d.kind().equals("original")).toList();
+            List<InjectedDuplicates.Doc> fresh = docs.stream().filter(d -> !published.contains(d)).toList();
+            NearDuplicates.Earlier earlier = new NearDuplicates.Earlier(
+                    jsc.parallelize(published.stream().map(d -> new Tuple2<>(d.id(), hasher.signature(Shingles.of(d.text(), cfg.ngram(), 5)))).toList(), 2)
+                            .mapToPair(t -> t),
+                    jsc.parallelize(published.stream().map(d -> new Tuple2<>(d.id(), d.text())).toList(), 2).mapToPair(t -> t));
+            JavaPairRDD<String, String> input = jsc.parallelize(fresh.stream().map(d -> new Tuple2<>(d.id(), d.text())).toList(), 4)
+                    .mapToPair(t -> t);
+            NearDuplicates.Result r = NearDuplicates.find(input, earlier, cfg, 4);
+            Map<String, String> matches = r.earlierMatches().collectAsMap();
+            Map<String, String> labels = r.labels().collectAsMap();
+            long copiesOfPublished = fresh.stream().filter(d -> d.original() < 100).count();
+            for (Map.Entry<String, String> m : matches.entrySet()) {
+                InjectedDuplicates.Doc d = fresh.stream().filter(x -> x.id().equals(m.getKey())).findFirst().orElseThrow();
+                assertEquals(String.format("doc-%05d-0", d.original()), m.getValue(), "matched to its own original: " + d);
+                assertTrue(!labels.containsKey(m.getKey()), "a matched document is in no new cluster: " + m.getKey());
+            }
+            assertTrue(matches.size() >= 0.95 * copiesOfPublished, matches.size() + " of " + copiesOfPublished + " copies matched, verify " + cfg.verify());
+            assertEquals(fresh.size(), r.documents());
+            r.release().run();
+        }
+    }
+
     @Test
     void estimatedSimilarityWithoutVerificationStillSeparatesDuplicates() {
         List<InjectedDuplicates.Doc> docs = InjectedDuplicates.generate(SampleCorpora.sotu(), 600, 200, 0.3, 11);

@@ -1,0 +1,85 @@
+package dev.kiln.preprocess.runs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.preprocess.dedup.DedupIndex;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RunManifestTest {
+    @TempDir
+    java.nio.file.Path tmp;
+
+    static RunManifest manifest(int run) throws Exception {
+        return new RunManifest(RunManifest.FORMAT_VERSION, run, "2026-01-01T00:00:00Z",
+                List.of(new InputLedger.Entry("file:/in/a.json", 10, 20, "abc")),
+                List.of(new RunManifest.FileEntry("documents/" + RunManifest.runName(run) + "/part-0.parquet", 123)),
+                7, "index/" + RunManifest.runName(run), 7 * run, new DedupIndex.Spec(true, "word", 5, 128, 1),
+                new ObjectMapper().readTree("{\"x\": 1}"));
+    }
+
+    @Test
+    void runNamesArePartitionFolders() {
+        assertEquals("run=0001", RunManifest.runName(1));
+        assertEquals("run=0123", RunManifest.runName(123));
+        assertEquals(42, RunManifest.parseRun("run=0042"));
+        assertEquals(-1, RunManifest.parseRun("run=42"));
+        assertEquals(-1, RunManifest.parseRun("run=0000"));
+        assertEquals(-1, RunManifest.parseRun("_tmp-run=0001-x"));
+        assertThrows(IllegalArgumentException.class, () -> RunManifest.runName(0));
+    }
+
+    @Test
+    void jsonRoundTripsAndChecksTheFormatVersion() throws Exception {
+        RunManifest m = manifest(3);
+        byte[] json = m.toJsonBytes();
+        assertEquals(m.toString(), RunManifest.fromJson(json, "m.json").toString());
+        assertArrayEquals(json, RunManifest.fromJson(json, "m.json").toJsonBytes(), "stable bytes, so the hash is stable");
+        String other = new String(json).replace("\"formatVersion\" : 1", "\"formatVersion\" : 99");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> RunManifest.fromJson(other.getBytes(), "m.json"));
+        assertTrue(e.getMessage().contains("m.json") && e.getMessage().contains("99"), e.getMessage());
+    }
+
+    @Test
+    void readAllFindsCommittedRunsOnlyAndRejectsGaps() throws Exception {
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        Path out = new Path(tmp.toUri());
+        assertEquals(List.of(), RunManifest.readAll(fs, out));
+        for (int run : List.of(1, 2)) {
+            Path dir = RunManifest.runDir(out, run);
+            fs.mkdirs(dir);
+            manifest(run).write(fs, dir);
+        }
+        Files.createDirectories(tmp.resolve("runs/run=0003")); // an uncommitted attempt: no manifest
+        Files.createDirectories(tmp.resolve("runs/_tmp-run=0003-x"));
+        List<RunManifest.Committed> runs = RunManifest.readAll(fs, out);
+        assertEquals(List.of(1, 2), runs.stream().map(RunManifest.Committed::run).toList());
+        assertEquals(RunManifest.sha256(manifest(1).toJsonBytes()), runs.get(0).sha256());
+        assertNotEquals(runs.get(0).sha256(), runs.get(1).sha256());
+
+        fs.delete(RunManifest.runDir(out, 1), true);
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> RunManifest.readAll(fs, out));
+        assertTrue(e.getMessage().contains("run=0001 is missing"), e.getMessage());
+    }
+
+    @Test
+    void indexSpecsMustMatchWhereNearDedupReadsSignatures() {
+        DedupIndex.Spec made = new DedupIndex.Spec(true, "word", 5, 128, 1);
+        assertEquals(null, made.incompatibility(made));
+        assertEquals(null, made.incompatibility(new DedupIndex.Spec(false, "char", 3, 64, 2)), "no near dedup: signatures unused");
+        String why = made.incompatibility(new DedupIndex.Spec(true, "word", 7, 128, 9));
+        assertTrue(why.contains("kiln.preprocess.minhash.ngram-size 5 -> 7") && why.contains("kiln.preprocess.minhash.seed 1 -> 9"), why);
+        assertTrue(new DedupIndex.Spec(false, "word", 5, 128, 1).incompatibility(made).contains("kiln.preprocess.dedup.near"));
+    }
+}
