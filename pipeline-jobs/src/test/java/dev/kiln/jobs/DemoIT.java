@@ -62,5 +62,13 @@ class DemoIT {
             JsonNode g = new ObjectMapper().readTree(line);
             assertTrue(g.path("tokens").asInt() > 0 && !g.path("stop_reason").asText().isEmpty(), line);
         }
+
+        // The evaluation scored the newest checkpoint next to the three baselines and beat the uniform one.
+        JsonNode report = json.readTree(dir.resolve("reports/demo/report.json").toFile());
+        assertEquals(1, report.path("schema_version").asInt());
+        JsonNode scorers = report.path("results").path(0).path("scorers");
+        assertEquals(4, scorers.size(), scorers.toString());
+        assertTrue(scorers.path(0).path("bits_per_byte").asDouble() < scorers.path(1).path("bits_per_byte").asDouble(), scorers.toString());
+        assertTrue(Files.isRegularFile(dir.resolve("reports/demo/report.md")));
     }
 }

@@ -36,6 +36,7 @@ class ExampleConfigsTest {
         TokenizeConfig.from(config);
         dev.kiln.train.TrainConfig.from(config);
         ClusterCheckJob.CheckConfig.from(config);
+        dev.kiln.evaluate.EvaluateConfig.from(config);
         dev.kiln.generate.GenerationConfig.from(config);
     }
 

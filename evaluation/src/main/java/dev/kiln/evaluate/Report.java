@@ -1,0 +1,296 @@
+package dev.kiln.evaluate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.io.AtomicOutput;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+
+/**
+ * {@code report.json} (every number, schema described in the README under "kiln evaluate") and {@code report.md}
+ * (the table a person reads), written into a staging folder and renamed onto {@code <output>/<run-name>} when both
+ * are complete.
+ */
+public final class Report {
+    public static final int SCHEMA_VERSION = 1;
+    public static final String JSON_FILE = "report.json";
+    public static final String MARKDOWN_FILE = "report.md";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Report() {
+    }
+
+    /** Builds report.json's tree. {@code versions}: kiln, spark, dl4j, java. */
+    public static ObjectNode json(EvaluateConfig cfg, JsonNode configJson, Inputs.Checked in, Evaluation.Result r,
+                                  Instant started, Instant finished, ObjectNode versions) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("schema_version", SCHEMA_VERSION);
+        root.put("kind", "kiln-evaluate-report");
+        root.put("run_name", cfg.runName());
+        root.put("started", started.toString());
+        root.put("finished", finished.toString());
+        root.put("duration_s", (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0);
+        root.set("versions", versions);
+        root.set("config", configJson);
+
+        ObjectNode inputs = root.putObject("inputs");
+        ArrayNode cps = inputs.putArray("checkpoints");
+        for (Inputs.CheckpointInput c : in.checkpoints()) {
+            ObjectNode n = cps.addObject();
+            n.put("name", c.name());
+            n.put("path", c.folder().toString());
+            n.put("step", c.step());
+            n.put("tokenizer_sha256", c.tokenizerSha256());
+            n.put("state_sha256", c.stateSha256());
+            n.put("model_sha256", c.modelSha256());
+        }
+        ArrayNode sets = inputs.putArray("shards");
+        for (Inputs.ShardSetInput s : in.shardSets()) {
+            ObjectNode n = sets.addObject();
+            n.put("path", s.dir().toString());
+            n.put("manifest_sha256", s.manifestSha256());
+            n.put("tokenizer_sha256", s.manifest().tokenizerSha256());
+            n.put("vocab_size", s.manifest().vocabSize());
+            n.put("context_length", s.manifest().contextLength());
+            n.put("split", cfg.split());
+            n.put("shard_files", s.scored().size());
+            n.put("rows", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::rows).sum());
+            n.put("train_shard_files", s.train().size());
+        }
+
+        ObjectNode base = root.putObject("baselines");
+        base.put("counted_on_split", dev.kiln.shards.ShardSchema.TRAIN);
+        if (r.counts() != null) {
+            base.put("train_tokens", r.counts().tokens());
+            base.put("distinct_bigrams", r.counts().distinctBigrams());
+        }
+        if (r.bigram() != null) {
+            base.put("bigram_discount_method", cfg.estimateDiscount() ? "n1/(n1+2*n2)" : "fixed");
+            base.put("bigram_discount", r.bigram().bigramDiscount());
+            base.put("continuation_discount", r.bigram().unigramDiscount());
+        }
+
+        ArrayNode results = root.putArray("results");
+        List<String> flags = flags(cfg, in, r);
+        for (int s = 0; s < in.shardSets().size(); s++) {
+            ObjectNode n = results.addObject();
+            n.put("shards", in.shardSets().get(s).dir().toString());
+            n.put("split", cfg.split());
+            n.put("per_source", false);
+            List<LmStats> stats = r.perShardSet().get(s);
+            LmStats any = stats.get(0);
+            n.put("documents", any.documents());
+            n.put("tokens", any.tokens());
+            n.put("bytes", any.bytes());
+            n.put("words", any.words());
+            ArrayNode scorers = n.putArray("scorers");
+            int bigramIndex = r.scorers().indexOf(EvaluateConfig.Baseline.BIGRAM.key());
+            for (int i = 0; i < stats.size(); i++) {
+                LmStats st = stats.get(i);
+                ObjectNode m = scorers.addObject();
+                m.put("name", r.scorers().get(i));
+                m.put("kind", i < r.checkpoints() ? "checkpoint" : "baseline");
+                m.put("nll_sum", st.nll());
+                m.put("loss", st.loss());
+                m.put("token_perplexity", st.tokenPerplexity());
+                m.put("word_perplexity", st.wordPerplexity());
+                m.put("byte_perplexity", st.bytePerplexity());
+                m.put("bits_per_byte", st.bitsPerByte());
+                if (i < r.checkpoints() && bigramIndex >= 0) {
+                    m.put("beats_bigram", st.nll() < stats.get(bigramIndex).nll());
+                }
+            }
+        }
+        ArrayNode f = root.putArray("flags");
+        flags.forEach(f::add);
+        ArrayNode notes = root.putArray("notes");
+        notes.add("documents are recovered from the shards by splitting at end-of-text; the shards keep no per-document "
+                + "source, so results are per shard folder (per_source = false)");
+        if (cfg.split().equals(dev.kiln.shards.ShardSchema.TRAIN) && r.counts() != null) {
+            notes.add("the n-gram baselines were counted on the split they are scored on (train): their numbers are fits to seen data");
+        }
+
+        // The same numbers in lm-evaluation-harness's results layout, one block per model, task = <shard folder>/<split>.
+        ObjectNode lmEval = root.putObject("lm_eval");
+        for (int i = 0; i < r.scorers().size(); i++) {
+            ObjectNode tasks = lmEval.putObject(r.scorers().get(i)).putObject("results");
+            for (int s = 0; s < in.shardSets().size(); s++) {
+                String task = in.shardSets().get(s).dir().getName() + "/" + cfg.split();
+                LmStats st = r.perShardSet().get(s).get(i);
+                ObjectNode t = tasks.putObject(task);
+                t.put("alias", task);
+                t.put("word_perplexity,none", st.wordPerplexity());
+                t.put("word_perplexity_stderr,none", "N/A");
+                t.put("byte_perplexity,none", st.bytePerplexity());
+                t.put("byte_perplexity_stderr,none", "N/A");
+                t.put("bits_per_byte,none", st.bitsPerByte());
+                t.put("bits_per_byte_stderr,none", "N/A");
+            }
+        }
+        ObjectNode scoring = root.putObject("scoring");
+        scoring.put("rows", r.rows());
+        scoring.put("tasks", r.tasks());
+        scoring.put("seconds", r.scoringSeconds());
+        long tokens = r.perShardSet().stream().mapToLong(l -> l.get(0).tokens()).sum();
+        scoring.put("tokens_per_s", tokens / Math.max(r.scoringSeconds(), 1e-9));
+        scoring.put("batch_size", cfg.batchSize());
+        return root;
+    }
+
+    /** One line per checkpoint and shard set where the checkpoint does not beat the bigram baseline. */
+    static List<String> flags(EvaluateConfig cfg, Inputs.Checked in, Evaluation.Result r) {
+        List<String> out = new ArrayList<>();
+        int bigram = r.scorers().indexOf(EvaluateConfig.Baseline.BIGRAM.key());
+        if (bigram < 0) {
+            return out;
+        }
+        for (int s = 0; s < in.shardSets().size(); s++) {
+            List<LmStats> stats = r.perShardSet().get(s);
+            for (int i = 0; i < r.checkpoints(); i++) {
+                if (!(stats.get(i).nll() < stats.get(bigram).nll())) {
+                    out.add(String.format(Locale.ROOT, "%s does not beat the bigram baseline on %s (%s): %.4f vs %.4f bits per byte",
+                            r.scorers().get(i), in.shardSets().get(s).dir(), cfg.split(), stats.get(i).bitsPerByte(),
+                            stats.get(bigram).bitsPerByte()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** report.md: one table per shard set, scorers as columns. */
+    public static String markdown(JsonNode report) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# kiln evaluate: ").append(report.path("run_name").asText()).append("\n\n");
+        sb.append("Started ").append(report.path("started").asText()).append(", finished ").append(report.path("finished").asText())
+                .append(". Every number is also in `report.json`.\n\n");
+        JsonNode flags = report.path("flags");
+        if (flags.isEmpty()) {
+            sb.append(report.path("results").path(0).path("scorers").findValues("beats_bigram").isEmpty()
+                    ? "No bigram baseline in this run.\n\n" : "Every checkpoint beats the bigram baseline.\n\n");
+        } else {
+            for (JsonNode f : flags) {
+                sb.append("**FLAG:** ").append(f.asText()).append("\n\n");
+            }
+        }
+        for (JsonNode n : report.path("notes")) {
+            sb.append("Note: ").append(n.asText()).append(".\n\n");
+        }
+        String[][] rows = {
+                {"loss (nats/token)", "loss"}, {"token perplexity", "token_perplexity"}, {"word perplexity", "word_perplexity"},
+                {"byte perplexity", "byte_perplexity"}, {"bits per byte", "bits_per_byte"}};
+        for (JsonNode set : report.path("results")) {
+            sb.append("## ").append(set.path("shards").asText()).append(" (split ").append(set.path("split").asText()).append(")\n\n");
+            sb.append(String.format(Locale.ROOT, "%,d documents, %,d tokens, %,d bytes, %,d words.%n%n",
+                    set.path("documents").asLong(), set.path("tokens").asLong(),
+                    set.path("bytes").asLong(), set.path("words").asLong()));
+            sb.append("| metric |");
+            for (JsonNode s : set.path("scorers")) {
+                sb.append(' ').append(s.path("name").asText()).append(s.path("kind").asText().equals("baseline") ? " (baseline)" : "").append(" |");
+            }
+            sb.append("\n|---|");
+            set.path("scorers").forEach(s -> sb.append("---:|"));
+            sb.append('\n');
+            for (String[] row : rows) {
+                sb.append("| ").append(row[0]).append(" |");
+                for (JsonNode s : set.path("scorers")) {
+                    sb.append(String.format(Locale.ROOT, " %.4f |", s.path(row[1]).asDouble()));
+                }
+                sb.append('\n');
+            }
+            sb.append("| beats bigram |");
+            for (JsonNode s : set.path("scorers")) {
+                sb.append(s.has("beats_bigram") ? (s.path("beats_bigram").asBoolean() ? " yes |" : " **no** |") : " |");
+            }
+            sb.append("\n\n");
+        }
+        sb.append("## Inputs\n\n");
+        for (JsonNode c : report.path("inputs").path("checkpoints")) {
+            sb.append("- checkpoint `").append(c.path("name").asText()).append("`: ").append(c.path("path").asText())
+                    .append(" (step ").append(c.path("step").asLong()).append(", state.json SHA-256 ").append(c.path("state_sha256").asText()).append(")\n");
+        }
+        for (JsonNode s : report.path("inputs").path("shards")) {
+            sb.append("- shards ").append(s.path("path").asText()).append(" (manifest SHA-256 ").append(s.path("manifest_sha256").asText()).append(")\n");
+        }
+        JsonNode b = report.path("baselines");
+        if (b.has("train_tokens")) {
+            sb.append(String.format(Locale.ROOT, "- baselines counted on %,d train tokens (%,d distinct bigrams)", b.path("train_tokens").asLong(),
+                    b.path("distinct_bigrams").asLong()));
+            if (b.has("bigram_discount")) {
+                sb.append(String.format(Locale.ROOT, "; Kneser-Ney discounts %.4f (bigram) and %.4f (continuation), %s",
+                        b.path("bigram_discount").asDouble(), b.path("continuation_discount").asDouble(), b.path("bigram_discount_method").asText()));
+            }
+            sb.append('\n');
+        }
+        JsonNode v = report.path("versions");
+        sb.append("- versions: Kiln ").append(v.path("kiln").asText()).append(", Spark ").append(v.path("spark").asText())
+                .append(", DL4J ").append(v.path("dl4j").asText()).append(", Java ").append(v.path("java").asText()).append('\n');
+        return sb.toString();
+    }
+
+    /** Writes both files into a staging folder, then renames it onto {@code target}; an existing target is an error. */
+    public static void write(FileSystem fs, Path target, JsonNode report) throws IOException {
+        fs.mkdirs(target.getParent());
+        Path staging = AtomicOutput.stagingFor(target);
+        fs.mkdirs(staging);
+        boolean done = false;
+        try {
+            writeFile(fs, new Path(staging, JSON_FILE), JSON.writeValueAsString(report) + "\n");
+            writeFile(fs, new Path(staging, MARKDOWN_FILE), markdown(report));
+            if (fs.exists(target)) {
+                throw new IOException("the report folder " + target + " appeared while this run was scoring; nothing was written to it");
+            }
+            if (!fs.rename(staging, target)) {
+                throw new IOException("cannot rename " + staging + " to " + target);
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                fs.delete(staging, true);
+            }
+        }
+    }
+
+    private static void writeFile(FileSystem fs, Path p, String content) throws IOException {
+        try (FSDataOutputStream out = fs.create(p, false)) {
+            out.write(content.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Kiln, Spark, DL4J and Java versions; "unknown" where the classpath does not say (e.g. classes not from a jar). */
+    public static ObjectNode versions(String sparkVersion) {
+        ObjectNode v = JSON.createObjectNode();
+        v.put("kiln", mavenVersion("dev.kiln", "kiln-evaluation"));
+        v.put("spark", sparkVersion);
+        v.put("dl4j", mavenVersion("org.deeplearning4j", "deeplearning4j-nn"));
+        v.put("java", System.getProperty("java.version"));
+        return v;
+    }
+
+    static String mavenVersion(String group, String artifact) {
+        String resource = "META-INF/maven/" + group + "/" + artifact + "/pom.properties";
+        try (InputStream in = Report.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                return p.getProperty("version", "unknown");
+            }
+        } catch (IOException e) {
+            // fall through
+        }
+        Package p = Report.class.getPackage();
+        return group.equals("dev.kiln") && p != null && p.getImplementationVersion() != null ? p.getImplementationVersion() : "unknown";
+    }
+}

@@ -1,0 +1,51 @@
+package dev.kiln.evaluate;
+
+import dev.kiln.config.InvalidConfigException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EvaluateConfigTest {
+    @Test
+    void defaults() {
+        EvaluateConfig c = EvalFixtures.config(Map.of());
+        assertEquals(List.of("pretrain"), c.checkpoints());
+        assertEquals(List.of("tokenized"), c.shards());
+        assertEquals("validation", c.split());
+        assertEquals(16, c.batchSize());
+        assertEquals(List.of(EvaluateConfig.Baseline.UNIFORM, EvaluateConfig.Baseline.UNIGRAM, EvaluateConfig.Baseline.BIGRAM), c.baselines());
+        assertTrue(c.estimateDiscount());
+    }
+
+    @Test
+    void listsFromTheCommandLineAndAFixedDiscount() {
+        EvaluateConfig c = EvalFixtures.config(Map.of("checkpoints", "a,b", "baselines.models", "bigram-kneser-ney",
+                "baselines.bigram-discount", "0.75"));
+        assertEquals(List.of("a", "b"), c.checkpoints());
+        assertEquals(List.of(EvaluateConfig.Baseline.BIGRAM), c.baselines());
+        assertEquals(0.75, c.bigramDiscount());
+    }
+
+    @Test
+    void badValuesNameTheirKey() {
+        assertBad(Map.of("split", "test"), "kiln.evaluate.split");
+        assertBad(Map.of("batch-size", "0"), "kiln.evaluate.batch-size");
+        assertBad(Map.of("checkpoints", "[]"), "kiln.evaluate.checkpoints");
+        assertBad(Map.of("run-name", "../x"), "kiln.evaluate.run-name");
+        assertBad(Map.of("baselines.models", "trigram"), "kiln.evaluate.baselines.models");
+        assertBad(Map.of("baselines.bigram-discount", "0"), "kiln.evaluate.baselines.bigram-discount");
+        assertBad(Map.of("baselines.bigram-discount", "1.5"), "kiln.evaluate.baselines.bigram-discount");
+        assertBad(Map.of("shards", "a,a"), "kiln.evaluate.shards");
+        assertBad(Map.of("batchsize", "3"), "kiln.evaluate.batchsize");
+    }
+
+    private static void assertBad(Map<String, String> o, String key) {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> EvalFixtures.config(o));
+        assertEquals(key, e.key(), e.getMessage());
+    }
+}

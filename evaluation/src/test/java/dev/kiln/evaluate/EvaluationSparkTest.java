@@ -1,0 +1,385 @@
+package dev.kiln.evaluate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.checkpoint.CheckpointStore;
+import dev.kiln.model.GptModel;
+import dev.kiln.shards.Manifest;
+import dev.kiln.shards.ShardReader;
+import dev.kiln.shards.ShardSchema;
+import dev.kiln.tokenizer.BpeTokenizer;
+import dev.kiln.tokenizer.IntList;
+import dev.kiln.tokenizer.TokenizerJson;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The distributed evaluation on real SOTU shards and a real (tiny) pre-trained checkpoint equals a plain
+ * single-JVM loop over the shard rows, and gives the same numbers on local[1] and local[2].
+ */
+class EvaluationSparkTest {
+    @TempDir
+    static java.nio.file.Path tmp;
+    static Path shards;
+    static Path pretrain;
+    static final FileSystem FS = localFs();
+
+    static FileSystem localFs() {
+        try {
+            return FileSystem.getLocal(new Configuration());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @BeforeAll
+    static void inputs() throws IOException {
+        shards = EvalFixtures.shards(tmp.resolve("tokenized"), 20);
+        pretrain = EvalFixtures.pretrain(shards, tmp.resolve("pretrain"), 60, 30);
+    }
+
+    /** Two checkpoints side by side: step 30 by its folder, step 60 as the pretrain folder's newest. */
+    static Map<String, String> overrides(String runName) {
+        return Map.of("checkpoints", "[\"" + new Path(pretrain, "checkpoints/" + CheckpointStore.name(30)) + "\", \"" + pretrain + "\"]",
+                "shards", "[\"" + shards + "\"]",
+                "output", tmp.resolve("reports").toString(), "run-name", runName);
+    }
+
+    static Evaluate.Outcome evaluate(String master, String runName) throws IOException {
+        SparkSession spark = SparkSession.builder().master(master).appName("kiln-evaluate-test")
+                .config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .getOrCreate();
+        try {
+            Evaluate.Outcome o = Evaluate.run(spark, EvalFixtures.config(overrides(runName)), EvalFixtures.configJson(overrides(runName)));
+            int cores = Integer.parseInt(master.replaceAll("\\D", ""));
+            for (String checkpoint : List.of("0", "1")) {
+                int built = ModelCache.built(o.result().runId(), checkpoint);
+                assertTrue(built >= 1 && built <= cores, master + ": " + built + " model instances built for "
+                        + o.result().tasks() + " tasks; expected at most one per core");
+            }
+            return o;
+        } finally {
+            spark.stop();
+        }
+    }
+
+    @Test
+    void distributedMetricsEqualAPlainLoopAndDoNotDependOnPartitioning() throws IOException {
+        Evaluate.Outcome one = evaluate("local[1]", "one");
+        Evaluate.Outcome two = evaluate("local[2]", "two");
+        assertTrue(one.result().tasks() >= 4, "the validation shard is scored in several chunks, got " + one.result().tasks());
+
+        Reference ref = reference();
+        List<String> names = one.result().scorers();
+        assertEquals(List.of("pretrain/" + CheckpointStore.name(30), "pretrain/" + CheckpointStore.name(60), "uniform",
+                "unigram-add-one", "bigram-kneser-ney"), names);
+        List<LmStats> a = one.result().perShardSet().get(0);
+        List<LmStats> b = two.result().perShardSet().get(0);
+        for (int i = 0; i < names.size(); i++) {
+            LmStats r = ref.stats.get(i);
+            System.out.printf(Locale.ROOT, "%-26s loss %.5f  token ppl %.3f  word ppl %.3f  byte ppl %.4f  bits/byte %.4f  (%d docs, %d tokens, %d bytes, %d words)%n",
+                    names.get(i), a.get(i).loss(), a.get(i).tokenPerplexity(), a.get(i).wordPerplexity(), a.get(i).bytePerplexity(),
+                    a.get(i).bitsPerByte(), a.get(i).documents(), a.get(i).tokens(), a.get(i).bytes(), a.get(i).words());
+            for (LmStats s : List.of(a.get(i), b.get(i))) {
+                assertEquals(r.tokens(), s.tokens(), names.get(i));
+                assertEquals(r.bytes(), s.bytes(), names.get(i));
+                assertEquals(r.words(), s.words(), names.get(i));
+                assertEquals(r.documents(), s.documents(), names.get(i));
+                assertEquals(r.nll(), s.nll(), 1e-9 * Math.abs(r.nll()), names.get(i) + " nll");
+            }
+            assertEquals(a.get(i).nll(), b.get(i).nll(), 1e-9 * Math.abs(a.get(i).nll()), names.get(i) + ": local[1] vs local[2]");
+            System.out.printf(Locale.ROOT, "%-26s relative nll difference: local[1] vs plain loop %.1e, local[1] vs local[2] %.1e%n", names.get(i),
+                    Math.abs(a.get(i).nll() - r.nll()) / r.nll(), Math.abs(a.get(i).nll() - b.get(i).nll()) / r.nll());
+        }
+        // Every token of the validation stream but the separators is scored.
+        Manifest m = Manifest.read(FS, shards);
+        assertEquals(m.tokens(ShardSchema.VALIDATION) - ref.separators, a.get(0).tokens());
+        assertEquals(ref.trainCounts.tokens(), one.result().counts().tokens());
+        assertTrue(Arrays.equals(ref.trainCounts.bigramKeys(), one.result().counts().bigramKeys())
+                && Arrays.equals(ref.trainCounts.bigramCounts(), one.result().counts().bigramCounts())
+                && Arrays.equals(ref.trainCounts.unigrams(), one.result().counts().unigrams()), "n-gram counts equal the plain loop's");
+
+        // The report folder: both files, committed, with the numbers and the flag logic.
+        java.nio.file.Path folder = tmp.resolve("reports").resolve("one");
+        JsonNode json = new ObjectMapper().readTree(folder.resolve("report.json").toFile());
+        assertEquals(Report.SCHEMA_VERSION, json.path("schema_version").asInt());
+        int flags = 0;
+        for (int i = 0; i < 2; i++) {
+            JsonNode model = json.path("results").path(0).path("scorers").path(i);
+            assertEquals(a.get(i).bitsPerByte(), model.path("bits_per_byte").asDouble(), 1e-12);
+            boolean beats = a.get(i).nll() < a.get(4).nll();
+            assertEquals(beats, model.path("beats_bigram").asBoolean());
+            flags += beats ? 0 : 1;
+        }
+        assertEquals(flags, json.path("flags").size());
+        assertTrue(a.get(1).nll() < a.get(0).nll(), "60 steps of training score better than 30");
+        assertEquals(Manifest.sha256(FS, new Path(shards, Manifest.FILE_NAME)), json.path("inputs").path("shards").path(0).path("manifest_sha256").asText());
+        String md = Files.readString(folder.resolve("report.md"));
+        assertTrue(md.contains("| bits per byte |"), md);
+        assertTrue(md.contains("bigram-kneser-ney (baseline)"), md);
+        assertEquals(flags == 0, !md.contains("**FLAG:**"), md);
+        try (var s = Files.list(tmp.resolve("reports"))) {
+            assertEquals(List.of("one", "two"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no staging folders left");
+        }
+        System.out.println(md);
+    }
+
+    /** What the plain loop computes. */
+    record Reference(List<LmStats> stats, NgramCounts trainCounts, long separators) {
+    }
+
+    /**
+     * A different code path: whole shards read row by row into one token stream, split at end-of-text, windows
+     * built as lm-eval's get_rolling_token_windows does, scored through GptModel.probabilities.
+     */
+    static Reference reference() throws IOException {
+        Manifest m = Manifest.read(FS, shards);
+        int t = m.contextLength();
+        int eot = m.specialTokens().get(EvalFixtures.EOT);
+        BpeTokenizer tok = TokenizerJson.read(Files.readString(tmp.resolve("tokenized").resolve("tokenizer.json")), "test");
+        long[] separators = {0};
+        List<int[]> validation = documents(m.shardPaths(shards, ShardSchema.VALIDATION), eot, separators);
+        NgramCounts.Counter counter = new NgramCounts.Counter(m.vocabSize(), eot);
+        documents(m.shardPaths(shards, ShardSchema.TRAIN), eot, new long[1]).forEach(counter::addDocument);
+        NgramCounts counts = counter.counts();
+        List<NgramScorer> baselines = List.of(new NgramScorer.Uniform(m.vocabSize()), new NgramScorer.UnigramAddOne(counts),
+                new KneserNeyBigram(counts, Double.NaN));
+
+        CheckpointStore store = new CheckpointStore(FS, new Path(pretrain, "checkpoints"), 10);
+        List<ComputationGraph> models = List.of(store.load(new Path(store.dir(), CheckpointStore.name(30))).model(),
+                store.load(store.latest().orElseThrow()).model());
+        Pattern ws = Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
+        double[] nll = new double[models.size() + baselines.size()];
+        long tokens = 0;
+        long bytes = 0;
+        long words = 0;
+        for (int[] doc : validation) {
+            byte[] utf8 = tok.decodeBytes(doc);
+            bytes += utf8.length;
+            words += ws.split(new String(utf8, StandardCharsets.UTF_8), -1).length;
+            tokens += doc.length;
+            for (int k = 0; k < models.size(); k++) {
+                nll[k] += modelNll(models.get(k), doc, t, eot, 16);
+            }
+            for (int k = 0; k < baselines.size(); k++) {
+                double d = 0;
+                for (int i = 0; i < doc.length; i++) {
+                    d -= baselines.get(k).logProb(i == 0 ? eot : doc[i - 1], doc[i]);
+                }
+                nll[models.size() + k] += d;
+            }
+        }
+        List<LmStats> stats = new ArrayList<>();
+        for (double n : nll) {
+            stats.add(new LmStats(n, tokens, bytes, words, validation.size()));
+        }
+        return new Reference(stats, counts, separators[0]);
+    }
+
+    /** Documents of the shards, in order: the rows joined (dropping each row's repeated first id), cut at end-of-text. */
+    static List<int[]> documents(List<Path> shardPaths, int eot, long[] separators) throws IOException {
+        List<int[]> docs = new ArrayList<>();
+        for (Path p : shardPaths) {
+            IntList stream = new IntList();
+            try (ShardReader r = ShardReader.open(FS, p)) {
+                boolean first = true;
+                for (int[] row : r) {
+                    stream.addAll(row, first ? 0 : 1, row.length);
+                    first = false;
+                }
+            }
+            IntList doc = new IntList();
+            for (int i = 0; i < stream.size(); i++) {
+                if (stream.get(i) == eot) {
+                    separators[0]++;
+                    if (doc.size() > 0) {
+                        docs.add(doc.toArray());
+                    }
+                    doc.clear();
+                } else {
+                    doc.add(stream.get(i));
+                }
+            }
+            if (doc.size() > 0) {
+                docs.add(doc.toArray());
+            }
+        }
+        return docs;
+    }
+
+    /** lm-eval's rolling loglikelihood of one document, in batches of {@code b} windows of one document. */
+    static double modelNll(ComputationGraph model, int[] tokens, int t, int eot, int b) {
+        // (input, predicted) pairs exactly as get_rolling_token_windows(tokens, eot, t, context_len=1) yields them.
+        List<int[][]> windows = new ArrayList<>();
+        int n = tokens.length;
+        int first = Math.min(t, n);
+        int[] in0 = new int[first];
+        in0[0] = eot;
+        System.arraycopy(tokens, 0, in0, 1, first - 1);
+        windows.add(new int[][]{in0, Arrays.copyOfRange(tokens, 0, first)});
+        int predicted = first;
+        while (predicted < n) {
+            int len = Math.min(n - predicted, t);
+            int end = predicted + len;
+            windows.add(new int[][]{Arrays.copyOfRange(tokens, end - t - 1, end - 1), Arrays.copyOfRange(tokens, end - len, end)});
+            predicted = end;
+        }
+        double nll = 0;
+        for (int s = 0; s < windows.size(); s += b) {
+            int[][] rows = new int[b][t + 1];
+            for (int[] row : rows) {
+                Arrays.fill(row, eot);
+            }
+            int count = Math.min(b, windows.size() - s);
+            for (int i = 0; i < count; i++) {
+                int[] input = windows.get(s + i)[0];
+                System.arraycopy(input, 0, rows[i], 0, input.length);
+            }
+            INDArray p = GptModel.probabilities(model, rows);
+            for (int i = 0; i < count; i++) {
+                int[] input = windows.get(s + i)[0];
+                int[] pred = windows.get(s + i)[1];
+                for (int k = 0; k < pred.length; k++) {
+                    int position = input.length - pred.length + k; // the logits of the last len(pred) input positions
+                    nll -= Math.log(Math.max(p.getDouble(i, pred[k], position), Double.MIN_VALUE));
+                }
+            }
+        }
+        return nll;
+    }
+
+    /**
+     * What the fixed batch shape and the padding rest on: the model is causal (padding after the scored positions,
+     * whatever its ids, changes nothing) and a window's scores do not depend on its batch beyond float rounding.
+     */
+    @Test
+    void paddingAndBatchingDoNotChangeScoresBeyondFloatRounding() throws IOException {
+        CheckpointStore store = new CheckpointStore(FS, new Path(pretrain, "checkpoints"), 10);
+        ComputationGraph model = store.load(store.latest().orElseThrow()).model();
+        Manifest m = Manifest.read(FS, shards);
+        int t = m.contextLength();
+        int eot = m.specialTokens().get(EvalFixtures.EOT);
+        int[] doc = Arrays.copyOf(documents(m.shardPaths(shards, ShardSchema.VALIDATION), eot, new long[1]).get(0), 20 * t + 7);
+
+        double[] nll = new double[3];
+        int[] batches = {1, 4, 16};
+        for (int k = 0; k < batches.length; k++) {
+            ModelScorer scorer = new ModelScorer(model, batches[k], t, eot);
+            DocumentScorer d = new DocumentScorer(t, eot, batches[k], ids -> new byte[0], List.of(scorer));
+            d.add(doc);
+            nll[k] = d.stats().get(0).nll();
+        }
+        assertEquals(nll[0], nll[1], 1e-5 * nll[0]);
+        assertEquals(nll[0], nll[2], 1e-5 * nll[0]);
+
+        // A short window padded with end-of-text, and the same window padded with other ids.
+        int[] shortDoc = Arrays.copyOf(doc, t / 3);
+        RollingWindows.Window w = RollingWindows.of(shortDoc, t, eot).get(0);
+        int[] otherPadding = w.input().clone();
+        for (int j = w.to(); j < t; j++) {
+            otherPadding[j] = (j * 7) % (eot == 0 ? 1 : eot);
+        }
+        RollingWindows.Window w2 = new RollingWindows.Window(otherPadding, w.target(), w.from(), w.to());
+        double[][] a = new double[1][t];
+        double[][] b = new double[1][t];
+        new ModelScorer(model, 1, t, eot).score(List.of(w), a);
+        new ModelScorer(model, 1, t, eot).score(List.of(w2), b);
+        for (int j = w.from(); j < w.to(); j++) {
+            assertEquals(a[0][j], b[0][j], 1e-6, "position " + j);
+        }
+    }
+
+    @Test
+    void badInputsAreRefusedBeforeAnythingIsWritten() throws IOException {
+        Configuration conf = new Configuration();
+        java.nio.file.Path reports = tmp.resolve("bad-reports");
+
+        // A report folder that exists.
+        Files.createDirectories(reports.resolve("exists"));
+        assertRefused(conf, Map.of("output", reports.toString(), "run-name", "exists"), "already exists", reports.resolve("exists").toString());
+
+        // A checkpoint whose tokenizer is not the shards'.
+        java.nio.file.Path step = tmp.resolve("pretrain").resolve("checkpoints").resolve(CheckpointStore.name(60));
+        java.nio.file.Path other = tmp.resolve("other-tokenizer").resolve("checkpoints").resolve(step.getFileName());
+        Files.createDirectories(other);
+        Files.copy(step.resolve("model.zip"), other.resolve("model.zip"));
+        Files.writeString(other.resolve("state.json"), Files.readString(step.resolve("state.json"))
+                .replaceAll("\"tokenizer_sha256\" : \"[0-9a-f]+\"", "\"tokenizer_sha256\" : \"0123abcd\""));
+        assertRefused(conf, Map.of("checkpoints", "[\"" + other + "\"]", "output", reports.toString(), "run-name", "r"),
+                "0123abcd", other.toString());
+
+        // A missing split: a shard folder whose manifest lists train shards only.
+        Manifest m = Manifest.read(FS, shards);
+        java.nio.file.Path noValidation = copyShards("no-validation", m.shards(ShardSchema.TRAIN), m);
+        assertRefused(conf, Map.of("shards", "[\"" + noValidation + "\"]", "output", reports.toString(), "run-name", "r"),
+                "no shards of split \"validation\"", noValidation.toString());
+
+        // An empty shard set: the validation split has a shard with no rows.
+        java.nio.file.Path empty = tmp.resolve("empty-validation");
+        Path emptyDir = new Path(empty.toUri());
+        Files.createDirectories(empty);
+        BpeTokenizer tok = TokenizerJson.read(Files.readString(tmp.resolve("tokenized").resolve("tokenizer.json")), "test");
+        var info = EvalFixtures.shard(FS, emptyDir, "shards/validation/empty.arrow", ShardSchema.VALIDATION, List.of(), tok,
+                m.tokenizerSha256(), m.specialTokens().get(EvalFixtures.EOT));
+        List<dev.kiln.shards.ShardInfo> withEmpty = new ArrayList<>(m.shards(ShardSchema.TRAIN));
+        withEmpty.add(info);
+        copyShards("empty-validation", withEmpty, m);
+        assertRefused(conf, Map.of("shards", "[\"" + empty + "\"]", "output", reports.toString(), "run-name", "r"),
+                "hold no rows", empty.toString());
+
+        try (var s = Files.list(reports)) {
+            assertEquals(List.of("exists"), s.map(p -> p.getFileName().toString()).toList(), "nothing was written");
+        }
+    }
+
+    private static java.nio.file.Path copyShards(String name, List<dev.kiln.shards.ShardInfo> keep, Manifest m) throws IOException {
+        java.nio.file.Path dir = tmp.resolve(name);
+        Files.createDirectories(dir);
+        java.nio.file.Path source = tmp.resolve("tokenized");
+        Files.copy(source.resolve("tokenizer.json"), dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        for (dev.kiln.shards.ShardInfo s : keep) {
+            java.nio.file.Path target = dir.resolve(s.path());
+            if (!Files.exists(target)) {
+                Files.createDirectories(target.getParent());
+                Files.copy(source.resolve(s.path()), target);
+            }
+        }
+        new Manifest(m.formatVersion(), m.tokenizer(), m.tokenizerSha256(), m.vocabSize(), m.contextLength(), m.specialTokens(),
+                m.config(), m.inputs(), keep).write(FS, new Path(dir.toUri()));
+        return dir;
+    }
+
+    private static void assertRefused(Configuration conf, Map<String, String> changes, String... expected) {
+        Map<String, String> o = new java.util.HashMap<>(overrides("r"));
+        o.putAll(changes);
+        dev.kiln.config.InvalidConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.kiln.config.InvalidConfigException.class, () -> Inputs.check(EvalFixtures.config(o), conf));
+        for (String s : expected) {
+            assertTrue(e.getMessage().contains(s), "message should contain " + s + ": " + e.getMessage());
+        }
+        assertFalse(e.getMessage().isBlank());
+    }
+}
