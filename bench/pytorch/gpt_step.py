@@ -56,7 +56,7 @@ class Gpt(nn.Module):
         for block in self.blocks:
             x = block(x)
         logits = self.head(self.ln_f(x))
-        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1))
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), targets.reshape(-1))
 
 
 def main():
@@ -75,7 +75,7 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": other, "weight_decay": 0.0}],
                             lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
     data = torch.randint(0, m["vocab"], (m["batch"], m["context"] + 1))
-    x, y = data[:, :-1], data[:, 1:]
+    x, y = data[:, :-1].contiguous(), data[:, 1:].contiguous()
 
     def step():
         loss = model(x, y)
@@ -88,12 +88,15 @@ def main():
     for _ in range(a.warmup):
         step()
     start = time.perf_counter()
+    start_cpu = time.process_time()
     for _ in range(a.steps):
         loss = step()
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - start_cpu  # all threads of this process
     tokens = a.steps * m["batch"] * m["context"]
     print(json.dumps({"model": a.model, "threads": a.threads, "steps": a.steps, "tokens_per_s": tokens / seconds,
-                      "ms_per_step": 1000 * seconds / a.steps, "loss": loss, "torch": torch.__version__,
+                      "ms_per_step": 1000 * seconds / a.steps, "cpu_ms_per_step": 1000 * cpu_seconds / a.steps,
+                      "tokens_per_cpu_s": tokens / cpu_seconds, "loss": loss, "torch": torch.__version__,
                       "ln_vocab": math.log(m["vocab"])}))
 
 
