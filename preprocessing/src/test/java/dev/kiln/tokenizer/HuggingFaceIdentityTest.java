@@ -32,7 +32,7 @@ class HuggingFaceIdentityTest {
                     List.of("<|endoftext|>", "<|pad|>"), 2, null);
             Path file = tmp.resolve(pre + "-tokenizer.json");
             Files.writeString(file, TokenizerJson.write(kiln), StandardCharsets.UTF_8);
-            // DJL truncates to 512 tokens unless told otherwise (STACK.md).
+            // DJL truncates to 512 tokens unless told otherwise.
             try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(file,
                     Map.of("truncation", "false", "padding", "false", "addSpecialTokens", "false"))) {
                 int texts = 0;
