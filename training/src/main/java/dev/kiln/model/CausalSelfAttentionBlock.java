@@ -123,18 +123,7 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
 
     @Override
     public void initializeParameters(Map<String, INDArray> params) {
-        // GPT-2: N(0, 0.02) weights, zero biases, unit gains; the two projections that write into the residual
-        // stream are scaled by 1/sqrt(2 * layers) so the residual's variance does not grow with depth.
-        double residualStd = GptModel.INIT_STD / Math.sqrt(2.0 * totalLayers);
-        for (Map.Entry<String, INDArray> e : params.entrySet()) {
-            INDArray a = e.getValue();
-            switch (e.getKey()) {
-                case LN1_GAIN, LN2_GAIN -> a.assign(1.0);
-                case QKV_WEIGHT, FC_WEIGHT -> a.assign(Nd4j.randn(a.dataType(), a.shape()).muli(GptModel.INIT_STD));
-                case PROJ_WEIGHT, OUT_WEIGHT -> a.assign(Nd4j.randn(a.dataType(), a.shape()).muli(residualStd));
-                default -> a.assign(0.0);
-            }
-        }
+        TransformerBlock.initialize(params, totalLayers);
     }
 
     public int getHeads() {

@@ -59,8 +59,15 @@ public class TransformerBlock extends HandWrittenLayer {
 
     @Override
     void initialize(Map<String, INDArray> params) {
-        // GPT-2: N(0, 0.02) weights, zero biases, unit gains; the two projections that write into the residual
-        // stream are scaled by 1/sqrt(2 * layers) so the residual's variance does not grow with depth.
+        initialize(params, totalLayers);
+    }
+
+    /**
+     * GPT-2's initialisation, shared with the SameDiff reference: N(0, 0.02) weights, zero biases, unit gains; the two
+     * projections that write into the residual stream are scaled by 1/sqrt(2 * layers) so the residual's variance
+     * does not grow with depth.
+     */
+    static void initialize(Map<String, INDArray> params, int totalLayers) {
         double residualStd = GptModel.INIT_STD / Math.sqrt(2.0 * totalLayers);
         for (Map.Entry<String, INDArray> e : params.entrySet()) {
             INDArray a = e.getValue();

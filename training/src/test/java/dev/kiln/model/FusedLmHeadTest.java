@@ -4,8 +4,6 @@ import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -13,7 +11,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 
 import java.util.Map;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,23 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The fused LM head against DL4J's RnnOutputLayer + LossSparseMCXENT on the same weights and inputs (score,
  * gradients of every parameter, probabilities), in double precision, with blocks that do not divide the rows.
  */
-class FusedLmHeadTest {
-    private static DataType savedDefault;
-    private static DataType savedFloatingDefault;
+class FusedLmHeadTest extends DoublePrecisionTest {
     // V=11, T=5, C=8, 2 blocks of 2 heads: B*T = 15 rows, so 4-row blocks leave a partial last block.
     private static final GptConfig CFG = new GptConfig(11, 5, 8, 2, 2, 2);
-
-    @BeforeAll
-    static void doublePrecision() {
-        savedDefault = Nd4j.dataType();
-        savedFloatingDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(savedDefault, savedFloatingDefault);
-    }
 
     private static ComputationGraph model(GptModel.Head head, int blockRows, long seed) {
         ComputationGraphConfiguration conf = GptModel.configuration(CFG, new NoOp(), 0.0, seed, DataType.DOUBLE, head,
@@ -54,14 +37,7 @@ class FusedLmHeadTest {
     }
 
     private static int[][] rows(int batch, long seed) {
-        Random r = new Random(seed);
-        int[][] rows = new int[batch][CFG.contextLength() + 1];
-        for (int[] row : rows) {
-            for (int j = 0; j < row.length; j++) {
-                row[j] = r.nextInt(CFG.vocabSize());
-            }
-        }
-        return rows;
+        return randomRows(batch, CFG.contextLength(), CFG.vocabSize(), seed);
     }
 
     private static void assertClose(INDArray expected, INDArray actual, double relTol, String what) {

@@ -2,45 +2,17 @@ package dev.kiln.model;
 
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class GptModelTest {
-    private static DataType savedDefault;
-    private static DataType savedFloatingDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        savedDefault = Nd4j.dataType();
-        savedFloatingDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(savedDefault, savedFloatingDefault);
-    }
-
-    private static int[][] randomRows(int batch, int t, int vocab, long seed) {
-        Random r = new Random(seed);
-        int[][] rows = new int[batch][t + 1];
-        for (int[] row : rows) {
-            for (int j = 0; j <= t; j++) {
-                row[j] = r.nextInt(vocab);
-            }
-        }
-        return rows;
-    }
+class GptModelTest extends DoublePrecisionTest {
 
     /**
      * Central differences on every parameter of the whole model (embeddings, two blocks, final norm, head) in double

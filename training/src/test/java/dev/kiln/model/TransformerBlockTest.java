@@ -3,8 +3,6 @@ package dev.kiln.model;
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,7 +10,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 
 import java.util.Map;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,23 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and inputs, in double precision: forward and every parameter's gradient to 1e-10 relative. Also keeps the SameDiff
  * reference itself under a gradient check, which guards the 2x-gradient compensation if DL4J is upgraded.
  */
-class TransformerBlockTest {
-    private static DataType savedDefault;
-    private static DataType savedFloatingDefault;
+class TransformerBlockTest extends DoublePrecisionTest {
     // Two blocks of 2 heads (hs 4), T = 6, MLP ratio 2, batch 3.
     private static final GptConfig CFG = new GptConfig(9, 6, 8, 2, 2, 2);
-
-    @BeforeAll
-    static void doublePrecision() {
-        savedDefault = Nd4j.dataType();
-        savedFloatingDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(savedDefault, savedFloatingDefault);
-    }
 
     private static ComputationGraph model(GptModel.Blocks blocks, long seed) {
         ComputationGraph g = new ComputationGraph(GptModel.configuration(CFG, new NoOp(), 0.0, seed, DataType.DOUBLE,
@@ -49,14 +32,7 @@ class TransformerBlockTest {
     }
 
     private static int[][] rows(int batch, long seed) {
-        Random r = new Random(seed);
-        int[][] rows = new int[batch][CFG.contextLength() + 1];
-        for (int[] row : rows) {
-            for (int j = 0; j < row.length; j++) {
-                row[j] = r.nextInt(CFG.vocabSize());
-            }
-        }
-        return rows;
+        return randomRows(batch, CFG.contextLength(), CFG.vocabSize(), seed);
     }
 
     private static void assertClose(INDArray expected, INDArray actual, double relTol, String what) {

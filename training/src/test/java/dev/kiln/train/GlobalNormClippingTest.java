@@ -1,10 +1,9 @@
 package dev.kiln.train;
 
 import dev.kiln.model.GptConfig;
+import dev.kiln.model.DoublePrecisionTest;
 import dev.kiln.model.GptModel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,7 +11,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.NoOp;
 
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -21,34 +19,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * by central differences of {@link GptModel#meanLoss} over every parameter: the same at batch 1 and batch 4 (DL4J's
  * raw gradient is summed over the minibatch, which once made the logged norm B times too large).
  */
-class GlobalNormClippingTest {
-    private static DataType savedDefault;
-    private static DataType savedFloatingDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        savedDefault = Nd4j.dataType();
-        savedFloatingDefault = Nd4j.defaultFloatingPointType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restore() {
-        Nd4j.setDefaultDataTypes(savedDefault, savedFloatingDefault);
-    }
+class GlobalNormClippingTest extends DoublePrecisionTest {
 
     @ParameterizedTest
     @ValueSource(ints = {1, 4})
     void normIsThatOfTheMeanPerTokenLossGradient(int batch) {
         GptConfig cfg = new GptConfig(7, 4, 4, 1, 2, 2);
         ComputationGraph model = GptModel.build(cfg, new NoOp(), 0.0, 77, DataType.DOUBLE);
-        Random r = new Random(batch);
-        int[][] rows = new int[batch][cfg.contextLength() + 1];
-        for (int[] row : rows) {
-            for (int j = 0; j < row.length; j++) {
-                row[j] = r.nextInt(cfg.vocabSize());
-            }
-        }
+        int[][] rows = randomRows(batch, cfg.contextLength(), cfg.vocabSize(), batch);
         INDArray params = model.params();
         INDArray original = params.dup();
         double h = 1e-6;
