@@ -56,6 +56,7 @@ public final class Report {
             n.put("tokenizer_sha256", c.tokenizerSha256());
             n.put("state_sha256", c.stateSha256());
             n.put("model_sha256", c.modelSha256());
+            n.put("model_bytes", c.modelZipBytes());
         }
         ArrayNode sets = inputs.putArray("shards");
         for (Inputs.ShardSetInput s : in.shardSets()) {
@@ -68,6 +69,7 @@ public final class Report {
             n.put("split", cfg.split());
             n.put("shard_files", s.scored().size());
             n.put("rows", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::rows).sum());
+            n.put("bytes", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::bytes).sum());
             n.put("train_shard_files", s.train().size());
         }
 
@@ -267,6 +269,21 @@ public final class Report {
         try (FSDataOutputStream out = fs.create(p, false)) {
             out.write(content.getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /** The Spark application the report was computed by: master, application, parallelism, executors (host:port). */
+    public static ObjectNode spark(org.apache.spark.SparkContext sc) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("master", sc.master());
+        n.put("app_id", sc.applicationId());
+        n.put("app_name", sc.appName());
+        n.put("default_parallelism", sc.defaultParallelism());
+        ArrayNode executors = n.putArray("executors");
+        for (org.apache.spark.SparkExecutorInfo e : sc.statusTracker().getExecutorInfos()) {
+            executors.add(e.host() + ":" + e.port());
+        }
+        n.put("executors_note", "as Spark's status tracker lists them when the report is written, the driver included");
+        return n;
     }
 
     /** Kiln, Spark, DL4J and Java versions; "unknown" where the classpath does not say (e.g. classes not from a jar). */
