@@ -20,9 +20,9 @@ import java.util.Locale;
 import java.util.Properties;
 
 /**
- * {@code report.json} (every number, schema described in the README under "kiln evaluate") and {@code report.md}
- * (the table a person reads), written into a staging folder and renamed onto {@code <output>/<run-name>} when both
- * are complete.
+ * {@code report.json} (every number, schema described in the README under "kiln evaluate"), {@code report.md}
+ * (the table a person reads) and {@code report.html} (the same with charts, see {@link HtmlReport}), written into
+ * a staging folder and renamed onto {@code <output>/<run-name>} when all three are complete.
  */
 public final class Report {
     public static final int SCHEMA_VERSION = 1;
@@ -242,7 +242,7 @@ public final class Report {
         return sb.toString();
     }
 
-    /** Writes both files into a staging folder, then renames it onto {@code target}; an existing target is an error. */
+    /** Writes the three files into a staging folder, then renames it onto {@code target}; an existing target is an error. */
     public static void write(FileSystem fs, Path target, JsonNode report) throws IOException {
         fs.mkdirs(target.getParent());
         Path staging = AtomicOutput.stagingFor(target);
@@ -251,6 +251,7 @@ public final class Report {
         try {
             writeFile(fs, new Path(staging, JSON_FILE), JSON.writeValueAsString(report) + "\n");
             writeFile(fs, new Path(staging, MARKDOWN_FILE), markdown(report));
+            writeFile(fs, new Path(staging, HtmlReport.FILE), HtmlReport.render(report));
             if (fs.exists(target)) {
                 throw new IOException("the report folder " + target + " appeared while this run was scoring; nothing was written to it");
             }
