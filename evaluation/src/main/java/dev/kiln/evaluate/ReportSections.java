@@ -180,7 +180,7 @@ final class ReportSections {
             spec.put("yName", "loss (nats/token)");
             ArrayNode series = spec.putArray("series");
             for (JsonNode run : runs) {
-                String prefix = several ? run.path("run").asText() + ": " : "";
+                String prefix = several ? shortName(run) + ": " : "";
                 ObjectNode train = series.addObject();
                 train.put("name", prefix + "train");
                 train.set("points", points(run.path("train").path(x), run.path("train").path("loss")));
@@ -211,9 +211,15 @@ final class ReportSections {
             ArrayNode series = spec.putArray("series");
             for (JsonNode run : runs) {
                 ObjectNode s = series.addObject();
-                s.put("name", several ? run.path("run").asText() : yName);
+                s.put("name", several ? shortName(run) : yName);
                 s.set("points", points(run.path("train").path("step"), run.path("train").path(field)));
             }
+        }
+
+        /** A run's folder name, for legends (the table below the charts has the full path). */
+        static String shortName(JsonNode run) {
+            String path = run.path("run").asText();
+            return path.substring(path.lastIndexOf('/') + 1);
         }
 
         /** [[x, y], ...] from two columns, skipping rows where either is missing. */

@@ -54,6 +54,7 @@ class HtmlReportTest {
         JsonNode loss = charts.get(2);
         assertEquals(4, loss.path("series").size(), "train and validation for each of the two runs");
         assertEquals(30, loss.path("series").get(0).path("points").size());
+        assertEquals("pretrain: train", loss.path("series").get(0).path("name").asText(), "legends name runs by folder");
         assertEquals("[{\"x\":30,\"name\":\"step-00000030\"},{\"x\":60,\"name\":\"step-00000060\"}]",
                 loss.path("series").get(0).path("marks").toString());
         assertEquals("[[0,0,410.0],[1,0,9.0],[0,1,14.0],[1,1,167.0]]", charts.get(7).path("cells").toString());
