@@ -27,6 +27,8 @@ public final class Evaluate {
         Evaluation.Result r = Evaluation.run(spark, cfg, in);
         ObjectNode versions = Report.versions(spark.version());
         ObjectNode report = Report.json(cfg, configJson, in, r, started, Instant.now(), versions);
+        report.set("spark", Report.spark(spark.sparkContext()));
+        report.set("training", TrainingCurves.read(spark.sparkContext().hadoopConfiguration(), in.checkpoints()));
         FileSystem fs = in.report().getFileSystem(spark.sparkContext().hadoopConfiguration());
         Report.write(fs, in.report(), report);
         for (JsonNode f : report.path("flags")) {

@@ -36,7 +36,7 @@ public final class Inputs {
 
     /** A checkpoint to score: its weights (without optimizer state) serialised for the broadcast. */
     public record CheckpointInput(String name, Path folder, long step, String tokenizerSha256, String stateSha256,
-                                  String modelSha256, int vocabSize, int contextLength, byte[] modelBytes) {
+                                  String modelSha256, long modelZipBytes, int vocabSize, int contextLength, byte[] modelBytes) {
     }
 
     /** A tokenize output folder: its manifest, tokenizer, and the shards of the scored and train splits. */
@@ -118,7 +118,7 @@ public final class Inputs {
                 name = in.name() + "#" + i;
             }
             checkpoints.add(new CheckpointInput(name, in.folder(), in.step(), in.tokenizerSha256(), in.stateSha256(),
-                    in.modelSha256(), in.vocabSize(), in.contextLength(), in.modelBytes()));
+                    in.modelSha256(), in.modelZipBytes(), in.vocabSize(), in.contextLength(), in.modelBytes()));
         }
         return new Checked(checkpoints, sets, report);
     }
@@ -206,6 +206,6 @@ public final class Inputs {
                 ? folder.getParent().getParent().getName() + "/" : "";
         return new CheckpointInput(parent + folder.getName(), folder, c.step(), c.tokenizerSha256(),
                 Manifest.sha256(fs, new Path(folder, "state.json")), Manifest.sha256(fs, new Path(folder, "model.zip")),
-                (int) embedding.getNIn(), embedding.getInputLength(), bytes.toByteArray());
+                fs.getFileStatus(new Path(folder, "model.zip")).getLen(), (int) embedding.getNIn(), embedding.getInputLength(), bytes.toByteArray());
     }
 }

@@ -20,9 +20,9 @@ import java.util.Locale;
 import java.util.Properties;
 
 /**
- * {@code report.json} (every number, schema described in the README under "kiln evaluate") and {@code report.md}
- * (the table a person reads), written into a staging folder and renamed onto {@code <output>/<run-name>} when both
- * are complete.
+ * {@code report.json} (every number, schema described in the README under "kiln evaluate"), {@code report.md}
+ * (the table a person reads) and {@code report.html} (the same with charts, see {@link HtmlReport}), written into
+ * a staging folder and renamed onto {@code <output>/<run-name>} when all three are complete.
  */
 public final class Report {
     public static final int SCHEMA_VERSION = 1;
@@ -56,6 +56,7 @@ public final class Report {
             n.put("tokenizer_sha256", c.tokenizerSha256());
             n.put("state_sha256", c.stateSha256());
             n.put("model_sha256", c.modelSha256());
+            n.put("model_bytes", c.modelZipBytes());
         }
         ArrayNode sets = inputs.putArray("shards");
         for (Inputs.ShardSetInput s : in.shardSets()) {
@@ -68,6 +69,7 @@ public final class Report {
             n.put("split", cfg.split());
             n.put("shard_files", s.scored().size());
             n.put("rows", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::rows).sum());
+            n.put("bytes", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::bytes).sum());
             n.put("train_shard_files", s.train().size());
         }
 
@@ -240,7 +242,7 @@ public final class Report {
         return sb.toString();
     }
 
-    /** Writes both files into a staging folder, then renames it onto {@code target}; an existing target is an error. */
+    /** Writes the three files into a staging folder, then renames it onto {@code target}; an existing target is an error. */
     public static void write(FileSystem fs, Path target, JsonNode report) throws IOException {
         fs.mkdirs(target.getParent());
         Path staging = AtomicOutput.stagingFor(target);
@@ -249,6 +251,7 @@ public final class Report {
         try {
             writeFile(fs, new Path(staging, JSON_FILE), JSON.writeValueAsString(report) + "\n");
             writeFile(fs, new Path(staging, MARKDOWN_FILE), markdown(report));
+            writeFile(fs, new Path(staging, HtmlReport.FILE), HtmlReport.render(report));
             if (fs.exists(target)) {
                 throw new IOException("the report folder " + target + " appeared while this run was scoring; nothing was written to it");
             }
@@ -267,6 +270,21 @@ public final class Report {
         try (FSDataOutputStream out = fs.create(p, false)) {
             out.write(content.getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /** The Spark application the report was computed by: master, application, parallelism, executors (host:port). */
+    public static ObjectNode spark(org.apache.spark.SparkContext sc) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("master", sc.master());
+        n.put("app_id", sc.applicationId());
+        n.put("app_name", sc.appName());
+        n.put("default_parallelism", sc.defaultParallelism());
+        ArrayNode executors = n.putArray("executors");
+        for (org.apache.spark.SparkExecutorInfo e : sc.statusTracker().getExecutorInfos()) {
+            executors.add(e.host() + ":" + e.port());
+        }
+        n.put("executors_note", "as Spark's status tracker lists them when the report is written, the driver included");
+        return n;
     }
 
     /** Kiln, Spark, DL4J and Java versions; "unknown" where the classpath does not say (e.g. classes not from a jar). */

@@ -122,7 +122,7 @@ class EvaluationSparkTest {
                 && Arrays.equals(ref.trainCounts.bigramCounts(), one.result().counts().bigramCounts())
                 && Arrays.equals(ref.trainCounts.unigrams(), one.result().counts().unigrams()), "n-gram counts equal the plain loop's");
 
-        // The report folder: both files, committed, with the numbers and the flag logic.
+        // The report folder: all three files, committed, with the numbers and the flag logic.
         java.nio.file.Path folder = tmp.resolve("reports").resolve("one");
         JsonNode json = new ObjectMapper().readTree(folder.resolve("report.json").toFile());
         assertEquals(Report.SCHEMA_VERSION, json.path("schema_version").asInt());
@@ -141,6 +141,17 @@ class EvaluationSparkTest {
         assertTrue(md.contains("| bits per byte |"), md);
         assertTrue(md.contains("bigram-kneser-ney (baseline)"), md);
         assertEquals(flags == 0, !md.contains("**FLAG:**"), md);
+        // Training curves of the one run both checkpoints come from, and the HTML page in the same folder.
+        JsonNode runs = json.path("training").path("runs");
+        assertEquals(1, runs.size(), runs.toString());
+        assertEquals("[30,60]", runs.get(0).path("evaluated_steps").toString());
+        assertEquals(3, runs.get(0).path("train").path("step").size(), "a train record every 20 of 60 steps");
+        assertEquals("local[1]", json.path("spark").path("master").asText());
+        String html = Files.readString(folder.resolve(HtmlReport.FILE));
+        assertTrue(html.contains("<section id=\"training\">") && html.contains("<section id=\"lineage\">"));
+        Files.createDirectories(java.nio.file.Path.of("target", "report-browser"));
+        Files.copy(folder.resolve(HtmlReport.FILE), java.nio.file.Path.of("target", "report-browser", "spark-report.html"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         try (var s = Files.list(tmp.resolve("reports"))) {
             assertEquals(List.of("one", "two"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no staging folders left");
         }

@@ -1,0 +1,476 @@
+package dev.kiln.evaluate;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.evaluate.HtmlReport.Hash;
+import dev.kiln.evaluate.HtmlReport.LongText;
+import dev.kiln.evaluate.HtmlReport.Page;
+import dev.kiln.evaluate.HtmlReport.Section;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import static dev.kiln.evaluate.HtmlReport.row;
+
+/** The sections of report.html, each reading its part of report.json (field names as the README documents them). */
+final class ReportSections {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Generation samples shown in the page (report.json keeps them all). */
+    static final int MAX_SAMPLES = 50;
+
+    private ReportSections() {
+    }
+
+    /** Run, flags and notes. */
+    static final class Summary implements Section {
+        public String id() {
+            return "summary";
+        }
+
+        public String title() {
+            return "Summary";
+        }
+
+        public boolean present(JsonNode r) {
+            return true;
+        }
+
+        public void render(JsonNode r, Page p) {
+            p.paragraph(String.format(Locale.ROOT, "Run %s, started %s, finished %s (%.1f s). Every number is also in report.json.",
+                    r.path("run_name").asText(), r.path("started").asText(), r.path("finished").asText(), r.path("duration_s").asDouble()));
+            if (r.path("flags").isEmpty()) {
+                boolean bigram = !r.path("results").path(0).path("scorers").findValues("beats_bigram").isEmpty();
+                p.paragraph(bigram ? "Every checkpoint beats the bigram baseline." : "No bigram baseline in this run.");
+            }
+            for (JsonNode f : r.path("flags")) {
+                p.paragraph("flag", "FLAG: " + f.asText());
+            }
+            for (JsonNode n : r.path("notes")) {
+                p.paragraph("note", "Note: " + n.asText() + ".");
+            }
+        }
+    }
+
+    /** Bits per byte and loss of every checkpoint next to the baselines, per shard folder; tables of every metric. */
+    static final class LanguageModel implements Section {
+        static final String[][] METRICS = {{"loss (nats/token)", "loss"}, {"token perplexity", "token_perplexity"},
+                {"word perplexity", "word_perplexity"}, {"byte perplexity", "byte_perplexity"}, {"bits per byte", "bits_per_byte"},
+                {"sum NLL (nats)", "nll_sum"}};
+
+        public String id() {
+            return "language-model";
+        }
+
+        public String title() {
+            return "Language-model metrics";
+        }
+
+        public boolean present(JsonNode r) {
+            return !r.path("results").isEmpty();
+        }
+
+        public void render(JsonNode r, Page p) {
+            JsonNode results = r.path("results");
+            for (String[] m : new String[][]{{"bits per byte", "bits_per_byte"}, {"loss (nats/token)", "loss"}}) {
+                ObjectNode spec = p.chart("bar", m[0] + ": checkpoints and baselines", false);
+                spec.put("yName", m[0]);
+                ArrayNode categories = spec.putArray("categories");
+                ArrayNode baseline = spec.putArray("baseline");
+                for (JsonNode s : results.path(0).path("scorers")) {
+                    categories.add(s.path("name").asText());
+                    baseline.add(s.path("kind").asText().equals("baseline"));
+                }
+                ArrayNode series = spec.putArray("series");
+                for (JsonNode set : results) {
+                    ObjectNode one = series.addObject();
+                    one.put("name", set.path("shards").asText() + " (" + set.path("split").asText() + ")");
+                    ArrayNode values = one.putArray("values");
+                    for (JsonNode s : set.path("scorers")) {
+                        values.add(s.path(m[1]).asDouble());
+                    }
+                }
+            }
+            for (JsonNode set : results) {
+                p.heading(set.path("shards").asText() + " (split " + set.path("split").asText() + ")");
+                p.paragraph(String.format(Locale.ROOT, "%,d documents, %,d tokens, %,d bytes, %,d words.", set.path("documents").asLong(),
+                        set.path("tokens").asLong(), set.path("bytes").asLong(), set.path("words").asLong()));
+                List<String> header = new ArrayList<>(List.of("metric"));
+                for (JsonNode s : set.path("scorers")) {
+                    header.add(s.path("name").asText() + (s.path("kind").asText().equals("baseline") ? " (baseline)" : ""));
+                }
+                List<List<Object>> rows = new ArrayList<>();
+                for (String[] m : METRICS) {
+                    List<Object> row = row(m[0]);
+                    set.path("scorers").forEach(s -> row.add(s.path(m[1]).asDouble()));
+                    rows.add(row);
+                }
+                List<Object> beats = row("beats bigram");
+                set.path("scorers").forEach(s -> beats.add(s.has("beats_bigram") ? (s.path("beats_bigram").asBoolean() ? "yes" : "NO") : ""));
+                rows.add(beats);
+                p.table(header, rows);
+            }
+            JsonNode b = r.path("baselines");
+            if (b.has("train_tokens")) {
+                p.heading("Baselines");
+                p.table(List.of("field", "value"), scalars(b));
+            }
+            if (r.has("scoring")) {
+                p.heading("Scoring");
+                p.table(List.of("field", "value"), scalars(r.path("scoring")));
+            }
+        }
+    }
+
+    /** Curves from the metrics.jsonl of every run an evaluated checkpoint comes from. */
+    static final class Training implements Section {
+        public String id() {
+            return "training";
+        }
+
+        public String title() {
+            return "Training curves";
+        }
+
+        public boolean present(JsonNode r) {
+            return !r.path("training").path("runs").isEmpty();
+        }
+
+        public void render(JsonNode r, Page p) {
+            JsonNode runs = r.path("training").path("runs");
+            boolean several = runs.size() > 1;
+            lossChart(p, runs, several, "step", "loss against step", true);
+            lossChart(p, runs, several, "tokens", "loss against tokens seen", false);
+            trainChart(p, runs, several, "lr", "learning rate", "learning rate");
+            trainChart(p, runs, several, "tokens_per_s", "training throughput", "tokens/s");
+            trainChart(p, runs, several, "averaging_share", "share of wall time in parameter averaging", "averaging share");
+            List<List<Object>> rows = new ArrayList<>();
+            for (JsonNode run : runs) {
+                JsonNode t = run.path("train");
+                JsonNode v = run.path("validation");
+                rows.add(row(run.path("run").asText(), String.join(", ", texts(run.path("checkpoints"))),
+                        run.has("error") ? "" : (Object) (long) t.path("step").size(), last(t.path("step")), last(t.path("tokens")),
+                        last(t.path("loss")), last(v.path("loss")), last(t.path("tokens_per_s")),
+                        run.has("error") ? run.path("error").asText() : run.path("metrics_file").asText()));
+            }
+            p.table(List.of("run", "evaluated checkpoints", "train records", "last step", "tokens", "last train loss",
+                    "last validation loss", "last tokens/s", "metrics.jsonl"), rows);
+        }
+
+        static Object last(JsonNode column) {
+            for (int i = column.size() - 1; i >= 0; i--) {
+                JsonNode v = column.get(i);
+                if (v.isNumber()) {
+                    return v.isIntegralNumber() ? (Object) v.asLong() : (Object) v.asDouble();
+                }
+            }
+            return "";
+        }
+
+        static void lossChart(Page p, JsonNode runs, boolean several, String x, String title, boolean marks) {
+            ObjectNode spec = p.chart("line", title, false);
+            spec.put("xName", x);
+            spec.put("yName", "loss (nats/token)");
+            ArrayNode series = spec.putArray("series");
+            for (JsonNode run : runs) {
+                String prefix = several ? shortName(run) + ": " : "";
+                ObjectNode train = series.addObject();
+                train.put("name", prefix + "train");
+                train.set("points", points(run.path("train").path(x), run.path("train").path("loss")));
+                ArrayNode validation = points(run.path("validation").path(x), run.path("validation").path("loss"));
+                if (!validation.isEmpty()) { // a run with validation.every = 0 has none
+                    ObjectNode val = series.addObject();
+                    val.put("name", prefix + "validation");
+                    val.put("dashed", true);
+                    val.set("points", validation);
+                }
+                if (marks) {
+                    ArrayNode m = train.putArray("marks");
+                    JsonNode names = run.path("checkpoints");
+                    for (int i = 0; i < run.path("evaluated_steps").size(); i++) {
+                        ObjectNode mark = m.addObject();
+                        mark.put("x", run.path("evaluated_steps").get(i).asLong());
+                        String name = names.path(i).asText();
+                        mark.put("name", name.substring(name.lastIndexOf('/') + 1));
+                    }
+                }
+            }
+        }
+
+        static void trainChart(Page p, JsonNode runs, boolean several, String field, String title, String yName) {
+            ObjectNode spec = p.chart("line", title, false);
+            spec.put("xName", "step");
+            spec.put("yName", yName);
+            ArrayNode series = spec.putArray("series");
+            for (JsonNode run : runs) {
+                ObjectNode s = series.addObject();
+                s.put("name", several ? shortName(run) : yName);
+                s.set("points", points(run.path("train").path("step"), run.path("train").path(field)));
+            }
+        }
+
+        /** A run's folder name, for legends (the table below the charts has the full path). */
+        static String shortName(JsonNode run) {
+            String path = run.path("run").asText();
+            return path.substring(path.lastIndexOf('/') + 1);
+        }
+
+        /** [[x, y], ...] from two columns, skipping rows where either is missing. */
+        static ArrayNode points(JsonNode xs, JsonNode ys) {
+            ArrayNode out = JSON.createArrayNode();
+            for (int i = 0; i < Math.min(xs.size(), ys.size()); i++) {
+                if (xs.get(i).isNumber() && ys.get(i).isNumber()) {
+                    out.addArray().add(xs.get(i)).add(ys.get(i));
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * {@code classifier}: one object, or an array of them (one per checkpoint or task), each read as: {@code name},
+     * {@code labels} and {@code confusion_matrix} (rows = true label, columns = predicted) for a heat map,
+     * {@code roc} ({@code fpr}, {@code tpr}, optional {@code auc}) and {@code pr} ({@code recall}, {@code precision},
+     * optional {@code average_precision}) for curves, {@code per_class} (an array of objects) for a table, and every
+     * other number, string or boolean field, and those of {@code metrics}, in a table.
+     */
+    static final class Classifier implements Section {
+        public String id() {
+            return "classifier";
+        }
+
+        public String title() {
+            return "Classifier";
+        }
+
+        public boolean present(JsonNode r) {
+            return r.hasNonNull("classifier");
+        }
+
+        public void render(JsonNode r, Page p) {
+            for (JsonNode c : items(r.path("classifier"))) {
+                if (c.has("name")) {
+                    p.heading(c.path("name").asText());
+                }
+                List<List<Object>> metrics = scalars(c);
+                metrics.addAll(scalars(c.path("metrics")));
+                if (!metrics.isEmpty()) {
+                    p.table(List.of("metric", "value"), metrics);
+                }
+                if (c.has("per_class")) {
+                    objectTable(p, c.path("per_class"), Integer.MAX_VALUE);
+                }
+                String prefix = c.has("name") ? c.path("name").asText() + ": " : "";
+                JsonNode cm = c.path("confusion_matrix");
+                if (cm.isArray() && !cm.isEmpty()) {
+                    ObjectNode spec = p.chart("heatmap", prefix + "confusion matrix", false);
+                    spec.put("xName", "predicted");
+                    spec.put("yName", "true");
+                    List<String> labels = texts(c.path("labels"));
+                    ArrayNode xl = spec.putArray("xLabels");
+                    ArrayNode yl = spec.putArray("yLabels");
+                    for (int i = 0; i < cm.size(); i++) {
+                        String label = i < labels.size() ? labels.get(i) : Integer.toString(i);
+                        xl.add(label);
+                        yl.add(label);
+                    }
+                    ArrayNode cells = spec.putArray("cells");
+                    for (int t = 0; t < cm.size(); t++) {
+                        for (int pr = 0; pr < cm.get(t).size(); pr++) {
+                            cells.addArray().add(pr).add(t).add(cm.get(t).get(pr).asDouble());
+                        }
+                    }
+                }
+                curve(p, c.path("roc"), prefix + "ROC", "fpr", "tpr", "false positive rate", "true positive rate", "auc");
+                curve(p, c.path("pr"), prefix + "precision-recall", "recall", "precision", "recall", "precision", "average_precision");
+            }
+        }
+
+        /** One curve, or one per element of an array (each may carry a {@code label}). */
+        static void curve(Page p, JsonNode curves, String title, String x, String y, String xName, String yName, String area) {
+            if (curves.isMissingNode() || curves.isNull()) {
+                return;
+            }
+            ObjectNode spec = p.chart("line", title, false);
+            spec.put("xName", xName);
+            spec.put("yName", yName);
+            ArrayNode series = spec.putArray("series");
+            for (JsonNode c : items(curves)) {
+                ObjectNode s = series.addObject();
+                String name = c.has("label") ? c.path("label").asText() : yName;
+                s.put("name", c.has(area) ? String.format(Locale.ROOT, "%s (%s %.4f)", name, area, c.path(area).asDouble()) : name);
+                s.set("points", Training.points(c.path(x), c.path(y)));
+            }
+        }
+    }
+
+    /**
+     * {@code generation}: one object, or an array of them, each read as: {@code name}, every number, string or
+     * boolean field and those of {@code metrics} in a table, and {@code samples} (an array of objects: prompt,
+     * text, reference, ...) as a table of their fields (the first {@link #MAX_SAMPLES}).
+     */
+    static final class Generation implements Section {
+        public String id() {
+            return "generation";
+        }
+
+        public String title() {
+            return "Generations";
+        }
+
+        public boolean present(JsonNode r) {
+            return r.hasNonNull("generation");
+        }
+
+        public void render(JsonNode r, Page p) {
+            for (JsonNode g : items(r.path("generation"))) {
+                if (g.has("name")) {
+                    p.heading(g.path("name").asText());
+                }
+                List<List<Object>> metrics = scalars(g);
+                metrics.addAll(scalars(g.path("metrics")));
+                if (!metrics.isEmpty()) {
+                    p.table(List.of("metric", "value"), metrics);
+                }
+                if (g.path("samples").size() > MAX_SAMPLES) {
+                    p.paragraph("note", "The first " + MAX_SAMPLES + " of " + g.path("samples").size() + " samples; report.json has all.");
+                }
+                objectTable(p, g.path("samples"), MAX_SAMPLES);
+            }
+        }
+    }
+
+    /** Where every number came from: versions, times, Spark, inputs with sizes and hashes, configuration. */
+    static final class Lineage implements Section {
+        public String id() {
+            return "lineage";
+        }
+
+        public String title() {
+            return "Lineage";
+        }
+
+        public boolean present(JsonNode r) {
+            return true;
+        }
+
+        public void render(JsonNode r, Page p) {
+            JsonNode v = r.path("versions");
+            p.table(List.of("field", "value"), List.of(
+                    row("run name", r.path("run_name").asText()), row("started", r.path("started").asText()),
+                    row("finished", r.path("finished").asText()), row("duration (s)", r.path("duration_s").asDouble()),
+                    row("Kiln", v.path("kiln").asText()), row("Spark", v.path("spark").asText()),
+                    row("DL4J", v.path("dl4j").asText()), row("Java", v.path("java").asText())));
+            JsonNode spark = r.path("spark");
+            if (!spark.isMissingNode()) {
+                p.heading("Spark");
+                List<List<Object>> rows = scalars(spark);
+                rows.add(row("executors", String.join(", ", texts(spark.path("executors")))));
+                p.table(List.of("field", "value"), rows);
+            }
+            p.heading("Checkpoints");
+            List<List<Object>> cps = new ArrayList<>();
+            for (JsonNode c : r.path("inputs").path("checkpoints")) {
+                cps.add(row(c.path("name").asText(), c.path("path").asText(), c.path("step").asLong(),
+                        c.has("model_bytes") ? (Object) c.path("model_bytes").asLong() : "",
+                        new Hash(c.path("model_sha256").asText()), new Hash(c.path("state_sha256").asText()),
+                        new Hash(c.path("tokenizer_sha256").asText())));
+            }
+            p.table(List.of("name", "path", "step", "model.zip bytes", "model.zip SHA-256", "state.json SHA-256", "tokenizer SHA-256"), cps);
+            p.heading("Shards");
+            List<List<Object>> sets = new ArrayList<>();
+            for (JsonNode s : r.path("inputs").path("shards")) {
+                sets.add(row(s.path("path").asText(), s.path("split").asText(), s.path("shard_files").asLong(), s.path("rows").asLong(),
+                        s.has("bytes") ? (Object) s.path("bytes").asLong() : "", s.path("vocab_size").asLong(),
+                        s.path("context_length").asLong(), new Hash(s.path("manifest_sha256").asText()),
+                        new Hash(s.path("tokenizer_sha256").asText())));
+            }
+            p.table(List.of("path", "split", "shard files", "rows", "bytes", "vocabulary", "context", "manifest.json SHA-256",
+                    "tokenizer SHA-256"), sets);
+            JsonNode runs = r.path("training").path("runs");
+            if (!runs.isEmpty()) {
+                p.heading("Training metrics");
+                List<List<Object>> rows = new ArrayList<>();
+                for (JsonNode run : runs) {
+                    rows.add(row(run.path("metrics_file").asText(run.path("run").asText()),
+                            run.has("metrics_bytes") ? (Object) run.path("metrics_bytes").asLong() : "",
+                            run.has("error") ? run.path("error").asText() : new Hash(run.path("metrics_sha256").asText())));
+                }
+                p.table(List.of("file", "bytes", "SHA-256"), rows);
+            }
+            p.heading("Configuration (kiln.evaluate)");
+            p.pre(r.path("config").toPrettyString());
+        }
+    }
+
+    /** The number, string and boolean fields of an object as (name, value) rows. */
+    static List<List<Object>> scalars(JsonNode n) {
+        List<List<Object>> rows = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals("name") || !e.getValue().isValueNode() || e.getValue().isNull()) {
+                continue;
+            }
+            rows.add(row(e.getKey().replace('_', ' '), cell(e.getValue())));
+        }
+        return rows;
+    }
+
+    /** An array of objects as a table whose columns are the union of their scalar fields, in first-seen order. */
+    static void objectTable(Page p, JsonNode array, int limit) {
+        Set<String> columns = new LinkedHashSet<>();
+        for (JsonNode o : array) {
+            o.fields().forEachRemaining(e -> {
+                if (e.getValue().isValueNode()) {
+                    columns.add(e.getKey());
+                }
+            });
+        }
+        if (columns.isEmpty()) {
+            return;
+        }
+        List<List<Object>> rows = new ArrayList<>();
+        for (int i = 0; i < Math.min(array.size(), limit); i++) {
+            List<Object> row = new ArrayList<>();
+            for (String c : columns) {
+                row.add(array.get(i).has(c) ? cell(array.get(i).get(c)) : "");
+            }
+            rows.add(row);
+        }
+        p.table(columns.stream().map(c -> c.replace('_', ' ')).toList(), rows);
+    }
+
+    static Object cell(JsonNode v) {
+        if (v.isIntegralNumber()) {
+            return v.asLong();
+        }
+        if (v.isNumber()) {
+            return v.asDouble();
+        }
+        String s = v.asText();
+        return s.length() > 60 || s.contains("\n") ? new LongText(s) : s;
+    }
+
+    static List<JsonNode> items(JsonNode n) {
+        List<JsonNode> out = new ArrayList<>();
+        if (n.isArray()) {
+            n.forEach(out::add);
+        } else if (!n.isMissingNode() && !n.isNull()) {
+            out.add(n);
+        }
+        return out;
+    }
+
+    static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(e -> out.add(e.isValueNode() ? e.asText() : e.toString()));
+        return out;
+    }
+}
