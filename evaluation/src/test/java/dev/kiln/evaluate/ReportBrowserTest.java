@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * report.html opened from {@code file://} in headless Chromium (Debian's {@code chromium} package; .ci/run installs
- * it, and this test fails without it): the page's own script writes a verdict into a hidden element (charts whose
+ * report.html opened from {@code file://} in headless Chromium (Debian's {@code chromium} package, which
+ * bin/ensure-chromium installs when this test finds it missing; the test fails without it): the page's own script writes a verdict into a hidden element (charts whose
  * canvas has non-blank pixels, script errors and console.error calls, alert calls, the visible text), which
  * {@code --dump-dom} returns. A planted {@code </script><script>alert(1)</script>} in paths, names, labels and
  * prompts must stay visible text. A screenshot is left at {@code target/report-browser/report.png}.
@@ -76,10 +76,20 @@ class ReportBrowserTest {
 
     /** Runs headless Chromium with a fresh profile, nothing in the background and no network. */
     Run chromium(List<String> args) throws IOException, InterruptedException {
-        Path binary = Path.of(System.getenv().getOrDefault("KILN_CHROMIUM", "/usr/bin/chromium"));
+        String named = System.getenv("KILN_CHROMIUM");
+        Path binary = Path.of(named != null ? named : "/usr/bin/chromium");
+        if (named == null && !Files.isExecutable(binary)) {
+            // The project installs the browser it tests with (Debian's package), never a downloaded one.
+            Path script = Path.of("..", "bin", "ensure-chromium").toAbsolutePath().normalize();
+            Process install = new ProcessBuilder(script.toString()).inheritIO().start();
+            if (!install.waitFor(15, java.util.concurrent.TimeUnit.MINUTES) || install.exitValue() != 0) {
+                fail(script + " could not install Debian's chromium (exit " + (install.isAlive() ? "timeout" : install.exitValue())
+                        + "); the report test needs it, or KILN_CHROMIUM naming another binary");
+            }
+        }
         if (!Files.isExecutable(binary)) {
             fail("no Chromium at " + binary + ": the report test needs Debian's chromium package "
-                    + "(.ci/run installs it: apt-get install -y chromium), or KILN_CHROMIUM naming another binary");
+                    + "(bin/ensure-chromium installs it), or KILN_CHROMIUM naming another binary");
         }
         Path profile = Files.createTempDirectory(tmp, "chromium-profile");
         List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--headless", "--no-sandbox", "--disable-gpu",
