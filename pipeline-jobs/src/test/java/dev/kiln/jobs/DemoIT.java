@@ -70,5 +70,7 @@ class DemoIT {
         assertEquals(4, scorers.size(), scorers.toString());
         assertTrue(scorers.path(0).path("bits_per_byte").asDouble() < scorers.path(1).path("bits_per_byte").asDouble(), scorers.toString());
         assertTrue(Files.isRegularFile(dir.resolve("reports/demo/report.md")));
+        assertTrue(Files.readString(dir.resolve("reports/demo/report.html")).contains("echarts"), "report.html with its charts inlined");
+        assertTrue(r.output().contains("report: " + dir.resolve("reports/demo/report.html")), "the demo names its report");
     }
 }
