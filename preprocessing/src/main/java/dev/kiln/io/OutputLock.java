@@ -101,6 +101,8 @@ public final class OutputLock implements AutoCloseable {
 
     /** {@code <parent>/<name>.lock} for the output folder {@code output}. */
     public static Path fileFor(Path output) {
+        // Path(URI) keeps a trailing slash (a directory's java.nio URI has one); Path(String) normalises it away.
+        output = new Path(output.toString());
         if (output.getParent() == null) {
             throw new IllegalArgumentException("cannot lock " + output + ": an output must not be a file system root");
         }

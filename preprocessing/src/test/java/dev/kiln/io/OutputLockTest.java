@@ -54,6 +54,13 @@ class OutputLockTest {
     }
 
     @Test
+    void aTrailingSlashNamesTheSameLock() throws Exception {
+        Path slash = new Path(dir.resolve("out").toUri().toString() + "/");
+        assertEquals(OutputLock.fileFor(output()), OutputLock.fileFor(slash));
+        assertEquals("out.lock", OutputLock.fileFor(slash).getName());
+    }
+
+    @Test
     void aHeldLockRefusesASecondRunWithAMessageNamingTheFileHolderAndHowToClearIt() throws Exception {
         FileSystem fs = fs();
         try (OutputLock first = OutputLock.acquire(fs, output(), "tokenize", false)) {
