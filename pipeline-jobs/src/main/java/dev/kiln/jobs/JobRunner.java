@@ -239,11 +239,6 @@ public final class JobRunner {
         return SparkHadoopUtil.get().newConfiguration(conf);
     }
 
-    /** The session spark-submit configured (master, resources), plus the keys under kiln.spark.conf. */
-    static SparkSession session(String jobName, Config config) {
-        return SparkSession.builder().config(sparkConf(jobName, config)).getOrCreate();
-    }
-
     /** {@code kiln.spark.conf { "spark.x.y" = v }} as Spark property names and string values. */
     static Map<String, String> sparkProperties(Config config) {
         Map<String, String> out = new java.util.TreeMap<>();

@@ -24,7 +24,8 @@ import java.util.UUID;
  * {@code create(path, overwrite = false)}, which fails when the file exists (atomic on HDFS; on the local file system
  * the file is created with {@code O_CREAT|O_EXCL}). It holds the holder (host, pid, user, job) and the start time, so
  * a refused run can say who holds it. The lock lives beside the output, not in it, because a first preprocess run
- * replaces the whole output folder by rename.
+ * replaces the whole output folder by rename. On object stores (s3a) create-if-absent is not atomic: there, keep
+ * one scheduler per output (e.g. Airflow's max_active_runs = 1) and treat the lock as a guard against mistakes.
  *
  * <p>Released by {@link #close()} (try-with-resources, so also on failure); a JVM killed with -9 leaves it behind:
  * check that the holder is gone, then delete the file or pass {@code --break-lock}.
