@@ -176,4 +176,47 @@ class SchedulingTest {
         assertEquals(changed.status(), failed.path("exit_code").asInt());
         assertFalse(Files.exists(tmp.resolve("out.lock")), "released on failure too");
     }
+    @Test
+    void tokenizeDryRunListsTheNewPreprocessRunThenARunWritesSuccessAndStatus() throws Exception {
+        // Three real SOTU speeches, preprocessed by the job, are run 1 of the preprocess output.
+        Path in = Files.createDirectories(tmp.resolve("sotu"));
+        try (Stream<Path> s = Files.list(dev.kiln.samples.SampleCorpora.sotu())) {
+            for (Path p : s.sorted().limit(3).toList()) {
+                Files.copy(p, in.resolve(p.getFileName()));
+            }
+        }
+        Path docs = tmp.resolve("docs");
+        assertEquals(0, run(PreprocessJob.stage(), "-Dkiln.preprocess.input.paths=" + in, "-Dkiln.preprocess.output.path=" + docs).status());
+
+        Path tok = tmp.resolve("tok");
+        String[] args = {"-Dkiln.tokenize.input=" + docs, "-Dkiln.tokenize.output=" + tok, "-Dkiln.tokenize.context-length=32",
+                "-Dkiln.tokenize.tokenizer.vocab-size=300", "-Dkiln.tokenize.validation-fraction=0"};
+        List<String> before = tree(tmp);
+        Run dry = run(TokenizeJob.stage(), concat("--dry-run", args));
+        assertEquals(0, dry.status(), dry.err());
+        assertTrue(dry.out().contains("would tokenize 1 new preprocess run(s)") && dry.out().contains("run=0001"), dry.out());
+        assertEquals(before, tree(tmp), "a dry run writes nothing");
+
+        Run real = run(TokenizeJob.stage(), args);
+        assertEquals(0, real.status(), real.err());
+        assertTrue(Files.exists(tok.resolve("_SUCCESS")));
+        assertFalse(Files.exists(tmp.resolve("tok.lock")));
+        JsonNode status = new ObjectMapper().readTree(tok.resolve("status.json").toFile());
+        assertEquals("tokenize", status.path("stage").asText());
+        assertEquals("succeeded", status.path("state").asText());
+        assertEquals(1, status.path("run").asInt());
+        assertTrue(status.path("counts").path("train_tokens").asLong() > 0, status.toString());
+
+        Run again = run(TokenizeJob.stage(), concat("--dry-run", args));
+        assertTrue(again.out().contains("nothing new"), again.out());
+        assertEquals(0, run(TokenizeJob.stage(), args).status());
+        assertEquals("up_to_date", new ObjectMapper().readTree(tok.resolve("status.json").toFile()).path("state").asText());
+    }
+
+    private static String[] concat(String first, String[] rest) {
+        String[] out = new String[rest.length + 1];
+        out[0] = first;
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
+    }
 }
