@@ -24,6 +24,8 @@ public final class GenerateJob {
               -Dkiln.generate.max-new-tokens=N        new tokens per sequence (else max-length = prompt + new, 20)
               -Dkiln.generate.do-sample=true          sample (default: greedy)
               -Dkiln.generate.temperature=T  top-k=K  top-p=P  repetition-penalty=R  num-return-sequences=N  seed=S
+              --dry-run                               check the checkpoint, tokenizer and prompts; say what would be
+                                                      generated and where; write nothing
             """;
 
     private GenerateJob() {
@@ -63,16 +65,17 @@ public final class GenerateJob {
             System.err.println("kiln generate: " + e.getMessage());
             return 2;
         }
-        return JobRunner.run("generate", GenerationConfig.SECTION, USAGE, a.rest(), GenerationConfig::from,
+        return JobRunner.run(JobRunner.Stage.of("generate", GenerationConfig.SECTION, USAGE, GenerationConfig::from,
                 (spark, cfg, cl) -> {
                     if (a.prompt() == null) {
                         Generation.run(spark, cfg);
-                        return;
+                        return Outcome.none();
                     }
                     for (Generation.Completion c : Generation.runOne(spark.sparkContext().hadoopConfiguration(), cfg,
                             a.prompt()).completions()) {
                         System.out.println(c.prompt() + c.text());
                     }
-                });
+                    return Outcome.none();
+                }).withDryRun((cfg, hadoop, cl) -> Generation.plan(hadoop, cfg, a.prompt())), a.rest());
     }
 }

@@ -4,6 +4,9 @@ import dev.kiln.config.KilnConfig;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * {@code kiln preprocess}: read the raw input files no earlier run read, clean, filter, remove exact and near
  * duplicates (also of documents earlier runs kept), and commit them as a new run: {@code documents/run=NNNN/}
@@ -11,7 +14,7 @@ import dev.kiln.preprocess.PreprocessPipeline;
  */
 public final class PreprocessJob {
     static final String USAGE = """
-            kiln preprocess [--conf FILE] [-Dkiln.preprocess.KEY=VALUE ...] [--reprocess]
+            kiln preprocess [--conf FILE] [-Dkiln.preprocess.KEY=VALUE ...] [--reprocess] [--dry-run] [--break-lock]
 
             Reads kiln.preprocess.input.paths (text, lines, jsonl[.gz], parquet or raw mail), cleans and filters the
             documents, removes exact and near duplicates (MinHash + LSH), and adds a run to kiln.preprocess.output.path:
@@ -25,6 +28,9 @@ public final class PreprocessJob {
             nothing new it writes nothing and exits 0. A processed input that changed or vanished is an error.
               --reprocess           start over: process every input again and replace the output with a new run 1
                                     (same as -Dkiln.preprocess.reprocess=true)
+              --dry-run             list the new input files and their sizes and the run they would make; write nothing
+              --break-lock          remove a stale <output>.lock first (check that its holder is gone)
+            One run at a time per output (<output>.lock); <output>/status.json and _SUCCESS report the last attempt.
             Every key is documented in the preprocessing module's reference.conf.
 
             Example:
@@ -36,9 +42,35 @@ public final class PreprocessJob {
     }
 
     public static void main(String[] args) {
-        JobRunner.main("preprocess", PreprocessConfig.SECTION, USAGE, withFlags(args), PreprocessConfig::from,
-                (spark, config, commandLine) -> PreprocessPipeline.run(spark, config,
-                        KilnConfig.renderJson(KilnConfig.load(commandLine), PreprocessConfig.SECTION)));
+        JobRunner.main(stage(), withFlags(args));
+    }
+
+    static JobRunner.Stage<PreprocessConfig> stage() {
+        return JobRunner.Stage.of("preprocess", PreprocessConfig.SECTION, USAGE, PreprocessConfig::from,
+                        (spark, config, commandLine) -> outcome(PreprocessPipeline.run(spark, config,
+                                KilnConfig.renderJson(KilnConfig.load(commandLine), PreprocessConfig.SECTION))))
+                .lockedOutput(c -> c.output().path(), true)
+                .withDryRun((c, hadoop, cl) -> PreprocessPipeline.plan(c, hadoop).describe(c.reprocess()));
+    }
+
+    /** status.json's run and counts from the run's stats. */
+    @SuppressWarnings("unchecked")
+    static Outcome outcome(Map<String, Object> stats) {
+        int run = ((Number) stats.getOrDefault("run", 0)).intValue();
+        if (Boolean.TRUE.equals(stats.get("up_to_date"))) {
+            return new Outcome(run, true, Map.of());
+        }
+        Map<String, Long> counts = new TreeMap<>();
+        Map<String, Object> input = (Map<String, Object>) stats.getOrDefault("input", Map.of());
+        counts.put("input_files", ((Number) input.getOrDefault("files", 0)).longValue());
+        counts.put("input_bytes", ((Number) input.getOrDefault("bytes", 0)).longValue());
+        Map<String, Object> stages = (Map<String, Object>) stats.getOrDefault("stages", Map.of());
+        Map<String, Object> read = (Map<String, Object>) stages.getOrDefault("read", Map.of());
+        Map<String, Object> write = (Map<String, Object>) stages.getOrDefault("write", Map.of());
+        counts.put("documents_read", ((Number) read.getOrDefault("documents_out", 0)).longValue());
+        counts.put("quarantined", ((Number) read.getOrDefault("quarantined", 0)).longValue());
+        counts.put("documents_written", ((Number) write.getOrDefault("documents_out", 0)).longValue());
+        return new Outcome(run, false, counts);
     }
 
     /** {@code --reprocess} is {@code -Dkiln.preprocess.reprocess=true}, so the config record stays the one source. */

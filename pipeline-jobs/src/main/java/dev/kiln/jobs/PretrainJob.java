@@ -2,6 +2,7 @@ package dev.kiln.jobs;
 
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
+import dev.kiln.train.ResumePolicy;
 import dev.kiln.train.TrainConfig;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -18,9 +19,12 @@ public final class PretrainJob {
     private static final Logger LOG = LoggerFactory.getLogger(PretrainJob.class);
 
     static final String USAGE = """
-            kiln pretrain [--conf FILE] [-Dkiln.train.KEY=VALUE ...] [--resume]
+            kiln pretrain [--conf FILE] [-Dkiln.train.KEY=VALUE ...] [--resume] [--dry-run] [--break-lock]
               Trains on kiln.train.shards (a `kiln tokenize` output folder), writes kiln.train.output/checkpoints/step-N/
               and kiln.train.output/metrics.jsonl. --resume continues from the newest checkpoint in kiln.train.output.
+              -Dkiln.train.resume=auto (for schedulers): start when the output is empty, continue a checkpoint of the same
+              run (model and tokenizer), refuse a different run. --dry-run prints the shards, the model and the checkpoint
+              it would resume, and writes nothing. One run at a time per output (<output>.lock; --break-lock clears a stale one).
               Data-parallel: -Dkiln.train.parallel.workers=N (one Spark task per worker), averaging every
               kiln.train.parallel.average-every steps.""";
 
@@ -28,16 +32,28 @@ public final class PretrainJob {
     }
 
     public static void main(String[] args) {
-        JobRunner.main("pretrain", TrainConfig.SECTION, USAGE, args, TrainConfig::from,
-                (spark, cfg, cl) -> {
-                    LOG.info("ND4J backend {} ({} devices)", Nd4j.getBackend().getClass().getSimpleName(),
-                            Nd4j.getAffinityManager().getNumberOfDevices());
-                    Pretrainer.Result r = Pretraining.run(spark, cfg, cl.has("resume"));
-                    LOG.info(String.format(Locale.ROOT,
-                            "kiln pretrain: steps %d-%d, train loss %.4f, validation loss %.4f, %,.0f tokens/s, "
-                                    + "averaging %.1f%% of the time; last checkpoint %s",
-                            r.startStep(), r.endStep(), r.lastTrainLoss(), r.lastValidationLoss(), r.tokensPerSecond(),
-                            100 * r.averagingShare(), r.lastCheckpoint()));
-                });
+        JobRunner.main(stage(), args);
+    }
+
+    static JobRunner.Stage<TrainConfig> stage() {
+        return JobRunner.Stage.of("pretrain", TrainConfig.SECTION, USAGE, TrainConfig::from,
+                        (spark, cfg, cl) -> {
+                            LOG.info("ND4J backend {} ({} devices)", Nd4j.getBackend().getClass().getSimpleName(),
+                                    Nd4j.getAffinityManager().getNumberOfDevices());
+                            Pretrainer.Result r = Pretraining.run(spark, cfg, cl.has("resume"));
+                            LOG.info(String.format(Locale.ROOT,
+                                    "kiln pretrain: steps %d-%d, train loss %.4f, validation loss %.4f, %,.0f tokens/s, "
+                                            + "averaging %.1f%% of the time; last checkpoint %s",
+                                    r.startStep(), r.endStep(), r.lastTrainLoss(), r.lastValidationLoss(), r.tokensPerSecond(),
+                                    100 * r.averagingShare(), r.lastCheckpoint()));
+                            return new Outcome(0, false, java.util.Map.of("start_step", r.startStep(), "end_step", r.endStep()));
+                        })
+                .withFlags("resume")
+                .lockedOutput(TrainConfig::output, false)
+                .withDryRun((cfg, hadoop, cl) -> Pretraining.plan(cfg, hadoop, mode(cfg, cl)));
+    }
+
+    static ResumePolicy.Mode mode(TrainConfig cfg, dev.kiln.config.CommandLine cl) {
+        return cl.has("resume") ? ResumePolicy.Mode.ALWAYS : cfg.resume();
     }
 }

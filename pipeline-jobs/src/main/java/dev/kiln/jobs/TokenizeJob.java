@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.shards.ShardSchema;
 import dev.kiln.tokenize.Tokenize;
 import dev.kiln.tokenize.TokenizeConfig;
 
@@ -14,7 +15,7 @@ import dev.kiln.tokenize.TokenizeConfig;
  */
 public final class TokenizeJob {
     static final String USAGE = """
-            kiln tokenize [--conf FILE] [-Dkiln.tokenize.KEY=VALUE ...]
+            kiln tokenize [--conf FILE] [-Dkiln.tokenize.KEY=VALUE ...] [--dry-run] [--break-lock]
 
             Trains a byte-level BPE tokenizer on the documents (or loads kiln.tokenize.tokenizer.path) and writes
             <output>/tokenizer.json, <output>/shards/{train,validation}/*.arrow and <output>/manifest.json.
@@ -24,6 +25,9 @@ public final class TokenizeJob {
               -Dkiln.tokenize.output=DIR        output folder
               -Dkiln.tokenize.context-length=N  tokens per training window (rows hold N + 1)
               -Dkiln.tokenize.tokenizer.vocab-size=N
+              --dry-run                         list the preprocess runs / Parquet files a run would tokenize; write nothing
+              --break-lock                      remove a stale <output>.lock first (check that its holder is gone)
+            One run at a time per output (<output>.lock); <output>/status.json and _SUCCESS report the last attempt.
             """;
 
     private TokenizeJob() {
@@ -47,7 +51,22 @@ public final class TokenizeJob {
     }
 
     public static void main(String[] args) {
-        JobRunner.main("tokenize", TokenizeConfig.SECTION, USAGE, args, Loaded::from,
-                (spark, loaded, cl) -> Tokenize.run(spark, loaded.config(), loaded.json()));
+        JobRunner.main(stage(), args);
+    }
+
+    static JobRunner.Stage<Loaded> stage() {
+        return JobRunner.Stage.of("tokenize", TokenizeConfig.SECTION, USAGE, Loaded::from,
+                        (spark, loaded, cl) -> outcome(Tokenize.run(spark, loaded.config(), loaded.json())))
+                .lockedOutput(l -> l.config().output(), true)
+                .withDryRun((l, hadoop, cl) -> Tokenize.plan(l.config(), hadoop).describe());
+    }
+
+    static Outcome outcome(Tokenize.Result r) {
+        if (r.upToDate()) {
+            return new Outcome(0, true, java.util.Map.of());
+        }
+        return new Outcome(r.run(), false, java.util.Map.of("input_files", (long) r.newInputs(), "shards", (long) r.newShards().size(),
+                "documents", r.documents(), "train_tokens", r.tokens(ShardSchema.TRAIN),
+                "validation_tokens", r.tokens(ShardSchema.VALIDATION)));
     }
 }

@@ -94,6 +94,14 @@ class GenerateJobTest {
         assertEquals(2, both.size());
         assertEquals(lines.get(0), both.get(0)); // greedy: the same text for prompt 0 in the driver and in a task
         assertTrue(both.get(1).contains("\"prompt_index\":1,\"prompt\":\"World\""), both.get(1));
+
+        // --dry-run checks the checkpoint and prompts and says what it would write, without writing it.
+        Path dry = tmp.resolve("dry.jsonl");
+        r = run("--dry-run", "-Dkiln.generate.prompts=" + prompts, "-Dkiln.generate.checkpoint=" + run,
+                "-Dkiln.generate.output=" + dry, "-Dkiln.generate.num-return-sequences=3", "-Dkiln.generate.do-sample=true");
+        assertEquals(0, r[0], (String) r[1]);
+        assertTrue(((String) r[2]).contains("would write 6 sequence(s) to " + dry), (String) r[2]);
+        assertTrue(!Files.exists(dry), "a dry run writes nothing");
     }
 
     @Test

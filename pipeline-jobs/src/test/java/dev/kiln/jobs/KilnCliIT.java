@@ -99,4 +99,29 @@ class KilnCliIT {
         assertTrue(r.output().contains("\"sparkVersion\" : \"3.5.7\""), r.output());
         assertTrue(r.output().contains("4 tasks ran in 1 executor JVM(s)"), r.output());
     }
+    /**
+     * The cron example's daily --dry-run line, run through bin/kiln as cron would (its /opt/kiln and /data swapped for
+     * this checkout and a temp folder): exit 0, the new files listed, nothing written; and --help lists the exit codes.
+     */
+    @Test
+    void theCronDryRunCommandRunsAndWritesNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String cron = java.nio.file.Files.readString(KilnCliAccess.repoRoot().resolve("conf/scheduling/kiln.cron"));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$KILN (preprocess --dry-run[^>]*)>>").matcher(cron);
+        assertTrue(m.find(), cron);
+        java.nio.file.Path incoming = java.nio.file.Files.createDirectories(dir.resolve("data/incoming"));
+        java.nio.file.Files.writeString(incoming.resolve("a.jsonl"), "{\"text\": \"one document\"}\n");
+        String[] args = m.group(1).trim().replace("/opt/kiln/", KilnCliAccess.repoRoot() + "/").replace("/data/", dir + "/data/").split(" +");
+        java.util.List<String> before;
+        try (var s = java.nio.file.Files.walk(dir)) {
+            before = s.map(Object::toString).sorted().toList();
+        }
+        var r = KilnCliAccess.run(Map.of("KILN_DRIVER_MEMORY", "1g"), 120, args);
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(r.output().contains("a.jsonl") && r.output().contains("would write run run=0001"), r.output());
+        try (var s = java.nio.file.Files.walk(dir)) {
+            assertEquals(before, s.map(Object::toString).sorted().toList(), "a dry run writes nothing");
+        }
+        var help = KilnCliAccess.run(Map.of(), 30, "--help");
+        assertTrue(help.output().contains("6  lock-held") && help.output().contains("4  missing-input"), help.output());
+    }
 }

@@ -137,7 +137,9 @@ public final class PreprocessPipeline {
         stats.put("output", target.toString());
 
         // 0. Earlier runs: the inputs they read and the dedup index of everything they kept.
-        List<RunManifest.Committed> earlier = earlierRuns(fs, target, cfg.reprocess());
+        SparkStages.stage(spark, JOB, "list inputs");
+        RunPlan runPlan = plan(cfg, hconf);
+        List<RunManifest.Committed> earlier = runPlan.earlier();
         RunManifest last = earlier.isEmpty() ? null : earlier.get(earlier.size() - 1).manifest();
         DedupIndex.Spec spec = DedupIndex.Spec.of(cfg.dedup().near(), cfg.minhash());
         int run = earlier.size() + 1;
@@ -147,10 +149,9 @@ public final class PreprocessPipeline {
                 : AtomicOutput.stagingFor(target);
         try {
             // 1. List inputs (driver: names, sizes and times) and keep the files no earlier run read.
-            SparkStages.stage(spark, JOB, "list inputs");
-            List<InputFile> listed = InputListing.list(cfg.input().paths(), cfg.input().format(), hconf);
+            List<InputFile> listed = runPlan.listed();
             List<InputLedger.Entry> processedBefore = earlier.stream().flatMap(c -> c.manifest().inputs().stream()).toList();
-            InputLedger.Plan plan = InputLedger.plan(processedBefore, listed);
+            InputLedger.Plan plan = runPlan.inputs();
             if (!plan.suspect().isEmpty()) {
                 Map<String, String> suspectSha = hashFiles(jsc, new HadoopConf(hconf), plan.suspect());
                 InputLedger.checkUnchanged(processedBefore, suspectSha);
@@ -212,6 +213,7 @@ public final class PreprocessPipeline {
                     read[2] += v[2];
                 }
             });
+            checkQuarantine(cfg, quarantined[0], read[0], processed);
             long[] emptied = outcomes.getOrDefault("removed:" + DocumentProcessor.EMPTY_AFTER_CLEANING, new long[3]);
             pass.add(files.size(), inputBytes);
             pass.done();
@@ -423,6 +425,49 @@ public final class PreprocessPipeline {
     }
 
     /**
+     * What a run of {@code cfg} would do, from the driver alone (listings and run manifests; no Spark, nothing
+     * written): the output's committed runs, the listed inputs and which of them are new. {@code --dry-run} prints it.
+     */
+    public record RunPlan(Path output, List<RunManifest.Committed> earlier, List<InputFile> listed, InputLedger.Plan inputs) {
+        public int nextRun() {
+            return earlier.size() + 1;
+        }
+
+        /** A human-readable report: the run it would write and every new input file with its size. */
+        public String describe(boolean reprocess) {
+            StringBuilder sb = new StringBuilder();
+            sb.append("  output: ").append(output).append(reprocess ? " (reprocess: replaced by a new run 1)" : "").append('\n');
+            sb.append("  committed runs: ").append(earlier.size()).append('\n');
+            sb.append("  input files listed: ").append(listed.size()).append(", already processed: ")
+                    .append(listed.size() - inputs.fresh().size()).append('\n');
+            if (!inputs.suspect().isEmpty()) {
+                sb.append("  processed files with a new modification time (re-hashed; a changed one is an error): ")
+                        .append(inputs.suspect().size()).append('\n');
+            }
+            if (inputs.fresh().isEmpty()) {
+                sb.append("  nothing new: a run would write nothing and exit 0\n");
+                return sb.toString();
+            }
+            long bytes = inputs.fresh().stream().mapToLong(InputFile::length).sum();
+            sb.append("  would write run ").append(RunManifest.runName(nextRun())).append(" from ").append(inputs.fresh().size())
+                    .append(" new file(s), ").append(Progress.human(bytes)).append(":\n");
+            for (InputFile f : inputs.fresh()) {
+                sb.append("    ").append(f.path()).append("  ").append(Progress.human(f.length())).append('\n');
+            }
+            return sb.toString();
+        }
+    }
+
+    public static RunPlan plan(PreprocessConfig cfg, Configuration hconf) throws IOException {
+        FileSystem fs = AtomicOutput.fs(cfg.output().path(), hconf);
+        Path target = fs.makeQualified(new Path(cfg.output().path()));
+        List<RunManifest.Committed> earlier = earlierRuns(fs, target, cfg.reprocess());
+        List<InputFile> listed = InputListing.list(cfg.input().paths(), cfg.input().format(), hconf);
+        List<InputLedger.Entry> processedBefore = earlier.stream().flatMap(c -> c.manifest().inputs().stream()).toList();
+        return new RunPlan(target, earlier, listed, InputLedger.plan(processedBefore, listed));
+    }
+
+    /**
      * The committed runs of the output, or none when it is to be started over (reprocess) or does not exist yet. An
      * existing, non-empty output without committed runs is not a preprocess output this Kiln can add to.
      */
@@ -434,7 +479,8 @@ public final class PreprocessPipeline {
             return List.of();
         }
         List<RunManifest.Committed> runs = RunManifest.readAll(fs, target);
-        if (runs.isEmpty() && fs.listStatus(target).length > 0) {
+        if (runs.isEmpty() && java.util.Arrays.stream(fs.listStatus(target)).map(st -> st.getPath().getName())
+                .anyMatch(n -> !n.startsWith("_") && !n.startsWith(".") && !n.equals(dev.kiln.io.RunStatus.FILE_NAME))) {
             throw new IllegalStateException("kiln.preprocess.output.path " + target + " exists but holds no committed preprocess run "
                     + "(no " + RunManifest.RUNS_DIR + "/run=NNNN/" + RunManifest.FILE_NAME + "; an older Kiln layout or another folder); "
                     + "use a new output path, or --reprocess (kiln.preprocess.reprocess = true) to replace it");
@@ -496,6 +542,20 @@ public final class PreprocessPipeline {
         }
         return spark.read().schema(DOCUMENT_SCHEMA).parquet(paths).select("id", "text").javaRDD()
                 .mapToPair(r -> new Tuple2<>(r.getString(0), r.getString(1)));
+    }
+
+    /**
+     * Fails the run when the quarantined share of the records read exceeds
+     * {@code kiln.preprocess.input.max-quarantined-fraction}, naming a few of them (their list is not written: the
+     * run stops before writing anything).
+     */
+    private static void checkQuarantine(PreprocessConfig cfg, long quarantined, long documents, JavaRDD<Processed> processed) {
+        double limit = cfg.input().maxQuarantinedFraction();
+        if (!QuarantineBudget.exceeded(quarantined, documents, limit)) {
+            return;
+        }
+        List<String> examples = processed.filter(Processed::isQuarantine).map(p -> p.quarantinePath() + ": " + p.quarantineReason()).take(5);
+        throw new dev.kiln.io.BadInputException(QuarantineBudget.message(quarantined, documents, limit, examples));
     }
 
     /** SHA-256 of each file's bytes, computed in Spark tasks (one file per task at most). */

@@ -122,7 +122,7 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
     }
 
     public static Manifest read(FileSystem fs, Path dir) throws IOException {
-        return readIfExists(fs, dir).orElseThrow(() -> new IllegalStateException(
+        return readIfExists(fs, dir).orElseThrow(() -> new dev.kiln.io.MissingInputException(
                 "no " + FILE_NAME + " in " + dir + ": run `kiln tokenize` first, or point at its output folder"));
     }
 

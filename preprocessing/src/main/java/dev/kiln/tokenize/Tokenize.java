@@ -67,6 +67,7 @@ public final class Tokenize {
     private static final Logger LOG = LoggerFactory.getLogger(Tokenize.class);
     static final String TOKENIZER_FILE = "tokenizer.json";
     static final String SHARDS_DIR = "shards";
+    static final String SUCCESS = "_SUCCESS";
     private static final long BYTES_PER_SHARD = 64L << 20;
 
     private Tokenize() {
@@ -83,46 +84,90 @@ public final class Tokenize {
         }
     }
 
-    public static Result run(SparkSession spark, TokenizeConfig cfg, JsonNode configJson) throws IOException {
-        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    /**
+     * What a run would tokenize, from the driver alone (manifests and listings; nothing written): the output and its
+     * manifest, and the new preprocess runs or Parquet files. {@code fresh} is empty when there is nothing new.
+     */
+    public record Plan(Path output, Manifest previous, int preprocessRuns, List<Manifest.InputFile> fresh,
+                       List<Manifest.PreprocessRun> freshRuns, int alreadyTokenized) {
+        public boolean upToDate() {
+            return fresh.isEmpty();
+        }
+
+        /** A human-readable report: the runs or files a run would tokenize, with their sizes. */
+        public String describe() {
+            StringBuilder sb = new StringBuilder();
+            sb.append("  output: ").append(output).append(previous == null ? " (new)" : " (incremental: "
+                    + previous.shards().size() + " shard(s) so far)").append('\n');
+            if (upToDate()) {
+                sb.append("  nothing new: all ").append(alreadyTokenized).append(preprocessRuns > 0 ? " preprocess run(s)" : " input file(s)")
+                        .append(" are already tokenized; a run would write nothing and exit 0\n");
+                return sb.toString();
+            }
+            if (!freshRuns.isEmpty()) {
+                sb.append("  would tokenize ").append(freshRuns.size()).append(" new preprocess run(s) (")
+                        .append(alreadyTokenized).append(" already tokenized):\n");
+                for (Manifest.PreprocessRun r : freshRuns) {
+                    sb.append("    ").append(RunManifest.runName(r.run())).append("  ").append(r.documents()).append(" documents\n");
+                }
+            }
+            sb.append("  ").append(fresh.size()).append(" Parquet file(s), ")
+                    .append(Progress.human(fresh.stream().mapToLong(Manifest.InputFile::size).sum())).append(":\n");
+            for (Manifest.InputFile f : fresh) {
+                sb.append("    ").append(f.path()).append("  ").append(Progress.human(f.size())).append('\n');
+            }
+            sb.append(previous == null ? "  would train a tokenizer (or load kiln.tokenize.tokenizer.path) and write shards\n"
+                    : "  would reuse " + new Path(output, previous.tokenizer()) + "\n");
+            return sb.toString();
+        }
+    }
+
+    public static Plan plan(TokenizeConfig cfg, Configuration hadoop) throws IOException {
         Path outDir = new Path(cfg.output());
         FileSystem outFs = outDir.getFileSystem(hadoop);
         outDir = outFs.makeQualified(outDir);
-
         Manifest previous = Manifest.readIfExists(outFs, outDir).orElse(null);
         Path inDir = new Path(cfg.input());
         FileSystem inFs = inDir.getFileSystem(hadoop);
         List<RunManifest.Committed> runs = inFs.isDirectory(inDir) ? RunManifest.readAll(inFs, inFs.makeQualified(inDir)) : List.of();
-        List<Manifest.InputFile> fresh;
-        List<Manifest.PreprocessRun> freshRuns;
         if (!runs.isEmpty()) {
             // A preprocess output: follow its runs, so re-written part files can never be tokenized twice.
             List<RunManifest.Committed> newRuns = newRuns(runs, previous, cfg.input(), outDir);
-            if (newRuns.isEmpty()) {
-                LOG.info("kiln tokenize: nothing new to tokenize: all {} preprocess run(s) of {} are already in {}; nothing written",
-                        runs.size(), cfg.input(), new Path(outDir, Manifest.FILE_NAME));
-                return new Result(true, 0, 0, List.of(), previous);
-            }
-            fresh = runFiles(inFs, inFs.makeQualified(inDir), newRuns);
-            freshRuns = newRuns.stream().map(c -> new Manifest.PreprocessRun(c.run(), c.sha256(), c.manifest().documents())).toList();
+            List<Manifest.InputFile> fresh = newRuns.isEmpty() ? List.of() : runFiles(inFs, inFs.makeQualified(inDir), newRuns);
+            List<Manifest.PreprocessRun> freshRuns = newRuns.stream()
+                    .map(c -> new Manifest.PreprocessRun(c.run(), c.sha256(), c.manifest().documents())).toList();
+            return new Plan(outDir, previous, runs.size(), fresh, freshRuns, runs.size() - newRuns.size());
+        }
+        if (previous != null && !previous.preprocessRuns().isEmpty()) {
+            throw new IllegalStateException("kiln.tokenize.input " + cfg.input() + " holds no committed preprocess runs, but "
+                    + outDir + " was tokenized from preprocess runs " + previous.preprocessRuns().stream().map(Manifest.PreprocessRun::run).toList()
+                    + "; point kiln.tokenize.input at that preprocess output, or write to a new kiln.tokenize.output");
+        }
+        List<Manifest.InputFile> inputs = listInputs(cfg.input(), hadoop);
+        List<Manifest.InputFile> fresh = newInputs(inputs, previous, outDir);
+        return new Plan(outDir, previous, 0, fresh, List.of(), inputs.size() - fresh.size());
+    }
+
+    public static Result run(SparkSession spark, TokenizeConfig cfg, JsonNode configJson) throws IOException {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        Plan plan = plan(cfg, hadoop);
+        Path outDir = plan.output();
+        FileSystem outFs = outDir.getFileSystem(hadoop);
+        Manifest previous = plan.previous();
+        List<Manifest.InputFile> fresh = plan.fresh();
+        List<Manifest.PreprocessRun> freshRuns = plan.freshRuns();
+        if (plan.upToDate()) {
+            LOG.info("kiln tokenize: nothing new to tokenize: all {} {} of {} are already in {}; nothing written",
+                    plan.alreadyTokenized(), plan.preprocessRuns() > 0 ? "preprocess run(s)" : "input files", cfg.input(),
+                    new Path(outDir, Manifest.FILE_NAME));
+            return new Result(true, 0, 0, List.of(), previous);
+        }
+        if (!freshRuns.isEmpty()) {
             LOG.info("kiln tokenize: {} new preprocess run(s) {} of {}: {} file(s), {} documents ({} run(s) already tokenized)",
-                    newRuns.size(), newRuns.stream().map(c -> RunManifest.runName(c.run())).toList(), cfg.input(), fresh.size(),
-                    freshRuns.stream().mapToLong(Manifest.PreprocessRun::documents).sum(), runs.size() - newRuns.size());
+                    freshRuns.size(), freshRuns.stream().map(r -> RunManifest.runName(r.run())).toList(), cfg.input(), fresh.size(),
+                    freshRuns.stream().mapToLong(Manifest.PreprocessRun::documents).sum(), plan.alreadyTokenized());
         } else {
-            if (previous != null && !previous.preprocessRuns().isEmpty()) {
-                throw new IllegalStateException("kiln.tokenize.input " + cfg.input() + " holds no committed preprocess runs, but "
-                        + outDir + " was tokenized from preprocess runs " + previous.preprocessRuns().stream().map(Manifest.PreprocessRun::run).toList()
-                        + "; point kiln.tokenize.input at that preprocess output, or write to a new kiln.tokenize.output");
-            }
-            List<Manifest.InputFile> inputs = listInputs(cfg.input(), hadoop);
-            fresh = newInputs(inputs, previous, outDir);
-            freshRuns = List.of();
-            if (fresh.isEmpty()) {
-                LOG.info("kiln tokenize: nothing new to tokenize: all {} input files under {} are already in {}; nothing written",
-                        inputs.size(), cfg.input(), new Path(outDir, Manifest.FILE_NAME));
-                return new Result(true, 0, 0, List.of(), previous);
-            }
-            LOG.info("kiln tokenize: {} new input file(s) ({} already tokenized)", fresh.size(), inputs.size() - fresh.size());
+            LOG.info("kiln tokenize: {} new input file(s) ({} already tokenized)", fresh.size(), plan.alreadyTokenized());
         }
         long freshBytes = fresh.stream().mapToLong(Manifest.InputFile::size).sum();
         LOG.info("kiln tokenize: tokenizing {} of Parquet", Progress.human(freshBytes));
@@ -195,6 +240,8 @@ public final class Tokenize {
                 tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), configJson, List.of(), List.of());
         Manifest manifest = base.append(fresh, written, freshRuns);
         manifest.write(outFs, outDir);
+        // The Hadoop convention for "this output is complete" (the manifest, written last, is Kiln's own).
+        AtomicOutput.writeBytes(outFs, new Path(outDir, SUCCESS), new byte[0]);
         Result result = new Result(false, run, fresh.size(), List.copyOf(written), manifest);
         LOG.info(String.format(Locale.ROOT, "kiln tokenize: run %d wrote %d shard(s): %,d documents, %,d train tokens, %,d validation tokens "
                         + "(%,d tokens in the output now) to %s", run, written.size(), result.documents(), result.tokens(ShardSchema.TRAIN),
@@ -251,7 +298,7 @@ public final class Tokenize {
             }
         }
         if (out.isEmpty()) {
-            throw new IllegalArgumentException("kiln.tokenize.input: no Parquet files found at " + input
+            throw new dev.kiln.io.MissingInputException("kiln.tokenize.input: no Parquet files found at " + input
                     + " (expected the folder `kiln preprocess` wrote, or *.parquet files)");
         }
         out.sort(Comparator.comparing(Manifest.InputFile::path));

@@ -134,6 +134,15 @@ public final class CheckpointStore {
         return Long.parseLong(m.group(1));
     }
 
+    /** A checkpoint's state.json alone (step, tokenizer, config), without loading its model. */
+    public JsonNode readState(Path folder) throws IOException {
+        try (FSDataInputStream in = fs.open(new Path(folder, STATE))) {
+            return JSON.readTree(in);
+        } catch (IOException e) {
+            throw new IOException("checkpoint " + folder + " has no readable " + STATE + ": " + e.getMessage(), e);
+        }
+    }
+
     public Checkpoint load(Path folder) throws IOException {
         JsonNode state;
         try (FSDataInputStream in = fs.open(new Path(folder, STATE))) {

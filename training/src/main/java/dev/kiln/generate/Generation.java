@@ -76,6 +76,27 @@ public final class Generation {
         }
     }
 
+    /**
+     * {@code --dry-run}: checks the checkpoint, tokenizer and prompts as a run would, and says what it would generate
+     * and where; writes nothing. {@code prompt}: the {@code --prompt} text, or null for the prompt file.
+     */
+    public static String plan(Configuration hadoop, GenerationConfig cfg, String prompt) throws IOException {
+        int prompts;
+        if (prompt != null) {
+            prompts = 1;
+        } else if (cfg.prompts() == null) {
+            throw new InvalidConfigException(GenerationConfig.SECTION + ".prompts", null,
+                    "no prompts: set a prompt file (one per line, or .jsonl with a \"prompt\" field), or give --prompt TEXT");
+        } else {
+            prompts = readPrompts(hadoop, cfg.prompts()).size();
+        }
+        GenerationCheckpoint ckpt = GenerationCheckpoint.open(cfg, hadoop);
+        return "  checkpoint: " + ckpt.folder() + " (step " + ckpt.step() + "), context " + ckpt.contextLength()
+                + ", vocabulary " + ckpt.vocabSize() + "\n  tokenizer: " + ckpt.tokenizerPath() + "\n  prompts: " + prompts
+                + (prompt != null ? " (--prompt)" : " from " + cfg.prompts()) + "\n  would write " + prompts * cfg.numReturnSequences()
+                + " sequence(s) to " + cfg.output() + "\n";
+    }
+
     /** Generates for every prompt of {@code cfg.prompts()} over Spark tasks. */
     public static Result run(SparkSession spark, GenerationConfig cfg) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();

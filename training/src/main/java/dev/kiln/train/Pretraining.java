@@ -36,11 +36,60 @@ public final class Pretraining {
         return run(spark, cfg, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(cfg), resume);
     }
 
+    /** {@code resume} ({@code --resume}) means {@link ResumePolicy.Mode#ALWAYS}; without it, {@code kiln.train.resume} decides. */
+    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, String configJson, boolean resume)
+            throws IOException {
+        return run(spark, cfg, configJson, resume ? ResumePolicy.Mode.ALWAYS : cfg.resume());
+    }
+
     /**
-     * Runs (or with {@code resume}, continues) pre-training. {@code spark} may be null when
+     * What a run would do, from the shards' manifest and the newest checkpoint's state.json (no model is built or
+     * loaded, nothing is written): {@code --dry-run} prints it. Fails as the run would on missing shards or a
+     * checkpoint of a different run.
+     */
+    public static String plan(TrainConfig cfg, Configuration hadoop, ResumePolicy.Mode mode) throws IOException {
+        Path shards = new Path(cfg.shards());
+        FileSystem shardFs = shards.getFileSystem(hadoop);
+        Manifest manifest = Manifest.read(shardFs, shards);
+        List<Path> train = manifest.shardPaths(shards, ShardSchema.TRAIN);
+        Path output = new Path(cfg.output());
+        CheckpointStore checkpoints = new CheckpointStore(output.getFileSystem(hadoop), new Path(output, "checkpoints"), cfg.checkpointKeep());
+        java.util.Optional<Path> latest = checkpoints.latest();
+        boolean resume = decide(checkpoints, latest, mode, cfg, manifest);
+        StringBuilder sb = new StringBuilder();
+        sb.append("  shards: ").append(shards).append(": ").append(train.size()).append(" train shard(s), ")
+                .append(manifest.tokens(ShardSchema.TRAIN)).append(" train tokens; vocabulary ").append(manifest.vocabSize())
+                .append(", context ").append(manifest.contextLength()).append('\n');
+        sb.append("  model: ").append(modelShape(cfg, manifest)).append('\n');
+        sb.append("  output: ").append(output).append(" (").append(ResumePolicy.KEY).append(" = ")
+                .append(mode.name().toLowerCase()).append(")\n");
+        if (resume && latest.isPresent()) {
+            long step = checkpoints.readState(latest.get()).path("step").asLong();
+            sb.append("  would resume from checkpoint ").append(latest.get()).append(" (step ").append(step).append(" of ")
+                    .append(cfg.steps()).append(")\n");
+        } else if (latest.isPresent()) {
+            throw new dev.kiln.config.InvalidConfigException("kiln.train.output", checkpoints.dir().toString(),
+                    "already holds checkpoint " + latest.get().getName() + ": a run would refuse to start over; pass "
+                            + "--resume or set " + ResumePolicy.KEY + " = auto to continue it, or set kiln.train.output to a new folder");
+        } else {
+            sb.append("  would start at step 0 and train ").append(cfg.steps()).append(" steps\n");
+        }
+        return sb.toString();
+    }
+
+    /** Resume or start: {@link ResumePolicy} over the newest checkpoint's state.json. */
+    private static boolean decide(CheckpointStore checkpoints, java.util.Optional<Path> latest, ResumePolicy.Mode mode,
+                                  TrainConfig cfg, Manifest manifest) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode state = latest.isPresent() && mode == ResumePolicy.Mode.AUTO
+                ? checkpoints.readState(latest.get()) : null;
+        return ResumePolicy.resume(mode, latest.map(Path::getName).orElse(null), state, cfg, manifest.tokenizerSha256());
+    }
+
+    /**
+     * Runs (or, as {@code mode} decides, continues) pre-training. {@code spark} may be null when
      * {@code parallel.workers = 1}. {@code configJson} is the effective kiln.train section, stored in checkpoints.
      */
-    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, String configJson, boolean resume)
+    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, String configJson, ResumePolicy.Mode mode)
             throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
         Path shards = new Path(cfg.shards());
@@ -64,6 +113,7 @@ public final class Pretraining {
         Path output = new Path(cfg.output());
         FileSystem outFs = output.getFileSystem(hadoop);
         CheckpointStore checkpoints = new CheckpointStore(outFs, new Path(output, "checkpoints"), cfg.checkpointKeep());
+        boolean resume = decide(checkpoints, checkpoints.latest(), mode, cfg, manifest);
         MetricsLog metrics = new MetricsLog(outFs, new Path(output, "metrics.jsonl"));
         ShardBatches.Factory data = ShardBatches.Factory.of(train, cfg.seed());
         if (cfg.parallel().workers() > 1 && spark == null) {

@@ -7,7 +7,8 @@ import java.util.List;
 
 /** {@code kiln.preprocess.input}: what to read and how. */
 public record InputConfig(List<String> paths, InputFormat format, String textField, String idField,
-                          List<String> metadataFields, long maxRecordBytes, long bytesPerTask) implements Serializable {
+                          List<String> metadataFields, long maxRecordBytes, long bytesPerTask,
+                          double maxQuarantinedFraction) implements Serializable {
 
     public static InputConfig from(Settings s) {
         List<String> paths = s.stringList("paths");
@@ -19,11 +20,12 @@ public record InputConfig(List<String> paths, InputFormat format, String textFie
         s.require(maxRecord >= 1024 && maxRecord <= Integer.MAX_VALUE - 16, "max-record-bytes", "expected a size between 1k and 2g");
         long perTask = s.bytes("bytes-per-task");
         s.require(perTask >= 1024, "bytes-per-task", "expected a size of at least 1k");
-        return new InputConfig(List.copyOf(paths), format, textField, idField, s.stringList("metadata-fields"), maxRecord, perTask);
+        return new InputConfig(List.copyOf(paths), format, textField, idField, s.stringList("metadata-fields"), maxRecord, perTask,
+                s.doubleIn("max-quarantined-fraction", 0, 1));
     }
 
     /** A config for tests and tools: one format, default field names and limits. */
     public static InputConfig of(InputFormat format, String... paths) {
-        return new InputConfig(List.of(paths), format, "text", null, List.of(), 16L << 20, 32L << 20);
+        return new InputConfig(List.of(paths), format, "text", null, List.of(), 16L << 20, 32L << 20, 1.0);
     }
 }

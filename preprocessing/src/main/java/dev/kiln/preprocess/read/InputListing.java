@@ -44,7 +44,7 @@ public final class InputListing {
                 }
             }
             if (files.size() == before && (matches == null || matches.length == 0)) {
-                throw new IOException("input path " + pattern + " matches no files");
+                throw new dev.kiln.io.MissingInputException("kiln.preprocess.input.paths: input path " + pattern + " matches no files");
             }
         }
         return List.copyOf(files.values());

@@ -33,7 +33,7 @@ class ParquetInputTest {
         Files.write(dir.resolve("table").resolve("broken.parquet"), "PAR1 but not really".getBytes());
         Configuration conf = new Configuration();
         InputConfig in = new InputConfig(List.of(dir.resolve("table").toString()), InputFormat.AUTO, "body", "doc_id", List.of(),
-                16L << 20, 32L << 20);
+                16L << 20, 32L << 20, 1.0);
         List<InputFile> files = InputListing.list(in.paths(), in.format(), conf);
         assertTrue(files.stream().allMatch(f -> f.format() == InputFormat.PARQUET), files.toString());
         List<ReadRecord> r = FileReaders.readAll(files, in, CleanConfig.defaults(), conf);
