@@ -56,18 +56,25 @@ public final class Bleu {
         return score(sum);
     }
 
-    /** The statistics of one hypothesis against its references (13a-tokenised, case-sensitive). */
+    /**
+     * The statistics of one hypothesis against its references (13a-tokenised, case-sensitive). As in sacreBLEU,
+     * null or empty references are left out (segments may have fewer references than others), at least one must
+     * remain, and every segment is right-stripped before tokenisation.
+     */
     public static BleuStats segment(String hypothesis, List<String> references) {
-        if (references.isEmpty()) {
-            throw new IllegalArgumentException("BLEU needs at least one reference for \"" + hypothesis + "\"");
-        }
-        List<String> hyp = Tokenizer13a.tokens(hypothesis);
+        List<String> hyp = Tokenizer13a.tokens(rstrip(hypothesis));
         Map<List<String>, Integer> maxRefCounts = new HashMap<>();
         List<Integer> refLens = new ArrayList<>(references.size());
         for (String r : references) {
-            List<String> ref = Tokenizer13a.tokens(r);
+            if (r == null || r.isEmpty()) {
+                continue;
+            }
+            List<String> ref = Tokenizer13a.tokens(rstrip(r));
             refLens.add(ref.size());
             ngramCounts(ref).forEach((g, c) -> maxRefCounts.merge(g, c, Math::max));
+        }
+        if (refLens.isEmpty()) {
+            throw new IllegalArgumentException("no reference (all null or empty) for the hypothesis \"" + hypothesis + "\"");
         }
         long[] correct = new long[BleuStats.MAX_ORDER];
         long[] total = new long[BleuStats.MAX_ORDER];
@@ -112,6 +119,15 @@ public final class Bleu {
             logSum += p == 0 ? -9999999999.0 : Math.log(p);
         }
         return new Score(bp * Math.exp(logSum / BleuStats.MAX_ORDER), precisions, bp, ratio, s);
+    }
+
+    /** Python's {@code str.rstrip()}. */
+    static String rstrip(String s) {
+        int end = s.length();
+        while (end > 0 && Tokenizer13a.isPythonSpace(s.charAt(end - 1))) {
+            end--;
+        }
+        return s.substring(0, end);
     }
 
     /** The reference length closest to the hypothesis length; on a tie the shorter reference (sacreBLEU's rule). */

@@ -22,6 +22,16 @@ class BleuTest {
         assertEquals(byHand, s.bleu(), 1e-15);
     }
 
+    /** sacreBLEU's test/test_bleu.py, test_case_statistics: matched [4, 2, 1, 0] of [6, 5, 4, 3] n-grams. */
+    @Test
+    void statisticsTestVector() {
+        BleuStats s = Bleu.segment("am I am a character sequence", List.of("I am a symbol string sequence a a"));
+        assertArrayEquals(new long[]{4, 2, 1, 0}, s.correct());
+        assertArrayEquals(new long[]{6, 5, 4, 3}, s.total());
+        assertEquals(6, s.hypLen());
+        assertEquals(8, s.refLen());
+    }
+
     /** sacreBLEU's README example: {@code sacrebleu.corpus_bleu(sys, refs)} prints "BLEU = 48.53 82.4/50.0/45.5/37.5 (BP = 0.943 ratio = 0.944 hyp_len = 17 ref_len = 18)". */
     @Test
     void readmeExample() {
@@ -67,6 +77,22 @@ class BleuTest {
         // No match at all, and an empty hypothesis: 0 (brevity penalty 0).
         assertEquals(0.0, Bleu.corpus(List.of("x y z w"), List.of(List.of("a b c d"))).bleu());
         assertEquals(0.0, Bleu.corpus(List.of(""), List.of(List.of("a b c d"))).brevityPenalty());
+    }
+
+    @Test
+    void emptyReferencesAreLeftOutAndSegmentsRightStripped() {
+        List<String> sys = List.of("The dog bit the man.", "It wasn't surprising.");
+        List<String> r1 = List.of("The dog bit the man.", "It was not unexpected.");
+        List<String> r2 = List.of("The dog had bit the man.", "");
+        List<String> r2null = java.util.Arrays.asList("The dog had bit the man.", null);
+        BleuStats expected = Bleu.segment(sys.get(0), List.of(r1.get(0), r2.get(0))).plus(Bleu.segment(sys.get(1), List.of(r1.get(1))));
+        assertEquals(expected, Bleu.corpus(sys, List.of(r1, r2)).stats());
+        assertEquals(expected, Bleu.corpus(sys, List.of(r1, r2null)).stats());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Bleu.segment("a b", java.util.Arrays.asList("", null)));
+        // sacreBLEU right-strips before 13a, so a trailing "-\n" is a hyphen, not a joined line break.
+        assertEquals(Bleu.segment("well-", List.of("well-")), Bleu.segment("well-\n", List.of("well- ")));
+        assertEquals(1, Bleu.segment("well-\n", List.of("well-")).correct()[0]);
     }
 
     @Test

@@ -14,7 +14,10 @@ class RougeTest {
         assertEquals(f, s.fmeasure(), 1e-12, "fmeasure");
     }
 
-    /** rouge-score's rouge_scorer_test.py: testRouge1, testRouge2, testRougeLConsecutive, testRougeLNonConsecutive. */
+    /**
+     * rouge-score's rouge_scorer_test.py: testRouge1, testRouge2, testRougeLConsecutive, testRougeLNonConsecutive,
+     * testMultipleRougeTypes and the *Empty cases.
+     */
     @Test
     void rougeScoreTestVectors() {
         assertScore(1, 1.0 / 3, 1.0 / 2, Rouge.score("testing one two", "testing").get(Rouge.Type.ROUGE1));
@@ -23,6 +26,7 @@ class RougeTest {
         // LCS 2 of 2 prediction tokens and 3 target tokens: P 1, R 2/3, F 4/5, with or without a gap.
         assertScore(1, 2.0 / 3, 4.0 / 5, Rouge.score("testing one two", "testing one").get(Rouge.Type.ROUGEL));
         assertScore(1, 2.0 / 3, 4.0 / 5, Rouge.score("testing one two", "testing two").get(Rouge.Type.ROUGEL));
+        assertScore(1, 2.0 / 3, 4.0 / 5, Rouge.score("testing one two", "testing one").get(Rouge.Type.ROUGE1));
     }
 
     @Test
