@@ -113,6 +113,11 @@ public final class BaselineClassifiers {
                         + "; a classifier needs at least two");
             }
             String positive = cfg.positiveLabel();
+            // Checked before any model is trained: a wrong positive class would otherwise fail only at scoring.
+            if (positive != null && (!labels.contains(positive) || labels.size() != 2)) {
+                throw new IllegalArgumentException("kiln.evaluate.classify.positive-label = \"" + positive + "\" expects a binary task"
+                        + " with that label, but the train split has the labels " + labels + "; leave it blank for one-vs-rest metrics");
+            }
             String majorityLabel = labels.stream().max(Comparator.comparingLong((String l) -> labelCounts.get(l))
                     .thenComparing(Comparator.<String>reverseOrder())).orElseThrow();
             long trainN = perSplit.get(ClusterSplits.TRAIN);

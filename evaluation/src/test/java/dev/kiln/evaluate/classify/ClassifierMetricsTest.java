@@ -106,6 +106,21 @@ class ClassifierMetricsTest {
     }
 
     @Test
+    void toMapIsPlainJson() throws Exception {
+        List<Prediction> preds = List.of(new Prediction("1", "spam", "spam", Map.of("spam", 0.9, "ham", 0.1)),
+                new Prediction("2", "ham", "spam", Map.of("spam", 0.6, "ham", 0.4)),
+                new Prediction("3", "ham", "ham", Map.of("spam", 0.2, "ham", 0.8)));
+        Map<String, Object> m = ClassifierMetrics.of(preds, "spam").toMap();
+        String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
+        com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        assertEquals(2.0 / 3, n.at("/accuracy").asDouble(), 1e-15);
+        assertEquals(1.0, n.at("/per_class/spam/roc_auc").asDouble(), 1e-15);
+        assertEquals(1, n.at("/confusion_matrix/rows_true_columns_predicted/0/1").asLong(), "ham predicted as spam");
+        assertTrue(n.at("/curves/spam/roc_fpr_tpr/0/0").isNull(), "the +inf threshold is null, not Infinity");
+        assertEquals(4, n.at("/curves/spam/roc_fpr_tpr").size());
+    }
+
+    @Test
     void constantScoresGiveHalfAucAndThePrevalenceAsAveragePrecision() {
         Curves c = Curves.of(new double[]{0.3, 0.3, 0.3, 0.3, 0.3}, new boolean[]{true, false, false, true, false});
         assertEquals(0.5, c.rocAuc(), 1e-15);
