@@ -73,7 +73,7 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                 s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("nd4j-threads", 1, 1024), optimizer,
                 f.intIn("blocks", 0, 256), f.bool("embeddings"), s.enumValue("class-weights", ClassWeights.class),
                 s.section("early-stopping").nonNegativeInt("patience"), parallel, s.positiveInt("log-every"),
-                s.section("checkpoint").positiveInt("keep"));
+                s.positiveInt("keep-checkpoints"));
     }
 
     /** Where the label comes from, for messages: {@code column "x"} or {@code metadata key "label"}. */
