@@ -30,8 +30,8 @@ import static org.apache.spark.sql.functions.col;
  * The labelled documents of a {@code kiln preprocess} output, tokenized with the parent's tokenizer, truncated to
  * the context, and split into train / validation / test.
  *
- * <p>The split is a pure function of the document's near-duplicate cluster ({@code cluster_id}, else its own
- * {@code hash}): every member of a cluster lands in the same split, so a near copy of a test mail can never sit in
+ * <p>The split is a pure function of the document's near-duplicate cluster (the content hash of its cluster's
+ * representative, see {@link #read}; its own {@code hash} without a cluster): every member of a cluster lands in the same split, so a near copy of a test mail can never sit in
  * the training split. Splitting by document instead, as the usual trainers do, lets a model score on test mails it
  * has in effect seen (SpamAssassin holds many near-identical spam runs and mailing-list digests).
  */
@@ -110,8 +110,17 @@ public final class LabelledDocuments {
             }
             label = col("metadata").getItem(cfg.labelMetadataKey());
         }
-        Column splitKey = columns.contains("cluster_id") ? coalesce(col("cluster_id"), col("hash")) : col("hash");
-        Dataset<Row> selected = docs.select(col("id").cast("string"), col(cfg.textColumn()).cast("string"), label.as("label"),
+        // The split key: the content hash of the document's cluster representative (the document whose id is its
+        // cluster_id), so the split depends on the text, not on paths or ids; the cluster_id itself when the
+        // representative is not in the table; the document's own hash when it has no cluster.
+        Dataset<Row> keyed = docs;
+        Column splitKey = col("hash");
+        if (columns.contains("cluster_id")) {
+            Dataset<Row> representatives = docs.select(col("id").as("_rep_id"), col("hash").as("_rep_hash"));
+            keyed = docs.join(representatives, docs.col("cluster_id").equalTo(representatives.col("_rep_id")), "left");
+            splitKey = coalesce(col("_rep_hash"), col("cluster_id"), col("hash"));
+        }
+        Dataset<Row> selected = keyed.select(col("id").cast("string"), col(cfg.textColumn()).cast("string"), label.as("label"),
                 splitKey.cast("string").as("split_key"));
 
         List<Row> unlabelled = selected.filter(col("label").isNull().or(org.apache.spark.sql.functions.trim(col("label")).equalTo("")))

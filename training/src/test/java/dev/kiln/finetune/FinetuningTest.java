@@ -199,6 +199,95 @@ class FinetuningTest {
         assertTrue(validation.get(0).has("macro_f1") && validation.get(0).has("accuracy"));
     }
 
+    private static List<JsonNode> records(java.nio.file.Path out, String kind) throws IOException {
+        ObjectMapper om = new ObjectMapper();
+        List<JsonNode> all = new ArrayList<>();
+        for (String l : Files.readAllLines(out.resolve("metrics.jsonl"))) {
+            all.add(om.readTree(l));
+        }
+        return all.stream().filter(n -> n.path("kind").asText().equals(kind)).toList();
+    }
+
+    private static void copy(java.nio.file.Path from, java.nio.file.Path to) throws IOException {
+        try (Stream<java.nio.file.Path> s = Files.walk(from)) {
+            for (java.nio.file.Path p : s.toList()) {
+                java.nio.file.Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target);
+                }
+            }
+        }
+    }
+
+    /** A run interrupted after its first epoch and resumed ends with the same validation results as a straight one. */
+    @Test
+    void resumeAfterAnEpochGivesTheSameResults() throws IOException {
+        Map<String, String> o = Map.of("epochs", "2", "early-stopping.patience", "0", "keep-checkpoints", "3");
+        java.nio.file.Path straight = tmp.resolve("straight");
+        Finetuning.Result a = finetune(straight, o, false);
+
+        java.nio.file.Path resumed = tmp.resolve("resumed");
+        copy(straight, resumed);
+        String last = org.apache.hadoop.fs.Path.SEPARATOR + dev.kiln.checkpoint.CheckpointStore.name(a.steps());
+        org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(resumed + "/checkpoints" + last));
+        org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(resumed + "/best" + last));
+        org.apache.commons.io.FileUtils.deleteDirectory(resumed.resolve("predictions").toFile());
+        if (!Files.exists(resumed.resolve("best")) || Files.list(resumed.resolve("best")).findAny().isEmpty()) {
+            // The first epoch's checkpoint was the best one until the second replaced it.
+            copy(resumed.resolve("checkpoints/" + dev.kiln.checkpoint.CheckpointStore.name(a.steps() / 2)),
+                    resumed.resolve("best/" + dev.kiln.checkpoint.CheckpointStore.name(a.steps() / 2)));
+        }
+        Finetuning.Result b = finetune(resumed, o, true);
+
+        List<JsonNode> va = records(straight, "validation");
+        List<JsonNode> vb = records(resumed, "validation");
+        assertEquals(2, va.size());
+        assertEquals(2, vb.size());
+        for (int i = 0; i < 2; i++) {
+            assertEquals(va.get(i).path("accuracy").asDouble(), vb.get(i).path("accuracy").asDouble(), 1e-9);
+            assertEquals(va.get(i).path("loss").asDouble(), vb.get(i).path("loss").asDouble(), 1e-5);
+        }
+        assertEquals(a.test().accuracy(), b.test().accuracy(), 1e-9);
+        assertEquals(a.steps(), b.steps());
+    }
+
+    /** Frozen embeddings and first block stay exactly as pre-trained; the rest moves. */
+    @Test
+    void frozenLayersKeepTheirPretrainedWeights() throws IOException {
+        java.nio.file.Path out = tmp.resolve("frozen");
+        finetune(out, Map.of("epochs", "1", "freeze.embeddings", "true", "freeze.blocks", "1"), false);
+        ClassifierCheckpoint c = ClassifierCheckpoint.load(fs, new Path(out.toUri()), Finetuning.CHECKPOINT_KEY);
+        org.deeplearning4j.nn.graph.ComputationGraph parent;
+        try (Stream<java.nio.file.Path> s = Files.list(pretrained.resolve("checkpoints"))) {
+            java.nio.file.Path step = s.sorted().reduce((x, y) -> y).orElseThrow();
+            parent = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(step.resolve("model.zip").toFile(), false);
+        }
+        for (String frozen : List.of("wte", "wpe", "block0")) {
+            assertEquals(parent.getLayer(frozen).params(), c.model().getLayer(frozen).params(), frozen + " is unchanged");
+        }
+        for (String trained : List.of("block1", "lnf")) {
+            assertTrue(!parent.getLayer(trained).params().equals(c.model().getLayer(trained).params()), trained + " trained");
+        }
+    }
+
+    /**
+     * Two Spark workers of 8 documents (averaging every 5 steps) against one worker of 16: the same global minibatches,
+     * so validation and test results agree within a few points (not exactly: Adam steps are averaged, not gradients).
+     */
+    @Test
+    void twoWorkersMatchOneWithinTolerance() throws IOException {
+        Finetuning.Result one = finetune(tmp.resolve("one-worker"), Map.of("epochs", "2"), false);
+        Finetuning.Result two = finetune(tmp.resolve("two-workers"), Map.of("epochs", "2", "batch-size", "8",
+                "parallel.workers", "2", "parallel.average-every", "5"), false);
+        System.out.printf(java.util.Locale.ROOT, "one worker: test accuracy %.4f macro F1 %.4f; two workers: %.4f / %.4f%n",
+                one.test().accuracy(), one.test().macroF1(), two.test().accuracy(), two.test().macroF1());
+        assertEquals(one.steps(), two.steps(), "the same steps of the same global batch");
+        assertEquals(one.test().accuracy(), two.test().accuracy(), 0.06, "test accuracy");
+        assertEquals(one.test().macroF1(), two.test().macroF1(), 0.08, "test macro F1");
+    }
+
     @Test
     void aCheckpointThatIsNotAKilnCheckpointIsRefusedNamingItsPath() throws IOException {
         java.nio.file.Path fake = Files.createDirectories(tmp.resolve("not-a-checkpoint"));
@@ -244,7 +333,7 @@ class FinetuningTest {
         String odd = null;
         for (int i = 0; i < 60; i++) {
             String id = "doc" + i;
-            String split = LabelledDocuments.splitOf(id, 0.15, 0.2);
+            String split = LabelledDocuments.splitOf("h" + id, 0.15, 0.2);
             String label = i % 2 == 0 ? "ham" : "spam";
             if (odd == null && split.equals(LabelledDocuments.TEST)) {
                 odd = id;
