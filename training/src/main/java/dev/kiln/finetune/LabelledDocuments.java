@@ -30,8 +30,8 @@ import static org.apache.spark.sql.functions.col;
  * The labelled documents of a {@code kiln preprocess} output, tokenized with the parent's tokenizer, truncated to
  * the context, and split into train / validation / test.
  *
- * <p>The split is a pure function of the document's near-duplicate cluster (the content hash of its cluster's
- * representative, see {@link #read}; its own {@code hash} without a cluster): every member of a cluster lands in the same split, so a near copy of a test mail can never sit in
+ * <p>The split is a pure function of the document's near-duplicate cluster (the smallest content hash among the
+ * members of its {@code cluster_id}; its own {@code hash} without a cluster): every member of a cluster lands in the same split, so a near copy of a test mail can never sit in
  * the training split. Splitting by document instead, as the usual trainers do, lets a model score on test mails it
  * has in effect seen (SpamAssassin holds many near-identical spam runs and mailing-list digests).
  */
@@ -110,15 +110,16 @@ public final class LabelledDocuments {
             }
             label = col("metadata").getItem(cfg.labelMetadataKey());
         }
-        // The split key: the content hash of the document's cluster representative (the document whose id is its
-        // cluster_id), so the split depends on the text, not on paths or ids; the cluster_id itself when the
-        // representative is not in the table; the document's own hash when it has no cluster.
+        // The split key: the smallest content hash among the members of the document's cluster (cluster_id), so the
+        // split depends on the texts only, not on paths, ids or which member preprocessing chose to represent the
+        // cluster; the document's own hash when it has no cluster.
         Dataset<Row> keyed = docs;
         Column splitKey = col("hash");
         if (columns.contains("cluster_id")) {
-            Dataset<Row> representatives = docs.select(col("id").as("_rep_id"), col("hash").as("_rep_hash"));
-            keyed = docs.join(representatives, docs.col("cluster_id").equalTo(representatives.col("_rep_id")), "left");
-            splitKey = coalesce(col("_rep_hash"), col("cluster_id"), col("hash"));
+            Dataset<Row> clusterKeys = docs.filter(col("cluster_id").isNotNull()).groupBy(col("cluster_id").as("_cluster"))
+                    .agg(org.apache.spark.sql.functions.min(col("hash")).as("_cluster_key"));
+            keyed = docs.join(clusterKeys, docs.col("cluster_id").equalTo(clusterKeys.col("_cluster")), "left");
+            splitKey = coalesce(col("_cluster_key"), col("hash"));
         }
         Dataset<Row> selected = keyed.select(col("id").cast("string"), col(cfg.textColumn()).cast("string"), label.as("label"),
                 splitKey.cast("string").as("split_key"));
