@@ -41,10 +41,11 @@ public final class LabelledDocuments {
     public static final String TEST = "test";
 
     /** One document: its split, the key it was split by, its label and its (truncated) tokens. */
-    public record Example(String id, String split, String splitKey, String label, int[] ids) implements Serializable {
+    public record Example(String id, String contentHash, String split, String splitKey, String label, int[] ids)
+            implements Serializable {
     }
 
-    /** The examples by split (each sorted by id) and the label set (sorted; class index = position). */
+    /** The examples by split (each sorted by content hash, then id) and the label set (sorted; class index = position). */
     public record Data(List<String> labels, List<Example> train, List<Example> validation, List<Example> test,
                        long emptyDocuments) {
         public List<Example> split(String name) {
@@ -122,7 +123,7 @@ public final class LabelledDocuments {
             splitKey = coalesce(col("_cluster_key"), col("hash"));
         }
         Dataset<Row> selected = keyed.select(col("id").cast("string"), col(cfg.textColumn()).cast("string"), label.as("label"),
-                splitKey.cast("string").as("split_key"));
+                splitKey.cast("string").as("split_key"), docs.col("hash").cast("string").as("content_hash"));
 
         List<Row> unlabelled = selected.filter(col("label").isNull().or(org.apache.spark.sql.functions.trim(col("label")).equalTo("")))
                 .select("id").limit(5).collectAsList();
@@ -139,7 +140,8 @@ public final class LabelledDocuments {
                 .collect();
         long empty = all.stream().filter(e -> e.ids().length == 0).count();
         List<Example> kept = new ArrayList<>(all.stream().filter(e -> e.ids().length > 0).toList());
-        kept.sort(Comparator.comparing(Example::id));
+        // Content order (hash, then id): the training order must not depend on paths, which ids are made from.
+        kept.sort(Comparator.comparing(Example::contentHash).thenComparing(Example::id));
 
         Map<String, List<Example>> bySplit = new TreeMap<>();
         for (String s : List.of(TRAIN, VALIDATION, TEST)) {
@@ -212,7 +214,7 @@ public final class LabelledDocuments {
                 String text = r.isNullAt(1) ? "" : r.getString(1);
                 int[] ids = truncate(tokenizer.encode(text), contextLength, truncation);
                 String key = r.getString(3);
-                out.add(new Example(r.getString(0), splitOf(key, validationFraction, testFraction), key,
+                out.add(new Example(r.getString(0), r.getString(4), splitOf(key, validationFraction, testFraction), key,
                         r.getString(2).trim(), ids));
             }
             return out.iterator();
