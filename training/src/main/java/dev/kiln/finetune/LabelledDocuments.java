@@ -30,8 +30,8 @@ import static org.apache.spark.sql.functions.col;
  * The labelled documents of a {@code kiln preprocess} output, tokenized with the parent's tokenizer, truncated to
  * the context, and split into train / validation / test.
  *
- * <p>The split is a pure function of the document's near-duplicate cluster (the smallest content hash among the
- * members of its {@code cluster_id}; its own {@code hash} without a cluster): every member of a cluster lands in the same split, so a near copy of a test mail can never sit in
+ * <p>The split is a pure function of the document's near-duplicate cluster ({@code cluster_id}; its own
+ * {@code hash} without a cluster): every member of a cluster lands in the same split, so a near copy of a test mail can never sit in
  * the training split. Splitting by document instead, as the usual trainers do, lets a model score on test mails it
  * has in effect seen (SpamAssassin holds many near-identical spam runs and mailing-list digests).
  */
@@ -65,10 +65,15 @@ public final class LabelledDocuments {
     private LabelledDocuments() {
     }
 
-    /** The split of a split key: test below {@code test}, validation below {@code test + validation}, else train. */
+    /**
+     * The split of a split key: SHA-256 of the key read as u in [0, 1) (as {@code kiln tokenize} maps documents);
+     * train below 1 - validation - test, then validation, then test. The same mapping as {@code kiln evaluate}'s
+     * cluster splits with the same fractions.
+     */
     public static String splitOf(String key, double validationFraction, double testFraction) {
         double u = DocumentSplit.unit(key);
-        return u < testFraction ? TEST : u < testFraction + validationFraction ? VALIDATION : TRAIN;
+        double train = 1 - validationFraction - testFraction;
+        return u < train ? TRAIN : u < train + validationFraction ? VALIDATION : TEST;
     }
 
     /** The documents/ table of a preprocess output folder, or the folder itself when it is one. */
@@ -111,17 +116,10 @@ public final class LabelledDocuments {
             }
             label = col("metadata").getItem(cfg.labelMetadataKey());
         }
-        // The split key: the smallest content hash among the members of the document's cluster (cluster_id), so the
-        // split depends on the texts only, not on paths, ids or which member preprocessing chose to represent the
-        // cluster; the document's own hash when it has no cluster.
+        // The split key: the cluster_id (the document's own hash without one), the key `kiln evaluate`'s baselines
+        // split by too, so the fine-tuned model and the baselines are scored on the same test documents.
         Dataset<Row> keyed = docs;
-        Column splitKey = col("hash");
-        if (columns.contains("cluster_id")) {
-            Dataset<Row> clusterKeys = docs.filter(col("cluster_id").isNotNull()).groupBy(col("cluster_id").as("_cluster"))
-                    .agg(org.apache.spark.sql.functions.min(col("hash")).as("_cluster_key"));
-            keyed = docs.join(clusterKeys, docs.col("cluster_id").equalTo(clusterKeys.col("_cluster")), "left");
-            splitKey = coalesce(col("_cluster_key"), col("hash"));
-        }
+        Column splitKey = columns.contains("cluster_id") ? coalesce(col("cluster_id"), col("hash")) : col("hash");
         Dataset<Row> selected = keyed.select(col("id").cast("string"), col(cfg.textColumn()).cast("string"), label.as("label"),
                 splitKey.cast("string").as("split_key"), docs.col("hash").cast("string").as("content_hash"));
 

@@ -333,7 +333,7 @@ class FinetuningTest {
         String odd = null;
         for (int i = 0; i < 60; i++) {
             String id = "doc" + i;
-            String split = LabelledDocuments.splitOf("h" + id, 0.15, 0.2);
+            String split = LabelledDocuments.splitOf(id, 0.15, 0.2);
             String label = i % 2 == 0 ? "ham" : "spam";
             if (odd == null && split.equals(LabelledDocuments.TEST)) {
                 odd = id;
