@@ -13,7 +13,13 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
  * @param configJson     the effective {@code kiln.train} section (lineage; resume checks the model shape against it)
  * @param tokenizerSha256 the tokenizer the shards were made with (resume refuses other shards)
  * @param workers        data-parallel workers of the run
+ * @param stageJson      a stage's own state as a JSON object (fine-tuning: labels, parent, early stopping), or null
  */
 public record Checkpoint(long step, ComputationGraph model, DataPosition position, float[] outerMomentum,
-                         String configJson, String tokenizerSha256, int workers) {
+                         String configJson, String tokenizerSha256, int workers, String stageJson) {
+    /** A pre-training checkpoint (no stage state). */
+    public Checkpoint(long step, ComputationGraph model, DataPosition position, float[] outerMomentum,
+                      String configJson, String tokenizerSha256, int workers) {
+        this(step, model, position, outerMomentum, configJson, tokenizerSha256, workers, null);
+    }
 }

@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
  * Checkpoints under {@code <output>/checkpoints/step-NNNNNNNN/}, through the Hadoop FileSystem API:
  * <pre>
  *   model.zip          DL4J ModelSerializer: configuration, weights, optimizer state (AdamW moments, iteration)
- *   state.json         step, data position, workers, tokenizer SHA-256, the kiln.train config, time
+ *   state.json         step, data position, workers, tokenizer SHA-256, the stage's config, time, and under "stage"
+ *                      a stage's own state (fine-tuning: labels, parent checkpoint, early stopping)
  *   outer-momentum.bin DiLoCo's outer momentum (only with outer-optimizer = nesterov)
  * </pre>
  * A checkpoint is written into a {@code _tmp-} folder and renamed into place when complete, so a crash never
@@ -84,6 +85,9 @@ public final class CheckpointStore {
             state.put("outer_momentum", c.outerMomentum() != null);
             state.put("written", Instant.now().toString());
             state.set("config", JSON.readTree(c.configJson()));
+            if (c.stageJson() != null) {
+                state.set("stage", JSON.readTree(c.stageJson()));
+            }
             try (FSDataOutputStream out = fs.create(new Path(staging, STATE), false)) {
                 out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state).getBytes(StandardCharsets.UTF_8));
             }
@@ -167,7 +171,7 @@ public final class CheckpointStore {
         return new Checkpoint(state.path("step").asLong(), model,
                 new DataPosition(pos.path("epoch").asInt(), pos.path("shard").asInt(), pos.path("row").asLong()),
                 outer, state.path("config").toString(), state.path("tokenizer_sha256").asText(null),
-                state.path("workers").asInt(1));
+                state.path("workers").asInt(1), state.has("stage") ? state.get("stage").toString() : null);
     }
 
     private void prune() throws IOException {

@@ -35,13 +35,25 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
     static final String STATE = "state.json";
     static final String MODEL = "model.zip";
     private static final String CHECKPOINT_KEY = GenerationConfig.SECTION + ".checkpoint";
-    private static final String TOKENIZER_KEY = GenerationConfig.SECTION + ".tokenizer";
 
     /** Resolves, reads and cross-checks the checkpoint and tokenizer; bad input is an InvalidConfigException naming the path. */
     public static GenerationCheckpoint open(GenerationConfig cfg, Configuration hadoop) throws IOException {
-        Path given = new Path(cfg.checkpoint());
+        return open(cfg.checkpoint(), cfg.tokenizer(), cfg.endOfText(), GenerationConfig.SECTION, hadoop);
+    }
+
+    /**
+     * The same for any stage that starts from a pre-training checkpoint: {@code checkpoint}, {@code tokenizer}
+     * (null: the one of the checkpoint's shards) and {@code endOfText} are the values of the keys
+     * {@code section.checkpoint}, {@code section.tokenizer} and {@code section.end-of-text}, which errors name
+     * ({@code endOfText} null: none is needed, {@link #endOfText()} is -1).
+     */
+    public static GenerationCheckpoint open(String checkpoint, String tokenizer, String endOfText, String section,
+                                            Configuration hadoop) throws IOException {
+        final String CHECKPOINT_KEY = section + ".checkpoint";
+        final String TOKENIZER_KEY = section + ".tokenizer";
+        Path given = new Path(checkpoint);
         FileSystem fs = given.getFileSystem(hadoop);
-        Path folder = resolve(fs, given);
+        Path folder = resolve(fs, given, CHECKPOINT_KEY);
         JsonNode state;
         try (FSDataInputStream in = fs.open(new Path(folder, STATE))) {
             state = JSON.readTree(in);
@@ -66,8 +78,8 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
         String checkpointSha = state.path("tokenizer_sha256").asText(null);
         Optional<Manifest> manifest = Optional.empty();
         String tokenizerPath;
-        if (cfg.tokenizer() != null) {
-            tokenizerPath = cfg.tokenizer();
+        if (tokenizer != null) {
+            tokenizerPath = tokenizer;
         } else {
             String shards = state.path("config").path("shards").asText(null);
             if (shards == null) {
@@ -94,21 +106,23 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
             throw bad(TOKENIZER_KEY, "the tokenizer " + tokenizerPath + " has SHA-256 " + sha + ", but checkpoint " + folder
                     + " was trained on shards of tokenizer " + checkpointSha);
         }
-        BpeTokenizer tokenizer;
+        BpeTokenizer tok;
         try {
-            tokenizer = TokenizerJson.read(json, tokenizerPath);
+            tok = TokenizerJson.read(json, tokenizerPath);
         } catch (IllegalArgumentException e) {
             throw bad(TOKENIZER_KEY, e.getMessage());
         }
-        if (tokenizer.vocabSize() != model.vocabSize()) {
-            throw bad(TOKENIZER_KEY, "the tokenizer " + tokenizerPath + " has " + tokenizer.vocabSize()
+        if (tok.vocabSize() != model.vocabSize()) {
+            throw bad(TOKENIZER_KEY, "the tokenizer " + tokenizerPath + " has " + tok.vocabSize()
                     + " tokens, the model of " + folder + " " + model.vocabSize());
         }
-        int eot;
+        int eot = -1; // no end-of-text token asked for (fine-tuning does not generate)
         try {
-            eot = tokenizer.specialTokenId(cfg.endOfText());
+            if (endOfText != null) {
+                eot = tok.specialTokenId(endOfText);
+            }
         } catch (IllegalArgumentException e) {
-            throw bad(GenerationConfig.SECTION + ".end-of-text", tokenizerPath + ": " + e.getMessage());
+            throw bad(section + ".end-of-text", tokenizerPath + ": " + e.getMessage());
         }
         return new GenerationCheckpoint(folder.toString(), state.path("step").asLong(), zip, json, tokenizerPath, eot,
                 model.contextLength(), model.vocabSize());
@@ -116,8 +130,13 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
 
     /** A step folder as given, else the newest step folder in {@code given/checkpoints/} or in {@code given/}. */
     static Path resolve(FileSystem fs, Path given) throws IOException {
+        return resolve(fs, given, CHECKPOINT_KEY);
+    }
+
+    /** As {@link #resolve(FileSystem, Path)}, errors naming {@code key}. */
+    public static Path resolve(FileSystem fs, Path given, String key) throws IOException {
         if (!fs.exists(given)) {
-            throw bad(CHECKPOINT_KEY, given + " does not exist");
+            throw bad(key, given + " does not exist");
         }
         if (fs.exists(new Path(given, STATE))) {
             return given;
@@ -128,7 +147,7 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
                 return latest.get();
             }
         }
-        throw bad(CHECKPOINT_KEY, given + " is not a Kiln checkpoint: it has no " + STATE
+        throw bad(key, given + " is not a Kiln checkpoint: it has no " + STATE
                 + " and no step-NNNNNNNN folders (in itself or in checkpoints/)");
     }
 

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInitDistribution;
@@ -79,6 +80,22 @@ public final class GptModel {
 
     public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
                                                        long seed, DataType dataType, Head head, Blocks blocks) {
+        WeightInitDistribution normal = new WeightInitDistribution(new NormalDistribution(0, INIT_STD));
+        Layer lmHead = head == Head.FUSED
+                ? new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal).build()
+                : new RnnOutputLayer.Builder(new LossSparseMCXENT())
+                        .nIn(cfg.dModel()).nOut(cfg.vocabSize()).activation(Activation.SOFTMAX)
+                        .dataFormat(RNNFormat.NCW).weightInit(normal).build();
+        return configuration(cfg, updater, weightDecay, seed, dataType, HEAD, lmHead, blocks);
+    }
+
+    /**
+     * The same transformer with another output layer on top of the final LayerNorm (a classification head for
+     * fine-tuning, see {@link ClassifierModel}), named {@code headName}.
+     */
+    public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
+                                                              long seed, DataType dataType, String headName,
+                                                              Layer outputLayer, Blocks blocks) {
         NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(dataType)
@@ -90,7 +107,6 @@ public final class GptModel {
             base.weightDecay(weightDecay, true).weightDecayBias(0.0, true);
         }
         WeightInitDistribution normal = new WeightInitDistribution(new NormalDistribution(0, INIT_STD));
-
         ComputationGraphConfiguration.GraphBuilder g = base.graphBuilder().addInputs(INPUT);
         // nIn/nOut are explicit: setInputTypes would reset the embedding's nIn to 1 in M2.1.
         g.addLayer(TOKEN_EMBEDDING, new EmbeddingSequenceLayer.Builder()
@@ -106,12 +122,21 @@ public final class GptModel {
         }
         g.addLayer(FINAL_NORM, hand ? new FinalLayerNorm(cfg.dModel(), cfg.contextLength())
                 : new SameDiffFinalLayerNorm(cfg.dModel(), cfg.contextLength()), previous);
-        g.addLayer(HEAD, head == Head.FUSED
-                ? new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal).build()
-                : new RnnOutputLayer.Builder(new LossSparseMCXENT())
-                        .nIn(cfg.dModel()).nOut(cfg.vocabSize()).activation(Activation.SOFTMAX)
-                        .dataFormat(RNNFormat.NCW).weightInit(normal).build(), FINAL_NORM);
-        return g.setOutputs(HEAD).build();
+        g.addLayer(headName, outputLayer, FINAL_NORM);
+        return g.setOutputs(headName).build();
+    }
+
+    /** The shape of a model this class built (read back from its layers' configurations). */
+    public static GptConfig shapeOf(ComputationGraph model) {
+        if (!(model.getConfiguration().getVertices().get(TOKEN_EMBEDDING) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex wte)
+                || !(wte.getLayerConf().getLayer() instanceof EmbeddingSequenceLayer e)
+                || !(model.getConfiguration().getVertices().get(block(0)) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex b0)
+                || !(b0.getLayerConf().getLayer() instanceof TransformerBlock block)) {
+            throw new IllegalArgumentException("not a Kiln GPT: expected layers " + TOKEN_EMBEDDING + " (EmbeddingSequenceLayer) and "
+                    + block(0) + " (TransformerBlock), found " + model.getConfiguration().getVertices().keySet());
+        }
+        return new GptConfig((int) e.getNIn(), block.getContextLength(), block.getDModel(), block.getTotalLayers(),
+                block.getHeads(), block.getMlpRatio());
     }
 
     /** Inputs {@code [B, 1, T]} from rows of T+1 ids: positions 0..T-1 of each row. */

@@ -18,12 +18,22 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class GlobalNormClipping extends BaseTrainingListener {
     private final double maxNorm;
     private final int contextLength;
+    private final java.util.List<INDArray> frozen;
     private double lastNorm;
     private double lastLoss;
 
     GlobalNormClipping(double maxNorm, int contextLength) {
+        this(maxNorm, contextLength, java.util.List.of());
+    }
+
+    /**
+     * {@code contextLength}: the loss terms per row (T predicted tokens; 1 for a classified sequence).
+     * {@code frozen}: gradient views of frozen layers, zeroed first (they count neither in the norm nor in the update).
+     */
+    GlobalNormClipping(double maxNorm, int contextLength, java.util.List<INDArray> frozen) {
         this.maxNorm = maxNorm;
         this.contextLength = contextLength;
+        this.frozen = frozen;
     }
 
     @Override
@@ -31,6 +41,9 @@ final class GlobalNormClipping extends BaseTrainingListener {
         ComputationGraph graph = (ComputationGraph) model;
         // Parameters are still those the score was computed with: the regularisation term matches.
         lastLoss = (graph.score() - graph.calcRegularizationScore(true)) / contextLength;
+        for (INDArray g : frozen) {
+            g.assign(0);
+        }
         INDArray flat = graph.gradient().gradient();
         double norm = flat.norm2Number().doubleValue() / ((double) graph.batchSize() * contextLength);
         lastNorm = norm;

@@ -20,12 +20,12 @@ import java.util.concurrent.BlockingQueue;
 public final class Replica {
     private final ComputationGraph model;
     private final GlobalNormClipping clipping;
-    private final int contextLength;
+    private final RowFormat format;
 
-    private Replica(ComputationGraph model, GlobalNormClipping clipping, int contextLength) {
+    private Replica(ComputationGraph model, GlobalNormClipping clipping, RowFormat format) {
         this.model = model;
         this.clipping = clipping;
-        this.contextLength = contextLength;
+        this.format = format;
     }
 
     /** A freshly initialised replica (same seed, same weights everywhere). */
@@ -39,14 +39,27 @@ public final class Replica {
         return wrap(model, cfg);
     }
 
-    /** Wraps an existing model (a checkpoint's). */
+    /** Wraps an existing language model (a checkpoint's), training on next-token rows. */
     public static Replica wrap(ComputationGraph model, TrainConfig cfg) {
-        setThreads(cfg.nd4jThreads());
         int t = ((dev.kiln.model.PositionEmbedding) model.getLayer(GptModel.POSITION_EMBEDDING).conf().getLayer()).getContextLength();
-        GlobalNormClipping clipping = new GlobalNormClipping(cfg.optimizer().gradClip(), t);
-        model.setListeners(clipping);
+        return wrap(model, cfg, new RowFormat.NextToken(t), java.util.List.of());
+    }
+
+    /**
+     * Wraps any model that trains on rows of {@code format}. The layers named in {@code frozenLayers} keep their
+     * weights: their gradients are zeroed before clipping and the update (their weight decay must be off in the
+     * model's configuration, see {@link dev.kiln.model.ClassifierModel#withoutWeightDecay}).
+     */
+    public static Replica wrap(ComputationGraph model, TrainConfig cfg, RowFormat format, java.util.List<String> frozenLayers) {
+        setThreads(cfg.nd4jThreads());
         model.getUpdater(); // allocates the optimizer state so it can be exported before the first step
-        return new Replica(model, clipping, t);
+        java.util.List<INDArray> frozen = new java.util.ArrayList<>();
+        for (String name : frozenLayers) {
+            frozen.add(model.getLayer(name).getGradientsViewArray());
+        }
+        GlobalNormClipping clipping = new GlobalNormClipping(cfg.optimizer().gradClip(), format.lossTermsPerRow(), frozen);
+        model.setListeners(clipping);
+        return new Replica(model, clipping, format);
     }
 
     static void setThreads(int threads) {
@@ -82,10 +95,10 @@ public final class Replica {
         try {
             for (int i = 0; i < steps; i++) {
                 int[][] rows = batches.next();
-                model.fit(GptModel.dataSet(rows, DataType.FLOAT));
+                model.fit(format.dataSet(rows));
                 losses[i] = clipping.lastLoss();
                 normSum += clipping.lastNorm();
-                tokens += (long) rows.length * contextLength;
+                tokens += format.tokens(rows);
             }
         } finally {
             batches.close();

@@ -44,7 +44,8 @@ public final class SparkAveraging implements RoundRunner {
     private final SparkSession spark;
     private final JavaSparkContext sc;
     private final TrainConfig cfg;
-    private final GptConfig shape;
+    private final ReplicaFactory replicas;
+    private final String stage;
     private final BatchSourceFactory data;
     private final String runId = UUID.randomUUID().toString();
     private DataPosition position = DataPosition.START;
@@ -54,10 +55,16 @@ public final class SparkAveraging implements RoundRunner {
     private double lastAveragingSeconds;
 
     public SparkAveraging(SparkSession spark, TrainConfig cfg, GptConfig shape, BatchSourceFactory data) {
+        this(spark, cfg, new ReplicaFactory.Pretrain(shape, cfg), data, "pretrain");
+    }
+
+    /** Averaging of any replica {@code replicas} builds; {@code stage} names the rounds in Spark's UI. */
+    public SparkAveraging(SparkSession spark, TrainConfig cfg, ReplicaFactory replicas, BatchSourceFactory data, String stage) {
         this.spark = spark;
         this.sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         this.cfg = cfg;
-        this.shape = shape;
+        this.replicas = replicas;
+        this.stage = stage;
         this.data = data;
     }
 
@@ -81,8 +88,8 @@ public final class SparkAveraging implements RoundRunner {
         int workers = cfg.parallel().workers();
         float[] before = global.params();
         Broadcast<GlobalState> state = sc.broadcast(new GlobalState(before, global.optimizerState()));
-        SparkStages.stage(spark, "pretrain", "round " + round + ": steps " + step + "-" + (step + steps - 1) + " on " + workers + " workers");
-        RoundTask task = new RoundTask(runId, shape, cfg, data, state, step, steps, position);
+        SparkStages.stage(spark, stage, "round " + round + ": steps " + step + "-" + (step + steps - 1) + " on " + workers + " workers");
+        RoundTask task = new RoundTask(runId, replicas, cfg, data, state, step, steps, position);
         WorkerResult sum = sc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
                 .mapPartitions(task)
                 .treeReduce(WorkerResult::plus);
@@ -153,7 +160,7 @@ public final class SparkAveraging implements RoundRunner {
     /** The executor side of a round. */
     static final class RoundTask implements FlatMapFunction<Iterator<Integer>, WorkerResult> {
         private final String runId;
-        private final GptConfig shape;
+        private final ReplicaFactory replicas;
         private final TrainConfig cfg;
         private final BatchSourceFactory data;
         private final Broadcast<GlobalState> state;
@@ -161,10 +168,10 @@ public final class SparkAveraging implements RoundRunner {
         private final int steps;
         private final DataPosition position;
 
-        RoundTask(String runId, GptConfig shape, TrainConfig cfg, BatchSourceFactory data, Broadcast<GlobalState> state,
+        RoundTask(String runId, ReplicaFactory replicas, TrainConfig cfg, BatchSourceFactory data, Broadcast<GlobalState> state,
                   long step, int steps, DataPosition position) {
             this.runId = runId;
-            this.shape = shape;
+            this.replicas = replicas;
             this.cfg = cfg;
             this.data = data;
             this.state = state;
@@ -184,7 +191,7 @@ public final class SparkAveraging implements RoundRunner {
             }
             GlobalState g = state.value();
             WorkerCache.Entry e = WorkerCache.get(runId, worker, () -> new WorkerCache.Entry(
-                    Replica.create(shape, cfg), data.open(worker, cfg.parallel().workers(), cfg.batchSize())));
+                    replicas.create(), data.open(worker, cfg.parallel().workers(), cfg.batchSize())));
             Replica replica = e.replica;
             replica.setParams(g.params());
             if (e.rounds == 0 || cfg.parallel().averageOptimizerState()) {

@@ -1,0 +1,44 @@
+package dev.kiln.jobs;
+
+import dev.kiln.config.KilnConfig;
+import dev.kiln.finetune.FinetuneConfig;
+import dev.kiln.finetune.Finetuning;
+
+import java.util.Locale;
+
+/**
+ * {@code kiln finetune}: fine-tunes a `kiln pretrain` checkpoint on the labelled documents of a `kiln preprocess`
+ * output ({@code kiln.finetune.task = classify}: a classification head), in the driver or by parameter averaging
+ * over Spark tasks; writes checkpoints, best/, metrics.jsonl and predictions/ under {@code kiln.finetune.output}.
+ * See {@link Finetuning} and reference.conf ({@code kiln.finetune}).
+ */
+public final class FinetuneJob {
+    static final String USAGE = """
+            kiln finetune [--conf FILE] [-Dkiln.finetune.KEY=VALUE ...] [--resume]
+              Fine-tunes kiln.finetune.checkpoint (a `kiln pretrain` checkpoint or output folder) on the documents of
+              kiln.finetune.documents (a `kiln preprocess` output), labels from kiln.finetune.label.metadata-key (or
+              .column). Writes kiln.finetune.output/{checkpoints,best}/step-N/, metrics.jsonl and predictions/ (the test
+              split: id, label, predicted, probabilities). --resume continues from the newest checkpoint there.
+              Data-parallel: -Dkiln.finetune.parallel.workers=N.""";
+
+    private FinetuneJob() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the job and returns its exit status (0 ok, 1 failed, 2 bad arguments, config or input). */
+    static int run(String[] args) {
+        return JobRunner.run("finetune", FinetuneConfig.SECTION, USAGE, args, FinetuneConfig::from,
+                (spark, cfg, cl) -> {
+                    String json = KilnConfig.renderJson(KilnConfig.load(cl), FinetuneConfig.SECTION);
+                    Finetuning.Result r = Finetuning.run(spark, cfg, json, cl.has("resume"));
+                    System.out.println(String.format(Locale.ROOT,
+                            "kiln finetune: labels %s, %d epochs (best %d), test accuracy %.4f, macro F1 %.4f "
+                                    + "(majority class %.4f / %.4f); best checkpoint %s, predictions %s",
+                            r.labels(), r.epochsRun(), r.bestEpoch() + 1, r.test().accuracy(), r.test().macroF1(),
+                            r.majority().accuracy(), r.majority().macroF1(), r.bestCheckpoint(), r.predictions()));
+                });
+    }
+}

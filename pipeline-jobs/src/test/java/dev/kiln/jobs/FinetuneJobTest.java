@@ -1,0 +1,143 @@
+package dev.kiln.jobs;
+
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * `kiln finetune` through its static run: a tiny end-to-end run (random tiny GPT parent, 48 synthetic labelled
+ * documents), and bad input exiting 2 with a message naming the path or key. The learning itself is tested in
+ * training (FinetuningTest, on real SpamAssassin mail).
+ */
+class FinetuneJobTest {
+    @TempDir
+    static Path tmp;
+    static Path run;
+    static Path documents;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        System.setProperty("spark.master", "local[1]");
+        System.setProperty("spark.ui.enabled", "false");
+        System.setProperty("spark.driver.host", "127.0.0.1");
+        System.setProperty("spark.driver.bindAddress", "127.0.0.1");
+        run = tinyRun();
+        documents = tmp.resolve("preprocessed");
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("text", DataTypes.StringType)
+                .add("metadata", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType))
+                .add("hash", DataTypes.StringType).add("cluster_id", DataTypes.StringType);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < 48; i++) {
+            String label = i % 3 == 0 ? "spam" : "ham";
+            String text = label.equals("spam") ? "WIN MONEY NOW!!! click here " + i : "hi, the meeting is at " + i;
+            rows.add(RowFactory.create("d" + i, text, scala.collection.JavaConverters.mapAsScalaMap(Map.of("label", label))
+                    .toMap(scala.Predef.$conforms()), "h" + i, "d" + i));
+        }
+        SparkSession spark = SparkSession.builder().getOrCreate();
+        spark.createDataFrame(rows, schema).coalesce(1).write().parquet(documents.resolve("documents").toString());
+    }
+
+    @AfterAll
+    static void clear() {
+        for (String p : new String[]{"spark.master", "spark.ui.enabled", "spark.driver.host", "spark.driver.bindAddress"}) {
+            System.clearProperty(p);
+        }
+    }
+
+    private static Object[] run(String... args) {
+        PrintStream err = System.err;
+        PrintStream out = System.out;
+        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
+        ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(outBuf, true, StandardCharsets.UTF_8));
+        try {
+            int status = FinetuneJob.run(args);
+            return new Object[]{status, errBuf.toString(StandardCharsets.UTF_8), outBuf.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setErr(err);
+            System.setOut(out);
+        }
+    }
+
+    /** shards/{tokenizer.json, manifest.json} and run/checkpoints/step-00000001/ (tiny random GPT, context 16). */
+    private static Path tinyRun() throws IOException {
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve("shards").toUri());
+        String json = dev.kiln.tokenizer.TokenizerJson.write(dev.kiln.tokenizer.BpeTrainer.train(Map.of(),
+                dev.kiln.tokenizer.PreTokenizer.GPT2, 257, List.of("<|endoftext|>"), 1, null));
+        String sha = dev.kiln.tokenizer.TokenizerJson.sha256(json);
+        dev.kiln.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
+        new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
+                257, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, shards);
+        var model = dev.kiln.model.GptModel.build(new dev.kiln.model.GptConfig(257, 16, 32, 1, 2, 2),
+                new org.nd4j.linalg.learning.config.NoOp(), 0, 1, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        Path r = tmp.resolve("tiny-run");
+        new dev.kiln.checkpoint.CheckpointStore(fs, new org.apache.hadoop.fs.Path(r.resolve("checkpoints").toUri()), 1)
+                .save(new dev.kiln.checkpoint.Checkpoint(1, model, dev.kiln.train.data.DataPosition.START, null,
+                        "{\"shards\":\"" + shards + "\"}", sha, 1));
+        return r;
+    }
+
+    @Test
+    void aTinyRunWritesCheckpointsMetricsAndPredictions() throws IOException {
+        Path out = tmp.resolve("ft");
+        Object[] r = run("-Dkiln.finetune.checkpoint=" + run, "-Dkiln.finetune.documents=" + documents,
+                "-Dkiln.finetune.output=" + out, "-Dkiln.finetune.epochs=2", "-Dkiln.finetune.batch-size=8",
+                "-Dkiln.finetune.split.validation-fraction=0.2", "-Dkiln.finetune.split.test-fraction=0.2");
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        assertTrue(((String) r[2]).contains("kiln finetune: labels [ham, spam]"), (String) r[2]);
+        assertTrue(Files.isRegularFile(out.resolve("metrics.jsonl")));
+        assertTrue(Files.isRegularFile(out.resolve("predictions/part-00000.jsonl")));
+        try (var s = Files.list(out.resolve("best"))) {
+            assertEquals(1, s.count(), "one best checkpoint");
+        }
+
+        // Without --resume the job refuses to start over in a folder that holds checkpoints; with it, it continues
+        // (here: nothing left to do) and still labels the test split.
+        Object[] again = run("-Dkiln.finetune.checkpoint=" + run, "-Dkiln.finetune.documents=" + documents,
+                "-Dkiln.finetune.output=" + out, "-Dkiln.finetune.epochs=2", "-Dkiln.finetune.batch-size=8",
+                "-Dkiln.finetune.split.validation-fraction=0.2", "-Dkiln.finetune.split.test-fraction=0.2");
+        assertEquals(2, again[0], (String) again[1]);
+        assertTrue(((String) again[1]).contains("--resume"), (String) again[1]);
+        Object[] resumed = run("-Dkiln.finetune.checkpoint=" + run, "-Dkiln.finetune.documents=" + documents,
+                "-Dkiln.finetune.output=" + out, "-Dkiln.finetune.epochs=2", "-Dkiln.finetune.batch-size=8",
+                "-Dkiln.finetune.split.validation-fraction=0.2", "-Dkiln.finetune.split.test-fraction=0.2", "--resume");
+        assertEquals(0, resumed[0], resumed[1] + "\n" + resumed[2]);
+    }
+
+    @Test
+    void aFolderThatIsNotAKilnCheckpointExits2NamingIt() throws IOException {
+        Path fake = Files.createDirectories(tmp.resolve("not-a-checkpoint"));
+        Object[] r = run("-Dkiln.finetune.checkpoint=" + fake, "-Dkiln.finetune.documents=" + documents,
+                "-Dkiln.finetune.output=" + tmp.resolve("never"));
+        assertEquals(2, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains(fake.toString()) && ((String) r[1]).contains("not a Kiln checkpoint"), (String) r[1]);
+    }
+
+    @Test
+    void aMissingCheckpointKeyExits2BeforeSparkStarts() {
+        Object[] r = run("-Dkiln.finetune.documents=" + documents);
+        assertEquals(2, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains("kiln.finetune.checkpoint"), (String) r[1]);
+    }
+}

@@ -1,0 +1,400 @@
+package dev.kiln.finetune;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.checkpoint.Checkpoint;
+import dev.kiln.checkpoint.CheckpointStore;
+import dev.kiln.config.InvalidConfigException;
+import dev.kiln.generate.GenerationCheckpoint;
+import dev.kiln.io.AtomicOutput;
+import dev.kiln.model.ClassifierModel;
+import dev.kiln.model.GptConfig;
+import dev.kiln.model.GptModel;
+import dev.kiln.train.LocalRounds;
+import dev.kiln.train.MetricsLog;
+import dev.kiln.train.Replica;
+import dev.kiln.train.ReplicaFactory;
+import dev.kiln.train.RoundRunner;
+import dev.kiln.train.RoundStats;
+import dev.kiln.train.RowFormat;
+import dev.kiln.train.SparkAveraging;
+import dev.kiln.train.TrainConfig;
+import dev.kiln.train.WarmupCosineSchedule;
+import dev.kiln.train.WarmupLinearSchedule;
+import dev.kiln.train.data.ExampleBatches;
+import dev.kiln.tokenizer.TokenizerJson;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * {@code kiln finetune} with {@code task = classify}: a pre-trained GPT, its LM head replaced by a classification
+ * head, trained epoch by epoch on the train split with the pre-training engine ({@link Replica}, {@link LocalRounds}
+ * or {@link SparkAveraging}, AdamW, warm-up and decay, global-norm clipping); after each epoch the validation
+ * accuracy and macro F1, a checkpoint, the best one kept apart, and early stopping. At the end the best model labels
+ * the test split into {@code predictions/}.
+ */
+public final class Finetuning {
+    private static final Logger LOG = LoggerFactory.getLogger("kiln.progress");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String CHECKPOINT_KEY = FinetuneConfig.SECTION + ".checkpoint";
+    /** Documents per forward pass when scoring validation and test. */
+    private static final int EVAL_BATCH = 32;
+
+    private Finetuning() {
+    }
+
+    /** What a run did. {@code majority}: the test metrics of always predicting the train split's most frequent label. */
+    public record Result(List<String> labels, int epochsRun, int bestEpoch, long steps, ClassificationMetrics bestValidation,
+                         ClassificationMetrics test, ClassificationMetrics majority, Path bestCheckpoint, Path predictions,
+                         LabelledDocuments.Data data) {
+    }
+
+    public static Result run(SparkSession spark, FinetuneConfig cfg, String configJson, boolean resume) throws IOException {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
+                FinetuneConfig.SECTION, hadoop);
+        String parentSha = sha256(parent.modelZip());
+        int t = parent.contextLength();
+        LabelledDocuments.Data data = LabelledDocuments.read(spark, cfg, parent.tokenizerJson(), parent.tokenizerPath(), t);
+        List<String> labels = data.labels();
+        int k = labels.size();
+        LOG.info("[finetune] parent {} (context {}), labels {}: train {}, validation {}, test {} documents ({} empty skipped)",
+                parent.folder(), t, labels, data.train().size(), data.validation().size(), data.test().size(),
+                data.emptyDocuments());
+
+        List<int[]> trainRows = rows(data, data.train(), t);
+        int workers = cfg.parallel().workers();
+        int stepsPerEpoch = ExampleBatches.stepsPerEpoch(trainRows.size(), workers, cfg.batchSize());
+        if (stepsPerEpoch == 0) {
+            throw new InvalidConfigException(FinetuneConfig.SECTION + ".batch-size", null, "the train split's "
+                    + trainRows.size() + " documents cannot fill one step of " + workers + " workers x " + cfg.batchSize());
+        }
+        int totalSteps = stepsPerEpoch * cfg.epochs();
+        TrainConfig engine = cfg.engine(totalSteps);
+        double[] classWeights = cfg.classWeights() == FinetuneConfig.ClassWeights.BALANCED ? balanced(data, k) : null;
+
+        Path output = new Path(cfg.output());
+        FileSystem outFs = output.getFileSystem(hadoop);
+        CheckpointStore checkpoints = new CheckpointStore(outFs, new Path(output, "checkpoints"), cfg.checkpointKeep());
+        CheckpointStore best = new CheckpointStore(outFs, new Path(output, "best"), 1);
+        MetricsLog metrics = new MetricsLog(outFs, new Path(output, "metrics.jsonl"));
+        Optional<Path> existing = checkpoints.latest();
+        if (!resume && existing.isPresent()) {
+            throw new InvalidConfigException(FinetuneConfig.SECTION + ".output", checkpoints.dir().toString(),
+                    "already holds checkpoint " + existing.get().getName()
+                            + ": pass --resume to continue that run, or set kiln.finetune.output to a new folder");
+        }
+
+        ComputationGraph parentModel = GenerationCheckpoint.restore(parent.modelZip());
+        GptConfig shape = GptModel.shapeOf(parentModel);
+        List<String> frozen = frozenLayers(cfg, shape);
+        ComputationGraph model;
+        ExampleBatches.Factory trainData = ExampleBatches.Factory.of(trainRows, cfg.seed());
+        EarlyStopping stopping = new EarlyStopping(0, -1, Double.NEGATIVE_INFINITY, 0);
+        Checkpoint resumed = null;
+        if (resume && existing.isPresent()) {
+            resumed = checkpoints.load(existing.get());
+            JsonNode stage = JSON.readTree(resumed.stageJson() == null ? "{}" : resumed.stageJson());
+            List<String> stored = new ArrayList<>();
+            stage.path("labels").forEach(n -> stored.add(n.asText()));
+            if (!stored.equals(labels) || !parentSha.equals(stage.path("parent").path("model_sha256").asText())) {
+                throw new InvalidConfigException(FinetuneConfig.SECTION + ".output", existing.get().toString(),
+                        "was fine-tuned from parent " + stage.path("parent").path("path").asText() + " with labels " + stored
+                                + "; this run has parent " + parent.folder() + " and labels " + labels);
+            }
+            stopping = new EarlyStopping(stage.path("epoch").asInt(), stage.path("best_epoch").asInt(-1),
+                    stage.path("best_macro_f1").asDouble(Double.NEGATIVE_INFINITY), stage.path("epochs_without_improvement").asInt());
+            model = resumed.model();
+            metrics.resumeAt(resumed.step());
+            LOG.info("[finetune] resuming from {} (epoch {}, step {})", existing.get(), stopping.epoch(), resumed.step());
+        } else {
+            Adam adam = Adam.builder().learningRateSchedule(schedule(cfg, totalSteps)).beta1(cfg.optimizer().beta1())
+                    .beta2(cfg.optimizer().beta2()).epsilon(cfg.optimizer().epsilon()).build();
+            model = ClassifierModel.fromParent(parentModel, k, cfg.pooling(), classWeights, adam,
+                    cfg.optimizer().weightDecay(), cfg.seed(), frozen);
+            metrics.resumeAt(-1);
+        }
+        RowFormat format = new RowFormat.Labelled(t, k);
+        Replica global = Replica.wrap(model, engine, format, frozen);
+        global.setStep(resumed == null ? 0 : resumed.step());
+
+        String tokenizerSha = TokenizerJson.sha256(parent.tokenizerJson());
+        try (RoundRunner runner = workers == 1 ? new LocalRounds(trainData, engine)
+                : new SparkAveraging(spark, engine, new ReplicaFactory.FromConfiguration(model.getConfiguration().toJson(),
+                engine, format, frozen), trainData, "finetune")) {
+            if (resumed != null) {
+                runner.restore(resumed.position(), null);
+            }
+            LOG.info("[finetune] {} parameters ({} frozen layers), {} epochs of {} steps of {} documents on {} worker(s)",
+                    model.numParams(), frozen.size(), cfg.epochs(), stepsPerEpoch, engine.globalBatch(), workers);
+            long step = global.step();
+            while (stopping.epoch() < cfg.epochs() && !stopping.shouldStop(cfg.patience())) {
+                int epoch = stopping.epoch();
+                long end = (long) (epoch + 1) * stepsPerEpoch;
+                while (step < end) {
+                    int n = (int) Math.min(end - step, Math.min(runner.maxRoundSteps(), cfg.logEvery() - step % cfg.logEvery()));
+                    RoundStats s = runner.run(global, n);
+                    step += n;
+                    if (step % cfg.logEvery() == 0 || step == end) {
+                        ObjectNode r = metrics.record("train", step);
+                        r.put("epoch", epoch + 1);
+                        r.put("loss", s.meanLoss());
+                        r.put("grad_norm", s.meanGradNorm());
+                        metrics.append(r);
+                        LOG.info(String.format(Locale.ROOT, "[finetune] epoch %d step %d/%d loss %.4f |g| %.3f",
+                                epoch + 1, step, totalSteps, s.meanLoss(), s.meanGradNorm()));
+                    }
+                }
+                ClassificationMetrics v = data.validation().isEmpty() ? null
+                        : evaluate(global.model(), rows(data, data.validation(), t), k).metrics();
+                boolean improved = v == null || v.macroF1() > stopping.bestF1();
+                stopping = stopping.after(improved, v == null ? Double.NaN : v.macroF1());
+                if (v != null) {
+                    ObjectNode r = metrics.record("validation", step);
+                    r.put("epoch", epoch + 1);
+                    putMetrics(r, v, labels);
+                    metrics.append(r);
+                    LOG.info(String.format(Locale.ROOT, "[finetune] epoch %d validation accuracy %.4f macro F1 %.4f loss %.4f%s",
+                            epoch + 1, v.accuracy(), v.macroF1(), v.meanLoss(), improved ? " (best)" : ""));
+                }
+                String stage = stageJson(cfg, labels, parent, parentSha, t, stopping, classWeights);
+                Checkpoint c = new Checkpoint(step, global.model(), runner.position(), null, configJson, tokenizerSha,
+                        workers, stage);
+                Path saved = checkpoints.save(c);
+                if (improved) {
+                    best.save(c);
+                }
+                ObjectNode r = metrics.record("checkpoint", step);
+                r.put("path", saved.toString());
+                r.put("best", improved);
+                metrics.append(r);
+                metrics.flush();
+            }
+            if (stopping.shouldStop(cfg.patience()) && stopping.epoch() < cfg.epochs()) {
+                LOG.info("[finetune] early stop after epoch {}: no better validation macro F1 for {} epochs (best {} at epoch {})",
+                        stopping.epoch(), cfg.patience(), stopping.bestF1(), stopping.bestEpoch() + 1);
+            }
+        }
+
+        // The test split, labelled by the best checkpoint.
+        ClassifierCheckpoint chosen = ClassifierCheckpoint.load(outFs, best.latest().orElseThrow(), CHECKPOINT_KEY);
+        List<int[]> testRows = rows(data, data.test(), t);
+        Evaluation test = evaluate(chosen.model(), testRows, k);
+        Path predictions = new Path(output, "predictions");
+        writePredictions(outFs, predictions, data.test(), labels, test.probabilities());
+        ClassificationMetrics majority = majority(data, k);
+        ObjectNode r = metrics.record("test", chosen.stage().path("step").asLong(global.step()));
+        r.put("checkpoint", chosen.folder().toString());
+        putMetrics(r, test.metrics(), labels);
+        r.put("majority_accuracy", majority.accuracy());
+        r.put("majority_macro_f1", majority.macroF1());
+        metrics.append(r);
+        metrics.flush();
+        LOG.info(String.format(Locale.ROOT, "[finetune] test (%d documents, best epoch %d): accuracy %.4f macro F1 %.4f; "
+                        + "majority class: accuracy %.4f macro F1 %.4f", test.metrics().examples(), stopping.bestEpoch() + 1,
+                test.metrics().accuracy(), test.metrics().macroF1(), majority.accuracy(), majority.macroF1()));
+        ClassificationMetrics bestValidation = null;
+        if (!data.validation().isEmpty()) {
+            bestValidation = evaluate(chosen.model(), rows(data, data.validation(), t), k).metrics();
+        }
+        return new Result(labels, stopping.epoch(), stopping.bestEpoch(), global.step(), bestValidation, test.metrics(),
+                majority, chosen.folder(), predictions, data);
+    }
+
+    /** Epochs done, the best epoch (0-based) and its validation macro F1, epochs since it. */
+    record EarlyStopping(int epoch, int bestEpoch, double bestF1, int sinceBest) {
+        EarlyStopping after(boolean improved, double f1) {
+            return improved ? new EarlyStopping(epoch + 1, epoch, Double.isNaN(f1) ? bestF1 : f1, 0)
+                    : new EarlyStopping(epoch + 1, bestEpoch, bestF1, sinceBest + 1);
+        }
+
+        boolean shouldStop(int patience) {
+            return patience > 0 && sinceBest >= patience;
+        }
+    }
+
+    record Evaluation(ClassificationMetrics metrics, double[][] probabilities) {
+    }
+
+    /** Probabilities, accuracy, macro F1 and mean cross-entropy of labelled rows, in batches, in this JVM. */
+    static Evaluation evaluate(ComputationGraph model, List<int[]> rows, int classes) {
+        int n = rows.size();
+        int[] truth = new int[n];
+        int[] predicted = new int[n];
+        double[][] probabilities = new double[n][];
+        double loss = 0;
+        for (int from = 0; from < n; from += EVAL_BATCH) {
+            int to = Math.min(n, from + EVAL_BATCH);
+            int[][] batch = rows.subList(from, to).toArray(new int[0][]);
+            INDArray p = ClassifierModel.probabilities(model, batch);
+            for (int i = 0; i < batch.length; i++) {
+                double[] pi = p.getRow(i).toDoubleVector();
+                int y = batch[i][batch[i].length - 1];
+                int argmax = 0;
+                for (int j = 1; j < pi.length; j++) {
+                    if (pi[j] > pi[argmax]) {
+                        argmax = j;
+                    }
+                }
+                truth[from + i] = y;
+                predicted[from + i] = argmax;
+                probabilities[from + i] = pi;
+                loss -= Math.log(Math.max(pi[y], Double.MIN_VALUE));
+            }
+        }
+        return new Evaluation(ClassificationMetrics.of(truth, predicted, classes, loss), probabilities);
+    }
+
+    /** Always predicting the train split's most frequent label, on the test split. */
+    static ClassificationMetrics majority(LabelledDocuments.Data data, int classes) {
+        int[] counts = new int[classes];
+        data.train().forEach(e -> counts[data.classIndex(e)]++);
+        int top = 0;
+        for (int i = 1; i < classes; i++) {
+            if (counts[i] > counts[top]) {
+                top = i;
+            }
+        }
+        int[] truth = data.test().stream().mapToInt(data::classIndex).toArray();
+        int[] predicted = new int[truth.length];
+        java.util.Arrays.fill(predicted, top);
+        return ClassificationMetrics.of(truth, predicted, classes, 0);
+    }
+
+    static List<int[]> rows(LabelledDocuments.Data data, List<LabelledDocuments.Example> examples, int t) {
+        List<int[]> out = new ArrayList<>(examples.size());
+        for (LabelledDocuments.Example e : examples) {
+            out.add(ClassifierModel.row(e.ids(), t, data.classIndex(e)));
+        }
+        return out;
+    }
+
+    /** n / (K x n_k) from the train split. */
+    static double[] balanced(LabelledDocuments.Data data, int k) {
+        double[] counts = new double[k];
+        data.train().forEach(e -> counts[data.classIndex(e)]++);
+        double[] w = new double[k];
+        for (int i = 0; i < k; i++) {
+            w[i] = data.train().size() / (k * Math.max(1, counts[i]));
+        }
+        return w;
+    }
+
+    static List<String> frozenLayers(FinetuneConfig cfg, GptConfig shape) {
+        if (cfg.freezeBlocks() > shape.layers()) {
+            throw new InvalidConfigException(FinetuneConfig.SECTION + ".freeze.blocks", null, "the parent has "
+                    + shape.layers() + " blocks, cannot freeze " + cfg.freezeBlocks());
+        }
+        List<String> out = new ArrayList<>();
+        if (cfg.freezeEmbeddings()) {
+            out.add(GptModel.TOKEN_EMBEDDING);
+            out.add(GptModel.POSITION_EMBEDDING);
+        }
+        for (int i = 0; i < cfg.freezeBlocks(); i++) {
+            out.add(GptModel.block(i));
+        }
+        return out;
+    }
+
+    static ISchedule schedule(FinetuneConfig cfg, int totalSteps) {
+        FinetuneConfig.Optimizer o = cfg.optimizer();
+        int warmup = Math.min(o.warmupSteps(), totalSteps);
+        return o.decay() == FinetuneConfig.Decay.COSINE
+                ? new WarmupCosineSchedule(o.learningRate(), o.minLearningRate(), warmup, totalSteps)
+                : new WarmupLinearSchedule(o.learningRate(), o.minLearningRate(), warmup, totalSteps);
+    }
+
+    private static String stageJson(FinetuneConfig cfg, List<String> labels, GenerationCheckpoint parent, String parentSha,
+                                    int t, EarlyStopping s, double[] classWeights) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("task", "classify");
+        ArrayNode l = n.putArray("labels");
+        labels.forEach(l::add);
+        n.put("label_source", cfg.labelSource());
+        ObjectNode p = n.putObject("parent");
+        p.put("path", parent.folder());
+        p.put("step", parent.step());
+        p.put("model_sha256", parentSha);
+        n.put("tokenizer_path", parent.tokenizerPath());
+        n.put("context_length", t);
+        n.put("pooling", cfg.pooling().name().toLowerCase(Locale.ROOT));
+        n.put("truncation", cfg.truncation().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        if (classWeights != null) {
+            ArrayNode w = n.putArray("class_weights");
+            for (double x : classWeights) {
+                w.add(x);
+            }
+        }
+        n.put("epoch", s.epoch());
+        n.put("best_epoch", s.bestEpoch());
+        n.put("best_macro_f1", s.bestF1());
+        n.put("epochs_without_improvement", s.sinceBest());
+        return n.toString();
+    }
+
+    private static void putMetrics(ObjectNode r, ClassificationMetrics m, List<String> labels) {
+        r.put("documents", m.examples());
+        r.put("accuracy", m.accuracy());
+        r.put("macro_f1", m.macroF1());
+        r.put("loss", m.meanLoss());
+        ObjectNode per = r.putObject("per_class");
+        for (int i = 0; i < labels.size(); i++) {
+            ObjectNode c = per.putObject(labels.get(i));
+            c.put("precision", m.precision()[i]);
+            c.put("recall", m.recall()[i]);
+            c.put("f1", m.f1()[i]);
+        }
+    }
+
+    /** predictions/part-00000.jsonl: id, label, predicted, probabilities per label; then _SUCCESS. */
+    static void writePredictions(FileSystem fs, Path dir, List<LabelledDocuments.Example> examples, List<String> labels,
+                                 double[][] probabilities) throws IOException {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < examples.size(); i++) {
+            ObjectNode n = JSON.createObjectNode();
+            n.put("id", examples.get(i).id());
+            n.put("label", examples.get(i).label());
+            int argmax = 0;
+            for (int j = 1; j < probabilities[i].length; j++) {
+                if (probabilities[i][j] > probabilities[i][argmax]) {
+                    argmax = j;
+                }
+            }
+            n.put("predicted", labels.get(argmax));
+            ObjectNode p = n.putObject("probabilities");
+            for (int j = 0; j < labels.size(); j++) {
+                p.put(labels.get(j), probabilities[i][j]);
+            }
+            out.append(n).append('\n');
+        }
+        AtomicOutput.writeString(fs, new Path(dir, "part-00000.jsonl"), out.toString());
+        AtomicOutput.writeString(fs, new Path(dir, "_SUCCESS"), "");
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
