@@ -67,6 +67,14 @@ class EvaluationSparkTest {
     }
 
     static Evaluate.Outcome evaluate(String master, String runName) throws IOException {
+        // getOrCreate would hand back a session another test class left running (LocalSpark's local[2]) and ignore
+        // the master asked for here: stop it first (LocalSpark starts a new one when it is next needed).
+        scala.Option<SparkSession> running = SparkSession.getDefaultSession();
+        if (running.isDefined()) {
+            running.get().stop();
+        }
+        SparkSession.clearDefaultSession();
+        SparkSession.clearActiveSession();
         SparkSession spark = SparkSession.builder().master(master).appName("kiln-evaluate-test")
                 .config("spark.ui.enabled", "false")
                 .config("spark.driver.host", "127.0.0.1")

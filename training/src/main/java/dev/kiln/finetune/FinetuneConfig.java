@@ -92,6 +92,7 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                 optimizer.weightDecay(), optimizer.gradClip()),
                 new TrainConfig.Parallel(parallel.workers(), parallel.averageEvery(), parallel.averageOptimizerState(),
                         parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu()),
-                logEvery, 0, 1, 0, checkpointKeep);
+                // Fine-tuning decides on resuming itself (--resume, per epoch): the engine never resumes on its own.
+                logEvery, 0, 1, 0, checkpointKeep, dev.kiln.train.ResumePolicy.Mode.NEVER);
     }
 }
