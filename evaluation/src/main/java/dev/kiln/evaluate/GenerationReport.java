@@ -178,7 +178,6 @@ public final class GenerationReport {
     public static Result run(SparkSession spark, String runId, Inputs.Checked in, GenerationConfig decoding, List<EvalPrompt> prompts) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int slices = Math.max(1, Math.min(prompts.size(), sc.defaultParallelism()));
-        String genRunId = runId + "-generate";
         Broadcast<List<byte[]>> models = sc.broadcast(new ArrayList<>(in.checkpoints().stream().map(Inputs.CheckpointInput::modelBytes).toList()));
         Broadcast<String> tokenizerJson = sc.broadcast(in.tokenizerJson());
         SparkStages.stage(spark, "evaluate", "generate for " + prompts.size() + " prompt(s) with " + in.checkpoints().size()
@@ -186,12 +185,12 @@ public final class GenerationReport {
         long start = System.nanoTime();
         List<Sample> samples;
         try {
-            samples = new ArrayList<>(sc.parallelize(prompts, slices).mapPartitions(new GenerateTask(genRunId, models,
+            samples = new ArrayList<>(sc.parallelize(prompts, slices).mapPartitions(new GenerateTask(runId, models,
                     tokenizerJson, in.tokenizerSha256(), in.checkpoints().size(), in.endOfText(), decoding)).collect());
         } finally {
             models.destroy();
             tokenizerJson.destroy();
-            ModelCache.evict(genRunId);
+            ModelCache.evict(runId);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         samples.sort(Comparator.comparingInt(Sample::checkpoint).thenComparingInt(Sample::prompt));
@@ -349,7 +348,8 @@ public final class GenerationReport {
             }
             for (int c = 0; c < checkpoints; c++) {
                 int index = c;
-                String key = Integer.toString(c);
+                // Under the scoring run's id (a new id would make ModelCache drop that run's counts), other keys.
+                String key = "generate-" + c;
                 ComputationGraph g = ModelCache.borrow(runId, key, () -> Evaluation.restore(models.value().get(index)));
                 List<Generator.Result> results;
                 try {
