@@ -211,6 +211,20 @@ class ReportPartsSparkTest {
                     bleu.bleu(), m.path("rouge1_f").asDouble(), m.path("rouge2_f").asDouble(), m.path("rougeL_f").asDouble(),
                     g.path("samples").get(2));
         }
+        // The three files show both parts.
+        java.nio.file.Path folder = tmp.resolve("reports").resolve("two");
+        JsonNode written = JSON.readTree(folder.resolve(Report.JSON_FILE).toFile());
+        assertEquals(direct.macro().f1(), written.path("classifier").path(1).path("macro_f1").asDouble(), 0.0);
+        assertEquals(gen.get(1).path("metrics").path("bleu").asDouble(), written.path("generation").path(1).path("metrics").path("bleu").asDouble(), 0.0);
+        assertEquals(gen.get(1).path("samples").path(4).path("text").asText(), written.path("generation").path(1).path("samples").path(4).path("text").asText());
+        String md = Files.readString(folder.resolve(Report.MARKDOWN_FILE));
+        assertTrue(md.contains("## Classifier (test split of") && md.contains("| finetune | fine-tuned |")
+                && md.contains("| tfidf-logistic-regression | baseline |") && md.contains("## Generation"), md);
+        assertEquals(!beats, md.contains("**FLAG:** classifier finetune does not beat"), md);
+        String html = Files.readString(folder.resolve(HtmlReport.FILE));
+        assertTrue(html.contains("<section id=\"classifier\">") && html.contains("<section id=\"generation\">"));
+        System.out.println(md);
+
         JsonNode validationSample = gen.get(0).path("samples").get(2);
         assertEquals(GenerationReport.SOURCE_DOCUMENTS, validationSample.path("source").asText());
         assertFalse(validationSample.path("reference").asText().isEmpty());
