@@ -2,6 +2,8 @@ package dev.kiln.evaluate;
 
 import com.typesafe.config.Config;
 import dev.kiln.config.Settings;
+import dev.kiln.evaluate.classify.ClassifyConfig;
+import dev.kiln.generate.GenerationConfig;
 
 import java.io.Serializable;
 import java.util.HashSet;
@@ -10,7 +12,7 @@ import java.util.List;
 /** The typed, validated {@code kiln.evaluate} section (see the evaluation module's reference.conf for every key). */
 public record EvaluateConfig(List<String> checkpoints, List<String> shards, String split, String output, String runName,
                              String endOfText, int batchSize, int blocksPerTask, List<Baseline> baselines,
-                             double bigramDiscount) implements Serializable {
+                             double bigramDiscount, Classifier classifier, GenerationEval generation) implements Serializable {
 
     public static final String SECTION = "kiln.evaluate";
 
@@ -26,6 +28,36 @@ public record EvaluateConfig(List<String> checkpoints, List<String> shards, Stri
 
         public String key() {
             return key;
+        }
+    }
+
+    /**
+     * {@code kiln.evaluate.classifier}: fine-tuned classifiers' predictions next to the baselines.
+     *
+     * @param predictions prediction files or folders, one model each; empty: no classifier part
+     * @param documents   the labelled documents the baselines are trained on, or null (only when predictions is empty)
+     */
+    public record Classifier(List<String> predictions, String documents, ClassifyConfig classify) implements Serializable {
+        public Classifier {
+            predictions = List.copyOf(predictions);
+        }
+
+        public boolean enabled() {
+            return !predictions.isEmpty();
+        }
+    }
+
+    /**
+     * {@code kiln.evaluate.generation}: prompts from a file and/or cut from scored documents, decoded by
+     * {@code decoding} (a {@link GenerationConfig} with no checkpoint, prompts or output: those come from here).
+     *
+     * @param prompts        a prompt file, or null
+     * @param fromValidation documents of the scored split cut into prompt and reference; 0: none
+     */
+    public record GenerationEval(String prompts, int fromValidation, int promptTokens, int referenceTokens,
+                                 GenerationConfig decoding) implements Serializable {
+        public boolean enabled() {
+            return prompts != null || fromValidation > 0;
         }
     }
 
@@ -72,7 +104,36 @@ public record EvaluateConfig(List<String> checkpoints, List<String> shards, Stri
             d = b.doubleIn("bigram-discount", 0, 1);
             b.require(d > 0, "bigram-discount", "expected \"auto\" or a number in (0, 1], got " + d);
         }
-        return new EvaluateConfig(checkpoints, shards, split, s.nonEmpty("output"), runName, s.nonEmpty("end-of-text"),
-                s.intIn("batch-size", 1, 4096), s.intIn("blocks-per-task", 1, 1 << 20), baselines, d);
+        String endOfText = s.nonEmpty("end-of-text");
+        Settings c = s.section("classifier");
+        List<String> predictions = c.stringList("predictions");
+        String documents = c.optionalString("documents");
+        c.require(predictions.isEmpty() || documents != null, "documents", "expected the `kiln preprocess` documents folder the "
+                + "fine-tune was trained on (the baselines are trained and scored on its split), since "
+                + c.key("predictions") + " is set");
+        c.require(new HashSet<>(predictions).size() == predictions.size(), "predictions", "lists a path twice: " + predictions);
+        Classifier classifier = new Classifier(predictions, documents, ClassifyConfig.from(config));
+        return new EvaluateConfig(checkpoints, shards, split, s.nonEmpty("output"), runName, endOfText,
+                s.intIn("batch-size", 1, 4096), s.intIn("blocks-per-task", 1, 1 << 20), baselines, d, classifier,
+                generation(s.section("generation"), endOfText));
+    }
+
+    /** The generation keys, checked as {@link GenerationConfig#from} checks its own. */
+    static GenerationEval generation(Settings g, String endOfText) {
+        boolean sample = g.bool("do-sample");
+        double temperature = g.doubleIn("temperature", -Double.MAX_VALUE, Double.MAX_VALUE);
+        g.require(!sample || temperature > 0, "temperature",
+                "must be > 0 when do-sample = true, got " + temperature + " (for greedy decoding set do-sample = false)");
+        double topP = g.doubleIn("top-p", -Double.MAX_VALUE, Double.MAX_VALUE);
+        g.require(topP > 0 && topP <= 1, "top-p", "must be in (0, 1], got " + topP);
+        double penalty = g.doubleIn("repetition-penalty", -Double.MAX_VALUE, Double.MAX_VALUE);
+        g.require(penalty > 0, "repetition-penalty", "must be > 0 (1 = no penalty), got " + penalty);
+        int maxNew = g.intIn("max-new-tokens", 1, 1 << 20);
+        // checkpoint, tokenizer, prompts and output are not used: the evaluated checkpoints and the shards' tokenizer are.
+        GenerationConfig decoding = new GenerationConfig(null, null, null, "-", endOfText, maxNew, maxNew, 1, sample,
+                temperature, g.intIn("top-k", 0, Integer.MAX_VALUE), topP, penalty,
+                g.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), g.intIn("batch-size", 1, 4096), 0);
+        return new GenerationEval(g.optionalString("prompts"), g.nonNegativeInt("from-validation"),
+                g.positiveInt("prompt-tokens"), g.positiveInt("reference-tokens"), decoding);
     }
 }

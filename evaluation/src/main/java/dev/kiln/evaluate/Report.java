@@ -218,6 +218,8 @@ public final class Report {
             }
             sb.append("\n\n");
         }
+        markdownClassifier(report.path("classifier"), sb);
+        markdownGeneration(report.path("generation"), sb);
         sb.append("## Inputs\n\n");
         for (JsonNode c : report.path("inputs").path("checkpoints")) {
             sb.append("- checkpoint `").append(c.path("name").asText()).append("`: ").append(c.path("path").asText())
@@ -240,6 +242,76 @@ public final class Report {
         sb.append("- versions: Kiln ").append(v.path("kiln").asText()).append(", Spark ").append(v.path("spark").asText())
                 .append(", DL4J ").append(v.path("dl4j").asText()).append(", Java ").append(v.path("java").asText()).append('\n');
         return sb.toString();
+    }
+
+    /** The classifier comparison: one row per fine-tuned model and baseline (test split). */
+    static void markdownClassifier(JsonNode classifier, StringBuilder sb) {
+        if (!classifier.isArray() || classifier.isEmpty()) {
+            return;
+        }
+        JsonNode cmp = classifier.get(0);
+        sb.append("## Classifier (test split of ").append(cmp.path("documents").asText()).append(")\n\n");
+        sb.append(String.format(Locale.ROOT, "Label field `%s`, labels %s; %,d train, %,d validation, %,d test documents; "
+                        + "TF-IDF + logistic regression with regParam %s (best validation macro-F1).%n%n",
+                cmp.path("label_field").asText(), cmp.path("labels").asText(), cmp.path("train_documents").asLong(),
+                cmp.path("validation_documents").asLong(), cmp.path("test_documents").asLong(), cmp.path("selected_reg_param").asText()));
+        sb.append("| model | kind | n | accuracy | macro-F1 | weighted-F1 | positive F1 | ROC AUC | beats TF-IDF + LR |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+        for (JsonNode m : cmp.path("models")) {
+            sb.append("| ").append(m.path("name").asText()).append(" | ").append(m.path("kind").asText()).append(" | ")
+                    .append(m.path("n").asLong()).append(" |").append(cellMd(m, "accuracy")).append(cellMd(m, "macro_f1"))
+                    .append(cellMd(m, "weighted_f1")).append(cellMd(m, "positive_f1"))
+                    .append(cellMd(m, m.has("roc_auc") ? "roc_auc" : "macro_roc_auc"))
+                    .append(m.has("beats_tfidf_logistic_regression")
+                            ? (m.path("beats_tfidf_logistic_regression").asBoolean() ? " yes |" : " **no** |") : " |")
+                    .append('\n');
+        }
+        sb.append('\n');
+        for (JsonNode m : cmp.path("models")) {
+            if (m.has("same_split") && !m.path("same_split").asBoolean()) {
+                sb.append("Note: ").append(m.path("name").asText())
+                        .append("'s predictions are not exactly the documents of the baselines' test split; the numbers are not comparable.\n\n");
+            }
+        }
+    }
+
+    /** Generation metrics per checkpoint and the first samples. */
+    static void markdownGeneration(JsonNode generation, StringBuilder sb) {
+        if (!generation.isArray() || generation.isEmpty()) {
+            return;
+        }
+        sb.append("## Generation\n\n");
+        sb.append("| checkpoint | prompts | scored | tokens | BLEU | ROUGE-1 F | ROUGE-2 F | ROUGE-L F |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (JsonNode g : generation) {
+            JsonNode m = g.path("metrics");
+            sb.append("| ").append(g.path("name").asText()).append(" | ").append(g.path("prompts").asLong()).append(" | ")
+                    .append(g.path("scored").asLong()).append(" | ").append(g.path("generated_tokens").asLong()).append(" |")
+                    .append(cellMd(m, "bleu")).append(cellMd(m, "rouge1_f")).append(cellMd(m, "rouge2_f")).append(cellMd(m, "rougeL_f"))
+                    .append('\n');
+        }
+        sb.append("\nBLEU is corpus BLEU as a fraction (sacreBLEU prints it times 100); ROUGE is the mean F over the scored prompts.\n\n");
+        JsonNode first = generation.get(0);
+        int shown = Math.min(3, first.path("samples").size());
+        for (int i = 0; i < shown; i++) {
+            JsonNode s = first.path("samples").get(i);
+            sb.append("- ").append(first.path("name").asText()).append(", prompt ").append(s.path("index").asInt()).append(": `")
+                    .append(oneLine(s.path("prompt").asText())).append("` -> `").append(oneLine(s.path("text").asText())).append('`');
+            if (s.hasNonNull("reference")) {
+                sb.append(" (reference `").append(oneLine(s.path("reference").asText())).append("`)");
+            }
+            sb.append('\n');
+        }
+        sb.append('\n');
+    }
+
+    private static String cellMd(JsonNode n, String field) {
+        return n.path(field).isNumber() ? String.format(Locale.ROOT, " %.4f |", n.path(field).asDouble()) : " |";
+    }
+
+    /** A text on one line of Markdown code: newlines and backticks would end it. */
+    private static String oneLine(String s) {
+        String t = s.replace('\n', ' ').replace('\r', ' ').replace('`', '\'');
+        return t.length() > 120 ? t.substring(0, 120) + "..." : t;
     }
 
     /** Writes the three files into a staging folder, then renames it onto {@code target}; an existing target is an error. */

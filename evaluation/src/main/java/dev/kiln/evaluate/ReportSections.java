@@ -238,7 +238,8 @@ final class ReportSections {
      * {@code classifier}: one object, or an array of them (one per checkpoint or task), each read as: {@code name},
      * {@code labels} and {@code confusion_matrix} (rows = true label, columns = predicted) for a heat map,
      * {@code roc} ({@code fpr}, {@code tpr}, optional {@code auc}) and {@code pr} ({@code recall}, {@code precision},
-     * optional {@code average_precision}) for curves, {@code per_class} (an array of objects) for a table, and every
+     * optional {@code average_precision}) for curves, {@code models} and {@code per_class} (arrays of objects) for
+     * tables, and every
      * other number, string or boolean field, and those of {@code metrics}, in a table.
      */
     static final class Classifier implements Section {
@@ -263,6 +264,9 @@ final class ReportSections {
                 metrics.addAll(scalars(c.path("metrics")));
                 if (!metrics.isEmpty()) {
                     p.table(List.of("metric", "value"), metrics);
+                }
+                if (c.has("models")) { // a comparison of several models: one row each
+                    objectTable(p, c.path("models"), Integer.MAX_VALUE);
                 }
                 if (c.has("per_class")) {
                     objectTable(p, c.path("per_class"), Integer.MAX_VALUE);

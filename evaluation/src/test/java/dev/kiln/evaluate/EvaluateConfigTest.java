@@ -44,6 +44,25 @@ class EvaluateConfigTest {
         assertBad(Map.of("batchsize", "3"), "kiln.evaluate.batchsize");
     }
 
+    @Test
+    void classifierAndGenerationParts() {
+        EvaluateConfig c = EvalFixtures.config(Map.of());
+        assertTrue(!c.classifier().enabled() && c.generation().enabled(), "generation is on by default, the classifier part off");
+        assertEquals(16, c.generation().fromValidation());
+        assertEquals(32, c.generation().decoding().newTokens(1000));
+        assertTrue(!c.generation().decoding().doSample());
+        EvaluateConfig on = EvalFixtures.config(Map.of("classifier.predictions", "a,b", "classifier.documents", "docs",
+                "generation.from-validation", "0"));
+        assertEquals(List.of("a", "b"), on.classifier().predictions());
+        assertTrue(on.classifier().enabled() && !on.generation().enabled());
+        assertBad(Map.of("classifier.predictions", "a"), "kiln.evaluate.classifier.documents");
+        assertBad(Map.of("classifier.predictions", "a,a", "classifier.documents", "d"), "kiln.evaluate.classifier.predictions");
+        assertBad(Map.of("generation.top-p", "0"), "kiln.evaluate.generation.top-p");
+        assertBad(Map.of("generation.do-sample", "true", "generation.temperature", "0"), "kiln.evaluate.generation.temperature");
+        assertBad(Map.of("generation.from-validation", "-1"), "kiln.evaluate.generation.from-validation");
+        assertBad(Map.of("generation.max-new-tokens", "0"), "kiln.evaluate.generation.max-new-tokens");
+    }
+
     private static void assertBad(Map<String, String> o, String key) {
         InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> EvalFixtures.config(o));
         assertEquals(key, e.key(), e.getMessage());

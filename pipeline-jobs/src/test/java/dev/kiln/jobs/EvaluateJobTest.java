@@ -21,6 +21,11 @@ class EvaluateJobTest {
     }
 
     @Test
+    void classifierPredictionsWithoutTheirDocumentsExitWith2BeforeSparkStarts() {
+        assertEquals(2, EvaluateJob.run(new String[]{"-Dkiln.evaluate.classifier.predictions=finetune/predictions"}));
+    }
+
+    @Test
     void anExistingReportFolderExitsWith2AndNothingIsWritten() throws IOException {
         Path reports = tmp.resolve("reports");
         Files.createDirectories(reports.resolve("taken"));
