@@ -102,12 +102,15 @@ public final class ClassifierReport {
         return out;
     }
 
-    /** A file as given; a folder's *.jsonl and part-* files, sorted, or else those of its predictions/ folder. */
+    /**
+     * A file as given; else the *.jsonl and part-* files, sorted, of the folder's predictions/ folder when it has one
+     * (a `kiln finetune` output, whose own metrics.jsonl is not predictions), else of the folder itself.
+     */
     static List<Path> files(FileSystem fs, Path given) throws IOException {
         if (fs.getFileStatus(given).isFile()) {
             return List.of(given);
         }
-        for (Path dir : List.of(given, new Path(given, "predictions"))) {
+        for (Path dir : List.of(new Path(given, "predictions"), given)) {
             if (!fs.exists(dir) || !fs.getFileStatus(dir).isDirectory()) {
                 continue;
             }
@@ -127,6 +130,20 @@ public final class ClassifierReport {
                 + new Path(given, "predictions") + "); expected the predictions `kiln finetune` writes");
     }
 
+    /**
+     * The documents/ table of a `kiln preprocess` output folder (as `kiln finetune` takes it), or the folder itself
+     * when it is the table.
+     */
+    static String documentsFolder(String given, Configuration hadoop) {
+        try {
+            Path p = new Path(given);
+            Path inner = new Path(p, "documents");
+            return p.getFileSystem(hadoop).isDirectory(inner) ? inner.toString() : given;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** The documents folder must exist before any Spark job runs. */
     public static void checkDocuments(String documents, Configuration hadoop) throws IOException {
         Path p = new Path(documents);
@@ -140,7 +157,8 @@ public final class ClassifierReport {
      * Checks the predictions' labels against the documents' (one small Spark job), then trains and scores the
      * baselines and scores every model.
      */
-    public static Result run(SparkSession spark, String documents, ClassifyConfig cfg, List<PredictionSet> sets) {
+    public static Result run(SparkSession spark, String documentsOrOutput, ClassifyConfig cfg, List<PredictionSet> sets) {
+        String documents = documentsFolder(documentsOrOutput, spark.sparkContext().hadoopConfiguration());
         List<String> labels = new ArrayList<>();
         try {
             for (Row r : spark.read().parquet(documents).select(col("metadata").getItem(cfg.labelField()).as("label"))
