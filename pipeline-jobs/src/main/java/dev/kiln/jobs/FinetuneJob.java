@@ -14,7 +14,7 @@ import java.util.Locale;
  */
 public final class FinetuneJob {
     static final String USAGE = """
-            kiln finetune [--conf FILE] [-Dkiln.finetune.KEY=VALUE ...] [--resume]
+            kiln finetune [--conf FILE] [-Dkiln.finetune.KEY=VALUE ...] [--resume] [--break-lock]
               Fine-tunes kiln.finetune.checkpoint (a `kiln pretrain` checkpoint or output folder) on the documents of
               kiln.finetune.documents (a `kiln preprocess` output), labels from kiln.finetune.label.metadata-key (or
               .column). Writes kiln.finetune.output/{checkpoints,best}/step-N/, metrics.jsonl and predictions/ (the test
@@ -30,15 +30,18 @@ public final class FinetuneJob {
 
     /** Runs the job and returns its exit status (0 ok, 1 failed, 2 bad arguments, config or input). */
     static int run(String[] args) {
-        return JobRunner.run("finetune", FinetuneConfig.SECTION, USAGE, args, FinetuneConfig::from,
-                (spark, cfg, cl) -> {
-                    String json = KilnConfig.renderJson(KilnConfig.load(cl), FinetuneConfig.SECTION);
-                    Finetuning.Result r = Finetuning.run(spark, cfg, json, cl.has("resume"));
-                    System.out.println(String.format(Locale.ROOT,
-                            "kiln finetune: labels %s, %d epochs (best %d), test accuracy %.4f, macro F1 %.4f "
-                                    + "(majority class %.4f / %.4f); best checkpoint %s, predictions %s",
-                            r.labels(), r.epochsRun(), r.bestEpoch() + 1, r.test().accuracy(), r.test().macroF1(),
-                            r.majority().accuracy(), r.majority().macroF1(), r.bestCheckpoint(), r.predictions()));
-                });
+        return JobRunner.run(JobRunner.Stage.of("finetune", FinetuneConfig.SECTION, USAGE, FinetuneConfig::from,
+                        (spark, cfg, cl) -> {
+                            String json = KilnConfig.renderJson(KilnConfig.load(cl), FinetuneConfig.SECTION);
+                            Finetuning.Result r = Finetuning.run(spark, cfg, json, cl.has("resume"));
+                            System.out.println(String.format(Locale.ROOT,
+                                    "kiln finetune: labels %s, %d epochs (best %d), test accuracy %.4f, macro F1 %.4f "
+                                            + "(majority class %.4f / %.4f); best checkpoint %s, predictions %s",
+                                    r.labels(), r.epochsRun(), r.bestEpoch() + 1, r.test().accuracy(), r.test().macroF1(),
+                                    r.majority().accuracy(), r.majority().macroF1(), r.bestCheckpoint(), r.predictions()));
+                            return Outcome.none();
+                        })
+                .withFlags("resume")
+                .lockedOutput(FinetuneConfig::output, false), args);
     }
 }
