@@ -22,7 +22,7 @@ class DemoIT {
 
     @Test
     void demoRunsEveryStageOfThisBuildEndToEnd(@TempDir Path dir) throws Exception {
-        var r = KilnCliAccess.run(Map.of(), 1200, "demo", "--dir", dir.toString());
+        var r = KilnCliAccess.run(Map.of(), 1800, "demo", "--dir", dir.toString());
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("== demo finished"), r.output());
 
