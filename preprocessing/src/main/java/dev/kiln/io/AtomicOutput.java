@@ -1,7 +1,9 @@
 package dev.kiln.io;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -65,6 +67,7 @@ public final class AtomicOutput {
 
     /** Moves a completed staging file or folder onto {@code target}, replacing an older one. */
     public static void commit(FileSystem fs, Path staging, Path target) throws IOException {
+        dropChecksums(fs, staging);
         if (fs.exists(target)) {
             Path old = new Path(target.getParent(), "_old-" + target.getName() + "-" + UUID.randomUUID());
             if (!fs.rename(target, old)) {
@@ -77,6 +80,33 @@ public final class AtomicOutput {
             fs.delete(old, true);
         } else if (!fs.rename(staging, target)) {
             throw new IOException("cannot rename " + staging + " to " + target);
+        }
+    }
+
+    /**
+     * Deletes the {@code .name.crc} side files that Hadoop's checksummed local file system ({@code file://}) writes
+     * beside every file, in {@code path} (a file or a folder, recursively). They are noise in a folder a user reads
+     * with other tools, and a stale one makes Hadoop reject a file edited by hand; the data has no other use for
+     * them. A no-op on file systems without side files (HDFS keeps its checksums in the datanodes).
+     */
+    public static void dropChecksums(FileSystem fs, Path path) throws IOException {
+        if (!(fs instanceof ChecksumFileSystem checksummed)) {
+            return;
+        }
+        FileSystem raw = checksummed.getRawFileSystem();
+        if (raw.isFile(path)) {
+            raw.delete(checksummed.getChecksumFile(path), false);
+            return;
+        }
+        if (!raw.exists(path)) {
+            return;
+        }
+        for (FileStatus st : raw.listStatus(path)) {
+            if (st.isDirectory()) {
+                dropChecksums(fs, st.getPath());
+            } else if (ChecksumFileSystem.isChecksumFile(st.getPath())) {
+                raw.delete(st.getPath(), false);
+            }
         }
     }
 

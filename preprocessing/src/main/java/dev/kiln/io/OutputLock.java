@@ -56,6 +56,10 @@ public final class OutputLock implements AutoCloseable {
 
         static Holder parse(String json) throws IOException {
             JsonNode n = JSON.readTree(json);
+            if (n == null || !n.isObject()) {
+                // HDFS shows a created file before its content is flushed: a loser may read the winner's empty file.
+                throw new IOException("not a lock holder (empty or being written): " + json);
+            }
             return new Holder(n.path("host").asText("?"), n.path("pid").asLong(-1), n.path("user").asText("?"),
                     n.path("job").asText("?"), n.path("started").asText("?"), n.path("token").asText(""));
         }
@@ -120,7 +124,7 @@ public final class OutputLock implements AutoCloseable {
         if (tryCreate(fs, file, me)) {
             return new OutputLock(fs, file, me);
         }
-        Holder other = read(fs, file);
+        Holder other = readSettled(fs, file);
         if (breakLock) {
             LOG.warn("--break-lock: removing {} held by {}", file, other == null ? "an unreadable holder" : other);
             fs.delete(file, false);
@@ -139,6 +143,21 @@ public final class OutputLock implements AutoCloseable {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    /** {@link #read}, waiting up to a second for a holder that has created the file but not yet written it. */
+    private static Holder readSettled(FileSystem fs, Path file) throws IOException {
+        Holder h = read(fs, file);
+        for (int i = 0; h == null && i < 10 && fs.exists(file); i++) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            h = read(fs, file);
+        }
+        return h;
     }
 
     private static boolean tryCreate(FileSystem fs, Path file, Holder me) throws IOException {

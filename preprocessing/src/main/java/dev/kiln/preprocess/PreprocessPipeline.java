@@ -504,6 +504,7 @@ public final class PreprocessPipeline {
                 fs.delete(to, true);
             }
             fs.mkdirs(to.getParent());
+            AtomicOutput.dropChecksums(fs, from);
             if (!fs.rename(from, to)) {
                 throw new IOException("cannot rename " + from + " to " + to);
             }
