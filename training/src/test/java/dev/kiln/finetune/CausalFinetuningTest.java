@@ -237,6 +237,20 @@ class CausalFinetuningTest {
                 .equals(tuned.getLayer(dev.kiln.model.GptModel.FINAL_NORM).params()), "the final LayerNorm trains");
     }
 
+    @Test
+    void twoWorkersAverageTheParentsReplicasAndTheNewCorpusLossFalls() throws IOException {
+        java.nio.file.Path out = tmp.resolve("two");
+        Config c = config(out, Map.of("parallel.workers", "2", "parallel.average-every", "5",
+                "freeze.embeddings", "true"));
+        Pretrainer.Result r = CausalFinetuning.run(dev.kiln.testing.LocalSpark.get(), FinetuneConfig.from(c),
+                KilnConfig.renderJson(c, FinetuneConfig.SECTION), false);
+        assertEquals(20, r.endStep());
+        List<JsonNode> mailLoss = validation(out, "new");
+        assertTrue(mailLoss.get(2).path("loss").asDouble() < mailLoss.get(0).path("loss").asDouble() - 0.05,
+                mailLoss.toString());
+        assertEquals(3, validation(out, "original").size());
+    }
+
     private static void copy(java.nio.file.Path from, java.nio.file.Path to) throws IOException {
         try (Stream<java.nio.file.Path> s = Files.walk(from)) {
             for (java.nio.file.Path p : s.toList()) {
