@@ -99,7 +99,11 @@ public final class CausalFinetuning {
         Pretrainer.Continuation from = new Pretrainer.Continuation(initialModel(parentModel, shape, engine, frozen),
                 frozen, originalBatches, stageJson(parent, parentSha, shards, original, frozen), "[finetune]",
                 FinetuneConfig.SECTION + ".output");
-        return Pretraining.run(spark, engine, configJson, resume ? ResumePolicy.Mode.ALWAYS : ResumePolicy.Mode.NEVER, from);
+        // "shards" at the top, as in a pre-training checkpoint: kiln generate (and a further fine-tune) find the
+        // tokenizer through it.
+        ObjectNode recorded = (ObjectNode) JSON.readTree(configJson);
+        recorded.put("shards", shards.toString());
+        return Pretraining.run(spark, engine, recorded.toString(), resume ? ResumePolicy.Mode.ALWAYS : ResumePolicy.Mode.NEVER, from);
     }
 
     /** The parent's weights in a model of this run's optimizer (fresh AdamW moments), frozen layers without decay. */

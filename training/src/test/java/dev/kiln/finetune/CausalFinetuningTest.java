@@ -192,6 +192,11 @@ class CausalFinetuningTest {
         assertTrue(parent.path("path").asText().contains("pretrain/checkpoints/step-00000040"), parent.toString());
         assertEquals(64, parent.path("model_sha256").asText().length(), parent.toString());
         assertEquals(tokenizerSha, state.path("tokenizer_sha256").asText());
+        // kiln generate reads the output as it reads a pre-training run's, tokenizer included.
+        var generation = dev.kiln.generate.GenerationCheckpoint.open(out.toString(), null, null, "kiln.generate",
+                new Configuration());
+        assertEquals(20, generation.step());
+        assertTrue(generation.tokenizerPath().endsWith("mail-shards/tokenizer.json"), generation.tokenizerPath());
     }
 
     @Test
