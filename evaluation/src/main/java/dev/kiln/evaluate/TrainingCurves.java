@@ -99,7 +99,12 @@ public final class TrainingCurves {
             JsonNode r = JSON.readTree(line);
             switch (r.path("kind").asText()) {
                 case "train" -> train.add(r);
-                case "validation" -> validation.add(r);
+                // A causal fine-tune also logs the parent's corpus ("corpus": "original"); the curve is the trained one's.
+                case "validation" -> {
+                    if (!"original".equals(r.path("corpus").asText())) {
+                        validation.add(r);
+                    }
+                }
                 case "checkpoint" -> saved.add(r.path("step").asLong());
                 default -> {
                     // other kinds (a later trainer's) are not curves this report draws

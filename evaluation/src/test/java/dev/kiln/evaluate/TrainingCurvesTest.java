@@ -86,4 +86,17 @@ class TrainingCurvesTest {
         TrainingCurves.columns("{\"kind\":\"validation\",\"step\":5,\"loss\":3.0}\n", none);
         assertEquals("[null]", none.path("validation").path("tokens").toString(), "no train records: no token count");
     }
+
+    @Test
+    void aCausalFineTuneDrawsItsNewCorpusNotTheOriginalOne() throws IOException {
+        ObjectNode n = ReportFixtures.JSON.createObjectNode();
+        TrainingCurves.columns("""
+                {"kind":"validation","step":0,"loss":4.5,"corpus":"new"}
+                {"kind":"validation","step":0,"loss":3.1,"corpus":"original"}
+                {"kind":"validation","step":10,"loss":4.3,"corpus":"new"}
+                {"kind":"validation","step":10,"loss":3.3,"corpus":"original"}
+                """, n);
+        assertEquals("[0,10]", n.path("validation").path("step").toString());
+        assertEquals("[4.5,4.3]", n.path("validation").path("loss").toString());
+    }
 }

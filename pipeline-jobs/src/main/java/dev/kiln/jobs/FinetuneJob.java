@@ -2,13 +2,16 @@ package dev.kiln.jobs;
 
 import dev.kiln.config.KilnConfig;
 import dev.kiln.finetune.FinetuneConfig;
+import dev.kiln.finetune.CausalFinetuning;
 import dev.kiln.finetune.Finetuning;
+import dev.kiln.train.Pretrainer;
 
 import java.util.Locale;
 
 /**
  * {@code kiln finetune}: fine-tunes a `kiln pretrain` checkpoint on the labelled documents of a `kiln preprocess`
- * output ({@code kiln.finetune.task = classify}: a classification head), in the driver or by parameter averaging
+ * output ({@code kiln.finetune.task = classify}: a classification head; {@code causal}: more language-model training on
+ * another token shard set, see {@link CausalFinetuning}), in the driver or by parameter averaging
  * over Spark tasks; writes checkpoints, best/, metrics.jsonl and predictions/ under {@code kiln.finetune.output}.
  * See {@link Finetuning} and reference.conf ({@code kiln.finetune}).
  */
@@ -19,7 +22,10 @@ public final class FinetuneJob {
               kiln.finetune.documents (a `kiln preprocess` output), labels from kiln.finetune.label.metadata-key (or
               .column). Writes kiln.finetune.output/{checkpoints,best}/step-N/, metrics.jsonl and predictions/ (the test
               split: id, label, predicted, probabilities). --resume continues from the newest checkpoint there.
-              Data-parallel: -Dkiln.finetune.parallel.workers=N.""";
+              Data-parallel: -Dkiln.finetune.parallel.workers=N.
+              -Dkiln.finetune.task=causal: continues language-model training of the checkpoint on
+              kiln.finetune.causal.shards (a `kiln tokenize` output made with the checkpoint's tokenizer); writes
+              checkpoints/step-N/ and metrics.jsonl (validation loss on the new and the original corpus).""";
 
     private FinetuneJob() {
     }
@@ -33,6 +39,14 @@ public final class FinetuneJob {
         return JobRunner.run(JobRunner.Stage.of("finetune", FinetuneConfig.SECTION, USAGE, FinetuneConfig::from,
                         (spark, cfg, cl) -> {
                             String json = KilnConfig.renderJson(KilnConfig.load(cl), FinetuneConfig.SECTION);
+                            if (cfg.task() == FinetuneConfig.Task.CAUSAL) {
+                                Pretrainer.Result c = CausalFinetuning.run(spark, cfg, json, cl.has("resume"));
+                                System.out.println(String.format(Locale.ROOT,
+                                        "kiln finetune: causal, steps %d-%d, last train loss %.4f, validation loss "
+                                                + "(new corpus) %.4f; last checkpoint %s", c.startStep(), c.endStep(),
+                                        c.lastTrainLoss(), c.lastValidationLoss(), c.lastCheckpoint()));
+                                return Outcome.none();
+                            }
                             Finetuning.Result r = Finetuning.run(spark, cfg, json, cl.has("resume"));
                             System.out.println(String.format(Locale.ROOT,
                                     "kiln finetune: labels %s, %d epochs (best %d), test accuracy %.4f, macro F1 %.4f "

@@ -135,6 +135,23 @@ class FinetuneJobTest {
     }
 
     @Test
+    void causalShardsOfAnotherTokenizerExit2NamingBothTokenizers() throws IOException {
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        String json = dev.kiln.tokenizer.TokenizerJson.write(dev.kiln.tokenizer.BpeTrainer.train(Map.of(),
+                dev.kiln.tokenizer.PreTokenizer.GPT2, 258, List.of("<|endoftext|>", "<|other|>"), 1, null));
+        String sha = dev.kiln.tokenizer.TokenizerJson.sha256(json);
+        org.apache.hadoop.fs.Path other = new org.apache.hadoop.fs.Path(tmp.resolve("other-shards").toUri());
+        new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
+                258, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, other);
+        Object[] r = run("-Dkiln.finetune.task=causal", "-Dkiln.finetune.checkpoint=" + run,
+                "-Dkiln.finetune.causal.shards=" + other, "-Dkiln.finetune.output=" + tmp.resolve("never-causal"));
+        assertEquals(2, r[0], (String) r[1]);
+        assertTrue(((String) r[1]).contains("kiln.finetune.causal.shards") && ((String) r[1]).contains(sha),
+                (String) r[1]);
+        assertTrue(!Files.exists(tmp.resolve("never-causal")), "nothing written");
+    }
+
+    @Test
     void aMissingCheckpointKeyExits2BeforeSparkStarts() {
         Object[] r = run("-Dkiln.finetune.documents=" + documents);
         assertEquals(2, r[0], (String) r[1]);

@@ -14,12 +14,12 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                              ClassifierHead.Pooling pooling, double validationFraction, double testFraction, int epochs,
                              int batchSize, long seed, int nd4jThreads, Optimizer optimizer, int freezeBlocks,
                              boolean freezeEmbeddings, ClassWeights classWeights, int patience, Parallel parallel,
-                             int logEvery, int checkpointKeep) implements Serializable {
+                             int logEvery, int checkpointKeep, Causal causal) implements Serializable {
 
     public static final String SECTION = "kiln.finetune";
 
-    /** Only classification in this version; causal (language-model) fine-tuning is planned. */
-    public enum Task { CLASSIFY }
+    /** {@code classify}: a classification head on labelled documents; {@code causal}: more language-model training. */
+    public enum Task { CLASSIFY, CAUSAL }
 
     /** Which tokens a document longer than the context keeps: its first T, its last T, or half of each. */
     public enum Truncation { HEAD, TAIL, HEAD_TAIL }
@@ -34,6 +34,15 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
     }
 
     public record Parallel(int workers, int averageEvery, boolean averageOptimizerState, int prefetch, boolean bindGpu)
+            implements Serializable {
+    }
+
+    /**
+     * The {@code causal} subsection: continued next-token training on {@code shards} (made with the parent's
+     * tokenizer), validated on them and on {@code originalShards} (null: the parent's own training shards).
+     */
+    public record Causal(String shards, String originalShards, int steps, double learningRate, int warmupSteps,
+                         double minLearningRate, int validationEvery, int validationBatches, int checkpointEvery)
             implements Serializable {
     }
 
@@ -63,6 +72,12 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
         o.require(optimizer.minLearningRate() <= optimizer.learningRate(), "min-learning-rate",
                 "must not exceed learning-rate (" + optimizer.learningRate() + ")");
         Settings f = s.section("freeze");
+        Settings c = s.section("causal");
+        Causal causal = new Causal(c.nonEmpty("shards"), c.optionalString("original-shards"), c.positiveInt("steps"),
+                c.doubleIn("learning-rate", 0, 10), c.nonNegativeInt("warmup-steps"), c.doubleIn("min-learning-rate", 0, 10),
+                c.nonNegativeInt("validation-every"), c.positiveInt("validation-batches"), c.nonNegativeInt("checkpoint-every"));
+        c.require(causal.minLearningRate() <= causal.learningRate(), "min-learning-rate",
+                "must not exceed learning-rate (" + causal.learningRate() + ")");
         Settings p = s.section("parallel");
         Parallel parallel = new Parallel(p.intIn("workers", 1, 4096), p.positiveInt("average-every"),
                 p.bool("average-optimizer-state"), p.intIn("prefetch", 0, 1024), p.bool("bind-gpu"));
@@ -73,7 +88,22 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                 s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("nd4j-threads", 1, 1024), optimizer,
                 f.intIn("blocks", 0, 256), f.bool("embeddings"), s.enumValue("class-weights", ClassWeights.class),
                 s.section("early-stopping").nonNegativeInt("patience"), parallel, s.positiveInt("log-every"),
-                s.positiveInt("keep-checkpoints"));
+                s.positiveInt("keep-checkpoints"), causal);
+    }
+
+    /**
+     * The engine's settings for {@code task = causal}: the parent's {@code shape}, this section's {@code causal}
+     * schedule (cosine decay, as pre-training) and the shared optimizer, parallel, log and keep settings.
+     */
+    public TrainConfig causalEngine(TrainConfig.ModelShape shape) {
+        Causal c = causal;
+        return new TrainConfig(c.shards(), output, shape, c.steps(), batchSize, seed, nd4jThreads,
+                new TrainConfig.Optimizer(c.learningRate(), Math.min(c.warmupSteps(), c.steps()), c.minLearningRate(),
+                        optimizer.beta1(), optimizer.beta2(), optimizer.epsilon(), optimizer.weightDecay(), optimizer.gradClip()),
+                new TrainConfig.Parallel(parallel.workers(), parallel.averageEvery(), parallel.averageOptimizerState(),
+                        parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu()),
+                logEvery, c.validationEvery(), c.validationBatches(), c.checkpointEvery(), checkpointKeep,
+                dev.kiln.train.ResumePolicy.Mode.NEVER);
     }
 
     /** Where the label comes from, for messages: {@code column "x"} or {@code metadata key "label"}. */

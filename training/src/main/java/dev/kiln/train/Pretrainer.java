@@ -37,6 +37,18 @@ public final class Pretrainer {
         }
     }
 
+    /**
+     * A run that continues a parent's language model ({@code kiln finetune}, task causal) instead of a fresh one:
+     * {@code initial} holds the parent's weights under this run's optimizer (fresh AdamW state; the step counter
+     * starts at 0); {@code frozen} layers keep their weights; {@code original} are validation minibatches of the
+     * parent's corpus, measured beside the new one's ({@code "corpus": "new"/"original"} in metrics.jsonl) so that
+     * forgetting shows; {@code stageJson} goes into every checkpoint (the parent's path and hash); {@code tag} prefixes
+     * the progress lines and {@code outputKey} is the key errors about the output folder name.
+     */
+    public record Continuation(org.deeplearning4j.nn.graph.ComputationGraph initial, List<String> frozen,
+                               List<int[][]> original, String stageJson, String tag, String outputKey) {
+    }
+
     private final TrainConfig cfg;
     private final GptConfig shape;
     private final RoundRunner runner;
@@ -45,9 +57,20 @@ public final class Pretrainer {
     private final MetricsLog metrics;
     private final String configJson;
     private final String tokenizerSha256;
+    private final Continuation from;
+    private final String tag;
 
     public Pretrainer(TrainConfig cfg, GptConfig shape, RoundRunner runner, List<int[][]> validation,
                       CheckpointStore checkpoints, MetricsLog metrics, String configJson, String tokenizerSha256) {
+        this(cfg, shape, runner, validation, checkpoints, metrics, configJson, tokenizerSha256, null);
+    }
+
+    /** {@code from}: the parent to continue, or null for pre-training from fresh weights. */
+    public Pretrainer(TrainConfig cfg, GptConfig shape, RoundRunner runner, List<int[][]> validation,
+                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, String tokenizerSha256,
+                      Continuation from) {
+        this.from = from;
+        this.tag = from == null ? "[pretrain]" : from.tag();
         this.cfg = cfg;
         this.shape = shape;
         this.runner = runner;
@@ -62,15 +85,20 @@ public final class Pretrainer {
         Optional<Path> existing = checkpoints.latest();
         if (!resume && existing.isPresent()) {
             // Starting over would mix two runs' checkpoints and metrics in one folder.
-            throw new dev.kiln.config.InvalidConfigException("kiln.train.output", checkpoints.dir().toString(),
+            String key = from == null ? "kiln.train.output" : from.outputKey();
+            throw new dev.kiln.config.InvalidConfigException(key, checkpoints.dir().toString(),
                     "already holds checkpoint " + existing.get().getName()
-                            + ": pass --resume to continue that run, or set kiln.train.output to a new folder");
+                            + ": pass --resume to continue that run, or set " + key + " to a new folder");
         }
         Replica global = resume ? resumeFrom(existing) : null;
         if (global == null) {
-            global = Replica.create(shape, cfg);
+            global = from == null ? Replica.create(shape, cfg) : wrap(from.initial());
             global.setStep(0);
             metrics.resumeAt(-1);
+            if (from != null && !validation.isEmpty()) {
+                // The parent's own losses: the baseline the new corpus should fall from and the original should keep.
+                lastValidationAt(global, 0);
+            }
         }
         long start = global.step();
         long step = start;
@@ -85,7 +113,7 @@ public final class Pretrainer {
         Path lastCheckpoint = null;
         WarmupCosineSchedule lr = new WarmupCosineSchedule(cfg.optimizer().learningRate(),
                 cfg.optimizer().minLearningRate(), cfg.optimizer().warmupSteps(), cfg.steps());
-        LOG.info("[pretrain] {} parameters, {} steps of {} x {} tokens on {} worker(s){}", global.model().numParams(),
+        LOG.info("{} {} parameters, {} steps of {} x {} tokens on {} worker(s){}", tag, global.model().numParams(),
                 cfg.steps(), cfg.globalBatch(), shape.contextLength(), cfg.parallel().workers(),
                 start > 0 ? ", resuming at step " + start : "");
 
@@ -121,39 +149,68 @@ public final class Pretrainer {
                 r.put("eta_s", eta);
                 metrics.append(r);
                 LOG.info(String.format(Locale.ROOT,
-                        "[pretrain] step %d/%d loss %.4f lr %.2e |g| %.3f, %,.0f tokens/s, round %.2fs (averaging %.1f%%), ETA %s",
-                        step, cfg.steps(), lastTrain, lr.at(step - 1), windowNorm / windowSteps, perSecond, wall,
+                        "%s step %d/%d loss %.4f lr %.2e |g| %.3f, %,.0f tokens/s, round %.2fs (averaging %.1f%%), ETA %s",
+                        tag, step, cfg.steps(), lastTrain, lr.at(step - 1), windowNorm / windowSteps, perSecond, wall,
                         100 * averagingSeconds / trainSeconds, Progress.duration(eta)));
                 windowLoss = 0;
                 windowNorm = 0;
                 windowSteps = 0;
             }
             if (!validation.isEmpty() && ((cfg.validationEvery() > 0 && crossed(previous, step, cfg.validationEvery())) || last)) {
-                lastValidation = validationLoss(global);
-                ObjectNode r = metrics.record("validation", step);
-                r.put("loss", lastValidation);
-                metrics.append(r);
-                LOG.info(String.format(Locale.ROOT, "[pretrain] step %d validation loss %.4f (%.3f bits/token)",
-                        step, lastValidation, lastValidation / Math.log(2)));
+                lastValidation = lastValidationAt(global, step);
             }
             if ((cfg.checkpointEvery() > 0 && crossed(previous, step, cfg.checkpointEvery())) || last) {
                 lastCheckpoint = checkpoints.save(new Checkpoint(step, global.model(), runner.position(),
-                        runner.outerState(), configJson, tokenizerSha256, cfg.parallel().workers()));
+                        runner.outerState(), configJson, tokenizerSha256, cfg.parallel().workers(),
+                        from == null ? null : from.stageJson()));
                 ObjectNode r = metrics.record("checkpoint", step);
                 r.put("path", lastCheckpoint.toString());
                 metrics.append(r);
-                LOG.info("[pretrain] step {} checkpoint {}", step, lastCheckpoint);
+                LOG.info("{} step {} checkpoint {}", tag, step, lastCheckpoint);
             }
             metrics.flush();
         }
         return new Result(start, step, lastTrain, lastValidation, tokens, trainSeconds, averagingSeconds, lastCheckpoint);
     }
 
+    /**
+     * Measures, records and logs the validation loss (a continuation: of the new corpus, then of the original one,
+     * each record with its {@code corpus}); returns the (new corpus's) loss.
+     */
+    private double lastValidationAt(Replica global, long step) {
+        double loss = validationLoss(global);
+        logValidation(step, loss, from == null ? null : "new");
+        if (from != null && !from.original().isEmpty()) {
+            logValidation(step, meanLoss(global, from.original()), "original");
+        }
+        return loss;
+    }
+
+    private void logValidation(long step, double loss, String corpus) {
+        ObjectNode r = metrics.record("validation", step);
+        r.put("loss", loss);
+        if (corpus != null) {
+            r.put("corpus", corpus);
+        }
+        metrics.append(r);
+        LOG.info(String.format(Locale.ROOT, "%s step %d validation loss %s%.4f (%.3f bits/token)", tag, step,
+                corpus == null ? "" : "(" + corpus + " corpus) ", loss, loss / Math.log(2)));
+    }
+
+    /** The parent's model under this run's optimizer, with its frozen layers, training on next-token rows. */
+    private Replica wrap(org.deeplearning4j.nn.graph.ComputationGraph model) {
+        return Replica.wrap(model, cfg, new RowFormat.NextToken(shape.contextLength()), from.frozen());
+    }
+
     /** Mean loss per token over the fixed validation minibatches, with the global weights. */
     public double validationLoss(Replica global) {
+        return meanLoss(global, validation);
+    }
+
+    private static double meanLoss(Replica global, List<int[][]> batches) {
         double sum = 0;
         long rows = 0;
-        for (int[][] batch : validation) {
+        for (int[][] batch : batches) {
             sum += GptModel.meanLoss(global.model(), batch) * batch.length;
             rows += batch.length;
         }
@@ -185,7 +242,7 @@ public final class Pretrainer {
 
     private Replica resumeFrom(Optional<Path> latest) throws IOException {
         if (latest.isEmpty()) {
-            LOG.info("[pretrain] --resume: no checkpoint in {}, starting from step 0", checkpoints.dir());
+            LOG.info("{} --resume: no checkpoint in {}, starting from step 0", tag, checkpoints.dir());
             return null;
         }
         Checkpoint c = checkpoints.load(latest.get());
@@ -203,11 +260,11 @@ public final class Pretrainer {
             throw new IllegalStateException("checkpoint " + latest.get() + " is at step " + c.step()
                     + ", beyond kiln.train.steps = " + cfg.steps());
         }
-        Replica r = Replica.wrap(c.model(), cfg);
+        Replica r = from == null ? Replica.wrap(c.model(), cfg) : wrap(c.model());
         r.setStep(c.step());
         runner.restore(c.position(), c.outerMomentum());
         metrics.resumeAt(c.step());
-        LOG.info("[pretrain] resuming from {} (step {})", latest.get(), c.step());
+        LOG.info("{} resuming from {} (step {})", tag, latest.get(), c.step());
         return r;
     }
 }

@@ -91,6 +91,15 @@ public final class Pretraining {
      */
     public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, String configJson, ResumePolicy.Mode mode)
             throws IOException {
+        return run(spark, cfg, configJson, mode, null);
+    }
+
+    /**
+     * The same loop continuing a parent's model ({@code from}, see {@link Pretrainer.Continuation}) on
+     * {@code cfg.shards()}; {@code from} null is pre-training. {@code cfg.model()} must be the parent's shape.
+     */
+    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, String configJson, ResumePolicy.Mode mode,
+                                        Pretrainer.Continuation from) throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
         Path shards = new Path(cfg.shards());
         FileSystem shardFs = shards.getFileSystem(hadoop);
@@ -120,9 +129,13 @@ public final class Pretraining {
             throw new IllegalArgumentException("kiln.train.parallel.workers = " + cfg.parallel().workers() + " needs a SparkSession");
         }
         try (RoundRunner runner = cfg.parallel().workers() == 1 ? new LocalRounds(data, cfg)
-                : new SparkAveraging(spark, cfg, shape, data)) {
+                : from == null ? new SparkAveraging(spark, cfg, shape, data)
+                // Executors rebuild the parent's configuration (its frozen layers without weight decay).
+                : new SparkAveraging(spark, cfg, new ReplicaFactory.FromConfiguration(
+                        from.initial().getConfiguration().toJson(), cfg, new RowFormat.NextToken(shape.contextLength()),
+                        from.frozen()), data, "finetune")) {
             return new Pretrainer(cfg, shape, runner, validationBatches, checkpoints, metrics, configJson,
-                    manifest.tokenizerSha256()).run(resume);
+                    manifest.tokenizerSha256(), from).run(resume);
         }
     }
 }
