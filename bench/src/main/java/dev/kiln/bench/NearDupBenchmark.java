@@ -84,7 +84,7 @@ public final class NearDupBenchmark {
         Dataset<Row> corpus = spark.createDataFrame(rows, schema).repartition(cores * 2).cache();
         corpus.count();
 
-        MinHashConfig kilnCfg = MinHashConfig.words(5, 128, threshold);
+        MinHashConfig kilnCfg = PreprocessRuns.minhash("threshold", Double.toString(threshold));
         int partitions = cores * 2;
         List<Double> kilnTimes = new ArrayList<>();
         List<Double> mllibTimes = new ArrayList<>();

@@ -36,10 +36,6 @@ public final class Settings {
         return root.hasPath(key(path));
     }
 
-    public Config raw() {
-        return root;
-    }
-
     public String string(String path) {
         String k = key(path);
         ConfigValue v = value(k);

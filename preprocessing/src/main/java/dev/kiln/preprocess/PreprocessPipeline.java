@@ -92,9 +92,9 @@ public final class PreprocessPipeline {
      * A kept document with its exact-duplicate cluster and, after near dedup, its final cluster (an earlier run's
      * document for a duplicate of one). {@code reason}: why it is not written as a representative, null when it is one.
      */
-    record Clustered(Processed p, String exactRep, long exactSize, String cluster, String reason) implements Serializable {
-        static Clustered exact(Processed p, String exactRep, long exactSize) {
-            return new Clustered(p, exactRep, exactSize, exactRep, p.document().id().equals(exactRep) ? null : EXACT_DUPLICATE);
+    record Clustered(Processed p, String exactRep, String cluster, String reason) implements Serializable {
+        static Clustered exact(Processed p, String exactRep) {
+            return new Clustered(p, exactRep, exactRep, p.document().id().equals(exactRep) ? null : EXACT_DUPLICATE);
         }
 
         String id() {
@@ -103,7 +103,7 @@ public final class PreprocessPipeline {
 
         /** The whole exact group duplicates {@code earlierId}, a document an earlier run published. */
         Clustered duplicateOf(String earlierId, String why) {
-            return new Clustered(p, exactRep, exactSize, earlierId, why);
+            return new Clustered(p, exactRep, earlierId, why);
         }
 
         /**
@@ -113,9 +113,9 @@ public final class PreprocessPipeline {
          */
         Clustered near(String newCluster, String why) {
             if (reason != null) {
-                return reason.equals(EXACT_DUPLICATE) ? new Clustered(p, exactRep, exactSize, newCluster, reason) : this;
+                return reason.equals(EXACT_DUPLICATE) ? new Clustered(p, exactRep, newCluster, reason) : this;
             }
-            return new Clustered(p, exactRep, exactSize, newCluster, newCluster.equals(id()) ? null : why);
+            return new Clustered(p, exactRep, newCluster, newCluster.equals(id()) ? null : why);
         }
     }
 
@@ -249,7 +249,7 @@ public final class PreprocessPipeline {
                         .persist(StorageLevel.MEMORY_AND_DISK());
                 exactHistogram = histogram(reps.values().map(Tuple2::_2));
                 exact = keptDocs.mapToPair(p -> new Tuple2<>(p.hash(), p)).join(reps)
-                        .map(t -> Clustered.exact(t._2()._1(), t._2()._2()._1(), t._2()._2()._2()));
+                        .map(t -> Clustered.exact(t._2()._1(), t._2()._2()._1()));
                 if (earlierIndex != null) {
                     JavaPairRDD<String, String> earlierHashes = DedupIndex.hashes(earlierIndex).reduceByKey(PreprocessPipeline::lowest, partitions);
                     exact = exact.mapToPair(x -> new Tuple2<>(x.p().hash(), x)).leftOuterJoin(earlierHashes, partitions)
@@ -257,7 +257,7 @@ public final class PreprocessPipeline {
                                     : t._2()._1());
                 }
             } else {
-                exact = keptDocs.map(p -> Clustered.exact(p, p.document().id(), 1));
+                exact = keptDocs.map(p -> Clustered.exact(p, p.document().id()));
             }
             exact = exact.persist(StorageLevel.MEMORY_AND_DISK());
             Map<String, long[]> afterExact = byReason(exact);
@@ -741,19 +741,5 @@ public final class PreprocessPipeline {
             }
             return current.next();
         }
-    }
-
-    /** Used by tests and the benchmark: the names of all removal reasons a run can report. */
-    public static List<String> removalReasons(PreprocessConfig cfg) {
-        List<String> out = new ArrayList<>();
-        out.add(DocumentProcessor.EMPTY_AFTER_CLEANING);
-        for (DocFilter f : new DocumentProcessor(cfg.clean(), cfg.filter()).filters().filters()) {
-            out.add(f.name());
-        }
-        out.add(EXACT_DUPLICATE);
-        out.add(EXACT_DUPLICATE_OF_EARLIER_RUN);
-        out.add(NEAR_DUPLICATE);
-        out.add(NEAR_DUPLICATE_OF_EARLIER_RUN);
-        return out;
     }
 }

@@ -98,17 +98,6 @@ public final class PreTokenCounts {
         return m;
     }
 
-    /** Adds the pre-tokens of {@code text} to {@code counts} (a convenience for small inputs and tests). */
-    public static void add(PreTokenizer pre, String text, Map<String, Long> counts) {
-        int i = 0;
-        int n = text.length();
-        while (i < n) {
-            int end = pre.end(text, i, n);
-            counts.merge(text.substring(i, end), 1L, Long::sum);
-            i = end;
-        }
-    }
-
     public static Map<String, Long> count(PreTokenizer pre, Iterator<String> texts) {
         PreTokenCounts c = new PreTokenCounts(pre);
         while (texts.hasNext()) {

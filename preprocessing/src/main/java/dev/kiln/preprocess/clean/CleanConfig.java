@@ -12,9 +12,4 @@ public record CleanConfig(boolean htmlToText, boolean unicodeNfkc, boolean remov
         return new CleanConfig(s.bool("html-to-text"), s.bool("unicode-nfkc"), s.bool("remove-control-chars"),
                 s.bool("normalize-whitespace"), s.bool("mask-pii"), s.bool("strip-mail-headers"));
     }
-
-    /** The defaults of reference.conf, for tests and tools. */
-    public static CleanConfig defaults() {
-        return new CleanConfig(true, true, true, true, false, true);
-    }
 }

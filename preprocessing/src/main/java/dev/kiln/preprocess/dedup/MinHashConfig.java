@@ -37,10 +37,4 @@ public record MinHashConfig(Shingling ngram, int ngramSize, int permutations, in
         return new MinHashConfig(ngram, size, perms, bands, rows, threshold, target, s.bool("verify"),
                 s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("max-bucket-size", 2, 1_000_000), s.intIn("max-rounds", 1, 10_000));
     }
-
-    /** Word n-grams with bands and rows derived from the threshold, verified; for tests and tools. */
-    public static MinHashConfig words(int ngramSize, int permutations, double threshold) {
-        int[] br = LshBanding.derive(threshold, permutations, 0.99);
-        return new MinHashConfig(Shingling.WORD, ngramSize, permutations, br[0], br[1], threshold, 0.99, true, 1, 100, 64);
-    }
 }

@@ -4,7 +4,7 @@ import dev.kiln.config.Settings;
 
 import java.io.Serializable;
 
-/** {@code kiln.preprocess.filter}: thresholds of the quality filters. */
+/** {@code kiln.preprocess.filter}: thresholds of the quality filters (Gopher's published values are the defaults, in reference.conf). */
 public record FilterConfig(boolean enabled, int minWords, int maxWords, double minMeanWordLength, double maxMeanWordLength,
                            double maxSymbolWordRatio, double maxBulletLines, double maxEllipsisLines, double minAlphaWords,
                            double maxDuplicateLines, double maxDuplicateLineChars, double maxDuplicateParagraphs,
@@ -25,10 +25,5 @@ public record FilterConfig(boolean enabled, int minWords, int maxWords, double m
                 s.doubleIn("max-duplicate-paragraphs", 0, 1), s.doubleIn("max-duplicate-paragraph-chars", 0, 1),
                 s.doubleIn("max-top-2gram-chars", 0, 1), s.doubleIn("max-top-3gram-chars", 0, 1),
                 s.doubleIn("max-top-4gram-chars", 0, 1));
-    }
-
-    /** Gopher's published thresholds (the defaults of reference.conf). */
-    public static FilterConfig gopher() {
-        return new FilterConfig(true, 50, 100_000, 3, 10, 0.1, 0.9, 0.3, 0.8, 0.3, 0.2, 0.3, 0.2, 0.2, 0.18, 0.16);
     }
 }

@@ -23,9 +23,4 @@ public record InputConfig(List<String> paths, InputFormat format, String textFie
         return new InputConfig(List.copyOf(paths), format, textField, idField, s.stringList("metadata-fields"), maxRecord, perTask,
                 s.doubleIn("max-quarantined-fraction", 0, 1));
     }
-
-    /** A config for tests and tools: one format, default field names and limits. */
-    public static InputConfig of(InputFormat format, String... paths) {
-        return new InputConfig(List.of(paths), format, "text", null, List.of(), 16L << 20, 32L << 20, 1.0);
-    }
 }

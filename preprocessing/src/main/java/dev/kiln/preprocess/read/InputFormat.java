@@ -10,7 +10,7 @@ public enum InputFormat {
     LINES,
     /** JSON Lines, optionally gzip-compressed. */
     JSONL,
-    /** Parquet, read by Spark's own reader. */
+    /** Parquet, read row by row in the task with parquet-hadoop's record reader (not Spark's DataFrame reader), see ParquetRecords. */
     PARQUET,
     /** One raw RFC 822 / MIME message per file. */
     MAIL,

@@ -21,7 +21,7 @@ class TextCleanerTest {
 
     @Test
     void nfkcControlCharactersAndWhitespace() {
-        TextCleaner c = new TextCleaner(CleanConfig.defaults());
+        TextCleaner c = new TextCleaner(dev.kiln.testing.PreprocessRuns.clean());
         String dirty = "\uFEFF\uFF28\uFF45llo\u00A0 \tworld\u200B!\u0007\r\n\r\n\r\n  ﬁne   line  \n\u0000end";
         assertEquals("Hello world!\n\nfine line\nend", c.clean(dirty));
         TextCleaner off = new TextCleaner(new CleanConfig(false, false, false, false, false, true));

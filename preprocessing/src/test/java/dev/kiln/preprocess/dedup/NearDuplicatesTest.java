@@ -3,6 +3,7 @@ package dev.kiln.preprocess.dedup;
 import dev.kiln.samples.SampleCorpora;
 import dev.kiln.testing.InjectedDuplicates;
 import dev.kiln.testing.LocalSpark;
+import dev.kiln.testing.PreprocessRuns;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class NearDuplicatesTest {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(LocalSpark.get().sparkContext());
         JavaPairRDD<String, String> input = jsc.parallelize(docs.stream().map(d -> new Tuple2<>(d.id(), d.text())).toList(), 4)
                 .mapToPair(t -> t);
-        MinHashConfig cfg = MinHashConfig.words(5, 128, 0.5);
+        MinHashConfig cfg = PreprocessRuns.minhash();
         NearDuplicates.Result r = NearDuplicates.find(input, cfg, 4);
         Map<String, String> labels = r.labels().collectAsMap(); // test only: the product never collects labels
         InjectedDuplicates.Score score = InjectedDuplicates.score(docs, labels);
@@ -46,7 +47,7 @@ class NearDuplicatesTest {
     void matchesNewDocumentsToTheirPublishedOriginals() {
         List<InjectedDuplicates.Doc> docs = InjectedDuplicates.generate(SampleCorpora.sotu(), 600, 200, 0.4, 13);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(LocalSpark.get().sparkContext());
-        MinHashConfig v = MinHashConfig.words(5, 128, 0.5);
+        MinHashConfig v = PreprocessRuns.minhash();
         for (MinHashConfig cfg : List.of(v, new MinHashConfig(v.ngram(), 5, 128, v.bands(), v.rows(), 0.5, 0.99, false, 1, 100, 64))) {
             MinHasher hasher = new MinHasher(cfg);
             List<InjectedDuplicates.Doc> published = docs.stream().filter(d -> d.original() < 100 && d.kind().equals("original")).toList();
@@ -78,7 +79,7 @@ class NearDuplicatesTest {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(LocalSpark.get().sparkContext());
         JavaPairRDD<String, String> input = jsc.parallelize(docs.stream().map(d -> new Tuple2<>(d.id(), d.text())).toList(), 4)
                 .mapToPair(t -> t);
-        MinHashConfig v = MinHashConfig.words(5, 128, 0.5);
+        MinHashConfig v = PreprocessRuns.minhash();
         MinHashConfig cfg = new MinHashConfig(v.ngram(), 5, 128, v.bands(), v.rows(), 0.5, 0.99, false, 1, 100, 64);
         InjectedDuplicates.Score score = InjectedDuplicates.score(docs, NearDuplicates.find(input, cfg, 4).labels().collectAsMap());
         assertTrue(score.precision() >= 0.9 && score.recall() >= 0.9, score.toString());

@@ -1,5 +1,6 @@
 package dev.kiln.preprocess.filter;
 
+import dev.kiln.testing.PreprocessRuns;
 import org.junit.jupiter.api.Test;
 
 import java.util.Collections;
@@ -14,7 +15,7 @@ class QualityFiltersTest {
             + "the library needs new shelves, better lighting and longer opening hours during the examination period. "
             + "A proposal to expand the reading room was sent back for costing, and the treasurer promised figures "
             + "before the next meeting. Several students asked whether the café could stay open later in winter.";
-    private final QualityFilters filters = new QualityFilters(FilterConfig.gopher());
+    private final QualityFilters filters = new QualityFilters(PreprocessRuns.filter());
 
     @Test
     void ordinaryProsePasses() {
@@ -48,11 +49,6 @@ class QualityFiltersTest {
 
     @Test
     void disabledFiltersKeepEverything() {
-        FilterConfig g = FilterConfig.gopher();
-        FilterConfig off = new FilterConfig(false, g.minWords(), g.maxWords(), g.minMeanWordLength(), g.maxMeanWordLength(),
-                g.maxSymbolWordRatio(), g.maxBulletLines(), g.maxEllipsisLines(), g.minAlphaWords(), g.maxDuplicateLines(),
-                g.maxDuplicateLineChars(), g.maxDuplicateParagraphs(), g.maxDuplicateParagraphChars(), g.maxTop2gramChars(),
-                g.maxTop3gramChars(), g.maxTop4gramChars());
-        assertNull(new QualityFilters(off).firstFailure("short"));
+        assertNull(new QualityFilters(PreprocessRuns.filter("enabled", "false")).firstFailure("short"));
     }
 }

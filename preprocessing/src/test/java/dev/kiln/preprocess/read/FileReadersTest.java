@@ -1,6 +1,6 @@
 package dev.kiln.preprocess.read;
 
-import dev.kiln.preprocess.clean.CleanConfig;
+import dev.kiln.testing.PreprocessRuns;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,8 +24,8 @@ class FileReadersTest {
 
     private List<ReadRecord> read(InputFormat format, String glob) throws IOException {
         Configuration conf = new Configuration();
-        InputConfig in = InputConfig.of(format, dir.resolve(glob).toString());
-        return FileReaders.readAll(InputListing.list(in.paths(), format, conf), in, CleanConfig.defaults(), conf);
+        InputConfig in = PreprocessRuns.input(dir.resolve(glob).toString(), "format", format.name().toLowerCase(java.util.Locale.ROOT));
+        return FileReaders.readAll(InputListing.list(in.paths(), format, conf), in, PreprocessRuns.clean(), conf);
     }
 
     @Test

@@ -1,7 +1,7 @@
 package dev.kiln.preprocess.read;
 
-import dev.kiln.preprocess.clean.CleanConfig;
 import dev.kiln.testing.LocalSpark;
+import dev.kiln.testing.PreprocessRuns;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -32,11 +32,10 @@ class ParquetInputTest {
                 .coalesce(1).write().parquet(dir.resolve("table").toString());
         Files.write(dir.resolve("table").resolve("broken.parquet"), "PAR1 but not really".getBytes());
         Configuration conf = new Configuration();
-        InputConfig in = new InputConfig(List.of(dir.resolve("table").toString()), InputFormat.AUTO, "body", "doc_id", List.of(),
-                16L << 20, 32L << 20, 1.0);
+        InputConfig in = PreprocessRuns.input(dir.resolve("table").toString(), "text-field", "body", "id-field", "doc_id");
         List<InputFile> files = InputListing.list(in.paths(), in.format(), conf);
         assertTrue(files.stream().allMatch(f -> f.format() == InputFormat.PARQUET), files.toString());
-        List<ReadRecord> r = FileReaders.readAll(files, in, CleanConfig.defaults(), conf);
+        List<ReadRecord> r = FileReaders.readAll(files, in, PreprocessRuns.clean(), conf);
         List<ReadRecord> docs = r.stream().filter(ReadRecord::isDocument).toList();
         assertEquals(List.of("first text", "third text"), docs.stream().map(d -> d.document().text()).toList());
         assertEquals("a", docs.get(0).document().metadata().get("source_id"));
