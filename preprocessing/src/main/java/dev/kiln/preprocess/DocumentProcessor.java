@@ -1,64 +1,52 @@
 package dev.kiln.preprocess;
 
 import dev.kiln.preprocess.clean.CleanConfig;
-import dev.kiln.preprocess.clean.TextCleaner;
+import dev.kiln.preprocess.clean.CleaningSteps;
 import dev.kiln.preprocess.dedup.TextHash;
+import dev.kiln.preprocess.doc.DocPipeline;
+import dev.kiln.preprocess.doc.DocStep;
+import dev.kiln.preprocess.doc.Document;
 import dev.kiln.preprocess.filter.FilterConfig;
 import dev.kiln.preprocess.filter.QualityFilters;
 import dev.kiln.preprocess.read.ReadRecord;
 
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
- * The per-document part of {@code kiln preprocess}: clean, filter, hash. Plain Java (Spark calls it from its tasks);
- * optionally measures the time spent in cleaning and in filtering.
+ * The per-document part of {@code kiln preprocess}: the {@link DocPipeline} of cleaning steps then quality filters
+ * built from the config, and the exact-duplicate hash of what passes. Plain Java (Spark calls it from its tasks).
  */
 public final class DocumentProcessor implements Serializable {
-    /** Removal reason of a document that cleaning left empty. */
-    public static final String EMPTY_AFTER_CLEANING = "empty_after_cleaning";
-
-    private final TextCleaner cleaner;
-    private final QualityFilters filters;
+    private final DocPipeline pipeline;
 
     public DocumentProcessor(CleanConfig clean, FilterConfig filter) {
-        this.cleaner = new TextCleaner(clean);
-        this.filters = new QualityFilters(filter);
+        List<DocStep> steps = new ArrayList<>(CleaningSteps.from(clean));
+        steps.addAll(QualityFilters.from(filter));
+        this.pipeline = DocPipeline.of(steps);
     }
 
-    public QualityFilters filters() {
-        return filters;
-    }
-
-    /** Receives nanoseconds spent per step (cleaning, filtering); may be a no-op. */
-    public interface Timer {
-        void add(String step, long nanos);
+    public DocPipeline pipeline() {
+        return pipeline;
     }
 
     public Processed process(ReadRecord r) {
-        return process(r, (s, n) -> { });
+        return process(r, DocPipeline.StepTimer.NONE);
     }
 
-    public Processed process(ReadRecord r, Timer timer) {
-        if (!r.isDocument()) {
-            return new Processed(null, null, null, 0, 0, r.quarantinePath(), r.reason());
+    public Processed process(ReadRecord r, DocPipeline.StepTimer timer) {
+        if (r instanceof ReadRecord.Quarantined q) {
+            return new Processed.Quarantined(q.path(), q.reason());
         }
-        Document doc = r.document();
+        Document doc = ((ReadRecord.Read) r).document();
         long bytesRead = Document.utf8Length(doc.text());
-        long t0 = System.nanoTime();
-        String text = cleaner.clean(doc.text());
-        long t1 = System.nanoTime();
-        timer.add("clean", t1 - t0);
-        Document cleaned = doc.withText(text);
-        long bytesCleaned = Document.utf8Length(text);
-        if (text.isBlank()) {
-            return new Processed(cleaned, null, EMPTY_AFTER_CLEANING, bytesRead, bytesCleaned, null, null);
+        DocPipeline.Outcome outcome = pipeline.run(doc, timer);
+        Document last = outcome.document();
+        long bytesCleaned = Document.utf8Length(last.text());
+        if (outcome instanceof DocPipeline.Outcome.Dropped d) {
+            return new Processed.Removed(last, d.step(), d.drop(), bytesRead, bytesCleaned);
         }
-        String failure = filters.firstFailure(text);
-        long t2 = System.nanoTime();
-        timer.add("filter", t2 - t1);
-        if (failure != null) {
-            return new Processed(cleaned, null, failure, bytesRead, bytesCleaned, null, null);
-        }
-        return new Processed(cleaned, TextHash.of(text), null, bytesRead, bytesCleaned, null, null);
+        return new Processed.Kept(last, TextHash.of(last.text()), bytesRead, bytesCleaned);
     }
 }

@@ -7,7 +7,12 @@ import dev.kiln.io.AtomicOutput;
 import dev.kiln.preprocess.PreprocessConfig.Keep;
 import dev.kiln.preprocess.dedup.DedupIndex;
 import dev.kiln.preprocess.dedup.NearDuplicates;
-import dev.kiln.preprocess.filter.DocFilter;
+import dev.kiln.preprocess.doc.DocPipeline;
+import dev.kiln.preprocess.doc.DocStep.Family;
+import dev.kiln.preprocess.doc.DocTally;
+import dev.kiln.preprocess.doc.Document;
+import dev.kiln.preprocess.doc.PipelineCounts;
+import dev.kiln.preprocess.doc.StepCounts;
 import dev.kiln.preprocess.read.FileReaders;
 import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.InputListing;
@@ -92,8 +97,8 @@ public final class PreprocessPipeline {
      * A kept document with its exact-duplicate cluster and, after near dedup, its final cluster (an earlier run's
      * document for a duplicate of one). {@code reason}: why it is not written as a representative, null when it is one.
      */
-    record Clustered(Processed p, String exactRep, String cluster, String reason) implements Serializable {
-        static Clustered exact(Processed p, String exactRep) {
+    record Clustered(Processed.Kept p, String exactRep, String cluster, String reason) implements Serializable {
+        static Clustered exact(Processed.Kept p, String exactRep) {
             return new Clustered(p, exactRep, exactRep, p.document().id().equals(exactRep) ? null : EXACT_DUPLICATE);
         }
 
@@ -189,56 +194,41 @@ public final class PreprocessPipeline {
             SparkStages.stage(spark, JOB, "read, clean and filter");
             Progress pass = new Progress("preprocess: read, clean, filter", files.size(), inputBytes);
             LongAccumulator readNanos = jsc.sc().longAccumulator("preprocess read ns");
-            LongAccumulator cleanNanos = jsc.sc().longAccumulator("preprocess clean ns");
-            LongAccumulator filterNanos = jsc.sc().longAccumulator("preprocess filter ns");
             DocumentProcessor processor = new DocumentProcessor(cfg.clean(), cfg.filter());
+            DocPipeline docSteps = processor.pipeline();
+            List<LongAccumulator> stepNanos = docSteps.steps().stream()
+                    .map(step -> jsc.sc().longAccumulator("preprocess " + step.name() + " ns")).toList();
             HadoopConf taskConf = new HadoopConf(hconf);
             PreprocessConfig c = cfg;
             JavaRDD<Processed> processed = jsc.parallelize(tasks, Math.max(1, tasks.size()))
                     .flatMap(task -> new TimedRecords(task, c, taskConf.get(), readNanos))
-                    .map(r -> processor.process(r, (step, nanos) -> (step.equals("clean") ? cleanNanos : filterNanos).add(nanos)))
+                    .map(r -> processor.process(r, (step, nanos) -> stepNanos.get(step).add(nanos)))
                     .persist(StorageLevel.MEMORY_AND_DISK());
-            Map<String, long[]> outcomes = new TreeMap<>(processed
-                    .mapToPair(p -> new Tuple2<>(p.isQuarantine() ? "quarantine" : p.isKept() ? "kept" : "removed:" + p.removedBy(),
-                            new long[]{1, p.bytesRead(), p.bytesCleaned()}))
-                    .reduceByKey(PreprocessPipeline::sum)
-                    .collectAsMap());
-            long[] quarantined = outcomes.getOrDefault("quarantine", new long[3]);
-            long[] kept = outcomes.getOrDefault("kept", new long[3]);
-            long[] read = new long[3];
-            outcomes.forEach((k, v) -> {
-                if (!k.equals("quarantine")) {
-                    read[0] += v[0];
-                    read[1] += v[1];
-                    read[2] += v[2];
-                }
-            });
-            checkQuarantine(cfg, quarantined[0], read[0], processed);
-            long[] emptied = outcomes.getOrDefault("removed:" + DocumentProcessor.EMPTY_AFTER_CLEANING, new long[3]);
+            PassCounter passCounts = processed.aggregate(new PassCounter(docSteps.steps().size()), PassCounter::add, PassCounter::merge);
+            PipelineCounts stepCounts = passCounts.steps().counts(docSteps, stepNanos.stream().mapToLong(LongAccumulator::value).toArray());
+            long quarantined = passCounts.quarantined();
+            DocTally read = stepCounts.entered();
+            DocTally kept = stepCounts.passed();
+            DocTally cleaned = read.minus(stepCounts.dropped(Family.CLEAN));
+            checkQuarantine(cfg, quarantined, read.documents(), processed);
             pass.add(files.size(), inputBytes);
             pass.done();
             double passSeconds = pass.elapsedSeconds();
-            stages.put("read", stage(files.size(), inputBytes, read[0], read[1], passSeconds, readNanos.value(),
-                    Map.of("quarantined", quarantined[0])));
-            Map<String, Object> cleanRemoved = new LinkedHashMap<>();
-            cleanRemoved.put(DocumentProcessor.EMPTY_AFTER_CLEANING, counts(emptied[0], emptied[1]));
-            stages.put("clean", stageWithRemoved(read[0], read[1], read[0] - emptied[0], read[2] - emptied[2],
-                    passSeconds, cleanNanos.value(), cleanRemoved));
-            Map<String, Object> filterRemoved = new LinkedHashMap<>();
-            for (DocFilter f : processor.filters().filters()) {
-                long[] r = outcomes.getOrDefault("removed:" + f.name(), new long[3]);
-                filterRemoved.put(f.name(), counts(r[0], r[2]));
-            }
-            stages.put("filter", stageWithRemoved(read[0] - emptied[0], read[2] - emptied[2], kept[0], kept[2],
-                    passSeconds, filterNanos.value(), filterRemoved));
+            stages.put("read", stage(files.size(), inputBytes, read.documents(), read.bytesRead(), passSeconds, readNanos.value(),
+                    Map.of("quarantined", quarantined)));
+            stages.put("clean", stageWithRemoved(read.documents(), read.bytesRead(), cleaned.documents(), cleaned.bytesCleaned(),
+                    passSeconds, stepCounts.nanos(Family.CLEAN), removedBy(stepCounts, Family.CLEAN)));
+            stages.put("filter", stageWithRemoved(cleaned.documents(), cleaned.bytesCleaned(), kept.documents(), kept.bytesCleaned(),
+                    passSeconds, stepCounts.nanos(Family.FILTER), removedBy(stepCounts, Family.FILTER)));
             LOG.info("[preprocess] read {} documents ({}), {} quarantined, {} removed by cleaning, {} by filters, {} kept",
-                    read[0], Progress.human(read[1]), quarantined[0], emptied[0], read[0] - emptied[0] - kept[0], kept[0]);
+                    read.documents(), Progress.human(read.bytesRead()), quarantined, read.documents() - cleaned.documents(),
+                    cleaned.documents() - kept.documents(), kept.documents());
 
             // 3. Exact duplicates: one representative (lowest id) per normalised-text hash; a hash an earlier run
             //    kept drops the whole group.
             SparkStages.stage(spark, JOB, "exact dedup");
-            Progress exactProgress = new Progress("preprocess: exact dedup", kept[0], kept[2]);
-            JavaRDD<Processed> keptDocs = processed.filter(Processed::isKept);
+            Progress exactProgress = new Progress("preprocess: exact dedup", kept.documents(), kept.bytesCleaned());
+            JavaRDD<Processed.Kept> keptDocs = processed.filter(p -> p instanceof Processed.Kept).map(p -> (Processed.Kept) p);
             Dataset<Row> earlierIndex = last == null ? null : DedupIndex.read(spark, new Path(target, last.index()).toString());
             JavaRDD<Clustered> exact;
             Map<String, Long> exactHistogram = new TreeMap<>();
@@ -262,14 +252,14 @@ public final class PreprocessPipeline {
             exact = exact.persist(StorageLevel.MEMORY_AND_DISK());
             Map<String, long[]> afterExact = byReason(exact);
             long[] exactReps = afterExact.getOrDefault(KEPT, new long[2]);
-            exactProgress.add(kept[0], kept[2]);
+            exactProgress.add(kept.documents(), kept.bytesCleaned());
             exactProgress.done();
             Map<String, Object> exactRemoved = new LinkedHashMap<>();
             for (String reason : List.of(EXACT_DUPLICATE, EXACT_DUPLICATE_OF_EARLIER_RUN)) {
                 long[] r = afterExact.getOrDefault(reason, new long[2]);
                 exactRemoved.put(reason, counts(r[0], r[1]));
             }
-            Map<String, Object> exactStage = stageWithRemoved(kept[0], kept[2], exactReps[0], exactReps[1], exactProgress.elapsedSeconds(), -1,
+            Map<String, Object> exactStage = stageWithRemoved(kept.documents(), kept.bytesCleaned(), exactReps[0], exactReps[1], exactProgress.elapsedSeconds(), -1,
                     exactRemoved);
             exactStage.put("enabled", cfg.dedup().exact());
             exactStage.put("duplicate_clusters", exactHistogram.values().stream().mapToLong(Long::longValue).sum());
@@ -346,8 +336,8 @@ public final class PreprocessPipeline {
             Path docsStaging = new Path(new Path(staging, RunManifest.DOCUMENTS_DIR), runName);
             Keep keep = cfg.dedup().keep();
             JavaRDD<Clustered> written = keep == Keep.ALL ? clustered : clustered.filter(x -> x.reason() == null);
-            long outDocs = keep == Keep.ALL ? kept[0] : nearReps[0];
-            long outBytes = keep == Keep.ALL ? kept[2] : nearReps[1];
+            long outDocs = keep == Keep.ALL ? kept.documents() : nearReps[0];
+            long outBytes = keep == Keep.ALL ? kept.bytesCleaned() : nearReps[1];
             Progress writeProgress = new Progress("preprocess: write", outDocs, outBytes);
             int outFiles = cfg.output().files() > 0 ? cfg.output().files() : (int) Math.max(1, (outBytes + (128L << 20) - 1) / (128L << 20));
             JavaRDD<Row> rows = written.map(x -> {
@@ -371,8 +361,8 @@ public final class PreprocessPipeline {
                     new Path(staging, indexRel).toString());
             releaseNear.run();
 
-            JavaRDD<Row> quarantineRows = processed.filter(Processed::isQuarantine)
-                    .map(p -> RowFactory.create(p.quarantinePath(), p.quarantineReason()));
+            JavaRDD<Row> quarantineRows = processed.filter(p -> p instanceof Processed.Quarantined).map(p -> (Processed.Quarantined) p)
+                    .map(q -> RowFactory.create(q.path(), q.reason()));
             spark.createDataFrame(quarantineRows, QUARANTINE_SCHEMA).coalesce(1).sortWithinPartitions("path", "reason")
                     .write().mode(SaveMode.ErrorIfExists).json(new Path(runStaging, "quarantine").toString());
             Map<String, Long> sampled = writeRemovedSamples(fs, new Path(runStaging, "removed-samples"), processed, clustered,
@@ -555,7 +545,8 @@ public final class PreprocessPipeline {
         if (!QuarantineBudget.exceeded(quarantined, documents, limit)) {
             return;
         }
-        List<String> examples = processed.filter(Processed::isQuarantine).map(p -> p.quarantinePath() + ": " + p.quarantineReason()).take(5);
+        List<String> examples = processed.filter(p -> p instanceof Processed.Quarantined).map(p -> (Processed.Quarantined) p)
+                .map(q -> q.path() + ": " + q.reason()).take(5);
         throw new dev.kiln.io.BadInputException(QuarantineBudget.message(quarantined, documents, limit, examples));
     }
 
@@ -592,8 +583,8 @@ public final class PreprocessPipeline {
         if (perReason == 0) {
             return written;
         }
-        JavaPairRDD<String, Map<String, String>> removed = processed.filter(Processed::isRemoved)
-                .mapToPair(p -> new Tuple2<>(p.removedBy(), sample(p.document(), null)));
+        JavaPairRDD<String, Map<String, String>> removed = processed.filter(p -> p instanceof Processed.Removed).map(p -> (Processed.Removed) p)
+                .mapToPair(r -> new Tuple2<>(r.reason(), sample(r.document(), null)));
         JavaPairRDD<String, Map<String, String>> duplicates = clustered.filter(x -> x.reason() != null)
                 .mapToPair(x -> new Tuple2<>(x.reason(), sample(x.p().document(),
                         x.reason().equals(EXACT_DUPLICATE) ? x.exactRep() : x.cluster())));
@@ -671,6 +662,57 @@ public final class PreprocessPipeline {
             out[i] = (i < a.length ? a[i] : 0) + (i < b.length ? b[i] : 0);
         }
         return out;
+    }
+
+    /**
+     * The {@code removed} entry of a stage: per filter of {@code family}, in pipeline order and zeros included, the
+     * documents it dropped with their bytes (as read for cleaning, whose drops have no cleaned text worth counting;
+     * after cleaning for the quality filters).
+     */
+    private static Map<String, Object> removedBy(PipelineCounts counts, Family family) {
+        Map<String, Object> removed = new LinkedHashMap<>();
+        for (StepCounts step : counts.steps()) {
+            if (step.family() == family && step.canDrop()) {
+                DocTally d = step.dropped();
+                removed.put(step.step(), counts(d.documents(), family == Family.CLEAN ? d.bytesRead() : d.bytesCleaned()));
+            }
+        }
+        return removed;
+    }
+
+    /** Quarantined records and the per-step counters of one partition's outcomes; merged across partitions. */
+    private static final class PassCounter implements Serializable {
+        private long quarantined;
+        private final PipelineCounts.Counter steps;
+
+        PassCounter(int stepCount) {
+            steps = new PipelineCounts.Counter(stepCount);
+        }
+
+        PassCounter add(Processed p) {
+            if (p instanceof Processed.Kept k) {
+                steps.passed(DocTally.of(k.bytesRead(), k.bytesCleaned()));
+            } else if (p instanceof Processed.Removed r) {
+                steps.dropped(r.step(), DocTally.of(r.bytesRead(), r.bytesCleaned()));
+            } else {
+                quarantined++;
+            }
+            return this;
+        }
+
+        PassCounter merge(PassCounter o) {
+            quarantined += o.quarantined;
+            steps.merge(o.steps);
+            return this;
+        }
+
+        long quarantined() {
+            return quarantined;
+        }
+
+        PipelineCounts.Counter steps() {
+            return steps;
+        }
     }
 
     private static Map<String, Object> counts(long documents, long bytes) {

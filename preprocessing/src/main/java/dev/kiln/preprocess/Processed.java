@@ -1,29 +1,30 @@
 package dev.kiln.preprocess;
 
+import dev.kiln.preprocess.doc.Document;
+import dev.kiln.preprocess.doc.Verdict;
+
 import java.io.Serializable;
 
 /**
- * One input record after reading, cleaning and filtering: a quarantine entry, a removed document (with the reason),
- * or a kept document with its exact-duplicate hash.
- *
- * @param document     the cleaned document (null for quarantine entries)
- * @param hash         128-bit hex hash of the normalised text (kept documents only)
- * @param removedBy    removal reason (cleaning or filter name), null when kept
- * @param bytesRead    UTF-8 bytes of the text as read
- * @param bytesCleaned UTF-8 bytes of the text after cleaning
+ * One input record after reading, cleaning and filtering: a kept document with its exact-duplicate hash, a removed
+ * one with the step that dropped it, or a quarantine entry. Sizes are UTF-8 bytes of the text as read and after
+ * cleaning.
  */
-public record Processed(Document document, String hash, String removedBy, long bytesRead, long bytesCleaned,
-                        String quarantinePath, String quarantineReason) implements Serializable {
+public sealed interface Processed extends Serializable {
 
-    public boolean isQuarantine() {
-        return document == null;
+    /** Passed every step. {@code hash}: 128-bit hex hash of the normalised text (see TextHash). */
+    record Kept(Document document, String hash, long bytesRead, long bytesCleaned) implements Processed {
     }
 
-    public boolean isKept() {
-        return document != null && removedBy == null;
+    /** Dropped by step number {@code step} of the pipeline; {@code document} is the text that step saw. */
+    record Removed(Document document, int step, Verdict.Drop drop, long bytesRead, long bytesCleaned) implements Processed {
+        /** The removal reason stats.json and removed-samples/ name it by. */
+        public String reason() {
+            return drop.reason();
+        }
     }
 
-    public boolean isRemoved() {
-        return document != null && removedBy != null;
+    /** The input could not be read as a document. */
+    record Quarantined(String path, String reason) implements Processed {
     }
 }

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * What the quality filters measure, computed once per document: words (whitespace-separated tokens), lines and
- * paragraphs (blocks separated by a blank line), each list in document order.
+ * paragraphs (blocks separated by a blank line), each list in document order. Not thread-safe: the lazy parts are
+ * filled on first use.
  */
 public final class TextProfile {
     private final String text;
@@ -15,6 +16,8 @@ public final class TextProfile {
     private final List<String> lines;
     private List<String> paragraphs;
     private int[] wordIds;
+    private Repeats lineRepeats;
+    private Repeats paragraphRepeats;
 
     public TextProfile(String text) {
         this.text = text;
@@ -70,8 +73,27 @@ public final class TextProfile {
         return out;
     }
 
-    /** {count of elements that repeat an earlier one, total characters of those repeats} (Gopher's find_duplicates). */
-    public static long[] duplicates(List<String> elements) {
+    /** Elements that repeat an earlier one: how many, and their characters in total (Gopher's find_duplicates). */
+    public record Repeats(long count, long chars) {
+    }
+
+    /** Repeats among {@link #lines()}. */
+    public Repeats lineRepeats() {
+        if (lineRepeats == null) {
+            lineRepeats = repeats(lines);
+        }
+        return lineRepeats;
+    }
+
+    /** Repeats among {@link #paragraphs()}. */
+    public Repeats paragraphRepeats() {
+        if (paragraphRepeats == null) {
+            paragraphRepeats = repeats(paragraphs());
+        }
+        return paragraphRepeats;
+    }
+
+    static Repeats repeats(List<String> elements) {
         Map<String, Boolean> seen = new HashMap<>(elements.size() * 2);
         long count = 0;
         long chars = 0;
@@ -81,7 +103,7 @@ public final class TextProfile {
                 chars += e.length();
             }
         }
-        return new long[]{count, chars};
+        return new Repeats(count, chars);
     }
 
     /**

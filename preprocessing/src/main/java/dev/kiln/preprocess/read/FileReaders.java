@@ -3,7 +3,7 @@ package dev.kiln.preprocess.read;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.preprocess.Document;
+import dev.kiln.preprocess.doc.Document;
 import dev.kiln.preprocess.clean.CleanConfig;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;

@@ -1,6 +1,6 @@
 package dev.kiln.preprocess.read;
 
-import dev.kiln.preprocess.Document;
+import dev.kiln.preprocess.doc.Document;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;

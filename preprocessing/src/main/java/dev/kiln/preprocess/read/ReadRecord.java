@@ -1,6 +1,6 @@
 package dev.kiln.preprocess.read;
 
-import dev.kiln.preprocess.Document;
+import dev.kiln.preprocess.doc.Document;
 
 import java.io.Serializable;
 
@@ -8,17 +8,21 @@ import java.io.Serializable;
  * What reading one file yields, record by record: a document, or a quarantine entry naming the unreadable input
  * (the file, with the line or row in the reason) and why. Good records of a file with a bad one still go through.
  */
-public record ReadRecord(Document document, String quarantinePath, String reason) implements Serializable {
+public sealed interface ReadRecord extends Serializable {
 
-    public static ReadRecord of(Document d) {
-        return new ReadRecord(d, null, null);
+    /** A record read as a document (its text as read: nothing is cleaned yet). */
+    record Read(Document document) implements ReadRecord {
     }
 
-    public static ReadRecord quarantine(String path, String reason) {
-        return new ReadRecord(null, path, reason);
+    /** An input that could not be read as a document. */
+    record Quarantined(String path, String reason) implements ReadRecord {
     }
 
-    public boolean isDocument() {
-        return document != null;
+    static ReadRecord of(Document d) {
+        return new Read(d);
+    }
+
+    static ReadRecord quarantine(String path, String reason) {
+        return new Quarantined(path, reason);
     }
 }

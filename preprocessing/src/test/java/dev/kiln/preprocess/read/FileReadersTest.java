@@ -1,5 +1,6 @@
 package dev.kiln.preprocess.read;
 
+import dev.kiln.preprocess.doc.Document;
 import dev.kiln.testing.PreprocessRuns;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,14 @@ class FileReadersTest {
         return FileReaders.readAll(InputListing.list(in.paths(), format, conf), in, PreprocessRuns.clean(), conf);
     }
 
+    private static Document doc(ReadRecord r) {
+        return ((ReadRecord.Read) r).document();
+    }
+
+    private static ReadRecord.Quarantined bad(ReadRecord r) {
+        return (ReadRecord.Quarantined) r;
+    }
+
     @Test
     void jsonLinesKeepGoodRecordsAndQuarantineBadOnes() throws IOException {
         byte[] invalidUtf8 = {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}', '\n'};
@@ -48,11 +57,11 @@ class FileReadersTest {
             o.write("{\"text\": \"last good\"}".getBytes(StandardCharsets.UTF_8)); // no final newline
         }
         List<ReadRecord> r = read(InputFormat.AUTO, "*.jsonl");
-        List<String> texts = r.stream().filter(ReadRecord::isDocument).map(x -> x.document().text()).toList();
+        List<String> texts = r.stream().filter(x -> x instanceof ReadRecord.Read).map(x -> doc(x).text()).toList();
         assertEquals(List.of("first good", "last good"), texts);
-        assertEquals("1790", r.get(0).document().metadata().get("year"));
-        assertEquals("George", r.get(0).document().metadata().get("name"));
-        List<String> reasons = r.stream().filter(x -> !x.isDocument()).map(ReadRecord::reason).toList();
+        assertEquals("1790", doc(r.get(0)).metadata().get("year"));
+        assertEquals("George", doc(r.get(0)).metadata().get("name"));
+        List<String> reasons = r.stream().filter(x -> x instanceof ReadRecord.Quarantined).map(x -> bad(x).reason()).toList();
         assertEquals(4, reasons.size(), reasons.toString());
         assertTrue(reasons.get(0).startsWith("line 2: no string field \"text\""), reasons.get(0));
         assertTrue(reasons.get(1).startsWith("line 3: invalid UTF-8 at byte 9"), reasons.get(1));
@@ -75,12 +84,12 @@ class FileReadersTest {
         byte[] garbage = "this is not gzip at all".getBytes(StandardCharsets.UTF_8);
         Files.write(dir.resolve("garbage.jsonl.gz"), garbage);
         List<ReadRecord> r = read(InputFormat.AUTO, "*.gz");
-        long good = r.stream().filter(ReadRecord::isDocument).count();
-        List<ReadRecord> bad = r.stream().filter(x -> !x.isDocument()).toList();
+        long good = r.stream().filter(x -> x instanceof ReadRecord.Read).count();
+        List<ReadRecord.Quarantined> bad = r.stream().filter(x -> x instanceof ReadRecord.Quarantined).map(FileReadersTest::bad).toList();
         assertTrue(good > 100 && good < 2000, "kept the records before the truncation: " + good);
         assertEquals(2, bad.size(), bad.toString());
-        assertTrue(bad.get(0).quarantinePath().endsWith("cut.jsonl.gz") && bad.get(0).reason().contains("records kept"), bad.get(0).reason());
-        assertTrue(bad.get(1).quarantinePath().endsWith("garbage.jsonl.gz") && bad.get(1).reason().contains("ZipException"), bad.get(1).reason());
+        assertTrue(bad.get(0).path().endsWith("cut.jsonl.gz") && bad.get(0).reason().contains("records kept"), bad.get(0).reason());
+        assertTrue(bad.get(1).path().endsWith("garbage.jsonl.gz") && bad.get(1).reason().contains("ZipException"), bad.get(1).reason());
     }
 
     @Test
@@ -91,12 +100,12 @@ class FileReadersTest {
         Files.writeString(dir.resolve("_SUCCESS"), "marker files are skipped");
         List<ReadRecord> r = read(InputFormat.TEXT, "*");
         assertEquals(3, r.size(), r.toString());
-        assertEquals("empty file", r.get(0).reason());
-        assertEquals("A plain document.\nSecond line.", r.get(1).document().text());
-        assertEquals("invalid UTF-8 at byte 3", r.get(2).reason());
+        assertEquals("empty file", bad(r.get(0)).reason());
+        assertEquals("A plain document.\nSecond line.", doc(r.get(1)).text());
+        assertEquals("invalid UTF-8 at byte 3", bad(r.get(2)).reason());
         List<ReadRecord> lines = read(InputFormat.LINES, "good.txt");
         assertEquals(2, lines.size());
-        assertTrue(!lines.get(0).document().id().equals(lines.get(1).document().id()), "ids differ per line");
+        assertTrue(!doc(lines.get(0)).id().equals(doc(lines.get(1)).id()), "ids differ per line");
     }
 
     @Test
@@ -105,9 +114,9 @@ class FileReadersTest {
         Files.writeString(dir.resolve("b.txt"), "same text");
         List<ReadRecord> first = read(InputFormat.TEXT, "*.txt");
         List<ReadRecord> again = read(InputFormat.TEXT, "*.txt");
-        assertEquals(first.get(0).document().id(), again.get(0).document().id());
-        assertEquals(32, first.get(0).document().id().length());
-        assertTrue(!first.get(0).document().id().equals(first.get(1).document().id()), "same text, other file: other id");
+        assertEquals(doc(first.get(0)).id(), doc(again.get(0)).id());
+        assertEquals(32, doc(first.get(0)).id().length());
+        assertTrue(!doc(first.get(0)).id().equals(doc(first.get(1)).id()), "same text, other file: other id");
     }
 
     @Test

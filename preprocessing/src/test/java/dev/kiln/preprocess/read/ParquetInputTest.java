@@ -1,5 +1,6 @@
 package dev.kiln.preprocess.read;
 
+import dev.kiln.preprocess.doc.Document;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
 import org.apache.hadoop.conf.Configuration;
@@ -36,13 +37,13 @@ class ParquetInputTest {
         List<InputFile> files = InputListing.list(in.paths(), in.format(), conf);
         assertTrue(files.stream().allMatch(f -> f.format() == InputFormat.PARQUET), files.toString());
         List<ReadRecord> r = FileReaders.readAll(files, in, PreprocessRuns.clean(), conf);
-        List<ReadRecord> docs = r.stream().filter(ReadRecord::isDocument).toList();
-        assertEquals(List.of("first text", "third text"), docs.stream().map(d -> d.document().text()).toList());
-        assertEquals("a", docs.get(0).document().metadata().get("source_id"));
-        assertEquals("1792", docs.get(1).document().metadata().get("year"));
-        List<ReadRecord> bad = r.stream().filter(x -> !x.isDocument()).toList();
+        List<Document> docs = r.stream().filter(x -> x instanceof ReadRecord.Read).map(x -> ((ReadRecord.Read) x).document()).toList();
+        assertEquals(List.of("first text", "third text"), docs.stream().map(Document::text).toList());
+        assertEquals("a", docs.get(0).metadata().get("source_id"));
+        assertEquals("1792", docs.get(1).metadata().get("year"));
+        List<ReadRecord.Quarantined> bad = r.stream().filter(x -> x instanceof ReadRecord.Quarantined).map(x -> (ReadRecord.Quarantined) x).toList();
         assertEquals(2, bad.size(), bad.toString());
-        assertTrue(bad.stream().anyMatch(b -> b.quarantinePath().endsWith("broken.parquet")), bad.toString());
+        assertTrue(bad.stream().anyMatch(b -> b.path().endsWith("broken.parquet")), bad.toString());
         assertTrue(bad.stream().anyMatch(b -> b.reason().startsWith("row 2: no string column \"body\"")), bad.toString());
     }
 }

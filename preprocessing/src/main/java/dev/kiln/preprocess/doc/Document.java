@@ -1,4 +1,4 @@
-package dev.kiln.preprocess;
+package dev.kiln.preprocess.doc;
 
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;

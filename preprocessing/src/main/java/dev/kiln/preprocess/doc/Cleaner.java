@@ -1,0 +1,38 @@
+package dev.kiln.preprocess.doc;
+
+/**
+ * A step that rewrites the text and always keeps the document. A leaf implements {@link #clean(String)}; the base
+ * class carries the id, source and metadata over unchanged (the id stays the one computed from the text as read).
+ */
+public abstract class Cleaner implements DocStep {
+    private final String name;
+
+    protected Cleaner(String name) {
+        this.name = name;
+    }
+
+    /** The cleaned text; {@code text} itself when there is nothing to change. */
+    protected abstract String clean(String text);
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final Family family() {
+        return Family.CLEAN;
+    }
+
+    @Override
+    public final Verdict apply(Document doc) {
+        String cleaned = clean(doc.text());
+        // Leaves return the same instance when nothing changed, which spares copying the metadata.
+        return Verdict.keep(cleaned == doc.text() ? doc : doc.withText(cleaned));
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
