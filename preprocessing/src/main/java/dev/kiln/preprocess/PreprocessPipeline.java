@@ -5,18 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.kiln.io.AtomicOutput;
 import dev.kiln.preprocess.PreprocessConfig.Keep;
+import dev.kiln.preprocess.PreprocessStats.Counts;
+import dev.kiln.preprocess.PreprocessStats.Flow;
+import dev.kiln.preprocess.dedup.ClusterSizes;
 import dev.kiln.preprocess.dedup.DedupIndex;
+import dev.kiln.preprocess.dedup.ExactDuplicates;
 import dev.kiln.preprocess.dedup.NearDuplicates;
-import dev.kiln.preprocess.doc.DocPipeline;
-import dev.kiln.preprocess.doc.DocStep.Family;
-import dev.kiln.preprocess.doc.DocTally;
-import dev.kiln.preprocess.doc.Document;
-import dev.kiln.preprocess.doc.PipelineCounts;
-import dev.kiln.preprocess.doc.StepCounts;
-import dev.kiln.preprocess.read.FileReaders;
 import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.InputListing;
-import dev.kiln.preprocess.read.ReadRecord;
 import dev.kiln.preprocess.runs.InputLedger;
 import dev.kiln.preprocess.runs.RunManifest;
 import dev.kiln.progress.Progress;
@@ -30,7 +26,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -39,89 +34,44 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
-import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
 
 import java.io.IOException;
-import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 
-import static org.apache.spark.sql.functions.col;
-
 /**
  * {@code kiln preprocess} on Spark, one incremental run: list inputs and keep the files no earlier run read, read +
- * clean + filter (one pass, per document, in the tasks), exact dedup, near dedup (both also against the
- * {@link DedupIndex} of everything earlier runs kept), write. Run N's documents, index snapshot and manifest are
- * staged, then moved into the output with the manifest last, so a run is either complete or invisible; earlier
- * runs' documents are never rewritten. The first run (or a reprocess) stages the whole output folder and renames it.
+ * clean + filter (one pass, per document, in the tasks: {@link DocumentPass}), exact dedup ({@link ExactDuplicates}),
+ * near dedup ({@link NearDuplicates}; both also against the {@link DedupIndex} of everything earlier runs kept), write
+ * ({@link DocumentsWriter}, the index snapshot, quarantine, {@link RemovedSamples}, {@link PreprocessStats}). Run N's
+ * documents, index snapshot and manifest are staged, then moved into the output with the manifest last, so a run is
+ * either complete or invisible; earlier runs' documents are never rewritten. The first run (or a reprocess) stages
+ * the whole output folder and renames it.
  */
 public final class PreprocessPipeline {
     private static final Logger LOG = LoggerFactory.getLogger(PreprocessPipeline.class);
-    private static final String JOB = "preprocess";
+    private static final String JOB = PreprocessStats.JOB;
     public static final String EXACT_DUPLICATE = "exact_duplicate";
     public static final String NEAR_DUPLICATE = "near_duplicate";
     /** New documents that duplicate a document an earlier run published (which is never retracted). */
     public static final String EXACT_DUPLICATE_OF_EARLIER_RUN = "exact_duplicate_of_earlier_run";
     public static final String NEAR_DUPLICATE_OF_EARLIER_RUN = "near_duplicate_of_earlier_run";
-    private static final String KEPT = "kept";
     private static final String SUCCESS = "_SUCCESS";
-    /** Text longer than this is cut in removed-samples/ (the sample is for eyes, not for training). */
-    private static final int SAMPLE_TEXT_CHARS = 4000;
 
-    public static final StructType DOCUMENT_SCHEMA = new StructType()
-            .add("id", DataTypes.StringType, false)
-            .add("source", DataTypes.StringType, false)
-            .add("text", DataTypes.StringType, false)
-            .add("metadata", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType, false), false)
-            .add("hash", DataTypes.StringType, false)
-            .add("cluster_id", DataTypes.StringType, false);
-    public static final StructType QUARANTINE_SCHEMA = new StructType()
+    private static final StructType QUARANTINE_SCHEMA = new StructType()
             .add("path", DataTypes.StringType, false)
             .add("reason", DataTypes.StringType, false);
 
     private PreprocessPipeline() {
-    }
-
-    /**
-     * A kept document with its exact-duplicate cluster and, after near dedup, its final cluster (an earlier run's
-     * document for a duplicate of one). {@code reason}: why it is not written as a representative, null when it is one.
-     */
-    record Clustered(Processed.Kept p, String exactRep, String cluster, String reason) implements Serializable {
-        static Clustered exact(Processed.Kept p, String exactRep) {
-            return new Clustered(p, exactRep, exactRep, p.document().id().equals(exactRep) ? null : EXACT_DUPLICATE);
-        }
-
-        String id() {
-            return p.document().id();
-        }
-
-        /** The whole exact group duplicates {@code earlierId}, a document an earlier run published. */
-        Clustered duplicateOf(String earlierId, String why) {
-            return new Clustered(p, exactRep, earlierId, why);
-        }
-
-        /**
-         * Near dedup put this document's exact representative into {@code newCluster} ({@code why}: near_duplicate, or
-         * near_duplicate_of_earlier_run when that cluster is an earlier run's document). Exact duplicates keep their
-         * reason and follow their representative.
-         */
-        Clustered near(String newCluster, String why) {
-            if (reason != null) {
-                return reason.equals(EXACT_DUPLICATE) ? new Clustered(p, exactRep, newCluster, reason) : this;
-            }
-            return new Clustered(p, exactRep, newCluster, newCluster.equals(id()) ? null : why);
-        }
     }
 
     /**
@@ -135,11 +85,6 @@ public final class PreprocessPipeline {
         Configuration hconf = spark.sparkContext().hadoopConfiguration();
         FileSystem fs = AtomicOutput.fs(cfg.output().path(), hconf);
         Path target = fs.makeQualified(new Path(cfg.output().path()));
-        Map<String, Object> stats = new LinkedHashMap<>();
-        Map<String, Object> stages = new LinkedHashMap<>();
-        stats.put("job", JOB);
-        stats.put("spark_version", spark.version());
-        stats.put("output", target.toString());
 
         // 0. Earlier runs: the inputs they read and the dedup index of everything they kept.
         SparkStages.stage(spark, JOB, "list inputs");
@@ -155,20 +100,12 @@ public final class PreprocessPipeline {
         try {
             // 1. List inputs (driver: names, sizes and times) and keep the files no earlier run read.
             List<InputFile> listed = runPlan.listed();
-            List<InputLedger.Entry> processedBefore = earlier.stream().flatMap(c -> c.manifest().inputs().stream()).toList();
-            InputLedger.Plan plan = runPlan.inputs();
-            if (!plan.suspect().isEmpty()) {
-                Map<String, String> suspectSha = hashFiles(jsc, new HadoopConf(hconf), plan.suspect());
-                InputLedger.checkUnchanged(processedBefore, suspectSha);
-                LOG.info("[preprocess] {} processed input file(s) have a new modification time but the same content", suspectSha.size());
-            }
-            List<InputFile> files = plan.fresh();
+            checkProcessedUnchanged(jsc, hconf, runPlan);
+            List<InputFile> files = runPlan.inputs().fresh();
             if (files.isEmpty()) {
                 LOG.info("[preprocess] nothing new: all {} input files were processed by run(s) 1-{} of {}; nothing written",
                         listed.size(), earlier.size(), target);
-                stats.put("run", earlier.size());
-                stats.put("up_to_date", true);
-                return stats;
+                return new PreprocessStats.UpToDate(spark.version(), target.toString(), earlier.size()).toMap();
             }
             if (last != null) {
                 // Only when there is work: a run with nothing new never fails over settings it would not use.
@@ -178,7 +115,6 @@ public final class PreprocessPipeline {
                             + "the output over with --reprocess (kiln.preprocess.reprocess = true)");
                 }
             }
-            stats.put("run", run);
             Map<String, String> sha = hashFiles(jsc, new HadoopConf(hconf), files);
             long inputBytes = files.stream().mapToLong(InputFile::length).sum();
             int parallelism = jsc.defaultParallelism();
@@ -187,146 +123,24 @@ public final class PreprocessPipeline {
             List<List<InputFile>> tasks = InputListing.tasks(files, perTask);
             LOG.info("[preprocess] run {}: {} new input files ({} processed by earlier runs), {} in {} read tasks; {} shuffle partitions",
                     run, files.size(), listed.size() - files.size(), Progress.human(inputBytes), tasks.size(), partitions);
-            stats.put("input", Map.of("paths", cfg.input().paths(), "files", files.size(), "bytes", inputBytes,
-                    "already_processed_files", listed.size() - files.size()));
+            PreprocessStats.Input input = new PreprocessStats.Input(cfg.input().paths(), files.size(), inputBytes, listed.size() - files.size());
 
             // 2. Read, clean, filter: one pass over the input, per document in the tasks.
             SparkStages.stage(spark, JOB, "read, clean and filter");
-            Progress pass = new Progress("preprocess: read, clean, filter", files.size(), inputBytes);
-            LongAccumulator readNanos = jsc.sc().longAccumulator("preprocess read ns");
-            DocumentProcessor processor = new DocumentProcessor(cfg.clean(), cfg.filter());
-            DocPipeline docSteps = processor.pipeline();
-            List<LongAccumulator> stepNanos = docSteps.steps().stream()
-                    .map(step -> jsc.sc().longAccumulator("preprocess " + step.name() + " ns")).toList();
-            HadoopConf taskConf = new HadoopConf(hconf);
-            PreprocessConfig c = cfg;
-            JavaRDD<Processed> processed = jsc.parallelize(tasks, Math.max(1, tasks.size()))
-                    .flatMap(task -> new TimedRecords(task, c, taskConf.get(), readNanos))
-                    .map(r -> processor.process(r, (step, nanos) -> stepNanos.get(step).add(nanos)))
-                    .persist(StorageLevel.MEMORY_AND_DISK());
-            PassCounter passCounts = processed.aggregate(new PassCounter(docSteps.steps().size()), PassCounter::add, PassCounter::merge);
-            PipelineCounts stepCounts = passCounts.steps().counts(docSteps, stepNanos.stream().mapToLong(LongAccumulator::value).toArray());
-            long quarantined = passCounts.quarantined();
-            DocTally read = stepCounts.entered();
-            DocTally kept = stepCounts.passed();
-            DocTally cleaned = read.minus(stepCounts.dropped(Family.CLEAN));
-            checkQuarantine(cfg, quarantined, read.documents(), processed);
-            pass.add(files.size(), inputBytes);
-            pass.done();
-            double passSeconds = pass.elapsedSeconds();
-            stages.put("read", stage(files.size(), inputBytes, read.documents(), read.bytesRead(), passSeconds, readNanos.value(),
-                    Map.of("quarantined", quarantined)));
-            stages.put("clean", stageWithRemoved(read.documents(), read.bytesRead(), cleaned.documents(), cleaned.bytesCleaned(),
-                    passSeconds, stepCounts.nanos(Family.CLEAN), removedBy(stepCounts, Family.CLEAN)));
-            stages.put("filter", stageWithRemoved(cleaned.documents(), cleaned.bytesCleaned(), kept.documents(), kept.bytesCleaned(),
-                    passSeconds, stepCounts.nanos(Family.FILTER), removedBy(stepCounts, Family.FILTER)));
-            LOG.info("[preprocess] read {} documents ({}), {} quarantined, {} removed by cleaning, {} by filters, {} kept",
-                    read.documents(), Progress.human(read.bytesRead()), quarantined, read.documents() - cleaned.documents(),
-                    cleaned.documents() - kept.documents(), kept.documents());
+            DocumentPass.Result pass = DocumentPass.run(jsc, cfg, hconf, tasks, files.size(), inputBytes);
 
             // 3. Exact duplicates: one representative (lowest id) per normalised-text hash; a hash an earlier run
             //    kept drops the whole group.
             SparkStages.stage(spark, JOB, "exact dedup");
-            Progress exactProgress = new Progress("preprocess: exact dedup", kept.documents(), kept.bytesCleaned());
-            JavaRDD<Processed.Kept> keptDocs = processed.filter(p -> p instanceof Processed.Kept).map(p -> (Processed.Kept) p);
             Dataset<Row> earlierIndex = last == null ? null : DedupIndex.read(spark, new Path(target, last.index()).toString());
-            JavaRDD<Clustered> exact;
-            Map<String, Long> exactHistogram = new TreeMap<>();
-            if (cfg.dedup().exact()) {
-                JavaPairRDD<String, Tuple2<String, Long>> reps = keptDocs
-                        .mapToPair(p -> new Tuple2<>(p.hash(), new Tuple2<>(p.document().id(), 1L)))
-                        .reduceByKey((a, b) -> new Tuple2<>(a._1().compareTo(b._1()) <= 0 ? a._1() : b._1(), a._2() + b._2()), partitions)
-                        .persist(StorageLevel.MEMORY_AND_DISK());
-                exactHistogram = histogram(reps.values().map(Tuple2::_2));
-                exact = keptDocs.mapToPair(p -> new Tuple2<>(p.hash(), p)).join(reps)
-                        .map(t -> Clustered.exact(t._2()._1(), t._2()._2()._1()));
-                if (earlierIndex != null) {
-                    JavaPairRDD<String, String> earlierHashes = DedupIndex.hashes(earlierIndex).reduceByKey(PreprocessPipeline::lowest, partitions);
-                    exact = exact.mapToPair(x -> new Tuple2<>(x.p().hash(), x)).leftOuterJoin(earlierHashes, partitions)
-                            .map(t -> t._2()._2().isPresent() ? t._2()._1().duplicateOf(t._2()._2().get(), EXACT_DUPLICATE_OF_EARLIER_RUN)
-                                    : t._2()._1());
-                }
-            } else {
-                exact = keptDocs.map(p -> Clustered.exact(p, p.document().id()));
-            }
-            exact = exact.persist(StorageLevel.MEMORY_AND_DISK());
-            Map<String, long[]> afterExact = byReason(exact);
-            long[] exactReps = afterExact.getOrDefault(KEPT, new long[2]);
-            exactProgress.add(kept.documents(), kept.bytesCleaned());
-            exactProgress.done();
-            Map<String, Object> exactRemoved = new LinkedHashMap<>();
-            for (String reason : List.of(EXACT_DUPLICATE, EXACT_DUPLICATE_OF_EARLIER_RUN)) {
-                long[] r = afterExact.getOrDefault(reason, new long[2]);
-                exactRemoved.put(reason, counts(r[0], r[1]));
-            }
-            Map<String, Object> exactStage = stageWithRemoved(kept.documents(), kept.bytesCleaned(), exactReps[0], exactReps[1], exactProgress.elapsedSeconds(), -1,
-                    exactRemoved);
-            exactStage.put("enabled", cfg.dedup().exact());
-            exactStage.put("duplicate_clusters", exactHistogram.values().stream().mapToLong(Long::longValue).sum());
-            exactStage.put("cluster_sizes", exactHistogram);
-            stages.put("exact_dedup", exactStage);
+            ExactDedup exact = exactDedup(cfg, pass, Optional.ofNullable(earlierIndex), partitions);
 
             // 4. Near duplicates among the new exact representatives: MinHash + LSH + connected components; a new
             //    document similar to one an earlier run kept is dropped and does not link new clusters.
             SparkStages.stage(spark, JOB, "near dedup");
-            Progress nearProgress = new Progress("preprocess: near dedup", exactReps[0], exactReps[1]);
-            JavaRDD<Clustered> clustered;
-            JavaPairRDD<String, int[]> signatures = null;
-            Runnable releaseNear = () -> { };
-            Map<String, Object> nearStage = new LinkedHashMap<>();
-            if (cfg.dedup().near()) {
-                JavaPairRDD<String, String> idText = exact.filter(x -> x.reason() == null)
-                        .mapToPair(x -> new Tuple2<>(x.id(), x.p().document().text()));
-                NearDuplicates.Earlier earlierDocs = earlierIndex == null ? null
-                        : new NearDuplicates.Earlier(DedupIndex.signatures(earlierIndex), earlierTexts(spark, jsc, target, earlier));
-                NearDuplicates.Result nd = NearDuplicates.find(idText, earlierDocs, cfg.minhash(), partitions);
-                // (exact representative id, (cluster, reason)) for every new representative that is not its own cluster
-                JavaPairRDD<String, Tuple2<String, String>> outcome = nd.labels().mapValues(l -> new Tuple2<>(l, NEAR_DUPLICATE))
-                        .union(nd.earlierMatches().mapValues(o -> new Tuple2<>(o, NEAR_DUPLICATE_OF_EARLIER_RUN)));
-                clustered = exact.mapToPair(x -> new Tuple2<>(x.exactRep(), x)).leftOuterJoin(outcome, partitions)
-                        .map(t -> {
-                            Clustered x = t._2()._1();
-                            Optional<Tuple2<String, String>> o = t._2()._2();
-                            return o.isPresent() ? x.near(o.get()._1(), o.get()._2()) : x;
-                        })
-                        .persist(StorageLevel.MEMORY_AND_DISK());
-                nearStage.put("candidate_pairs", nd.candidatePairs());
-                nearStage.put("similar_pairs", nd.similarPairs());
-                nearStage.put("oversized_buckets", nd.oversizedBuckets());
-                nearStage.put("components_rounds", nd.rounds());
-                nearStage.put("earlier_candidate_pairs", nd.earlierCandidatePairs());
-                nearStage.put("earlier_similar_pairs", nd.earlierSimilarPairs());
-                Map<String, Long> nearHistogram = histogram(nd.labels().mapToPair(t -> new Tuple2<>(t._2(), 1L))
-                        .reduceByKey(Long::sum).values().map(n -> n + 1));
-                nearStage.put("duplicate_clusters", nearHistogram.values().stream().mapToLong(Long::longValue).sum());
-                nearStage.put("cluster_sizes", nearHistogram);
-                signatures = nd.signatures();
-                releaseNear = nd.release();
-            } else {
-                clustered = exact;
-            }
-            Map<String, long[]> afterNear = byReason(clustered);
-            long[] nearReps = afterNear.getOrDefault(KEPT, new long[2]);
-            nearProgress.add(exactReps[0], exactReps[1]);
-            nearProgress.done();
-            Map<String, Object> nearRemoved = new LinkedHashMap<>();
-            for (String reason : List.of(NEAR_DUPLICATE, NEAR_DUPLICATE_OF_EARLIER_RUN)) {
-                long[] r = afterNear.getOrDefault(reason, new long[2]);
-                nearRemoved.put(reason, counts(r[0], r[1]));
-            }
-            Map<String, Object> near = stageWithRemoved(exactReps[0], exactReps[1], nearReps[0], nearReps[1], nearProgress.elapsedSeconds(), -1,
-                    nearRemoved);
-            near.put("enabled", cfg.dedup().near());
-            near.put("shingles", cfg.minhash().ngram().name().toLowerCase() + " " + cfg.minhash().ngramSize() + "-grams");
-            near.put("permutations", cfg.minhash().permutations());
-            near.put("bands", cfg.minhash().bands());
-            near.put("rows", cfg.minhash().rows());
-            near.put("threshold", cfg.minhash().threshold());
-            near.put("verify", cfg.minhash().verify());
-            near.putAll(nearStage);
-            stages.put("near_dedup", near);
-            Map<String, Long> allClusters = histogram(clustered.mapToPair(x -> new Tuple2<>(x.cluster(), 1L)).reduceByKey(Long::sum).values());
-            stats.put("duplicate_clusters", Map.of("count", allClusters.values().stream().mapToLong(Long::longValue).sum(), "sizes", allClusters));
+            NearDedup near = nearDedup(spark, jsc, cfg, exact, Optional.ofNullable(earlierIndex), target, earlier, partitions);
+            JavaRDD<Clustered> clustered = near.docs();
+            ClusterSizes allClusters = ClusterSizes.of(clustered.mapToPair(x -> new Tuple2<>(x.cluster(), 1L)).reduceByKey(Long::sum).values());
 
             // 5. Write this run's documents, index snapshot, quarantine, removed samples, stats and manifest into the
             //    staging folder, then commit it.
@@ -334,77 +148,34 @@ public final class PreprocessPipeline {
             String runName = RunManifest.runName(run);
             Path runStaging = new Path(new Path(staging, RunManifest.RUNS_DIR), runName);
             Path docsStaging = new Path(new Path(staging, RunManifest.DOCUMENTS_DIR), runName);
-            Keep keep = cfg.dedup().keep();
-            JavaRDD<Clustered> written = keep == Keep.ALL ? clustered : clustered.filter(x -> x.reason() == null);
-            long outDocs = keep == Keep.ALL ? kept.documents() : nearReps[0];
-            long outBytes = keep == Keep.ALL ? kept.bytesCleaned() : nearReps[1];
-            Progress writeProgress = new Progress("preprocess: write", outDocs, outBytes);
-            int outFiles = cfg.output().files() > 0 ? cfg.output().files() : (int) Math.max(1, (outBytes + (128L << 20) - 1) / (128L << 20));
-            JavaRDD<Row> rows = written.map(x -> {
-                Document d = x.p().document();
-                return RowFactory.create(d.id(), d.source(), d.text(), scala.collection.JavaConverters.mapAsScalaMapConverter(d.metadata()).asScala(),
-                        x.p().hash(), x.cluster());
-            });
-            Dataset<Row> documents = spark.createDataFrame(rows, DOCUMENT_SCHEMA);
-            documents.repartition(outFiles, col("id")).sortWithinPartitions("id")
-                    .write().mode(SaveMode.ErrorIfExists).parquet(docsStaging.toString());
-
-            // The index snapshot: the earlier one plus this run's representatives (with their signatures).
-            JavaPairRDD<String, String> repHashes = clustered.filter(x -> x.reason() == null).mapToPair(x -> new Tuple2<>(x.id(), x.p().hash()));
-            JavaRDD<DedupIndex.Entry> added = signatures == null
-                    ? repHashes.map(t -> new DedupIndex.Entry(t._1(), t._2(), null))
-                    : repHashes.leftOuterJoin(signatures, partitions)
-                    .map(t -> new DedupIndex.Entry(t._1(), t._2()._1(), t._2()._2().isPresent() ? t._2()._2().get() : null));
-            long indexDocuments = (last == null ? 0 : last.indexDocuments()) + nearReps[0];
             String indexRel = RunManifest.INDEX_DIR + "/" + runName;
-            DedupIndex.write(spark, earlierIndex, added, (int) Math.max(1, Math.min(outFiles, indexDocuments / 1_000_000 + 1)),
-                    new Path(staging, indexRel).toString());
-            releaseNear.run();
+            long indexBefore = last == null ? 0 : last.indexDocuments();
+            long indexDocuments = indexBefore + near.representatives().documents();
+            PreprocessStats.WriteStage write = writeParts(spark, fs, cfg, pass, near, earlierIndex, indexDocuments, partitions,
+                    docsStaging, new Path(staging, indexRel), runStaging);
+            Counts out = write.written();
 
-            JavaRDD<Row> quarantineRows = processed.filter(p -> p instanceof Processed.Quarantined).map(p -> (Processed.Quarantined) p)
-                    .map(q -> RowFactory.create(q.path(), q.reason()));
-            spark.createDataFrame(quarantineRows, QUARANTINE_SCHEMA).coalesce(1).sortWithinPartitions("path", "reason")
-                    .write().mode(SaveMode.ErrorIfExists).json(new Path(runStaging, "quarantine").toString());
-            Map<String, Long> sampled = writeRemovedSamples(fs, new Path(runStaging, "removed-samples"), processed, clustered,
-                    cfg.output().removedSamplesPerReason());
-            writeProgress.add(outDocs, outBytes);
-            writeProgress.done();
-            Map<String, Object> writeStage = stage(outDocs, outBytes, outDocs, outBytes, writeProgress.elapsedSeconds(), -1, Map.of());
-            writeStage.put("files", outFiles);
-            writeStage.put("keep", keep.name().toLowerCase());
-            writeStage.put("removed_samples", sampled);
-            stages.put("write", writeStage);
-            stats.put("stages", stages);
-            stats.put("index", Map.of("documents_before", last == null ? 0 : last.indexDocuments(), "documents_after", indexDocuments));
             double total = (System.nanoTime() - jobStart) / 1e9;
-            stats.put("seconds", round(total));
-            stats.put("input_mb_per_second", round(inputBytes / 1e6 / total));
-            stats.put("cores", parallelism);
+            Map<String, Object> stats = new PreprocessStats.Written(spark.version(), target.toString(), run, input, pass.read(),
+                    pass.clean(), pass.filter(), exact.stage(), near.stage(), write, allClusters,
+                    new PreprocessStats.Index(indexBefore, indexDocuments), total, parallelism).toMap();
             JsonNode config = configJson == null ? null : new ObjectMapper().readTree(configJson);
             if (config != null) {
                 stats.put("config", config);
             }
             byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(stats);
-            try (FSDataOutputStream out = fs.create(new Path(runStaging, "stats.json"), false)) {
-                out.write(json);
+            try (FSDataOutputStream o = fs.create(new Path(runStaging, "stats.json"), false)) {
+                o.write(json);
             }
             List<InputLedger.Entry> inputs = files.stream()
                     .map(f -> new InputLedger.Entry(f.path(), f.length(), f.modificationTime(), sha.get(f.path()))).toList();
             new RunManifest(RunManifest.FORMAT_VERSION, run, Instant.now().toString(), inputs, listParquet(fs, staging, docsStaging),
-                    outDocs, indexRel, indexDocuments, spec, config).write(fs, runStaging);
-            if (incremental) {
-                commitRun(fs, staging, target, run, json);
-            } else {
-                try (FSDataOutputStream out = fs.create(new Path(staging, "stats.json"), false)) {
-                    out.write(json);
-                }
-                fs.create(new Path(staging, SUCCESS), false).close();
-                AtomicOutput.commit(fs, staging, target);
-            }
-            LOG.info("[preprocess] run {}: wrote {} documents ({}) to {} in {}; the index holds {} documents", run, outDocs,
-                    Progress.human(outBytes), new Path(target, RunManifest.DOCUMENTS_DIR + "/" + runName), Progress.duration(total), indexDocuments);
-            processed.unpersist(false);
-            exact.unpersist(false);
+                    out.documents(), indexRel, indexDocuments, spec, config).write(fs, runStaging);
+            publish(fs, staging, target, run, incremental, json);
+            LOG.info("[preprocess] run {}: wrote {} documents ({}) to {} in {}; the index holds {} documents", run, out.documents(),
+                    Progress.human(out.bytes()), new Path(target, RunManifest.DOCUMENTS_DIR + "/" + runName), Progress.duration(total), indexDocuments);
+            pass.processed().unpersist(false);
+            exact.docs().unpersist(false);
             clustered.unpersist(false);
             return stats;
         } finally {
@@ -412,6 +183,164 @@ public final class PreprocessPipeline {
                 fs.delete(staging, true);
             }
         }
+    }
+
+    /**
+     * Writes the run's parts into the staging folder: documents (representatives, or all kept documents for
+     * {@code keep = all}), the index snapshot, quarantine/ and removed-samples/; returns the write stage's stats.
+     */
+    private static PreprocessStats.WriteStage writeParts(SparkSession spark, FileSystem fs, PreprocessConfig cfg, DocumentPass.Result pass,
+                                                         NearDedup near, Dataset<Row> earlierIndex, long indexDocuments, int partitions,
+                                                         Path docsDir, Path indexDir, Path runDir) throws IOException {
+        Keep keep = cfg.dedup().keep();
+        JavaRDD<Clustered> clustered = near.docs();
+        Counts out = keep == Keep.ALL ? pass.kept() : near.representatives();
+        Progress progress = new Progress("preprocess: write", out.documents(), out.bytes());
+        // 128 MB of text per file unless the config says how many
+        int files = cfg.output().files() > 0 ? cfg.output().files() : (int) Math.max(1, (out.bytes() + (128L << 20) - 1) / (128L << 20));
+        DocumentsWriter.write(spark, keep == Keep.ALL ? clustered : clustered.filter(Clustered::isRepresentative), files, docsDir.toString());
+        // one index file per million documents, at most as many as document files
+        writeIndex(spark, earlierIndex, clustered, near.signatures(), partitions,
+                (int) Math.max(1, Math.min(files, indexDocuments / 1_000_000 + 1)), indexDir);
+        near.release().run();
+        writeQuarantine(spark, pass.processed(), new Path(runDir, "quarantine"));
+        Map<String, Long> sampled = RemovedSamples.write(fs, new Path(runDir, "removed-samples"), pass.processed(), clustered,
+                cfg.output().removedSamplesPerReason());
+        progress.add(out.documents(), out.bytes());
+        progress.done();
+        return new PreprocessStats.WriteStage(out, progress.elapsedSeconds(), files, keep, sampled);
+    }
+
+    /** A processed input with a new modification time must still have the content (SHA-256) its run recorded. */
+    private static void checkProcessedUnchanged(JavaSparkContext jsc, Configuration hconf, RunPlan runPlan) {
+        InputLedger.Plan plan = runPlan.inputs();
+        if (!plan.suspect().isEmpty()) {
+            List<InputLedger.Entry> processedBefore = runPlan.earlier().stream().flatMap(c -> c.manifest().inputs().stream()).toList();
+            Map<String, String> suspectSha = hashFiles(jsc, new HadoopConf(hconf), plan.suspect());
+            InputLedger.checkUnchanged(processedBefore, suspectSha);
+            LOG.info("[preprocess] {} processed input file(s) have a new modification time but the same content", suspectSha.size());
+        }
+    }
+
+    /** This run's kept documents with their exact groups (persisted), the stage's stats and the representatives. */
+    private record ExactDedup(JavaRDD<Clustered> docs, PreprocessStats.ExactStage stage, Counts representatives) {
+    }
+
+    private static ExactDedup exactDedup(PreprocessConfig cfg, DocumentPass.Result pass, Optional<Dataset<Row>> earlierIndex,
+                                         int partitions) {
+        Counts kept = pass.kept();
+        Progress progress = new Progress("preprocess: exact dedup", kept.documents(), kept.bytes());
+        JavaRDD<Processed.Kept> keptDocs = pass.keptDocuments();
+        JavaRDD<Clustered> docs;
+        ClusterSizes groups = ClusterSizes.NONE;
+        if (cfg.dedup().exact()) {
+            ExactDuplicates.Result<Processed.Kept> found = ExactDuplicates.find(keptDocs.mapToPair(p -> new Tuple2<>(p.hash(), p)),
+                    p -> p.document().id(), earlierIndex.map(DedupIndex::hashes), partitions);
+            groups = found.groups();
+            docs = found.members().map(Clustered::of);
+        } else {
+            docs = keptDocs.map(p -> Clustered.exact(p, p.document().id()));
+        }
+        docs = docs.persist(StorageLevel.MEMORY_AND_DISK());
+        Outcomes after = Outcomes.of(docs);
+        progress.add(kept.documents(), kept.bytes());
+        progress.done();
+        PreprocessStats.ExactStage stage = new PreprocessStats.ExactStage(new Flow(kept, after.representatives()), progress.elapsedSeconds(),
+                after.removed(List.of(EXACT_DUPLICATE, EXACT_DUPLICATE_OF_EARLIER_RUN)), cfg.dedup().exact(), groups);
+        return new ExactDedup(docs, stage, after.representatives());
+    }
+
+    /**
+     * All documents with their final clusters (persisted when near dedup ran), the stage's stats, the representatives,
+     * the new representatives' MinHash signatures for the index (when near dedup ran) and what frees near dedup's
+     * cached data once the index is written.
+     */
+    private record NearDedup(JavaRDD<Clustered> docs, PreprocessStats.NearStage stage, Counts representatives,
+                             Optional<JavaPairRDD<String, int[]>> signatures, Runnable release) {
+    }
+
+    private static NearDedup nearDedup(SparkSession spark, JavaSparkContext jsc, PreprocessConfig cfg, ExactDedup exact,
+                                       Optional<Dataset<Row>> earlierIndex, Path target, List<RunManifest.Committed> earlier,
+                                       int partitions) {
+        Counts in = exact.representatives();
+        Progress progress = new Progress("preprocess: near dedup", in.documents(), in.bytes());
+        JavaRDD<Clustered> clustered = exact.docs();
+        Optional<JavaPairRDD<String, int[]>> signatures = Optional.empty();
+        Optional<PreprocessStats.NearFindings> findings = Optional.empty();
+        Runnable release = () -> { };
+        if (cfg.dedup().near()) {
+            JavaPairRDD<String, String> idText = exact.docs().filter(Clustered::isRepresentative)
+                    .mapToPair(x -> new Tuple2<>(x.id(), x.p().document().text()));
+            NearDuplicates.Earlier earlierDocs = earlierIndex
+                    .map(index -> new NearDuplicates.Earlier(DedupIndex.signatures(index), earlierTexts(spark, jsc, target, earlier)))
+                    .orElse(null);
+            NearDuplicates.Result nd = NearDuplicates.find(idText, earlierDocs, cfg.minhash(), partitions);
+            // (exact representative id, (cluster, reason)) for every new representative that is not its own cluster
+            JavaPairRDD<String, Tuple2<String, String>> outcome = nd.labels().mapValues(l -> new Tuple2<>(l, NEAR_DUPLICATE))
+                    .union(nd.earlierMatches().mapValues(o -> new Tuple2<>(o, NEAR_DUPLICATE_OF_EARLIER_RUN)));
+            clustered = exact.docs().mapToPair(x -> new Tuple2<>(x.exactRep(), x)).leftOuterJoin(outcome, partitions)
+                    .map(t -> {
+                        Clustered x = t._2()._1();
+                        org.apache.spark.api.java.Optional<Tuple2<String, String>> o = t._2()._2();
+                        return o.isPresent() ? x.near(o.get()._1(), o.get()._2()) : x;
+                    })
+                    .persist(StorageLevel.MEMORY_AND_DISK());
+            // Cluster sizes: a label names the cluster a document joins, so a cluster is its labels plus its representative.
+            ClusterSizes clusters = ClusterSizes.of(nd.labels().mapToPair(t -> new Tuple2<>(t._2(), 1L))
+                    .reduceByKey(Long::sum).values().map(n -> n + 1));
+            findings = Optional.of(new PreprocessStats.NearFindings(nd.candidatePairs(), nd.similarPairs(), nd.oversizedBuckets(),
+                    nd.rounds(), nd.earlierCandidatePairs(), nd.earlierSimilarPairs(), clusters));
+            signatures = Optional.of(nd.signatures());
+            release = nd.release();
+        }
+        Outcomes after = Outcomes.of(clustered);
+        progress.add(in.documents(), in.bytes());
+        progress.done();
+        PreprocessStats.NearStage stage = new PreprocessStats.NearStage(new Flow(in, after.representatives()), progress.elapsedSeconds(),
+                after.removed(List.of(NEAR_DUPLICATE, NEAR_DUPLICATE_OF_EARLIER_RUN)), cfg.dedup().near(), cfg.minhash(), findings);
+        return new NearDedup(clustered, stage, after.representatives(), signatures, release);
+    }
+
+    /** Documents and bytes (after cleaning) of the representatives and per duplicate reason, counted in one Spark job. */
+    private record Outcomes(Counts representatives, Map<String, Counts> byReason) {
+        /** The shuffle key of representatives, which have no reason (never a reason's name). */
+        private static final String REPRESENTATIVE = "";
+
+        static Outcomes of(JavaRDD<Clustered> docs) {
+            Map<String, Counts> byReason = new TreeMap<>(docs
+                    .mapToPair(x -> new Tuple2<>(x.isRepresentative() ? REPRESENTATIVE : x.reason(), new Counts(1, x.p().bytesCleaned())))
+                    .reduceByKey(Counts::plus)
+                    .collectAsMap());
+            Counts representatives = byReason.getOrDefault(REPRESENTATIVE, Counts.ZERO);
+            byReason.remove(REPRESENTATIVE);
+            return new Outcomes(representatives, byReason);
+        }
+
+        /** The stage's {@code removed} entry: {@code reasons} in this order, zeros included. */
+        Map<String, Counts> removed(List<String> reasons) {
+            Map<String, Counts> m = new LinkedHashMap<>();
+            reasons.forEach(r -> m.put(r, byReason.getOrDefault(r, Counts.ZERO)));
+            return m;
+        }
+    }
+
+    /** The index snapshot: the earlier one plus this run's representatives (with their signatures when near dedup ran). */
+    private static void writeIndex(SparkSession spark, Dataset<Row> earlierIndex, JavaRDD<Clustered> clustered,
+                                   Optional<JavaPairRDD<String, int[]>> signatures, int partitions, int files, Path dir) {
+        JavaPairRDD<String, String> repHashes = clustered.filter(Clustered::isRepresentative).mapToPair(x -> new Tuple2<>(x.id(), x.p().hash()));
+        JavaRDD<DedupIndex.Entry> added = signatures.isEmpty()
+                ? repHashes.map(t -> new DedupIndex.Entry(t._1(), t._2(), null))
+                : repHashes.leftOuterJoin(signatures.get(), partitions)
+                .map(t -> new DedupIndex.Entry(t._1(), t._2()._1(), t._2()._2().isPresent() ? t._2()._2().get() : null));
+        DedupIndex.write(spark, earlierIndex, added, files, dir.toString());
+    }
+
+    /** quarantine/: one JSON line (path, reason) per input that could not be read as a document, sorted. */
+    private static void writeQuarantine(SparkSession spark, JavaRDD<Processed> processed, Path dir) {
+        JavaRDD<Row> rows = processed.filter(p -> p instanceof Processed.Quarantined).map(p -> (Processed.Quarantined) p)
+                .map(q -> RowFactory.create(q.path(), q.reason()));
+        spark.createDataFrame(rows, QUARANTINE_SCHEMA).coalesce(1).sortWithinPartitions("path", "reason")
+                .write().mode(SaveMode.ErrorIfExists).json(dir.toString());
     }
 
     /**
@@ -479,6 +408,23 @@ public final class PreprocessPipeline {
     }
 
     /**
+     * Makes the staged run visible: a later run moves its parts into the output ({@link #commitRun}); a first run
+     * (or a reprocess) gets stats.json and _SUCCESS in the staged folder, which then replaces the output.
+     */
+    private static void publish(FileSystem fs, Path staging, Path target, int run, boolean incremental, byte[] statsJson)
+            throws IOException {
+        if (incremental) {
+            commitRun(fs, staging, target, run, statsJson);
+            return;
+        }
+        try (FSDataOutputStream o = fs.create(new Path(staging, "stats.json"), false)) {
+            o.write(statsJson);
+        }
+        fs.create(new Path(staging, SUCCESS), false).close();
+        AtomicOutput.commit(fs, staging, target);
+    }
+
+    /**
      * Moves run N's parts from the staging folder into the output: documents, then the index snapshot, then the run
      * folder with its manifest, which commits the run (readers ignore parts without a committed manifest; a crash
      * before it leaves parts the next attempt of run N replaces). Then stats.json and _SUCCESS, and older index
@@ -531,23 +477,8 @@ public final class PreprocessPipeline {
         if (paths.length == 0) {
             return JavaPairRDD.fromJavaRDD(jsc.<Tuple2<String, String>>emptyRDD());
         }
-        return spark.read().schema(DOCUMENT_SCHEMA).parquet(paths).select("id", "text").javaRDD()
+        return spark.read().schema(DocumentsWriter.SCHEMA).parquet(paths).select("id", "text").javaRDD()
                 .mapToPair(r -> new Tuple2<>(r.getString(0), r.getString(1)));
-    }
-
-    /**
-     * Fails the run when the quarantined share of the records read exceeds
-     * {@code kiln.preprocess.input.max-quarantined-fraction}, naming a few of them (their list is not written: the
-     * run stops before writing anything).
-     */
-    private static void checkQuarantine(PreprocessConfig cfg, long quarantined, long documents, JavaRDD<Processed> processed) {
-        double limit = cfg.input().maxQuarantinedFraction();
-        if (!QuarantineBudget.exceeded(quarantined, documents, limit)) {
-            return;
-        }
-        List<String> examples = processed.filter(p -> p instanceof Processed.Quarantined).map(p -> (Processed.Quarantined) p)
-                .map(q -> q.path() + ": " + q.reason()).take(5);
-        throw new dev.kiln.io.BadInputException(QuarantineBudget.message(quarantined, documents, limit, examples));
     }
 
     /** SHA-256 of each file's bytes, computed in Spark tasks (one file per task at most). */
@@ -562,226 +493,5 @@ public final class PreprocessPipeline {
                     return new Tuple2<>(p, Manifest.sha256(path.getFileSystem(conf.get()), path));
                 })
                 .collectAsMap());
-    }
-
-    /** Documents and bytes per duplicate reason, or {@link #KEPT} for representatives. */
-    private static Map<String, long[]> byReason(JavaRDD<Clustered> docs) {
-        return new TreeMap<>(docs.mapToPair(x -> new Tuple2<>(x.reason() == null ? KEPT : x.reason(), new long[]{1, x.p().bytesCleaned()}))
-                .reduceByKey(PreprocessPipeline::sum)
-                .collectAsMap());
-    }
-
-    private static String lowest(String a, String b) {
-        return a.compareTo(b) <= 0 ? a : b;
-    }
-
-    /** removed-samples/&lt;reason&gt;.jsonl: the {@code perReason} removed documents with the lowest ids, per reason. */
-    private static Map<String, Long> writeRemovedSamples(FileSystem fs, Path dir, JavaRDD<Processed> processed,
-                                                         JavaRDD<Clustered> clustered, int perReason) throws IOException {
-        fs.mkdirs(dir);
-        Map<String, Long> written = new TreeMap<>();
-        if (perReason == 0) {
-            return written;
-        }
-        JavaPairRDD<String, Map<String, String>> removed = processed.filter(p -> p instanceof Processed.Removed).map(p -> (Processed.Removed) p)
-                .mapToPair(r -> new Tuple2<>(r.reason(), sample(r.document(), null)));
-        JavaPairRDD<String, Map<String, String>> duplicates = clustered.filter(x -> x.reason() != null)
-                .mapToPair(x -> new Tuple2<>(x.reason(), sample(x.p().document(),
-                        x.reason().equals(EXACT_DUPLICATE) ? x.exactRep() : x.cluster())));
-        Map<String, TreeMap<String, Map<String, String>>> samples = removed.union(duplicates)
-                .aggregateByKey(new TreeMap<String, Map<String, String>>(), (acc, s) -> keepLowest(acc, s, perReason),
-                        (a, b) -> {
-                            for (Map<String, String> s : b.values()) {
-                                keepLowest(a, s, perReason);
-                            }
-                            return a;
-                        })
-                .collectAsMap();
-        ObjectMapper json = new ObjectMapper();
-        for (Map.Entry<String, TreeMap<String, Map<String, String>>> e : new TreeMap<>(samples).entrySet()) {
-            StringBuilder sb = new StringBuilder();
-            for (Map<String, String> s : e.getValue().values()) {
-                sb.append(json.writeValueAsString(s)).append('\n');
-            }
-            try (FSDataOutputStream out = fs.create(new Path(dir, e.getKey() + ".jsonl"), false)) {
-                out.write(sb.toString().getBytes(StandardCharsets.UTF_8));
-            }
-            written.put(e.getKey(), (long) e.getValue().size());
-        }
-        return written;
-    }
-
-    private static Map<String, String> sample(Document d, String duplicateOf) {
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put("id", d.id());
-        s.put("source", d.source());
-        if (duplicateOf != null) {
-            s.put("duplicate_of", duplicateOf);
-        }
-        String subject = d.metadata().get("subject");
-        if (subject != null) {
-            s.put("subject", subject);
-        }
-        s.put("text", d.text().length() > SAMPLE_TEXT_CHARS ? d.text().substring(0, SAMPLE_TEXT_CHARS) + " [...]" : d.text());
-        return s;
-    }
-
-    private static TreeMap<String, Map<String, String>> keepLowest(TreeMap<String, Map<String, String>> acc, Map<String, String> s, int n) {
-        acc.put(s.get("id") + "\u0000" + s.get("source"), s);
-        while (acc.size() > n) {
-            acc.pollLastEntry();
-        }
-        return acc;
-    }
-
-    /** Cluster sizes (only clusters of two or more) bucketed as 2, 3-4, 5-8, 9-16, ... */
-    private static Map<String, Long> histogram(JavaRDD<Long> sizes) {
-        Map<String, Long> raw = sizes.filter(n -> n > 1).map(PreprocessPipeline::sizeBucket).countByValue();
-        Map<String, Long> sorted = new TreeMap<>((a, b) -> Long.compare(bucketStart(a), bucketStart(b)));
-        sorted.putAll(raw);
-        return new LinkedHashMap<>(sorted);
-    }
-
-    static String sizeBucket(long n) {
-        if (n <= 2) {
-            return "2";
-        }
-        long hi = Long.highestOneBit(n - 1) << 1; // smallest power of two >= n
-        long lo = hi / 2 + 1;
-        return lo + "-" + hi;
-    }
-
-    private static long bucketStart(String bucket) {
-        int dash = bucket.indexOf('-');
-        return Long.parseLong(dash < 0 ? bucket : bucket.substring(0, dash));
-    }
-
-    private static long[] sum(long[] a, long[] b) {
-        long[] out = new long[Math.max(a.length, b.length)];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = (i < a.length ? a[i] : 0) + (i < b.length ? b[i] : 0);
-        }
-        return out;
-    }
-
-    /**
-     * The {@code removed} entry of a stage: per filter of {@code family}, in pipeline order and zeros included, the
-     * documents it dropped with their bytes (as read for cleaning, whose drops have no cleaned text worth counting;
-     * after cleaning for the quality filters).
-     */
-    private static Map<String, Object> removedBy(PipelineCounts counts, Family family) {
-        Map<String, Object> removed = new LinkedHashMap<>();
-        for (StepCounts step : counts.steps()) {
-            if (step.family() == family && step.canDrop()) {
-                DocTally d = step.dropped();
-                removed.put(step.step(), counts(d.documents(), family == Family.CLEAN ? d.bytesRead() : d.bytesCleaned()));
-            }
-        }
-        return removed;
-    }
-
-    /** Quarantined records and the per-step counters of one partition's outcomes; merged across partitions. */
-    private static final class PassCounter implements Serializable {
-        private long quarantined;
-        private final PipelineCounts.Counter steps;
-
-        PassCounter(int stepCount) {
-            steps = new PipelineCounts.Counter(stepCount);
-        }
-
-        PassCounter add(Processed p) {
-            if (p instanceof Processed.Kept k) {
-                steps.passed(DocTally.of(k.bytesRead(), k.bytesCleaned()));
-            } else if (p instanceof Processed.Removed r) {
-                steps.dropped(r.step(), DocTally.of(r.bytesRead(), r.bytesCleaned()));
-            } else {
-                quarantined++;
-            }
-            return this;
-        }
-
-        PassCounter merge(PassCounter o) {
-            quarantined += o.quarantined;
-            steps.merge(o.steps);
-            return this;
-        }
-
-        long quarantined() {
-            return quarantined;
-        }
-
-        PipelineCounts.Counter steps() {
-            return steps;
-        }
-    }
-
-    private static Map<String, Object> counts(long documents, long bytes) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("documents", documents);
-        m.put("bytes", bytes);
-        return m;
-    }
-
-    private static Map<String, Object> stage(long docsIn, long bytesIn, long docsOut, long bytesOut, double seconds,
-                                             long taskNanos, Map<String, Object> extra) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("documents_in", docsIn);
-        m.put("bytes_in", bytesIn);
-        m.put("documents_out", docsOut);
-        m.put("bytes_out", bytesOut);
-        m.put("seconds", round(seconds));
-        if (taskNanos >= 0) {
-            m.put("task_seconds", round(taskNanos / 1e9));
-        }
-        m.putAll(extra);
-        return m;
-    }
-
-    private static Map<String, Object> stageWithRemoved(long docsIn, long bytesIn, long docsOut, long bytesOut, double seconds,
-                                                        long taskNanos, Map<String, Object> removed) {
-        Map<String, Object> m = stage(docsIn, bytesIn, docsOut, bytesOut, seconds, taskNanos, Map.of());
-        m.put("removed", removed);
-        return m;
-    }
-
-    private static double round(double v) {
-        return Math.round(v * 1000) / 1000.0;
-    }
-
-    /** The records of a task's files, file after file, timing the reading into an accumulator. */
-    private static final class TimedRecords implements Iterator<ReadRecord> {
-        private final Iterator<InputFile> files;
-        private final PreprocessConfig cfg;
-        private final Configuration conf;
-        private final LongAccumulator nanos;
-        private Iterator<ReadRecord> current = java.util.Collections.emptyIterator();
-
-        TimedRecords(List<InputFile> files, PreprocessConfig cfg, Configuration conf, LongAccumulator nanos) {
-            this.files = files.iterator();
-            this.cfg = cfg;
-            this.conf = conf;
-            this.nanos = nanos;
-        }
-
-        @Override
-        public boolean hasNext() {
-            long t = System.nanoTime();
-            try {
-                while (!current.hasNext() && files.hasNext()) {
-                    current = FileReaders.read(files.next(), cfg.input(), cfg.clean(), conf);
-                }
-                return current.hasNext();
-            } finally {
-                nanos.add(System.nanoTime() - t);
-            }
-        }
-
-        @Override
-        public ReadRecord next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            return current.next();
-        }
     }
 }
