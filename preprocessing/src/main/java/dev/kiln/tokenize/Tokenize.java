@@ -2,6 +2,7 @@ package dev.kiln.tokenize;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.io.AtomicOutput;
+import dev.kiln.preprocess.read.InputListing;
 import dev.kiln.preprocess.runs.RunManifest;
 import dev.kiln.progress.Progress;
 import dev.kiln.shards.Manifest;
@@ -17,9 +18,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.broadcast.Broadcast;
@@ -150,46 +149,25 @@ public final class Tokenize {
 
     public static Result run(SparkSession spark, TokenizeConfig cfg, JsonNode configJson) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        // 1. The input: what no earlier run into this output tokenized.
         Plan plan = plan(cfg, hadoop);
         Path outDir = plan.output();
         FileSystem outFs = outDir.getFileSystem(hadoop);
         Manifest previous = plan.previous();
         List<Manifest.InputFile> fresh = plan.fresh();
-        List<Manifest.PreprocessRun> freshRuns = plan.freshRuns();
         if (plan.upToDate()) {
             LOG.info("kiln tokenize: nothing new to tokenize: all {} {} of {} are already in {}; nothing written",
                     plan.alreadyTokenized(), plan.preprocessRuns() > 0 ? "preprocess run(s)" : "input files", cfg.input(),
                     new Path(outDir, Manifest.FILE_NAME));
             return new Result(true, 0, 0, List.of(), previous);
         }
-        if (!freshRuns.isEmpty()) {
-            LOG.info("kiln tokenize: {} new preprocess run(s) {} of {}: {} file(s), {} documents ({} run(s) already tokenized)",
-                    freshRuns.size(), freshRuns.stream().map(r -> RunManifest.runName(r.run())).toList(), cfg.input(), fresh.size(),
-                    freshRuns.stream().mapToLong(Manifest.PreprocessRun::documents).sum(), plan.alreadyTokenized());
-        } else {
-            LOG.info("kiln tokenize: {} new input file(s) ({} already tokenized)", fresh.size(), plan.alreadyTokenized());
-        }
+        logPlan(cfg, plan);
         long freshBytes = fresh.stream().mapToLong(Manifest.InputFile::size).sum();
         LOG.info("kiln tokenize: tokenizing {} of Parquet", Progress.human(freshBytes));
+        Splits splits = Splits.of(readDocuments(spark, fresh), cfg.validationFraction());
 
-        Dataset<Row> docs = readDocuments(spark, fresh);
-        double fraction = cfg.validationFraction();
-        UserDefinedFunction isValidation = org.apache.spark.sql.functions.udf(
-                (UDF1<String, Boolean>) h -> DocumentSplit.isValidation(h, fraction), DataTypes.BooleanType);
-        Dataset<Row> train = docs.filter(not(isValidation.apply(col("hash"))));
-        Dataset<Row> validation = docs.filter(isValidation.apply(col("hash")));
-
-        // The tokenizer: the output's own (shards must share one), a given file, or trained on the train split.
-        String json;
-        if (previous != null) {
-            json = readString(outFs, new Path(outDir, previous.tokenizer()));
-            checkCompatible(previous, cfg, json, outDir);
-        } else if (cfg.tokenizerPath() != null) {
-            Path p = new Path(cfg.tokenizerPath());
-            json = readString(p.getFileSystem(hadoop), p);
-        } else {
-            json = TokenizerJson.write(train(spark, train, cfg));
-        }
+        // 2. The tokenizer: the output's own (shards must share one), a given file, or trained on the train split.
+        String json = tokenizerJson(spark, cfg, hadoop, previous, outDir, splits.train());
         BpeTokenizer tokenizer = TokenizerJson.read(json, previous != null ? new Path(outDir, TOKENIZER_FILE).toString()
                 : cfg.tokenizerPath() != null ? cfg.tokenizerPath() : "trained tokenizer");
         String sha = TokenizerJson.sha256(json);
@@ -198,11 +176,70 @@ public final class Tokenize {
             AtomicOutput.writeString(outFs, new Path(outDir, TOKENIZER_FILE), json);
         }
 
-        int run = 1 + (previous == null ? 0 : previous.shards().stream().mapToInt(s -> runOf(s.path())).max().orElse(0));
+        // 3. The shards of each split, written by the tasks.
+        int run = previous == null ? 1 : ShardName.nextRun(previous.shards());
         removeLeftovers(outFs, outDir, run, previous);
         int trainShards = cfg.shards() > 0 ? cfg.shards() : (int) Math.max(1, (freshBytes + BYTES_PER_SHARD - 1) / BYTES_PER_SHARD);
-        int validationShards = (int) Math.max(1, Math.ceil(trainShards * fraction));
+        List<ShardInfo> written = writeShards(spark, cfg, hadoop, outDir, json, sha, tokenizer, eot, run, splits, trainShards);
 
+        // 4. The manifest, replaced atomically, makes the run visible.
+        Manifest base = previous != null ? previous : new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), TOKENIZER_FILE, sha,
+                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), configJson, List.of(), List.of());
+        Manifest manifest = base.append(fresh, written, plan.freshRuns());
+        manifest.write(outFs, outDir);
+        // The Hadoop convention for "this output is complete" (the manifest, written last, is Kiln's own).
+        AtomicOutput.writeBytes(outFs, new Path(outDir, SUCCESS), new byte[0]);
+        Result result = new Result(false, run, fresh.size(), List.copyOf(written), manifest);
+        LOG.info(String.format(Locale.ROOT, "kiln tokenize: run %d wrote %d shard(s): %,d documents, %,d train tokens, %,d validation tokens "
+                        + "(%,d tokens in the output now) to %s", run, written.size(), result.documents(), result.tokens(ShardSchema.TRAIN),
+                result.tokens(ShardSchema.VALIDATION), manifest.tokens(ShardSchema.TRAIN) + manifest.tokens(ShardSchema.VALIDATION), outDir));
+        return result;
+    }
+
+    private static void logPlan(TokenizeConfig cfg, Plan plan) {
+        List<Manifest.PreprocessRun> freshRuns = plan.freshRuns();
+        if (!freshRuns.isEmpty()) {
+            LOG.info("kiln tokenize: {} new preprocess run(s) {} of {}: {} file(s), {} documents ({} run(s) already tokenized)",
+                    freshRuns.size(), freshRuns.stream().map(r -> RunManifest.runName(r.run())).toList(), cfg.input(), plan.fresh().size(),
+                    freshRuns.stream().mapToLong(Manifest.PreprocessRun::documents).sum(), plan.alreadyTokenized());
+        } else {
+            LOG.info("kiln tokenize: {} new input file(s) ({} already tokenized)", plan.fresh().size(), plan.alreadyTokenized());
+        }
+    }
+
+    /** The documents of a run split by {@link DocumentSplit} (lazily: each split is read when it is written). */
+    private record Splits(Dataset<Row> train, Dataset<Row> validation, double validationFraction) {
+        static Splits of(Dataset<Row> docs, double fraction) {
+            UserDefinedFunction isValidation = org.apache.spark.sql.functions.udf(
+                    (UDF1<String, Boolean>) h -> DocumentSplit.isValidation(h, fraction), DataTypes.BooleanType);
+            return new Splits(docs.filter(not(isValidation.apply(col("hash")))), docs.filter(isValidation.apply(col("hash"))), fraction);
+        }
+    }
+
+    /** tokenizer.json's text: the output's own on incremental runs, else tokenizer.path, else trained on {@code train}. */
+    private static String tokenizerJson(SparkSession spark, TokenizeConfig cfg, Configuration hadoop, Manifest previous, Path outDir,
+                                        Dataset<Row> train) throws IOException {
+        if (previous != null) {
+            String json = readString(outDir.getFileSystem(hadoop), new Path(outDir, previous.tokenizer()));
+            checkCompatible(previous, cfg, json, outDir);
+            return json;
+        }
+        if (cfg.tokenizerPath() != null) {
+            Path p = new Path(cfg.tokenizerPath());
+            return readString(p.getFileSystem(hadoop), p);
+        }
+        return TokenizerJson.write(train(spark, train, cfg));
+    }
+
+    /**
+     * Per split: repartition by document hash, sort within partitions, and let each task pack and commit one shard
+     * ({@link ShardPacking}; {@code eot}: the end-of-text id appended after every document). The validation split gets max(1, ceil(trainShards * fraction)) shards, none when the
+     * fraction is 0. Returns the shards sorted by path within each split, train first.
+     */
+    private static List<ShardInfo> writeShards(SparkSession spark, TokenizeConfig cfg, Configuration hadoop, Path outDir, String json,
+                                               String sha, BpeTokenizer tokenizer, int eot, int run, Splits splits, int trainShards) {
+        double fraction = splits.validationFraction();
+        int validationShards = (int) Math.max(1, Math.ceil(trainShards * fraction));
         List<ShardInfo> written = new ArrayList<>();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<String> jsonBroadcast = jsc.broadcast(json);
@@ -211,13 +248,12 @@ public final class Tokenize {
             if (split.equals(ShardSchema.VALIDATION) && fraction == 0) {
                 continue;
             }
-            Dataset<Row> part = split.equals(ShardSchema.TRAIN) ? train : validation;
+            Dataset<Row> part = split.equals(ShardSchema.TRAIN) ? splits.train() : splits.validation();
             int n = split.equals(ShardSchema.TRAIN) ? trainShards : validationShards;
             SparkStages.stage(spark, "tokenize", "encode and write " + n + " " + split + " shard(s)");
             ShardSchema.Header header = new ShardSchema.Header(cfg.contextLength(), tokenizer.vocabSize(), sha, split);
             String outUri = outDir.toString();
             boolean specialInText = cfg.specialTokensInText();
-            String runName = String.format(Locale.ROOT, "run-%04d", run);
             // Hash partitioning + sort: the same documents give the same shards whatever the input file layout.
             Dataset<String> texts = part.repartition(n, col("hash")).sortWithinPartitions("hash", "text").select("text").as(Encoders.STRING());
             List<ShardInfo> shards = texts.javaRDD().mapPartitionsWithIndex((index, it) -> {
@@ -227,7 +263,7 @@ public final class Tokenize {
                 BpeTokenizer tok = TokenizerCache.get(sha, jsonBroadcast.value());
                 Path dir = new Path(outUri);
                 FileSystem fs = dir.getFileSystem(hadoopConf.value());
-                String rel = SHARDS_DIR + "/" + split + "/" + runName + String.format(Locale.ROOT, "-part-%05d", index) + ShardSchema.EXTENSION;
+                String rel = new ShardName(split, run, index).relativePath();
                 return List.of(ShardPacking.pack(it, tok, header, eot, specialInText, fs, dir, rel)).iterator();
             }, false).collect();
             List<ShardInfo> sorted = new ArrayList<>(shards);
@@ -235,18 +271,7 @@ public final class Tokenize {
             written.addAll(sorted);
         }
         jsonBroadcast.destroy();
-
-        Manifest base = previous != null ? previous : new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), TOKENIZER_FILE, sha,
-                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), configJson, List.of(), List.of());
-        Manifest manifest = base.append(fresh, written, freshRuns);
-        manifest.write(outFs, outDir);
-        // The Hadoop convention for "this output is complete" (the manifest, written last, is Kiln's own).
-        AtomicOutput.writeBytes(outFs, new Path(outDir, SUCCESS), new byte[0]);
-        Result result = new Result(false, run, fresh.size(), List.copyOf(written), manifest);
-        LOG.info(String.format(Locale.ROOT, "kiln tokenize: run %d wrote %d shard(s): %,d documents, %,d train tokens, %,d validation tokens "
-                        + "(%,d tokens in the output now) to %s", run, written.size(), result.documents(), result.tokens(ShardSchema.TRAIN),
-                result.tokens(ShardSchema.VALIDATION), manifest.tokens(ShardSchema.TRAIN) + manifest.tokens(ShardSchema.VALIDATION), outDir));
-        return result;
+        return written;
     }
 
     /** Pre-tokens counted per partition on the executors, summed by key; merges learned on the driver. */
@@ -275,7 +300,7 @@ public final class Tokenize {
         return tok;
     }
 
-    /** Parquet files under the input (the folder preprocess wrote, a folder of Parquet files, or a glob). */
+    /** Parquet files under the input (the folder preprocess wrote, a folder of Parquet files, or a glob), sorted by path. */
     static List<Manifest.InputFile> listInputs(String input, Configuration hadoop) throws IOException {
         Path in = new Path(input);
         FileSystem fs = in.getFileSystem(hadoop);
@@ -283,18 +308,11 @@ public final class Tokenize {
         if (fs.isDirectory(in) && fs.isDirectory(documents)) {
             in = documents;
         }
-        FileStatus[] matches = fs.globStatus(in);
+        // Hidden and staging names anywhere below the matched path are skipped (Spark's _temporary, .crc files).
         List<Manifest.InputFile> out = new ArrayList<>();
-        if (matches != null) {
-            for (FileStatus m : matches) {
-                if (m.isDirectory()) {
-                    RemoteIterator<LocatedFileStatus> it = fs.listFiles(m.getPath(), true);
-                    while (it.hasNext()) {
-                        addIfParquet(it.next(), m.getPath(), out);
-                    }
-                } else {
-                    addIfParquet(m, m.getPath().getParent(), out);
-                }
+        for (FileStatus st : InputListing.expand(in, hadoop).files()) {
+            if (st.isFile() && st.getPath().getName().endsWith(".parquet")) {
+                out.add(new Manifest.InputFile(st.getPath().toString(), st.getLen(), st.getModificationTime()));
             }
         }
         if (out.isEmpty()) {
@@ -303,18 +321,6 @@ public final class Tokenize {
         }
         out.sort(Comparator.comparing(Manifest.InputFile::path));
         return out;
-    }
-
-    private static void addIfParquet(FileStatus st, Path root, List<Manifest.InputFile> out) {
-        // Hidden and staging names anywhere below the root are skipped (Spark's _temporary, .crc files).
-        for (Path p = st.getPath(); p != null && !p.equals(root); p = p.getParent()) {
-            if (p.getName().startsWith("_") || p.getName().startsWith(".")) {
-                return;
-            }
-        }
-        if (st.isFile() && st.getPath().getName().endsWith(".parquet")) {
-            out.add(new Manifest.InputFile(st.getPath().toString(), st.getLen(), st.getModificationTime()));
-        }
     }
 
     /**
@@ -427,18 +433,6 @@ public final class Tokenize {
         }
     }
 
-    static int runOf(String shardPath) {
-        String name = shardPath.substring(shardPath.lastIndexOf('/') + 1);
-        if (name.startsWith("run-") && name.length() >= 8) {
-            try {
-                return Integer.parseInt(name.substring(4, 8));
-            } catch (NumberFormatException e) {
-                return 0;
-            }
-        }
-        return 0;
-    }
-
     /** Deletes shards of this run number that a crashed earlier attempt committed but never listed in the manifest. */
     private static void removeLeftovers(FileSystem fs, Path outDir, int run, Manifest previous) throws IOException {
         Set<String> listed = new HashSet<>();
@@ -453,7 +447,7 @@ public final class Tokenize {
             for (FileStatus st : fs.listStatus(dir)) {
                 String rel = SHARDS_DIR + "/" + split + "/" + st.getPath().getName();
                 boolean staging = st.getPath().getName().startsWith("_");
-                if (!listed.contains(rel) && (staging || runOf(rel) >= run)) {
+                if (!listed.contains(rel) && (staging || ShardName.runOf(rel).orElse(0) >= run)) {
                     LOG.info("kiln tokenize: removing {} left by an interrupted run", st.getPath());
                     fs.delete(st.getPath(), true);
                 }

@@ -24,30 +24,52 @@ public final class InputListing {
     public static List<InputFile> list(List<String> patterns, InputFormat format, Configuration conf) throws IOException {
         TreeMap<String, InputFile> files = new TreeMap<>();
         for (String pattern : patterns) {
-            Path p = new Path(pattern);
-            FileSystem fs = p.getFileSystem(conf);
-            FileStatus[] matches = fs.globStatus(p);
-            int before = files.size();
-            if (matches != null) {
-                for (FileStatus st : matches) {
-                    if (st.isDirectory()) {
-                        RemoteIterator<LocatedFileStatus> it = fs.listFiles(st.getPath(), true);
-                        while (it.hasNext()) {
-                            LocatedFileStatus f = it.next();
-                            if (!hidden(f.getPath(), st.getPath())) {
-                                add(files, f, format);
-                            }
-                        }
-                    } else if (!hidden(st.getPath(), st.getPath().getParent())) {
-                        add(files, st, format);
-                    }
-                }
-            }
-            if (files.size() == before && (matches == null || matches.length == 0)) {
+            Expansion found = expand(new Path(pattern), conf);
+            if (!found.matchedAnything()) {
                 throw new dev.kiln.io.MissingInputException("kiln.preprocess.input.paths: input path " + pattern + " matches no files");
+            }
+            for (FileStatus st : found.files()) {
+                add(files, st, format);
             }
         }
         return List.copyOf(files.values());
+    }
+
+    /**
+     * What one path or glob stands for. {@code matchedAnything}: the glob matched at least one path (an empty folder,
+     * or one holding only hidden files, matches but lists no files).
+     *
+     * @param files the visible files, in listing order
+     */
+    public record Expansion(boolean matchedAnything, List<FileStatus> files) {
+    }
+
+    /**
+     * The files a path or glob stands for: a matched file itself, a matched folder every file below it; a name
+     * starting with '_' or '.' anywhere below the matched path hides the file. Shared by every stage that lists
+     * inputs, so they skip the same markers.
+     */
+    public static Expansion expand(Path pattern, Configuration conf) throws IOException {
+        FileSystem fs = pattern.getFileSystem(conf);
+        FileStatus[] matches = fs.globStatus(pattern);
+        List<FileStatus> out = new ArrayList<>();
+        if (matches == null) {
+            return new Expansion(false, out);
+        }
+        for (FileStatus st : matches) {
+            if (st.isDirectory()) {
+                RemoteIterator<LocatedFileStatus> it = fs.listFiles(st.getPath(), true);
+                while (it.hasNext()) {
+                    LocatedFileStatus f = it.next();
+                    if (!hidden(f.getPath(), st.getPath())) {
+                        out.add(f);
+                    }
+                }
+            } else if (!hidden(st.getPath(), st.getPath().getParent())) {
+                out.add(st);
+            }
+        }
+        return new Expansion(matches.length > 0, List.copyOf(out));
     }
 
     private static void add(TreeMap<String, InputFile> files, FileStatus st, InputFormat format) {
