@@ -25,8 +25,10 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.stream.Collectors;
 
 /**
  * The read, clean and filter pass of {@code kiln preprocess}: the Spark adapter of the {@link DocPipeline}. One
@@ -80,6 +82,9 @@ final class DocumentPass {
         LOG.info("[preprocess] read {} documents ({}), {} quarantined, {} removed by cleaning, {} by filters, {} kept",
                 read.documents(), Progress.human(read.bytesRead()), quarantined, read.documents() - cleaned.documents(),
                 cleaned.documents() - kept.documents(), kept.documents());
+        LOG.info("[preprocess] per step, documents dropped and task seconds: {}", stepCounts.steps().stream()
+                .map(st -> String.format(Locale.ROOT, "%s %d %.2fs", st.step(), st.dropped().documents(), st.nanos() / 1e9))
+                .collect(Collectors.joining(", ")));
         // Reading counts bytes as read; the cleaning stage turns them into cleaned bytes, which the filters then see.
         Counts readOut = new Counts(read.documents(), read.bytesRead());
         Counts cleanOut = new Counts(cleaned.documents(), cleaned.bytesCleaned());
