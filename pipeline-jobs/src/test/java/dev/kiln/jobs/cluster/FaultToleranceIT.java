@@ -44,7 +44,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       are bit-identical to an undisturbed run's (a retried round recomputes the same replica from the round's
  *       inputs);</li>
  *   <li>{@code kill -9} of the driver in the middle of {@code kiln pretrain}, then {@code --resume --break-lock}: the
- *       stale lock names the dead holder, and the resumed run ends bit-identical to the undisturbed one.</li>
+ *       stale lock refuses a plain re-run, and the resumed run ends bit-identical to the undisturbed one;</li>
+ *   <li>{@code kill -9} of the driver in the middle of {@code kiln preprocess} and of {@code kiln tokenize}: no run and
+ *       no shard is visible to a reader, and the re-run's output equals an undisturbed run's.</li>
  * </ul>
  * The kill happens on an observed state (an executor running a task; a logged step; a checkpoint on disk), never on
  * a timer, so a slow machine changes nothing but the duration.
@@ -84,9 +86,7 @@ class FaultToleranceIT {
                 "-Dkiln.preprocess.output.path=" + runDir.resolve("pre-reference"), "-Dkiln.preprocess.output.files=2");
         assertEquals(0, pre.exitCode(), pre.output());
         shards = runDir.resolve("shards");
-        var tok = kiln(300, "tokenize", "-Dkiln.tokenize.input=" + runDir.resolve("pre-reference"),
-                "-Dkiln.tokenize.output=" + shards, "-Dkiln.tokenize.context-length=64",
-                "-Dkiln.tokenize.tokenizer.vocab-size=1024", "-Dkiln.tokenize.shards=2");
+        var tok = kiln(300, tokenizeArgs(shards));
         assertEquals(0, tok.exitCode(), tok.output());
     }
 
@@ -148,6 +148,44 @@ class FaultToleranceIT {
         assertSameWeights(reference, finalCheckpoint(out));
     }
 
+    @Test
+    void aDriverKilledMidPreprocessLeavesNoRunVisibleAndTheRerunEqualsTheReference() throws Exception {
+        Path out = runDir.resolve("pre-driver-killed");
+        String[] args = {"preprocess", "-Dkiln.preprocess.input.paths=" + sotu + "/*.json",
+                "-Dkiln.preprocess.output.path=" + out, "-Dkiln.preprocess.output.files=2"};
+        Job job = start(args);
+        // Logged once the documents are read, cleaned and filtered: deduplication and the write are still to come.
+        waitFor(job, () -> job.output().contains("[preprocess] read "), "the read stage's summary");
+        job.killDriver();
+        assertFalse(Files.exists(out.resolve("runs/run=0001/manifest.json")),
+                "a run is visible only once committed; the killed one was not");
+        var rerun = kiln(600, concat(args, "--break-lock"));
+        assertEquals(0, rerun.exitCode(), rerun.output());
+        assertEquals(documents(runDir.resolve("pre-reference")), documents(out));
+        assertEquals(stageCounts(runDir.resolve("pre-reference")), stageCounts(out));
+    }
+
+    @Test
+    void aDriverKilledMidTokenizeLeavesNoShardVisibleAndTheRerunEqualsTheReference() throws Exception {
+        Path out = runDir.resolve("shards-driver-killed");
+        String[] args = tokenizeArgs(out);
+        Job job = start(args);
+        // The tokenizer is trained on the driver; encoding and writing the shards over the executors follows.
+        waitFor(job, () -> job.output().contains("tokenizer trained"), "the trained tokenizer");
+        job.killDriver();
+        assertFalse(Files.exists(out.resolve("manifest.json")), "shards are visible only through a committed manifest");
+        var rerun = kiln(600, concat(args, "--break-lock"));
+        assertEquals(0, rerun.exitCode(), rerun.output());
+        JsonNode reference = JSON.readTree(shards.resolve("manifest.json").toFile());
+        JsonNode rerunManifest = JSON.readTree(out.resolve("manifest.json").toFile());
+        assertEquals(reference.path("tokenizerSha256"), rerunManifest.path("tokenizerSha256"));
+        assertEquals(reference.path("shards"), rerunManifest.path("shards"), "same shards, rows, tokens and SHA-256");
+        try (Stream<Path> files = Files.walk(out.resolve("shards"))) {
+            assertEquals(reference.path("shards").size(), files.filter(Files::isRegularFile)
+                    .filter(f -> f.toString().endsWith(".arrow")).count(), "no shard file besides the listed ones");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
 
     private Checkpoint referenceCheckpoint;
@@ -161,6 +199,12 @@ class FaultToleranceIT {
             referenceCheckpoint = finalCheckpoint(out);
         }
         return referenceCheckpoint;
+    }
+
+    private String[] tokenizeArgs(Path out) {
+        return new String[]{"tokenize", "-Dkiln.tokenize.input=" + runDir.resolve("pre-reference"),
+                "-Dkiln.tokenize.output=" + out, "-Dkiln.tokenize.context-length=64",
+                "-Dkiln.tokenize.tokenizer.vocab-size=1024", "-Dkiln.tokenize.shards=2"};
     }
 
     /** A tiny GPT, two workers averaging every 10 steps, a checkpoint every 20 steps: 8 rounds. */
