@@ -52,8 +52,13 @@ public record Lineage(String stage, String kilnVersion, Map<String, String> buil
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read back the rendering of " + section, e);
         }
+        return of(stage, section, rendered, sparkVersion);
+    }
+
+    /** The lineage of a run of this build over an already rendered {@code section} ({@code config}). */
+    public static Lineage of(String stage, String section, JsonNode config, String sparkVersion) {
         return new Lineage(stage, KILN_VERSION, buildVersions(), sparkVersion, System.getProperty("java.version"),
-                section, rendered);
+                section, config);
     }
 
     /** The library versions of the build: spark, scala, hadoop, dl4j, nd4j, arrow. */

@@ -1,6 +1,5 @@
 package dev.kiln.tokenize;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.io.AtomicOutput;
 import dev.kiln.preprocess.runs.RunManifest;
 import dev.kiln.progress.Progress;
@@ -148,7 +147,8 @@ public final class Tokenize {
         return new Plan(outDir, previous, 0, fresh, List.of(), inputs.size() - fresh.size());
     }
 
-    public static Result run(SparkSession spark, TokenizeConfig cfg, JsonNode configJson) throws IOException {
+    /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage); may be null (tests). */
+    public static Result run(SparkSession spark, TokenizeConfig cfg, dev.kiln.config.Lineage lineage) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Plan plan = plan(cfg, hadoop);
         Path outDir = plan.output();
@@ -237,7 +237,8 @@ public final class Tokenize {
         jsonBroadcast.destroy();
 
         Manifest base = previous != null ? previous : new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), TOKENIZER_FILE, sha,
-                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), configJson, List.of(), List.of());
+                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), lineage == null ? null : lineage.config(),
+                List.of(), List.of(), List.of(), lineage == null ? null : lineage.toJson());
         Manifest manifest = base.append(fresh, written, freshRuns);
         manifest.write(outFs, outDir);
         // The Hadoop convention for "this output is complete" (the manifest, written last, is Kiln's own).
