@@ -17,7 +17,6 @@ import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.ResumePolicy;
 import dev.kiln.train.TrainConfig;
-import dev.kiln.train.WarmupCosineSchedule;
 import dev.kiln.train.data.ShardBatches;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -111,7 +110,7 @@ public final class CausalFinetuning {
     static ComputationGraph initialModel(ComputationGraph parent, GptConfig shape, TrainConfig engine, List<String> frozen) {
         TrainConfig.Optimizer o = engine.optimizer();
         Adam adam = Adam.builder()
-                .learningRateSchedule(new WarmupCosineSchedule(o.learningRate(), o.minLearningRate(), o.warmupSteps(), engine.steps()))
+                .learningRateSchedule(engine.learningRateSchedule())
                 .beta1(o.beta1()).beta2(o.beta2()).epsilon(o.epsilon()).build();
         ComputationGraphConfiguration conf = GptModel.configuration(shape, adam, o.weightDecay(), engine.seed(), DataType.FLOAT);
         ClassifierModel.withoutWeightDecay(conf, frozen);

@@ -112,8 +112,7 @@ public final class Pretrainer {
         double trainSeconds = 0;
         double averagingSeconds = 0;
         Path lastCheckpoint = null;
-        WarmupCosineSchedule lr = new WarmupCosineSchedule(cfg.optimizer().learningRate(),
-                cfg.optimizer().minLearningRate(), cfg.optimizer().warmupSteps(), cfg.steps());
+        WarmupCosineSchedule lr = cfg.learningRateSchedule();   // the optimizer's, for the logs
         LOG.info("{} {} parameters, {} steps of {} x {} tokens on {} worker(s){}", tag, global.model().numParams(),
                 cfg.steps(), cfg.globalBatch(), shape.contextLength(), cfg.parallel().workers(),
                 start > 0 ? ", resuming at step " + start : "");
