@@ -84,7 +84,7 @@ public final class EvaluateBenchmark {
             o.put("kiln.evaluate.run-name", "bench-" + round);
             config = KilnConfig.load(null, o);
             Evaluate.Outcome r = Evaluate.run(spark, EvaluateConfig.from(config),
-                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(KilnConfig.renderJson(config, EvaluateConfig.SECTION)));
+                    dev.kiln.config.Lineage.of("evaluate", config, EvaluateConfig.SECTION, spark.version()));
             long scored = r.result().perShardSet().get(0).get(0).tokens();
             evaluated = Math.max(evaluated, scored / r.result().scoringSeconds());
             System.out.printf(Locale.ROOT, "(2) kiln evaluate, local[2], round %d: %,d tokens in %.1f s, %d tasks: %,.0f tokens/s%n",

@@ -2,6 +2,7 @@ package dev.kiln.bench;
 
 import com.typesafe.config.Config;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.config.Lineage;
 import dev.kiln.evaluate.classify.BaselineClassifiers;
 import dev.kiln.evaluate.classify.ClassifyConfig;
 import dev.kiln.finetune.FinetuneConfig;
@@ -100,7 +101,7 @@ public final class FinetuneBenchmark {
         Config c = KilnConfig.load(null, o);
         FinetuneConfig cfg = FinetuneConfig.from(c);
         long start = System.nanoTime();
-        Finetuning.Result r = Finetuning.run(spark, cfg, KilnConfig.renderJson(c, FinetuneConfig.SECTION), false);
+        Finetuning.Result r = Finetuning.run(spark, cfg, Lineage.of("finetune", c, FinetuneConfig.SECTION, spark.version()), false);
         double seconds = (System.nanoTime() - start) / 1e9;
         return new Run(r, r.steps() * workers * cfg.batchSize(), seconds);
     }

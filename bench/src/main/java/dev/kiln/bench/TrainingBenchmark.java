@@ -167,7 +167,7 @@ public final class TrainingBenchmark {
             o.put("kiln.train.parallel.average-every", "20");
             o.put("kiln.train.parallel.outer-optimizer", outer);
             var cfg = KilnConfig.load(null, o);
-            Pretrainer.Result r = Pretraining.run(again, TrainConfig.from(cfg), KilnConfig.renderJson(cfg, "kiln.train"), false);
+            Pretrainer.Result r = Pretraining.run(again, TrainConfig.from(cfg), dev.kiln.config.Lineage.of("pretrain", cfg, "kiln.train", again.version()), false);
             System.out.printf(Locale.ROOT, "outer %-8s (2 workers, every 20 steps, 120 steps, SOTU bytes): validation loss %.4f, %,.0f tokens/s, averaging %.1f%%%n",
                     outer, r.lastValidationLoss(), r.tokensPerSecond(), 100 * r.averagingShare());
         }

@@ -25,7 +25,8 @@ public final class Evaluate {
                           ClassifierReport.Result classifier, GenerationReport.Result generation) {
     }
 
-    public static Outcome run(SparkSession spark, EvaluateConfig cfg, JsonNode configJson) throws IOException {
+    /** {@code lineage}: the run's (effective kiln.evaluate section, versions), recorded in report.json. */
+    public static Outcome run(SparkSession spark, EvaluateConfig cfg, dev.kiln.config.Lineage lineage) throws IOException {
         Instant started = Instant.now();
         org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Inputs.Checked in = Inputs.check(cfg, hadoop);
@@ -45,8 +46,7 @@ public final class Evaluate {
         Evaluation.Result r = Evaluation.run(spark, cfg, in);
         GenerationReport.Result generation = prompts.isEmpty() ? null
                 : GenerationReport.run(spark, r.runId(), in, cfg.generation().decoding(), prompts);
-        ObjectNode versions = Report.versions(spark.version());
-        ObjectNode report = Report.json(cfg, configJson, in, r, started, Instant.now(), versions);
+        ObjectNode report = Report.json(cfg, lineage, in, r, started, Instant.now());
         report.set("spark", Report.spark(spark.sparkContext()));
         report.set("training", TrainingCurves.read(hadoop, in.checkpoints()));
         if (classifier != null) {

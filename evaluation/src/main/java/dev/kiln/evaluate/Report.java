@@ -5,19 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.config.Lineage;
 import dev.kiln.io.AtomicOutput;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Properties;
 
 /**
  * {@code report.json} (every number, schema described in the README under "kiln evaluate"), {@code report.md}
@@ -33,9 +32,12 @@ public final class Report {
     private Report() {
     }
 
-    /** Builds report.json's tree. {@code versions}: kiln, spark, dl4j, java. */
-    public static ObjectNode json(EvaluateConfig cfg, JsonNode configJson, Inputs.Checked in, Evaluation.Result r,
-                                  Instant started, Instant finished, ObjectNode versions) {
+    /**
+     * Builds report.json's tree. "lineage" is {@link Lineage#toJson()}; "versions" (kiln, spark, dl4j, java) and
+     * "config" (the effective kiln.evaluate section) are the same facts in the shape earlier reports had.
+     */
+    public static ObjectNode json(EvaluateConfig cfg, Lineage lineage, Inputs.Checked in, Evaluation.Result r,
+                                  Instant started, Instant finished) {
         ObjectNode root = JSON.createObjectNode();
         root.put("schema_version", SCHEMA_VERSION);
         root.put("kind", "kiln-evaluate-report");
@@ -43,8 +45,9 @@ public final class Report {
         root.put("started", started.toString());
         root.put("finished", finished.toString());
         root.put("duration_s", (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0);
-        root.set("versions", versions);
-        root.set("config", configJson);
+        root.set("versions", versions(lineage));
+        root.set("config", lineage.config());
+        root.set("lineage", lineage.toJson());
 
         ObjectNode inputs = root.putObject("inputs");
         ArrayNode cps = inputs.putArray("checkpoints");
@@ -359,28 +362,13 @@ public final class Report {
         return n;
     }
 
-    /** Kiln, Spark, DL4J and Java versions; "unknown" where the classpath does not say (e.g. classes not from a jar). */
-    public static ObjectNode versions(String sparkVersion) {
+    /** Kiln and DL4J as built, Spark and Java as run: the lineage's versions in report.json's "versions" shape. */
+    static ObjectNode versions(Lineage lineage) {
         ObjectNode v = JSON.createObjectNode();
-        v.put("kiln", mavenVersion("dev.kiln", "kiln-evaluation"));
-        v.put("spark", sparkVersion);
-        v.put("dl4j", mavenVersion("org.deeplearning4j", "deeplearning4j-nn"));
-        v.put("java", System.getProperty("java.version"));
+        v.put("kiln", lineage.kilnVersion());
+        v.put("spark", lineage.sparkVersion());
+        v.put("dl4j", lineage.build().get("dl4j"));
+        v.put("java", lineage.javaVersion());
         return v;
-    }
-
-    static String mavenVersion(String group, String artifact) {
-        String resource = "META-INF/maven/" + group + "/" + artifact + "/pom.properties";
-        try (InputStream in = Report.class.getClassLoader().getResourceAsStream(resource)) {
-            if (in != null) {
-                Properties p = new Properties();
-                p.load(in);
-                return p.getProperty("version", "unknown");
-            }
-        } catch (IOException e) {
-            // fall through
-        }
-        Package p = Report.class.getPackage();
-        return group.equals("dev.kiln") && p != null && p.getImplementationVersion() != null ? p.getImplementationVersion() : "unknown";
     }
 }

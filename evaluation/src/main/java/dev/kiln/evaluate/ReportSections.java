@@ -371,7 +371,8 @@ final class ReportSections {
                     row("run name", r.path("run_name").asText()), row("started", r.path("started").asText()),
                     row("finished", r.path("finished").asText()), row("duration (s)", r.path("duration_s").asDouble()),
                     row("Kiln", v.path("kiln").asText()), row("Spark", v.path("spark").asText()),
-                    row("DL4J", v.path("dl4j").asText()), row("Java", v.path("java").asText())));
+                    row("DL4J", v.path("dl4j").asText()), row("Java", v.path("java").asText()),
+                    row("built with", builtWith(r.path("lineage").path("build")))));
             JsonNode spark = r.path("spark");
             if (!spark.isMissingNode()) {
                 p.heading("Spark");
@@ -412,6 +413,16 @@ final class ReportSections {
             p.heading("Configuration (kiln.evaluate)");
             p.pre(r.path("config").toPrettyString());
         }
+    }
+
+    /** lineage.build as "arrow 12.0.1, dl4j 1.0.0-M2.1, ..."; empty for reports written before lineage. */
+    static String builtWith(JsonNode build) {
+        List<String> out = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = build.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            out.add(e.getKey() + " " + e.getValue().asText());
+        }
+        return String.join(", ", out);
     }
 
     /** The number, string and boolean fields of an object as (name, value) rows. */

@@ -121,7 +121,7 @@ final class EvalFixtures {
         o.put("kiln.train.validation.every", "0");
         o.put("kiln.train.checkpoint.every", Integer.toString(checkpointEvery));
         Config c = KilnConfig.load(null, o);
-        Pretraining.run(null, TrainConfig.from(c), KilnConfig.renderJson(c, TrainConfig.SECTION), false);
+        Pretraining.run(null, TrainConfig.from(c), dev.kiln.config.Lineage.of("pretrain", c, TrainConfig.SECTION, null), false);
         return new Path(output.toUri());
     }
 
@@ -132,9 +132,11 @@ final class EvalFixtures {
         return EvaluateConfig.from(KilnConfig.load(null, o));
     }
 
-    static com.fasterxml.jackson.databind.JsonNode configJson(Map<String, String> overrides) throws IOException {
+    /** The lineage the job would hand over, with the Spark version on the test classpath. */
+    static dev.kiln.config.Lineage lineage(Map<String, String> overrides) {
         Map<String, String> o = new LinkedHashMap<>();
         overrides.forEach((k, v) -> o.put("kiln.evaluate." + k, v));
-        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(KilnConfig.renderJson(KilnConfig.load(null, o), EvaluateConfig.SECTION));
+        return dev.kiln.config.Lineage.of("evaluate", KilnConfig.load(null, o), EvaluateConfig.SECTION,
+                org.apache.spark.package$.MODULE$.SPARK_VERSION());
     }
 }

@@ -81,7 +81,7 @@ class EvaluationSparkTest {
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .getOrCreate();
         try {
-            Evaluate.Outcome o = Evaluate.run(spark, EvalFixtures.config(overrides(runName)), EvalFixtures.configJson(overrides(runName)));
+            Evaluate.Outcome o = Evaluate.run(spark, EvalFixtures.config(overrides(runName)), EvalFixtures.lineage(overrides(runName)));
             int cores = Integer.parseInt(master.replaceAll("\\D", ""));
             for (String checkpoint : List.of("0", "1")) {
                 int built = ModelCache.built(o.result().runId(), checkpoint);
@@ -134,6 +134,9 @@ class EvaluationSparkTest {
         java.nio.file.Path folder = tmp.resolve("reports").resolve("one");
         JsonNode json = new ObjectMapper().readTree(folder.resolve("report.json").toFile());
         assertEquals(Report.SCHEMA_VERSION, json.path("schema_version").asInt());
+        dev.kiln.testing.LineageAssertions.assertLineage(json.path("lineage"), "evaluate", EvaluateConfig.SECTION);
+        assertEquals(json.path("config"), json.path("lineage").path("config"));
+        assertEquals(dev.kiln.config.Lineage.KILN_VERSION, json.path("versions").path("kiln").asText());
         int flags = 0;
         for (int i = 0; i < 2; i++) {
             JsonNode model = json.path("results").path(0).path("scorers").path(i);

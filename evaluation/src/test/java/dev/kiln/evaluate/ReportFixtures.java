@@ -59,10 +59,11 @@ final class ReportFixtures {
             stats.add(new LmStats(bpb * 29_315 * Math.log(2), 12_352, 29_315, 4_925, 2));
         }
         Evaluation.Result r = new Evaluation.Result("fixture", names, cps.size(), List.of(stats), null, null, 200, 4, 12.5);
-        ObjectNode versions = JSON.createObjectNode().put("kiln", "0.1.0-SNAPSHOT").put("spark", "3.5.7")
-                .put("dl4j", "1.0.0-M2.1").put("java", "17");
-        ObjectNode report = Report.json(cfg, EvalFixtures.configJson(o), in, r, Instant.parse("2026-12-01T20:00:00Z"),
-                Instant.parse("2026-12-01T20:01:05Z"), versions);
+        dev.kiln.config.Lineage lineage = new dev.kiln.config.Lineage("evaluate", "0.1.0-SNAPSHOT",
+                Map.of("spark", "3.5.7", "dl4j", "1.0.0-M2.1", "nd4j", "1.0.0-M2.1", "arrow", "12.0.1"), "3.5.7", "17",
+                EvaluateConfig.SECTION, EvalFixtures.lineage(o).config());
+        ObjectNode report = Report.json(cfg, lineage, in, r, Instant.parse("2026-12-01T20:00:00Z"),
+                Instant.parse("2026-12-01T20:01:05Z"));
         ObjectNode spark = report.putObject("spark");
         spark.put("master", "local[2]");
         spark.put("app_id", "local-1764619200000");

@@ -101,7 +101,7 @@ class ReportPartsSparkTest {
     }
 
     static Evaluate.Outcome evaluate(SparkSession spark, Map<String, String> o) throws IOException {
-        return Evaluate.run(spark, EvalFixtures.config(o), EvalFixtures.configJson(o));
+        return Evaluate.run(spark, EvalFixtures.config(o), EvalFixtures.lineage(o));
     }
 
     @Test

@@ -50,10 +50,10 @@ public final class ClusterCheckJob {
     public static void main(String[] args) {
         JobRunner.main("cluster-check", "kiln.check",
                 "kiln cluster check [--master URL] [-Dkiln.check.min-executors=N] [-Dkiln.check.output=PATH] [-Dkiln.check.nd4j=false]",
-                args, CheckConfig::from, (spark, cfg, cl) -> run(spark, cfg));
+                args, CheckConfig::from, (spark, cfg, lineage, cl) -> run(spark, cfg, lineage));
     }
 
-    static void run(SparkSession spark, CheckConfig cfg) throws Exception {
+    static void run(SparkSession spark, CheckConfig cfg, dev.kiln.config.Lineage lineage) throws Exception {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         waitForExecutors(jsc, cfg.minExecutors(), cfg.waitSeconds());
         SparkStages.stage(spark, "cluster-check", "report executors");
@@ -74,6 +74,7 @@ public final class ClusterCheckJob {
         ObjectNode root = json.createObjectNode();
         root.put("master", spark.sparkContext().master());
         root.put("sparkVersion", spark.version());
+        root.set("lineage", lineage.toJson());
         root.put("driverPid", driverPid);
         root.put("driverHost", ManagementFactory.getRuntimeMXBean().getName());
         ArrayNode tasks = root.putArray("tasks");

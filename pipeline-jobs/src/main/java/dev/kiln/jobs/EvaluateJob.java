@@ -1,9 +1,5 @@
 package dev.kiln.jobs;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.Config;
-import dev.kiln.config.KilnConfig;
 import dev.kiln.evaluate.Evaluate;
 import dev.kiln.evaluate.EvaluateConfig;
 
@@ -35,30 +31,13 @@ public final class EvaluateJob {
     private EvaluateJob() {
     }
 
-    /** The typed settings plus their JSON rendering (recorded in report.json). */
-    record Loaded(EvaluateConfig config, JsonNode json) {
-        static Loaded from(Config c) {
-            EvaluateConfig typed = EvaluateConfig.from(c);
-            try {
-                return new Loaded(typed, new ObjectMapper().readTree(KilnConfig.renderJson(c, EvaluateConfig.SECTION)));
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override
-        public String toString() {
-            return config.toString();
-        }
-    }
-
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     /** The job's exit status: 0 done, 1 failed, 2 bad configuration or inputs (nothing written). */
     static int run(String[] args) {
-        return JobRunner.run("evaluate", EvaluateConfig.SECTION, USAGE, args, Loaded::from,
-                (spark, loaded, cl) -> Evaluate.run(spark, loaded.config(), loaded.json()));
+        return JobRunner.run("evaluate", EvaluateConfig.SECTION, USAGE, args, EvaluateConfig::from,
+                (spark, cfg, lineage, cl) -> Evaluate.run(spark, cfg, lineage));
     }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.jobs;
 
-import dev.kiln.config.KilnConfig;
 import dev.kiln.finetune.FinetuneConfig;
 import dev.kiln.finetune.CausalFinetuning;
 import dev.kiln.finetune.Finetuning;
@@ -37,17 +36,16 @@ public final class FinetuneJob {
     /** Runs the job and returns its exit status (0 ok, 1 failed, 2 bad arguments, config or input). */
     static int run(String[] args) {
         return JobRunner.run(JobRunner.Stage.of("finetune", FinetuneConfig.SECTION, USAGE, FinetuneConfig::from,
-                        (spark, cfg, cl) -> {
-                            String json = KilnConfig.renderJson(KilnConfig.load(cl), FinetuneConfig.SECTION);
+                        (spark, cfg, lineage, cl) -> {
                             if (cfg.task() == FinetuneConfig.Task.CAUSAL) {
-                                Pretrainer.Result c = CausalFinetuning.run(spark, cfg, json, cl.has("resume"));
+                                Pretrainer.Result c = CausalFinetuning.run(spark, cfg, lineage, cl.has("resume"));
                                 System.out.println(String.format(Locale.ROOT,
                                         "kiln finetune: causal, steps %d-%d, last train loss %.4f, validation loss "
                                                 + "(new corpus) %.4f; last checkpoint %s", c.startStep(), c.endStep(),
                                         c.lastTrainLoss(), c.lastValidationLoss(), c.lastCheckpoint()));
                                 return Outcome.none();
                             }
-                            Finetuning.Result r = Finetuning.run(spark, cfg, json, cl.has("resume"));
+                            Finetuning.Result r = Finetuning.run(spark, cfg, lineage, cl.has("resume"));
                             System.out.println(String.format(Locale.ROOT,
                                     "kiln finetune: labels %s, %d epochs (best %d), test accuracy %.4f, macro F1 %.4f "
                                             + "(majority class %.4f / %.4f); best checkpoint %s, predictions %s",

@@ -66,7 +66,7 @@ public final class GenerateJob {
             return 2;
         }
         return JobRunner.run(JobRunner.Stage.of("generate", GenerationConfig.SECTION, USAGE, GenerationConfig::from,
-                (spark, cfg, cl) -> {
+                (spark, cfg, lineage, cl) -> {
                     if (a.prompt() == null) {
                         Generation.run(spark, cfg);
                         return Outcome.none();

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.kiln.config.CommandLine;
 import dev.kiln.config.InvalidConfigException;
 import dev.kiln.config.KilnConfig;
+import dev.kiln.config.Lineage;
 import dev.kiln.io.OutputLock;
 import dev.kiln.io.RunStatus;
 import org.apache.hadoop.conf.Configuration;
@@ -28,6 +29,10 @@ import java.util.function.Function;
  * spark-submit set up, run the job body, write {@code status.json}, release the lock, and exit with a status a
  * scheduler can act on ({@link ExitCode}: every failure is mapped to a code here and nowhere else).
  * {@code --dry-run} validates and prints the plan without starting Spark or writing anything.
+ * <p>
+ * Once the session is up it builds the run's {@link Lineage} (the stage, Kiln's and the libraries' versions, the
+ * session's Spark version and the effective config section) and hands that one value to the body, which records it
+ * in every output it writes.
  */
 public final class JobRunner {
     private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
@@ -37,16 +42,19 @@ public final class JobRunner {
     private JobRunner() {
     }
 
-    /** The body of a job that reports nothing back: the Spark session and the typed config; throws on failure. */
+    /**
+     * The body of a job that reports nothing back: the Spark session, the typed config and the run's lineage (the
+     * same config rendered, with versions); throws on failure.
+     */
     @FunctionalInterface
     public interface Body<C> {
-        void run(SparkSession spark, C config, CommandLine commandLine) throws Exception;
+        void run(SparkSession spark, C config, Lineage lineage, CommandLine commandLine) throws Exception;
     }
 
     /** The body of a stage: returns what status.json records. */
     @FunctionalInterface
     public interface StageBody<C> {
-        Outcome run(SparkSession spark, C config, CommandLine commandLine) throws Exception;
+        Outcome run(SparkSession spark, C config, Lineage lineage, CommandLine commandLine) throws Exception;
     }
 
     /** {@code --dry-run}: validate the inputs and return what a run would do; must write nothing. */
@@ -56,7 +64,8 @@ public final class JobRunner {
     }
 
     /**
-     * A stage as JobRunner runs it. {@code output}: the folder the stage writes, locked for the run (null: no lock);
+     * A stage as JobRunner runs it. {@code section}: the config section the typed record is read from (the lineage
+     * records it rendered); {@code output}: the folder the stage writes, locked for the run (null: no lock);
      * {@code writesStatus}: write {@code <output>/status.json} at the end; {@code dryRun}: null when the stage has none;
      * {@code flags}: the stage's own {@code --flags} besides help, dry-run and break-lock.
      */
@@ -93,8 +102,8 @@ public final class JobRunner {
 
     public static <C> int run(String jobName, String section, String usage, String[] args,
                               Function<Config, C> configFactory, Body<C> body) {
-        return run(Stage.of(jobName, section, usage, configFactory, (spark, c, cl) -> {
-            body.run(spark, c, cl);
+        return run(Stage.of(jobName, section, usage, configFactory, (spark, c, lineage, cl) -> {
+            body.run(spark, c, lineage, cl);
             return Outcome.none();
         }), args);
     }
@@ -142,7 +151,8 @@ public final class JobRunner {
             SparkSession spark = null;
             try {
                 spark = SparkSession.builder().config(sparkConf).getOrCreate();
-                outcome = stage.body().run(spark, typed, cl);
+                Lineage lineage = Lineage.of(job, config, stage.section(), spark.version());
+                outcome = stage.body().run(spark, typed, lineage, cl);
             } catch (Exception e) {
                 int code = report(job, e);
                 writeStatus(stage, fs, output, new RunStatus(job, 0, RunStatus.FAILED, started, Instant.now().toString(),

@@ -1,28 +1,27 @@
 package dev.kiln.jobs;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The jar's main class: {@code spark-submit kiln.jar <stage> [args]} (no {@code --class}) runs the stage's job, as
- * {@code bin/kiln <stage>} does. The table is the same as bin/kiln's {@code job_class} (a test keeps them in sync).
+ * {@code bin/kiln <stage>} does. Both read the same table, {@code conf/stages}, which the build copies into the jar
+ * as {@value #TABLE}.
  */
 public final class KilnMain {
-    /** Stage name -> job class. */
-    static final Map<String, String> JOBS = new LinkedHashMap<>();
-
-    static {
-        JOBS.put("preprocess", "dev.kiln.jobs.PreprocessJob");
-        JOBS.put("tokenize", "dev.kiln.jobs.TokenizeJob");
-        JOBS.put("pretrain", "dev.kiln.jobs.PretrainJob");
-        JOBS.put("finetune", "dev.kiln.jobs.FinetuneJob");
-        JOBS.put("evaluate", "dev.kiln.jobs.EvaluateJob");
-        JOBS.put("generate", "dev.kiln.jobs.GenerateJob");
-        JOBS.put("cluster-check", "dev.kiln.jobs.ClusterCheckJob");
-    }
+    /** The classpath resource holding conf/stages. */
+    static final String TABLE = "/dev/kiln/jobs/stages";
+    /** Stage name -> job class, in the table's order. */
+    static final Map<String, String> JOBS = readTable();
 
     private KilnMain() {
     }
@@ -47,5 +46,26 @@ public final class KilnMain {
         } catch (InvocationTargetException e) {
             throw e.getCause();
         }
+    }
+
+    /** conf/stages: "name job-class help-line" rows; '#' starts a comment line. */
+    static Map<String, String> readTable() {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (InputStream in = KilnMain.class.getResourceAsStream(TABLE)) {
+            if (in == null) {
+                throw new IllegalStateException(TABLE + " is not on the classpath: build kiln.jar with Maven");
+            }
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                String[] cols = line.trim().split("\\s+", 3);
+                if (line.isBlank() || line.startsWith("#") || cols.length < 2) {
+                    continue;
+                }
+                out.put(cols[0], cols[1]);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + TABLE, e);
+        }
+        return out;
     }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.jobs;
 
-import dev.kiln.config.KilnConfig;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 
@@ -47,8 +46,7 @@ public final class PreprocessJob {
 
     static JobRunner.Stage<PreprocessConfig> stage() {
         return JobRunner.Stage.of("preprocess", PreprocessConfig.SECTION, USAGE, PreprocessConfig::from,
-                        (spark, config, commandLine) -> outcome(PreprocessPipeline.run(spark, config,
-                                KilnConfig.renderJson(KilnConfig.load(commandLine), PreprocessConfig.SECTION))))
+                        (spark, config, lineage, commandLine) -> outcome(PreprocessPipeline.run(spark, config, lineage)))
                 .lockedOutput(c -> c.output().path(), true)
                 .withDryRun((c, hadoop, cl) -> PreprocessPipeline.plan(c, hadoop).describe(c.reprocess()));
     }

@@ -37,10 +37,10 @@ public final class PretrainJob {
 
     static JobRunner.Stage<TrainConfig> stage() {
         return JobRunner.Stage.of("pretrain", TrainConfig.SECTION, USAGE, TrainConfig::from,
-                        (spark, cfg, cl) -> {
+                        (spark, cfg, lineage, cl) -> {
                             LOG.info("ND4J backend {} ({} devices)", Nd4j.getBackend().getClass().getSimpleName(),
                                     Nd4j.getAffinityManager().getNumberOfDevices());
-                            Pretrainer.Result r = Pretraining.run(spark, cfg, cl.has("resume"));
+                            Pretrainer.Result r = Pretraining.run(spark, cfg, lineage, cl.has("resume"));
                             LOG.info(String.format(Locale.ROOT,
                                     "kiln pretrain: steps %d-%d, train loss %.4f, validation loss %.4f, %,.0f tokens/s, "
                                             + "averaging %.1f%% of the time; last checkpoint %s",

@@ -1,9 +1,5 @@
 package dev.kiln.jobs;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.Config;
-import dev.kiln.config.KilnConfig;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.tokenize.Tokenize;
 import dev.kiln.tokenize.TokenizeConfig;
@@ -33,32 +29,15 @@ public final class TokenizeJob {
     private TokenizeJob() {
     }
 
-    /** The typed settings plus their JSON rendering (recorded in the manifest as lineage). */
-    record Loaded(TokenizeConfig config, JsonNode json) {
-        static Loaded from(Config c) {
-            TokenizeConfig typed = TokenizeConfig.from(c);
-            try {
-                return new Loaded(typed, new ObjectMapper().readTree(KilnConfig.renderJson(c, TokenizeConfig.SECTION)));
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override
-        public String toString() {
-            return config.toString();
-        }
-    }
-
     public static void main(String[] args) {
         JobRunner.main(stage(), args);
     }
 
-    static JobRunner.Stage<Loaded> stage() {
-        return JobRunner.Stage.of("tokenize", TokenizeConfig.SECTION, USAGE, Loaded::from,
-                        (spark, loaded, cl) -> outcome(Tokenize.run(spark, loaded.config(), loaded.json())))
-                .lockedOutput(l -> l.config().output(), true)
-                .withDryRun((l, hadoop, cl) -> Tokenize.plan(l.config(), hadoop).describe());
+    static JobRunner.Stage<TokenizeConfig> stage() {
+        return JobRunner.Stage.of("tokenize", TokenizeConfig.SECTION, USAGE, TokenizeConfig::from,
+                        (spark, cfg, lineage, cl) -> outcome(Tokenize.run(spark, cfg, lineage)))
+                .lockedOutput(TokenizeConfig::output, true)
+                .withDryRun((cfg, hadoop, cl) -> Tokenize.plan(cfg, hadoop).describe());
     }
 
     static Outcome outcome(Tokenize.Result r) {

@@ -111,6 +111,15 @@ class FinetuneJobTest {
         try (var s = Files.list(out.resolve("best"))) {
             assertEquals(1, s.count(), "one best checkpoint");
         }
+        try (var s = Files.list(out.resolve("checkpoints"))) {
+            Path newest = s.sorted().reduce((x, y) -> y).orElseThrow();
+            com.fasterxml.jackson.databind.JsonNode state = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(newest.resolve("state.json").toFile());
+            dev.kiln.testing.LineageAssertions.assertLineage(state.path("lineage"), "finetune", "kiln.finetune");
+            assertEquals(org.apache.spark.package$.MODULE$.SPARK_VERSION(), state.path("lineage").path("runtime").path("spark").asText(),
+                    "the running session's Spark version");
+            assertEquals(state.path("config"), state.path("lineage").path("config"));
+        }
 
         // Without --resume the job refuses to start over in a folder that holds checkpoints; with it, it continues
         // (here: nothing left to do) and still labels the test split.

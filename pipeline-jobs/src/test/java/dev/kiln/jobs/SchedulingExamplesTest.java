@@ -29,14 +29,9 @@ class SchedulingExamplesTest {
     private static final Map<String, JobRunner.Stage<?>> STAGES = Map.of(
             "preprocess", PreprocessJob.stage(), "tokenize", TokenizeJob.stage(), "pretrain", PretrainJob.stage());
 
-    /** bin/kiln's stage -> job class table ({@code preprocess) echo dev.kiln.jobs.PreprocessJob ;;}). */
-    private static Map<String, String> jobTable() throws IOException {
-        Map<String, String> out = new LinkedHashMap<>();
-        Matcher m = Pattern.compile("(?m)^\\s+([a-z-]+)\\)\\s+echo (dev\\.kiln\\.jobs\\.\\w+) ;;").matcher(Files.readString(ROOT.resolve("bin/kiln")));
-        while (m.find()) {
-            out.put(m.group(1), m.group(2));
-        }
-        return out;
+    /** The stage -> job class table bin/kiln and kiln.jar share (conf/stages). */
+    private static Map<String, String> jobTable() {
+        return KilnMain.JOBS;
     }
 
     /** Parses a job's arguments as the job would and builds its typed config (the example's /opt/kiln is this checkout). */

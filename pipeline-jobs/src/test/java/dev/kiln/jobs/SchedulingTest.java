@@ -143,6 +143,12 @@ class SchedulingTest {
         assertEquals(0, status.path("exit_code").asInt());
         assertEquals(1, status.path("counts").path("input_files").asLong());
         assertFalse(status.path("started").asText().isEmpty() || status.path("ended").asText().isEmpty());
+        // stats.json records the run's lineage: this build's Kiln version, the session's Spark, the effective section.
+        JsonNode stats = new ObjectMapper().readTree(out.resolve("stats.json").toFile());
+        dev.kiln.testing.LineageAssertions.assertLineage(stats.path("lineage"), "preprocess", "kiln.preprocess");
+        assertEquals(org.apache.spark.package$.MODULE$.SPARK_VERSION(), stats.path("lineage").path("runtime").path("spark").asText());
+        assertEquals(out.toString(), stats.path("lineage").path("config").path("output").path("path").asText());
+        assertEquals(stats.path("config"), stats.path("lineage").path("config"));
 
         // Another run holds the lock: exit 6, naming the file, the holder and how to clear it; nothing touched.
         FileSystem fs = FileSystem.getLocal(new Configuration());
@@ -206,6 +212,10 @@ class SchedulingTest {
         assertEquals("succeeded", status.path("state").asText());
         assertEquals(1, status.path("run").asInt());
         assertTrue(status.path("counts").path("train_tokens").asLong() > 0, status.toString());
+        JsonNode manifest = new ObjectMapper().readTree(tok.resolve("manifest.json").toFile());
+        dev.kiln.testing.LineageAssertions.assertLineage(manifest.path("lineage"), "tokenize", "kiln.tokenize");
+        assertEquals(32, manifest.path("lineage").path("config").path("context-length").asInt());
+        assertEquals(manifest.path("config"), manifest.path("lineage").path("config"));
 
         Run again = run(TokenizeJob.stage(), concat("--dry-run", args));
         assertTrue(again.out().contains("nothing new"), again.out());

@@ -77,9 +77,10 @@ public final class PreprocessPipeline {
     /**
      * Runs the job and returns the statistics it wrote to stats.json.
      *
-     * @param configJson the effective {@code kiln.preprocess} section as JSON, recorded in stats.json (may be null)
+     * @param lineage the run's lineage (effective {@code kiln.preprocess} section, versions), recorded in stats.json
+     *                (its config also in the run manifest); may be null (tests)
      */
-    public static Map<String, Object> run(SparkSession spark, PreprocessConfig cfg, String configJson) throws IOException {
+    public static Map<String, Object> run(SparkSession spark, PreprocessConfig cfg, dev.kiln.config.Lineage lineage) throws IOException {
         long jobStart = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Configuration hconf = spark.sparkContext().hadoopConfiguration();
@@ -159,9 +160,10 @@ public final class PreprocessPipeline {
             Map<String, Object> stats = new PreprocessStats.Written(spark.version(), target.toString(), run, input, pass.read(),
                     pass.clean(), pass.filter(), exact.stage(), near.stage(), write, allClusters,
                     new PreprocessStats.Index(indexBefore, indexDocuments), total, parallelism).toMap();
-            JsonNode config = configJson == null ? null : new ObjectMapper().readTree(configJson);
+            JsonNode config = lineage == null ? null : lineage.config();
             if (config != null) {
                 stats.put("config", config);
+                stats.put("lineage", lineage.toJson());
             }
             byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(stats);
             try (FSDataOutputStream o = fs.create(new Path(runStaging, "stats.json"), false)) {

@@ -34,10 +34,12 @@ import java.util.Optional;
  * @param inputs          the input files tokenized so far
  * @param shards          every committed shard, in the order they were written
  * @param preprocessRuns  the {@code kiln preprocess} runs tokenized so far (empty when the input is a plain folder)
+ * @param lineage         {@link dev.kiln.config.Lineage#toJson()} of the first run (which made the tokenizer), or
+ *                        null in manifests written before Kiln recorded lineage
  */
 public record Manifest(int formatVersion, String tokenizer, String tokenizerSha256, int vocabSize, int contextLength,
                        Map<String, Integer> specialTokens, JsonNode config, List<InputFile> inputs, List<ShardInfo> shards,
-                       List<PreprocessRun> preprocessRuns) {
+                       List<PreprocessRun> preprocessRuns, JsonNode lineage) {
     public static final String FILE_NAME = "manifest.json";
 
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -60,6 +62,15 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
         inputs = List.copyOf(inputs);
         shards = List.copyOf(shards);
         preprocessRuns = preprocessRuns == null ? List.of() : List.copyOf(preprocessRuns); // absent in older manifests
+        lineage = lineage == null || lineage.isNull() ? null : lineage; // written as null when absent, read back as NullNode
+    }
+
+    /** A manifest without lineage. */
+    public Manifest(int formatVersion, String tokenizer, String tokenizerSha256, int vocabSize, int contextLength,
+                    Map<String, Integer> specialTokens, JsonNode config, List<InputFile> inputs, List<ShardInfo> shards,
+                    List<PreprocessRun> preprocessRuns) {
+        this(formatVersion, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, inputs, shards,
+                preprocessRuns, null);
     }
 
     /** A manifest that records no preprocess runs (tokenized from a plain folder of Parquet files). */
@@ -93,7 +104,8 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
         sh.addAll(moreShards);
         List<PreprocessRun> runs = new ArrayList<>(preprocessRuns);
         runs.addAll(moreRuns);
-        return new Manifest(formatVersion, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, in, sh, runs);
+        return new Manifest(formatVersion, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, in, sh, runs,
+                lineage);
     }
 
     public String toJson() {

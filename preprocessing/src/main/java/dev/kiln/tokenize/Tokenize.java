@@ -1,6 +1,5 @@
 package dev.kiln.tokenize;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.io.AtomicOutput;
 import dev.kiln.preprocess.read.InputListing;
 import dev.kiln.preprocess.runs.RunManifest;
@@ -147,7 +146,8 @@ public final class Tokenize {
         return new Plan(outDir, previous, 0, fresh, List.of(), inputs.size() - fresh.size());
     }
 
-    public static Result run(SparkSession spark, TokenizeConfig cfg, JsonNode configJson) throws IOException {
+    /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage); may be null (tests). */
+    public static Result run(SparkSession spark, TokenizeConfig cfg, dev.kiln.config.Lineage lineage) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         // 1. The input: what no earlier run into this output tokenized.
         Plan plan = plan(cfg, hadoop);
@@ -184,7 +184,8 @@ public final class Tokenize {
 
         // 4. The manifest, replaced atomically, makes the run visible.
         Manifest base = previous != null ? previous : new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), TOKENIZER_FILE, sha,
-                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), configJson, List.of(), List.of());
+                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), lineage == null ? null : lineage.config(),
+                List.of(), List.of(), List.of(), lineage == null ? null : lineage.toJson());
         Manifest manifest = base.append(fresh, written, plan.freshRuns());
         manifest.write(outFs, outDir);
         // The Hadoop convention for "this output is complete" (the manifest, written last, is Kiln's own).

@@ -1,6 +1,5 @@
 package dev.kiln.io;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.config.KilnConfig;
 import dev.kiln.preprocess.PreprocessConfig;
@@ -126,7 +125,7 @@ class HdfsEndToEndTest {
         Path tok = new Path(base, "tokenized");
         PreprocessConfig pcfg = PreprocessRuns.config("input.paths", raw.toString(), "output.path", pre.toString());
         TokenizeConfig tcfg = tokenizeConfig(pre, tok);
-        JsonNode json = new ObjectMapper().readTree("{}");
+        dev.kiln.config.Lineage json = dev.kiln.config.Lineage.of("tokenize", "kiln.tokenize", new ObjectMapper().readTree("{}"), spark.version());
 
         copy(fs, batch1, raw);
         assertEquals(1, locked(fs, pre, "preprocess", () -> (Integer) PreprocessPipeline.run(spark, pcfg, null).get("run")));

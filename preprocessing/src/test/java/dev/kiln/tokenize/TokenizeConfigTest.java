@@ -64,10 +64,16 @@ class TokenizeConfigTest {
 
     @Test
     void theSplitIsAFunctionOfTheDocumentHashAndHonoursTheFraction() {
+        // The documented function, pinned: SHA-256 of the hash string, its first 8 bytes as a 53-bit fraction.
+        // SHA-256("abc") starts ba7816bf8f01cfea, so unit = 0xba7816bf8f01cfea >>> 11 / 2^53 = 0.72839...
+        assertEquals(0x1.74f02d7f1e039p-1, DocumentSplit.unit("abc"));
+        assertEquals(0x1.7fb3ad9bff21ap-2, DocumentSplit.unit("0"));
+        assertTrue(DocumentSplit.isValidation("abc", 0.73) && !DocumentSplit.isValidation("abc", 0.72));
+        assertEquals("validation", DocumentSplit.splitOf("0", 0.375));
+        assertEquals("train", DocumentSplit.splitOf("0", 0.374));
         int validation = 0;
         for (int i = 0; i < 20000; i++) {
             String h = Integer.toHexString(i * 7919);
-            assertEquals(DocumentSplit.isValidation(h, 0.1), DocumentSplit.isValidation(h, 0.1));
             if (DocumentSplit.isValidation(h, 0.1)) {
                 validation++;
                 assertTrue(DocumentSplit.isValidation(h, 0.2), "growing the fraction only moves documents into validation");

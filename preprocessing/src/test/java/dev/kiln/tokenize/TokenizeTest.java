@@ -103,7 +103,8 @@ class TokenizeTest {
         writeParquet(spark, first, in.resolve("batch-1"));
         java.nio.file.Path out = tmp.resolve("tokenized");
         TokenizeConfig cfg = config(in, out);
-        var json = new ObjectMapper().readTree("{\"context-length\": 64}");
+        var json = dev.kiln.config.Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{\"context-length\": 64}"),
+                spark.version());
 
         // Run 1: trains the tokenizer and writes train + validation shards.
         Tokenize.Result r1 = Tokenize.run(spark, cfg, json);
@@ -115,6 +116,8 @@ class TokenizeTest {
         assertEquals(TokenizerJson.sha256(tokenizerJson), m1.tokenizerSha256());
         assertEquals(1024, m1.vocabSize());
         assertEquals(64, m1.contextLength());
+        dev.kiln.testing.LineageAssertions.assertLineage(m1.lineage(), "tokenize", TokenizeConfig.SECTION);
+        assertEquals(m1.config(), m1.lineage().path("config"), "the manifest's config is the lineage's");
         assertEquals(Map.of("<|endoftext|>", 0, "<|pad|>", 1), m1.specialTokens());
         assertEquals(3, m1.shards(ShardSchema.TRAIN).size());
         assertEquals(1, m1.shards(ShardSchema.VALIDATION).size());
@@ -184,7 +187,7 @@ class TokenizeTest {
         dev.kiln.preprocess.PreprocessConfig pcfg = dev.kiln.testing.PreprocessRuns.config(
                 "input.paths", raw.toString(), "output.path", pre.toString());
         TokenizeConfig cfg = config(pre, out);
-        var json = new ObjectMapper().readTree("{}");
+        var json = dev.kiln.config.Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{}"), spark.version());
         Path outDir = new Path(out.toUri());
 
         dev.kiln.preprocess.PreprocessPipeline.run(spark, pcfg, null);

@@ -88,6 +88,9 @@ public final class CheckpointStore {
             if (c.stageJson() != null) {
                 state.set("stage", JSON.readTree(c.stageJson()));
             }
+            if (c.lineageJson() != null) {
+                state.set("lineage", JSON.readTree(c.lineageJson()));
+            }
             try (FSDataOutputStream out = fs.create(new Path(staging, STATE), false)) {
                 out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state).getBytes(StandardCharsets.UTF_8));
             }
@@ -171,7 +174,8 @@ public final class CheckpointStore {
         return new Checkpoint(state.path("step").asLong(), model,
                 new DataPosition(pos.path("epoch").asInt(), pos.path("shard").asInt(), pos.path("row").asLong()),
                 outer, state.path("config").toString(), state.path("tokenizer_sha256").asText(null),
-                state.path("workers").asInt(1), state.has("stage") ? state.get("stage").toString() : null);
+                state.path("workers").asInt(1), state.has("stage") ? state.get("stage").toString() : null,
+                state.has("lineage") ? state.get("lineage").toString() : null);
     }
 
     private void prune() throws IOException {

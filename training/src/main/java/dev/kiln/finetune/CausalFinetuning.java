@@ -17,7 +17,6 @@ import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.ResumePolicy;
 import dev.kiln.train.TrainConfig;
-import dev.kiln.train.WarmupCosineSchedule;
 import dev.kiln.train.data.ShardBatches;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -52,7 +51,7 @@ public final class CausalFinetuning {
     }
 
     /** {@code spark} may be null when {@code parallel.workers = 1}; {@code resume} is {@code --resume}. */
-    public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, String configJson, boolean resume)
+    public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.config.Lineage lineage, boolean resume)
             throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
         GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
@@ -101,16 +100,17 @@ public final class CausalFinetuning {
                 FinetuneConfig.SECTION + ".output");
         // "shards" at the top, as in a pre-training checkpoint: kiln generate (and a further fine-tune) find the
         // tokenizer through it.
-        ObjectNode recorded = (ObjectNode) JSON.readTree(configJson);
+        ObjectNode recorded = lineage.config().deepCopy();
         recorded.put("shards", shards.toString());
-        return Pretraining.run(spark, engine, recorded.toString(), resume ? ResumePolicy.Mode.ALWAYS : ResumePolicy.Mode.NEVER, from);
+        return Pretraining.run(spark, engine, lineage, recorded.toString(),
+                resume ? ResumePolicy.Mode.ALWAYS : ResumePolicy.Mode.NEVER, from);
     }
 
     /** The parent's weights in a model of this run's optimizer (fresh AdamW moments), frozen layers without decay. */
     static ComputationGraph initialModel(ComputationGraph parent, GptConfig shape, TrainConfig engine, List<String> frozen) {
         TrainConfig.Optimizer o = engine.optimizer();
         Adam adam = Adam.builder()
-                .learningRateSchedule(new WarmupCosineSchedule(o.learningRate(), o.minLearningRate(), o.warmupSteps(), engine.steps()))
+                .learningRateSchedule(engine.learningRateSchedule())
                 .beta1(o.beta1()).beta2(o.beta2()).epsilon(o.epsilon()).build();
         ComputationGraphConfiguration conf = GptModel.configuration(shape, adam, o.weightDecay(), engine.seed(), DataType.FLOAT);
         ClassifierModel.withoutWeightDecay(conf, frozen);

@@ -68,7 +68,7 @@ public final class Finetuning {
                          LabelledDocuments.Data data) {
     }
 
-    public static Result run(SparkSession spark, FinetuneConfig cfg, String configJson, boolean resume) throws IOException {
+    public static Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.config.Lineage lineage, boolean resume) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
@@ -177,8 +177,8 @@ public final class Finetuning {
                             epoch + 1, v.accuracy(), v.macroF1(), v.meanLoss(), improved ? " (best)" : ""));
                 }
                 String stage = stageJson(cfg, labels, parent, parentSha, t, stopping, classWeights);
-                Checkpoint c = new Checkpoint(step, global.model(), runner.position(), null, configJson, tokenizerSha,
-                        workers, stage);
+                Checkpoint c = new Checkpoint(step, global.model(), runner.position(), null, lineage.configJson(), tokenizerSha,
+                        workers, stage, lineage.toJson().toString());
                 Path saved = checkpoints.save(c);
                 if (improved) {
                     best.save(c);

@@ -12,15 +12,14 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>The threshold applies to the gradient of the mean per-token loss, the quantity GPT recipes quote (PyTorch's
  * {@code clip_grad_norm_} after {@code loss.mean().backward()}). The gradient DL4J hands to listeners is that of the
  * loss summed over all B x T predicted tokens of the minibatch (its updater divides by B later), so the norm of the
- * mean-loss gradient is {@code norm / (B * T)}; a test checks this against finite differences. Also records the
- * data loss of the step (the score less the weight-decay term DL4J adds to it) and the gradient norm.
+ * mean-loss gradient is {@code norm / (B * T)}; a test checks this against finite differences. Records that norm
+ * for the metrics; the step's loss is the model's score ({@link Replica#train}).
  */
 final class GlobalNormClipping extends BaseTrainingListener {
     private final double maxNorm;
     private final int contextLength;
     private final java.util.List<INDArray> frozen;
     private double lastNorm;
-    private double lastLoss;
 
     GlobalNormClipping(double maxNorm, int contextLength) {
         this(maxNorm, contextLength, java.util.List.of());
@@ -39,8 +38,6 @@ final class GlobalNormClipping extends BaseTrainingListener {
     @Override
     public void onGradientCalculation(Model model) {
         ComputationGraph graph = (ComputationGraph) model;
-        // Parameters are still those the score was computed with: the regularisation term matches.
-        lastLoss = (graph.score() - graph.calcRegularizationScore(true)) / contextLength;
         for (INDArray g : frozen) {
             g.assign(0);
         }
@@ -55,10 +52,5 @@ final class GlobalNormClipping extends BaseTrainingListener {
     /** Per-token gradient norm of the last step, before clipping. */
     double lastNorm() {
         return lastNorm;
-    }
-
-    /** Mean cross-entropy per token of the last step's minibatch (nats), before the update. */
-    double lastLoss() {
-        return lastLoss;
     }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.train;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.io.AtomicOutput;
@@ -63,18 +62,5 @@ public final class MetricsLog {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }
-    }
-
-    /** The records so far, parsed (tests and reports). */
-    public List<JsonNode> records() {
-        List<JsonNode> out = new ArrayList<>();
-        for (String l : lines) {
-            try {
-                out.add(JSON.readTree(l));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return out;
     }
 }

@@ -56,19 +56,19 @@ public final class Pretrainer {
     private final CheckpointStore checkpoints;
     private final MetricsLog metrics;
     private final String configJson;
+    private final String lineageJson;
     private final String tokenizerSha256;
     private final Continuation from;
     private final String tag;
 
+    /**
+     * {@code configJson}: what checkpoints record under "config" (resume checks the model shape against it);
+     * {@code lineage}: the run's lineage, recorded beside it (may be null);
+     * {@code from}: the parent to continue, or null for pre-training from fresh weights.
+     */
     public Pretrainer(TrainConfig cfg, GptConfig shape, RoundRunner runner, List<int[][]> validation,
-                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, String tokenizerSha256) {
-        this(cfg, shape, runner, validation, checkpoints, metrics, configJson, tokenizerSha256, null);
-    }
-
-    /** {@code from}: the parent to continue, or null for pre-training from fresh weights. */
-    public Pretrainer(TrainConfig cfg, GptConfig shape, RoundRunner runner, List<int[][]> validation,
-                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, String tokenizerSha256,
-                      Continuation from) {
+                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, dev.kiln.config.Lineage lineage,
+                      String tokenizerSha256, Continuation from) {
         this.from = from;
         this.tag = from == null ? "[pretrain]" : from.tag();
         this.cfg = cfg;
@@ -78,6 +78,7 @@ public final class Pretrainer {
         this.checkpoints = checkpoints;
         this.metrics = metrics;
         this.configJson = configJson;
+        this.lineageJson = lineage == null ? null : lineage.toJson().toString();
         this.tokenizerSha256 = tokenizerSha256;
     }
 
@@ -111,8 +112,7 @@ public final class Pretrainer {
         double trainSeconds = 0;
         double averagingSeconds = 0;
         Path lastCheckpoint = null;
-        WarmupCosineSchedule lr = new WarmupCosineSchedule(cfg.optimizer().learningRate(),
-                cfg.optimizer().minLearningRate(), cfg.optimizer().warmupSteps(), cfg.steps());
+        WarmupCosineSchedule lr = cfg.learningRateSchedule();   // the optimizer's, for the logs
         LOG.info("{} {} parameters, {} steps of {} x {} tokens on {} worker(s){}", tag, global.model().numParams(),
                 cfg.steps(), cfg.globalBatch(), shape.contextLength(), cfg.parallel().workers(),
                 start > 0 ? ", resuming at step " + start : "");
@@ -162,7 +162,7 @@ public final class Pretrainer {
             if ((cfg.checkpointEvery() > 0 && crossed(previous, step, cfg.checkpointEvery())) || last) {
                 lastCheckpoint = checkpoints.save(new Checkpoint(step, global.model(), runner.position(),
                         runner.outerState(), configJson, tokenizerSha256, cfg.parallel().workers(),
-                        from == null ? null : from.stageJson()));
+                        from == null ? null : from.stageJson(), lineageJson));
                 ObjectNode r = metrics.record("checkpoint", step);
                 r.put("path", lastCheckpoint.toString());
                 metrics.append(r);

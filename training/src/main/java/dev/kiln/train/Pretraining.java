@@ -1,6 +1,7 @@
 package dev.kiln.train;
 
 import dev.kiln.checkpoint.CheckpointStore;
+import dev.kiln.config.Lineage;
 import dev.kiln.model.GptConfig;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
@@ -31,15 +32,10 @@ public final class Pretraining {
         return new GptConfig(manifest.vocabSize(), manifest.contextLength(), m.dModel(), m.layers(), m.heads(), m.mlpRatio());
     }
 
-    /** As {@link #run(SparkSession, TrainConfig, String, boolean)}, recording the config record itself as JSON. */
-    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, boolean resume) throws IOException {
-        return run(spark, cfg, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(cfg), resume);
-    }
-
     /** {@code resume} ({@code --resume}) means {@link ResumePolicy.Mode#ALWAYS}; without it, {@code kiln.train.resume} decides. */
-    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, String configJson, boolean resume)
+    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, Lineage lineage, boolean resume)
             throws IOException {
-        return run(spark, cfg, configJson, resume ? ResumePolicy.Mode.ALWAYS : cfg.resume());
+        return run(spark, cfg, lineage, resume ? ResumePolicy.Mode.ALWAYS : cfg.resume());
     }
 
     /**
@@ -87,19 +83,21 @@ public final class Pretraining {
 
     /**
      * Runs (or, as {@code mode} decides, continues) pre-training. {@code spark} may be null when
-     * {@code parallel.workers = 1}. {@code configJson} is the effective kiln.train section, stored in checkpoints.
+     * {@code parallel.workers = 1}. Checkpoints record {@code lineage} and, under "config", its effective kiln.train
+     * section (resume checks the model shape against it).
      */
-    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, String configJson, ResumePolicy.Mode mode)
+    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, Lineage lineage, ResumePolicy.Mode mode)
             throws IOException {
-        return run(spark, cfg, configJson, mode, null);
+        return run(spark, cfg, lineage, lineage.configJson(), mode, null);
     }
 
     /**
      * The same loop continuing a parent's model ({@code from}, see {@link Pretrainer.Continuation}) on
      * {@code cfg.shards()}; {@code from} null is pre-training. {@code cfg.model()} must be the parent's shape.
+     * {@code configJson}: what checkpoints record under "config" (a fine-tune adds the shards it trains on).
      */
-    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, String configJson, ResumePolicy.Mode mode,
-                                        Pretrainer.Continuation from) throws IOException {
+    public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, Lineage lineage, String configJson,
+                                        ResumePolicy.Mode mode, Pretrainer.Continuation from) throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
         Path shards = new Path(cfg.shards());
         FileSystem shardFs = shards.getFileSystem(hadoop);
@@ -134,7 +132,7 @@ public final class Pretraining {
                 : new SparkAveraging(spark, cfg, new ReplicaFactory.FromConfiguration(
                         from.initial().getConfiguration().toJson(), cfg, new RowFormat.NextToken(shape.contextLength()),
                         from.frozen()), data, "finetune")) {
-            return new Pretrainer(cfg, shape, runner, validationBatches, checkpoints, metrics, configJson,
+            return new Pretrainer(cfg, shape, runner, validationBatches, checkpoints, metrics, configJson, lineage,
                     manifest.tokenizerSha256(), from).run(resume);
         }
     }

@@ -33,7 +33,7 @@ public final class Replica {
         setThreads(cfg.nd4jThreads());
         TrainConfig.Optimizer o = cfg.optimizer();
         Adam adam = Adam.builder()
-                .learningRateSchedule(new WarmupCosineSchedule(o.learningRate(), o.minLearningRate(), o.warmupSteps(), cfg.steps()))
+                .learningRateSchedule(cfg.learningRateSchedule())
                 .beta1(o.beta1()).beta2(o.beta2()).epsilon(o.epsilon()).build();
         ComputationGraph model = GptModel.build(shape, adam, o.weightDecay(), cfg.seed(), DataType.FLOAT);
         return wrap(model, cfg);
@@ -95,8 +95,11 @@ public final class Replica {
         try {
             for (int i = 0; i < steps; i++) {
                 int[][] rows = batches.next();
+                // The step's data loss: the score fit computes for the minibatch (with the parameters before the
+                // update) less the weight-decay term DL4J adds to it, taken before fit for the same parameters.
+                double decay = model.calcRegularizationScore(true);
                 model.fit(format.dataSet(rows));
-                losses[i] = clipping.lastLoss();
+                losses[i] = (model.score() - decay) / format.lossTermsPerRow();
                 normSum += clipping.lastNorm();
                 tokens += format.tokens(rows);
             }

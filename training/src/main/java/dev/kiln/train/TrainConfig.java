@@ -57,6 +57,14 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
     }
 
     /** Sequences consumed per optimizer step across all workers. */
+    /**
+     * The run's learning rate per step: linear warm-up to {@code learning-rate}, cosine decay to
+     * {@code min-learning-rate} at {@code steps}. The one definition: the optimizer and the logs use it.
+     */
+    public WarmupCosineSchedule learningRateSchedule() {
+        return new WarmupCosineSchedule(optimizer.learningRate(), optimizer.minLearningRate(), optimizer.warmupSteps(), steps);
+    }
+
     public int globalBatch() {
         return batchSize * parallel.workers();
     }

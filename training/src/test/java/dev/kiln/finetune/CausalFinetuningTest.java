@@ -83,7 +83,7 @@ class CausalFinetuningTest {
         p.put("kiln.train.validation.batches", "2");
         p.put("kiln.train.checkpoint.every", "0");
         Config pc = KilnConfig.load(null, p);
-        Pretraining.run(null, TrainConfig.from(pc), KilnConfig.renderJson(pc, TrainConfig.SECTION), false);
+        Pretraining.run(null, TrainConfig.from(pc), dev.kiln.config.Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
     }
 
     /** Every {@code every}-th .txt file of {@code dir} by name, at most {@code limit}. */
@@ -154,7 +154,7 @@ class CausalFinetuningTest {
     static Pretrainer.Result finetune(java.nio.file.Path output, Map<String, String> overrides, boolean resume)
             throws IOException {
         Config c = config(output, overrides);
-        return CausalFinetuning.run(null, FinetuneConfig.from(c), KilnConfig.renderJson(c, FinetuneConfig.SECTION), resume);
+        return CausalFinetuning.run(null, FinetuneConfig.from(c), dev.kiln.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
     }
 
     static List<JsonNode> validation(java.nio.file.Path out, String corpus) throws IOException {
@@ -248,7 +248,7 @@ class CausalFinetuningTest {
         Config c = config(out, Map.of("parallel.workers", "2", "parallel.average-every", "5",
                 "freeze.embeddings", "true"));
         Pretrainer.Result r = CausalFinetuning.run(dev.kiln.testing.LocalSpark.get(), FinetuneConfig.from(c),
-                KilnConfig.renderJson(c, FinetuneConfig.SECTION), false);
+                dev.kiln.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), false);
         assertEquals(20, r.endStep());
         List<JsonNode> mailLoss = validation(out, "new");
         assertTrue(mailLoss.get(2).path("loss").asDouble() < mailLoss.get(0).path("loss").asDouble() - 0.05,

@@ -90,7 +90,7 @@ class FinetuningTest {
         t.put("kiln.tokenize.validation-fraction", "0.05");
         t.put("kiln.tokenize.shards", "2");
         t.put("kiln.tokenize.tokenizer.vocab-size", "1024");
-        Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, t)), new ObjectMapper().readTree("{}"));
+        Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, t)), dev.kiln.config.Lineage.of("tokenize", KilnConfig.load(null, t), TokenizeConfig.SECTION, spark.version()));
 
         pretrained = tmp.resolve("pretrain");
         Map<String, String> p = new LinkedHashMap<>();
@@ -109,7 +109,7 @@ class FinetuningTest {
         p.put("kiln.train.validation.batches", "2");
         p.put("kiln.train.checkpoint.every", "0");
         Config pc = KilnConfig.load(null, p);
-        Pretraining.run(null, TrainConfig.from(pc), KilnConfig.renderJson(pc, TrainConfig.SECTION), false);
+        Pretraining.run(null, TrainConfig.from(pc), dev.kiln.config.Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
     }
 
     static Config finetuneConfig(java.nio.file.Path output, Map<String, String> overrides) {
@@ -131,7 +131,7 @@ class FinetuningTest {
     static Finetuning.Result finetune(java.nio.file.Path output, Map<String, String> overrides, boolean resume)
             throws IOException {
         Config c = finetuneConfig(output, overrides);
-        return Finetuning.run(spark, FinetuneConfig.from(c), KilnConfig.renderJson(c, FinetuneConfig.SECTION), resume);
+        return Finetuning.run(spark, FinetuneConfig.from(c), dev.kiln.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
     }
 
     @Test

@@ -37,7 +37,7 @@ class PretrainHdfsTest {
             Map<String, String> o = Map.of("steps", "6", "optimizer.warmup-steps", "2", "validation.every", "3",
                     "checkpoint.every", "3", "checkpoint.keep", "5");
             Config c = TinyRuns.config(shards.toString(), out.toString(), o);
-            Pretrainer.Result first = Pretraining.run(null, TrainConfig.from(c), TinyRuns.json(c), false);
+            Pretrainer.Result first = Pretraining.run(null, TrainConfig.from(c), TinyRuns.lineage(c), false);
             assertEquals(6, first.endStep());
             List<String> checkpoints = Arrays.stream(hdfs.listStatus(new Path(out, "checkpoints")))
                     .map(FileStatus::getPath).map(Path::getName).sorted().toList();
@@ -46,7 +46,7 @@ class PretrainHdfsTest {
 
             // As if the job had died after the step-3 checkpoint: a resumed run continues from it on HDFS.
             assertTrue(hdfs.delete(new Path(out, "checkpoints/step-00000006"), true));
-            Pretrainer.Result resumed = Pretraining.run(null, TrainConfig.from(c), TinyRuns.json(c), true);
+            Pretrainer.Result resumed = Pretraining.run(null, TrainConfig.from(c), TinyRuns.lineage(c), true);
             assertEquals(3, resumed.startStep(), "resumed from the step-3 checkpoint on HDFS");
             assertEquals(6, resumed.endStep());
             assertTrue(hdfs.isDirectory(new Path(out, "checkpoints/step-00000006")));

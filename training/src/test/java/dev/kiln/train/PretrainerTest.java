@@ -56,7 +56,7 @@ class PretrainerTest {
                 cfg.batchSize(), cfg.validationBatches());
         double unigram = SotuShards.unigramLoss(fs, shards, validation);
 
-        Pretrainer.Result r = Pretraining.run(null, cfg, TinyRuns.json(c), false);
+        Pretrainer.Result r = Pretraining.run(null, cfg, TinyRuns.lineage(c), false);
 
         List<JsonNode> train = metrics(out, "train");
         double first = train.get(0).path("loss").asDouble();   // mean of steps 1-10, starting from ln 257 = 5.55
@@ -70,6 +70,12 @@ class PretrainerTest {
         assertTrue(r.tokens() == 150L * 16 * TinyRuns.CONTEXT);
         assertEquals(1, metrics(out, "validation").size());
         assertEquals(1, metrics(out, "checkpoint").size(), "a checkpoint at the end");
+        JsonNode state = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                out.resolve("checkpoints").resolve(dev.kiln.checkpoint.CheckpointStore.name(150)).resolve("state.json").toFile());
+        dev.kiln.testing.LineageAssertions.assertLineage(state.path("lineage"), "pretrain", TrainConfig.SECTION);
+        assertEquals(state.path("config"), state.path("lineage").path("config"), "config is the lineage's section");
+        assertTrue(state.path("config").path("model").has("d-model"),
+                "config is the rendered kiln.train section (d-model), not the Java record (dModel): " + state.path("config"));
     }
 
     /**
@@ -82,14 +88,14 @@ class PretrainerTest {
         Map<String, String> o = Map.of("steps", "40", "validation.every", "20", "checkpoint.every", "20",
                 "checkpoint.keep", "5");
         Config c = TinyRuns.config(shards.toString(), straight.toString(), o);
-        Pretraining.run(null, TrainConfig.from(c), TinyRuns.json(c), false);
+        Pretraining.run(null, TrainConfig.from(c), TinyRuns.lineage(c), false);
 
         // An interrupted copy: the same output up to the step-20 checkpoint (as if the job died after it).
         java.nio.file.Path resumed = tmp.resolve("resumed");
         copy(straight, resumed);
         org.apache.commons.io.FileUtils.deleteDirectory(resumed.resolve("checkpoints/step-00000040").toFile());
         Config rc = TinyRuns.config(shards.toString(), resumed.toString(), o);
-        Pretrainer.Result r = Pretraining.run(null, TrainConfig.from(rc), TinyRuns.json(rc), true);
+        Pretrainer.Result r = Pretraining.run(null, TrainConfig.from(rc), TinyRuns.lineage(rc), true);
 
         assertEquals(20, r.startStep(), "resumed from the newest checkpoint");
         assertEquals(40, r.endStep());
@@ -105,7 +111,7 @@ class PretrainerTest {
         }
         // Without --resume a run refuses to start over in a folder that holds another run's checkpoints.
         dev.kiln.config.InvalidConfigException e = assertThrows(dev.kiln.config.InvalidConfigException.class,
-                () -> Pretraining.run(null, TrainConfig.from(rc), TinyRuns.json(rc), false));
+                () -> Pretraining.run(null, TrainConfig.from(rc), TinyRuns.lineage(rc), false));
         assertTrue(e.getMessage().contains("--resume"), e.getMessage());
     }
 

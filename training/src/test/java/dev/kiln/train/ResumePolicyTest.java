@@ -77,20 +77,20 @@ class ResumePolicyTest {
         String plan = Pretraining.plan(TrainConfig.from(first), new Configuration(), ResumePolicy.Mode.AUTO);
         assertTrue(plan.contains("would start at step 0"), plan);
         assertFalse(Files.exists(out), "planning writes nothing");
-        assertEquals(0, Pretraining.run(null, TrainConfig.from(first), TinyRuns.json(first), false).startStep());
+        assertEquals(0, Pretraining.run(null, TrainConfig.from(first), TinyRuns.lineage(first), false).startStep());
 
         Config longer = TinyRuns.config(shards.toString(), out.toString(), Map.of("steps", "20", "validation.every", "0",
                 "checkpoint.every", "10", "resume", "auto"));
         String again = Pretraining.plan(TrainConfig.from(longer), new Configuration(), ResumePolicy.Mode.AUTO);
         assertTrue(again.contains("would resume from checkpoint") && again.contains("step 10 of 20"), again);
-        Pretrainer.Result r = Pretraining.run(null, TrainConfig.from(longer), TinyRuns.json(longer), false);
+        Pretrainer.Result r = Pretraining.run(null, TrainConfig.from(longer), TinyRuns.lineage(longer), false);
         assertEquals(10, r.startStep());
         assertEquals(20, r.endStep());
 
         Config wider = TinyRuns.config(shards.toString(), out.toString(), Map.of("steps", "30", "resume", "auto",
                 "model.layers", "3"));
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
-                () -> Pretraining.run(null, TrainConfig.from(wider), TinyRuns.json(wider), false));
+                () -> Pretraining.run(null, TrainConfig.from(wider), TinyRuns.lineage(wider), false));
         assertEquals("kiln.train.model.layers", e.key());
         FileSystem fs = FileSystem.getLocal(new Configuration());
         assertEquals(2, fs.listStatus(new Path(out.resolve("checkpoints").toUri())).length, "the refused run wrote nothing");

@@ -36,12 +36,12 @@ class SparkAveragingTest {
 
         Config one = TinyRuns.config(shards.toString(), tmp.resolve("one").toString(), merge(common, Map.of(
                 "batch-size", "16", "parallel.workers", "1")));
-        Pretrainer.Result single = Pretraining.run(null, TrainConfig.from(one), TinyRuns.json(one), false);
+        Pretrainer.Result single = Pretraining.run(null, TrainConfig.from(one), TinyRuns.lineage(one), false);
 
         // Two workers x 8 rows see, step for step, the 16 rows the single worker saw (ShardBatches slices one stream).
         Config two = TinyRuns.config(shards.toString(), tmp.resolve("two").toString(), merge(common, Map.of(
                 "batch-size", "8", "parallel.workers", "2", "parallel.average-every", "5")));
-        Pretrainer.Result averaged = Pretraining.run(spark, TrainConfig.from(two), TinyRuns.json(two), false);
+        Pretrainer.Result averaged = Pretraining.run(spark, TrainConfig.from(two), TinyRuns.lineage(two), false);
 
         assertEquals(single.tokens(), averaged.tokens(), "the same number of tokens");
         assertTrue(averaged.lastValidationLoss() < 3.2, "averaged training learns: " + averaged.lastValidationLoss());

@@ -36,7 +36,8 @@ final class TinyRuns {
         return TrainConfig.from(c);
     }
 
-    static String json(Config c) {
-        return KilnConfig.renderJson(c, TrainConfig.SECTION);
+    /** The lineage the job would hand over (no SparkSession: no runtime Spark version). */
+    static dev.kiln.config.Lineage lineage(Config c) {
+        return dev.kiln.config.Lineage.of("pretrain", c, TrainConfig.SECTION, null);
     }
 }
