@@ -1,7 +1,6 @@
 package dev.kiln.bench;
 
-import dev.kiln.checkpoint.CheckpointStore;
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
 import dev.kiln.evaluate.Evaluate;
 import dev.kiln.evaluate.EvaluateConfig;
 import dev.kiln.model.GptModel;
@@ -9,6 +8,7 @@ import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
 import dev.kiln.shards.ShardSchema;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -84,7 +84,7 @@ public final class EvaluateBenchmark {
             o.put("kiln.evaluate.run-name", "bench-" + round);
             config = KilnConfig.load(null, o);
             Evaluate.Outcome r = Evaluate.run(spark, EvaluateConfig.from(config),
-                    dev.kiln.config.Lineage.of("evaluate", config, EvaluateConfig.SECTION, spark.version()));
+                    dev.kiln.common.config.Lineage.of("evaluate", config, EvaluateConfig.SECTION, spark.version()));
             long scored = r.result().perShardSet().get(0).get(0).tokens();
             evaluated = Math.max(evaluated, scored / r.result().scoringSeconds());
             System.out.printf(Locale.ROOT, "(2) kiln evaluate, local[2], round %d: %,d tokens in %.1f s, %d tasks: %,.0f tokens/s%n",

@@ -1,8 +1,8 @@
 package dev.kiln.bench;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.KilnConfig;
-import dev.kiln.config.Lineage;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.evaluate.classify.BaselineClassifiers;
 import dev.kiln.evaluate.classify.ClassifyConfig;
 import dev.kiln.finetune.FinetuneConfig;

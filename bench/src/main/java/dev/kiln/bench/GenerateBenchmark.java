@@ -1,6 +1,6 @@
 package dev.kiln.bench;
 
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
 import dev.kiln.generate.Generation;
 import dev.kiln.generate.GenerationConfig;
 import org.apache.spark.sql.SparkSession;

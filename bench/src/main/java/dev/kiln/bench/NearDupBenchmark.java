@@ -1,11 +1,11 @@
 package dev.kiln.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.preprocess.dedup.MinHashConfig;
 import dev.kiln.preprocess.dedup.NearDuplicates;
-import dev.kiln.samples.SampleCorpora;
 import dev.kiln.testing.InjectedDuplicates;
 import dev.kiln.testing.PreprocessRuns;
 import org.apache.spark.api.java.JavaPairRDD;

@@ -1,22 +1,22 @@
 package dev.kiln.bench;
 
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.jobs.cluster.StandaloneCluster;
 import dev.kiln.model.GptConfig;
-import dev.kiln.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.RowPacker;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.shards.ShardWriter;
-import dev.kiln.train.LocalRounds;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
-import dev.kiln.train.Replica;
-import dev.kiln.train.RoundStats;
-import dev.kiln.train.SparkAveraging;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.data.ShardBatches;
+import dev.kiln.train.parallel.LocalRounds;
+import dev.kiln.train.parallel.Replica;
+import dev.kiln.train.parallel.RoundStats;
+import dev.kiln.train.parallel.SparkAveraging;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -167,7 +167,7 @@ public final class TrainingBenchmark {
             o.put("kiln.train.parallel.average-every", "20");
             o.put("kiln.train.parallel.outer-optimizer", outer);
             var cfg = KilnConfig.load(null, o);
-            Pretrainer.Result r = Pretraining.run(again, TrainConfig.from(cfg), dev.kiln.config.Lineage.of("pretrain", cfg, "kiln.train", again.version()), false);
+            Pretrainer.Result r = Pretraining.run(again, TrainConfig.from(cfg), dev.kiln.common.config.Lineage.of("pretrain", cfg, "kiln.train", again.version()), false);
             System.out.printf(Locale.ROOT, "outer %-8s (2 workers, every 20 steps, 120 steps, SOTU bytes): validation loss %.4f, %,.0f tokens/s, averaging %.1f%%%n",
                     outer, r.lastValidationLoss(), r.tokensPerSecond(), 100 * r.averagingShare());
         }

@@ -26,7 +26,7 @@ public final class Evaluate {
     }
 
     /** {@code lineage}: the run's (effective kiln.evaluate section, versions), recorded in report.json. */
-    public static Outcome run(SparkSession spark, EvaluateConfig cfg, dev.kiln.config.Lineage lineage) throws IOException {
+    public static Outcome run(SparkSession spark, EvaluateConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
         Instant started = Instant.now();
         org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Inputs.Checked in = Inputs.check(cfg, hadoop);

@@ -1,7 +1,7 @@
 package dev.kiln.evaluate;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.Settings;
+import dev.kiln.common.config.Settings;
 import dev.kiln.evaluate.classify.ClassifyConfig;
 import dev.kiln.generate.GenerationConfig;
 

@@ -1,11 +1,11 @@
 package dev.kiln.evaluate;
 
-import dev.kiln.progress.Progress;
+import dev.kiln.common.log.Progress;
+import dev.kiln.common.spark.SparkStages;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
-import dev.kiln.spark.SparkStages;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;

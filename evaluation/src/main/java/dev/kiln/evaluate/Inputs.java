@@ -1,13 +1,14 @@
 package dev.kiln.evaluate;
 
-import dev.kiln.checkpoint.Checkpoint;
-import dev.kiln.checkpoint.CheckpointStore;
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.TokenizerJson;
+import dev.kiln.train.checkpoint.Checkpoint;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -170,7 +171,7 @@ public final class Inputs {
             throw new InvalidConfigException(key, null, tokenizerFile + " has SHA-256 " + TokenizerJson.sha256(json)
                     + ", the manifest says " + m.tokenizerSha256());
         }
-        return new ShardSetInput(dir, m, Manifest.sha256(fs, manifestFile), json, eot, scored, m.shards(ShardSchema.TRAIN));
+        return new ShardSetInput(dir, m, FileHashes.sha256(fs, manifestFile), json, eot, scored, m.shards(ShardSchema.TRAIN));
     }
 
     static CheckpointInput openCheckpoint(String location, Configuration hadoop) throws IOException {
@@ -205,7 +206,7 @@ public final class Inputs {
         String parent = folder.getParent() != null && folder.getParent().getParent() != null
                 ? folder.getParent().getParent().getName() + "/" : "";
         return new CheckpointInput(parent + folder.getName(), folder, c.step(), c.tokenizerSha256(),
-                Manifest.sha256(fs, new Path(folder, "state.json")), Manifest.sha256(fs, new Path(folder, "model.zip")),
+                FileHashes.sha256(fs, new Path(folder, "state.json")), FileHashes.sha256(fs, new Path(folder, "model.zip")),
                 fs.getFileStatus(new Path(folder, "model.zip")).getLen(), (int) embedding.getNIn(), embedding.getInputLength(), bytes.toByteArray());
     }
 }

@@ -1,7 +1,7 @@
 package dev.kiln.evaluate;
 
 import dev.kiln.shards.ShardReader;
-import dev.kiln.tokenizer.IntList;
+import dev.kiln.tokenize.bpe.IntList;
 
 import java.util.function.Consumer;
 

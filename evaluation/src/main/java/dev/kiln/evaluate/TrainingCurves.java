@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.shards.Manifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -77,7 +78,7 @@ public final class TrainingCurves {
                 try (FSDataInputStream in = fs.open(file)) {
                     text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
                 }
-                n.put("metrics_sha256", Manifest.sha256(fs, file));
+                n.put("metrics_sha256", FileHashes.sha256(fs, file));
                 n.put("metrics_bytes", fs.getFileStatus(file).getLen());
                 columns(text, n);
             } catch (IOException | RuntimeException ex) {

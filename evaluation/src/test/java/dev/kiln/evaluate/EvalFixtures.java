@@ -1,18 +1,18 @@
 package dev.kiln.evaluate;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.KilnConfig;
-import dev.kiln.samples.SampleCorpora;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.RowPacker;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.shards.ShardWriter;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.BpeTrainer;
-import dev.kiln.tokenizer.PreTokenCounts;
-import dev.kiln.tokenizer.PreTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.BpeTrainer;
+import dev.kiln.tokenize.bpe.PreTokenCounts;
+import dev.kiln.tokenize.bpe.PreTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.TrainConfig;
 import org.apache.hadoop.conf.Configuration;
@@ -67,7 +67,7 @@ final class EvalFixtures {
         String sha = TokenizerJson.sha256(json);
         FileSystem fs = FileSystem.getLocal(new Configuration());
         Path out = new Path(dir.toUri());
-        dev.kiln.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
+        dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
         int eot = tok.specialTokenId(EOT);
         List<ShardInfo> infos = new ArrayList<>();
         infos.add(shard(fs, out, "shards/train/part-0.arrow", ShardSchema.TRAIN, evenOdd(train, 0), tok, sha, eot));
@@ -121,7 +121,7 @@ final class EvalFixtures {
         o.put("kiln.train.validation.every", "0");
         o.put("kiln.train.checkpoint.every", Integer.toString(checkpointEvery));
         Config c = KilnConfig.load(null, o);
-        Pretraining.run(null, TrainConfig.from(c), dev.kiln.config.Lineage.of("pretrain", c, TrainConfig.SECTION, null), false);
+        Pretraining.run(null, TrainConfig.from(c), dev.kiln.common.config.Lineage.of("pretrain", c, TrainConfig.SECTION, null), false);
         return new Path(output.toUri());
     }
 
@@ -133,10 +133,10 @@ final class EvalFixtures {
     }
 
     /** The lineage the job would hand over, with the Spark version on the test classpath. */
-    static dev.kiln.config.Lineage lineage(Map<String, String> overrides) {
+    static dev.kiln.common.config.Lineage lineage(Map<String, String> overrides) {
         Map<String, String> o = new LinkedHashMap<>();
         overrides.forEach((k, v) -> o.put("kiln.evaluate." + k, v));
-        return dev.kiln.config.Lineage.of("evaluate", KilnConfig.load(null, o), EvaluateConfig.SECTION,
+        return dev.kiln.common.config.Lineage.of("evaluate", KilnConfig.load(null, o), EvaluateConfig.SECTION,
                 org.apache.spark.package$.MODULE$.SPARK_VERSION());
     }
 }

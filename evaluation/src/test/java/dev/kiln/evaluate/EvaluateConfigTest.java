@@ -1,6 +1,6 @@
 package dev.kiln.evaluate;
 
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

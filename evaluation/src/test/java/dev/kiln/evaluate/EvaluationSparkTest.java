@@ -2,14 +2,15 @@ package dev.kiln.evaluate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.checkpoint.CheckpointStore;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardReader;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.IntList;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.IntList;
+import dev.kiln.tokenize.bpe.TokenizerJson;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -136,7 +137,7 @@ class EvaluationSparkTest {
         assertEquals(Report.SCHEMA_VERSION, json.path("schema_version").asInt());
         dev.kiln.testing.LineageAssertions.assertLineage(json.path("lineage"), "evaluate", EvaluateConfig.SECTION);
         assertEquals(json.path("config"), json.path("lineage").path("config"));
-        assertEquals(dev.kiln.config.Lineage.KILN_VERSION, json.path("versions").path("kiln").asText());
+        assertEquals(dev.kiln.common.config.Lineage.KILN_VERSION, json.path("versions").path("kiln").asText());
         int flags = 0;
         for (int i = 0; i < 2; i++) {
             JsonNode model = json.path("results").path(0).path("scorers").path(i);
@@ -147,7 +148,7 @@ class EvaluationSparkTest {
         }
         assertEquals(flags, json.path("flags").size());
         assertTrue(a.get(1).nll() < a.get(0).nll(), "60 steps of training score better than 30");
-        assertEquals(Manifest.sha256(FS, new Path(shards, Manifest.FILE_NAME)), json.path("inputs").path("shards").path(0).path("manifest_sha256").asText());
+        assertEquals(FileHashes.sha256(FS, new Path(shards, Manifest.FILE_NAME)), json.path("inputs").path("shards").path(0).path("manifest_sha256").asText());
         String md = Files.readString(folder.resolve("report.md"));
         assertTrue(md.contains("| bits per byte |"), md);
         assertTrue(md.contains("bigram-kneser-ney (baseline)"), md);
@@ -397,8 +398,8 @@ class EvaluationSparkTest {
     private static void assertRefused(Configuration conf, Map<String, String> changes, String... expected) {
         Map<String, String> o = new java.util.HashMap<>(overrides("r"));
         o.putAll(changes);
-        dev.kiln.config.InvalidConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
-                dev.kiln.config.InvalidConfigException.class, () -> Inputs.check(EvalFixtures.config(o), conf));
+        dev.kiln.common.config.InvalidConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.kiln.common.config.InvalidConfigException.class, () -> Inputs.check(EvalFixtures.config(o), conf));
         for (String s : expected) {
             assertTrue(e.getMessage().contains(s), "message should contain " + s + ": " + e.getMessage());
         }

@@ -59,7 +59,7 @@ final class ReportFixtures {
             stats.add(new LmStats(bpb * 29_315 * Math.log(2), 12_352, 29_315, 4_925, 2));
         }
         Evaluation.Result r = new Evaluation.Result("fixture", names, cps.size(), List.of(stats), null, null, 200, 4, 12.5);
-        dev.kiln.config.Lineage lineage = new dev.kiln.config.Lineage("evaluate", "0.1.0-SNAPSHOT",
+        dev.kiln.common.config.Lineage lineage = new dev.kiln.common.config.Lineage("evaluate", "0.1.0-SNAPSHOT",
                 Map.of("spark", "3.5.7", "dl4j", "1.0.0-M2.1", "nd4j", "1.0.0-M2.1", "arrow", "12.0.1"), "3.5.7", "17",
                 EvaluateConfig.SECTION, EvalFixtures.lineage(o).config());
         ObjectNode report = Report.json(cfg, lineage, in, r, Instant.parse("2026-12-01T20:00:00Z"),
@@ -100,7 +100,7 @@ final class ReportFixtures {
     }
 
     static Inputs.CheckpointInput checkpoint(FileSystem fs, Path run, long step, String name) throws IOException {
-        Path folder = new Path(run, "checkpoints/" + dev.kiln.checkpoint.CheckpointStore.name(step));
+        Path folder = new Path(run, "checkpoints/" + dev.kiln.train.checkpoint.CheckpointStore.name(step));
         Files.createDirectories(java.nio.file.Path.of(folder.toUri()));
         return new Inputs.CheckpointInput(name, folder, step, "cd".repeat(32), "12".repeat(32), "34".repeat(32), 1_234_567L,
                 512, 64, new byte[0]);

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
-import dev.kiln.config.Settings;
-import dev.kiln.io.AtomicOutput;
-import dev.kiln.spark.SparkStages;
+import dev.kiln.common.config.Settings;
+import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.spark.SparkStages;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkEnv;
@@ -53,7 +53,7 @@ public final class ClusterCheckJob {
                 args, CheckConfig::from, (spark, cfg, lineage, cl) -> run(spark, cfg, lineage));
     }
 
-    static void run(SparkSession spark, CheckConfig cfg, dev.kiln.config.Lineage lineage) throws Exception {
+    static void run(SparkSession spark, CheckConfig cfg, dev.kiln.common.config.Lineage lineage) throws Exception {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         waitForExecutors(jsc, cfg.minExecutors(), cfg.waitSeconds());
         SparkStages.stage(spark, "cluster-check", "report executors");

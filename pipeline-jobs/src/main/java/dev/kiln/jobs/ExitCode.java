@@ -1,9 +1,9 @@
 package dev.kiln.jobs;
 
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.io.BadInputException;
-import dev.kiln.io.MissingInputException;
-import dev.kiln.io.OutputLock;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.io.BadInputException;
+import dev.kiln.common.io.MissingInputException;
+import dev.kiln.common.io.OutputLock;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

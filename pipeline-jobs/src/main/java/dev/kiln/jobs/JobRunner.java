@@ -1,12 +1,12 @@
 package dev.kiln.jobs;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.CommandLine;
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.config.KilnConfig;
-import dev.kiln.config.Lineage;
-import dev.kiln.io.OutputLock;
-import dev.kiln.io.RunStatus;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
+import dev.kiln.common.io.OutputLock;
+import dev.kiln.common.io.RunStatus;
+import dev.kiln.jobs.CommandLine;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -120,7 +120,7 @@ public final class JobRunner {
                 return ExitCode.OK.code();
             }
             checkFlags(stage, cl);
-            config = KilnConfig.load(cl);
+            config = cl.config();
             typed = stage.config().apply(config);
         } catch (InvalidConfigException | IllegalArgumentException e) {
             System.err.println("kiln " + job + ": " + e.getMessage());
@@ -163,7 +163,7 @@ public final class JobRunner {
                     spark.stop();
                 }
             }
-            LOG.info("kiln {}: finished in {}", job, dev.kiln.progress.Progress.duration((System.nanoTime() - start) / 1e9));
+            LOG.info("kiln {}: finished in {}", job, dev.kiln.common.log.Progress.duration((System.nanoTime() - start) / 1e9));
             writeStatus(stage, fs, output, new RunStatus(job, outcome.run(), outcome.upToDate() ? RunStatus.UP_TO_DATE
                     : RunStatus.SUCCEEDED, started, Instant.now().toString(), outcome.counts(), ExitCode.OK.code(), null));
             return ExitCode.OK.code();

@@ -53,7 +53,7 @@ public final class PretrainJob {
                 .withDryRun((cfg, hadoop, cl) -> Pretraining.plan(cfg, hadoop, mode(cfg, cl)));
     }
 
-    static ResumePolicy.Mode mode(TrainConfig cfg, dev.kiln.config.CommandLine cl) {
+    static ResumePolicy.Mode mode(TrainConfig cfg, dev.kiln.jobs.CommandLine cl) {
         return cl.has("resume") ? ResumePolicy.Mode.ALWAYS : cfg.resume();
     }
 }

@@ -1,7 +1,7 @@
 package dev.kiln.jobs;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.tokenize.TokenizeConfig;
 import org.junit.jupiter.params.ParameterizedTest;

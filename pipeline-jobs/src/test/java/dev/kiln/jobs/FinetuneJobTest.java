@@ -83,17 +83,17 @@ class FinetuneJobTest {
     private static Path tinyRun() throws IOException {
         org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve("shards").toUri());
-        String json = dev.kiln.tokenizer.TokenizerJson.write(dev.kiln.tokenizer.BpeTrainer.train(Map.of(),
-                dev.kiln.tokenizer.PreTokenizer.GPT2, 257, List.of("<|endoftext|>"), 1, null));
-        String sha = dev.kiln.tokenizer.TokenizerJson.sha256(json);
-        dev.kiln.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
+        String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(Map.of(),
+                dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 257, List.of("<|endoftext|>"), 1, null));
+        String sha = dev.kiln.tokenize.bpe.TokenizerJson.sha256(json);
+        dev.kiln.common.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
         new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 257, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, shards);
         var model = dev.kiln.model.GptModel.build(new dev.kiln.model.GptConfig(257, 16, 32, 1, 2, 2),
                 new org.nd4j.linalg.learning.config.NoOp(), 0, 1, org.nd4j.linalg.api.buffer.DataType.FLOAT);
         Path r = tmp.resolve("tiny-run");
-        new dev.kiln.checkpoint.CheckpointStore(fs, new org.apache.hadoop.fs.Path(r.resolve("checkpoints").toUri()), 1)
-                .save(new dev.kiln.checkpoint.Checkpoint(1, model, dev.kiln.train.data.DataPosition.START, null,
+        new dev.kiln.train.checkpoint.CheckpointStore(fs, new org.apache.hadoop.fs.Path(r.resolve("checkpoints").toUri()), 1)
+                .save(new dev.kiln.train.checkpoint.Checkpoint(1, model, dev.kiln.train.data.DataPosition.START, null,
                         "{\"shards\":\"" + shards + "\"}", sha, 1));
         return r;
     }
@@ -146,9 +146,9 @@ class FinetuneJobTest {
     @Test
     void causalShardsOfAnotherTokenizerExit2NamingBothTokenizers() throws IOException {
         org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
-        String json = dev.kiln.tokenizer.TokenizerJson.write(dev.kiln.tokenizer.BpeTrainer.train(Map.of(),
-                dev.kiln.tokenizer.PreTokenizer.GPT2, 258, List.of("<|endoftext|>", "<|other|>"), 1, null));
-        String sha = dev.kiln.tokenizer.TokenizerJson.sha256(json);
+        String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(Map.of(),
+                dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 258, List.of("<|endoftext|>", "<|other|>"), 1, null));
+        String sha = dev.kiln.tokenize.bpe.TokenizerJson.sha256(json);
         org.apache.hadoop.fs.Path other = new org.apache.hadoop.fs.Path(tmp.resolve("other-shards").toUri());
         new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 258, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, other);

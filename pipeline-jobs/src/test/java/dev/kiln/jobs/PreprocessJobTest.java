@@ -1,7 +1,7 @@
 package dev.kiln.jobs;
 
-import dev.kiln.config.CommandLine;
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.jobs.CommandLine;
 import dev.kiln.preprocess.PreprocessConfig;
 import org.junit.jupiter.api.Test;
 
@@ -13,7 +13,7 @@ class PreprocessJobTest {
     private static final String OUT = "-Dkiln.preprocess.output.path=/tmp/out";
 
     private static PreprocessConfig parse(String... args) {
-        return PreprocessConfig.from(KilnConfig.load(CommandLine.parse(PreprocessJob.withFlags(args))));
+        return PreprocessConfig.from(CommandLine.parse(PreprocessJob.withFlags(args)).config());
     }
 
     @Test

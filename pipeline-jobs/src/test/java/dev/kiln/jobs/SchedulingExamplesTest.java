@@ -1,8 +1,8 @@
 package dev.kiln.jobs;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.CommandLine;
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.jobs.CommandLine;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -45,7 +45,7 @@ class SchedulingExamplesTest {
         CommandLine cl = CommandLine.parse(a);
         JobRunner.checkFlags(s, cl);
         assertTrue(cl.positional().isEmpty(), "stray arguments " + cl.positional() + " in " + args);
-        Config config = KilnConfig.load(cl);
+        Config config = cl.config();
         s.config().apply(config);
     }
 

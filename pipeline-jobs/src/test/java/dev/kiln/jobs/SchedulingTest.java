@@ -2,9 +2,9 @@ package dev.kiln.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.io.BadInputException;
-import dev.kiln.io.MissingInputException;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.io.BadInputException;
+import dev.kiln.common.io.MissingInputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkException;
@@ -152,7 +152,7 @@ class SchedulingTest {
 
         // Another run holds the lock: exit 6, naming the file, the holder and how to clear it; nothing touched.
         FileSystem fs = FileSystem.getLocal(new Configuration());
-        try (dev.kiln.io.OutputLock held = dev.kiln.io.OutputLock.acquire(fs, new org.apache.hadoop.fs.Path(out.toUri()), "preprocess", false)) {
+        try (dev.kiln.common.io.OutputLock held = dev.kiln.common.io.OutputLock.acquire(fs, new org.apache.hadoop.fs.Path(out.toUri()), "preprocess", false)) {
             Files.writeString(in.resolve("b.txt"), "A second document arrives while the other run still holds the lock.");
             Run locked = run(PreprocessJob.stage(), args);
             assertEquals(ExitCode.LOCK_HELD.code(), locked.status(), locked.err());
@@ -186,7 +186,7 @@ class SchedulingTest {
     void tokenizeDryRunListsTheNewPreprocessRunThenARunWritesSuccessAndStatus() throws Exception {
         // Three real SOTU speeches, preprocessed by the job, are run 1 of the preprocess output.
         Path in = Files.createDirectories(tmp.resolve("sotu"));
-        try (Stream<Path> s = Files.list(dev.kiln.samples.SampleCorpora.sotu())) {
+        try (Stream<Path> s = Files.list(dev.kiln.common.samples.SampleCorpora.sotu())) {
             for (Path p : s.sorted().limit(3).toList()) {
                 Files.copy(p, in.resolve(p.getFileName()));
             }

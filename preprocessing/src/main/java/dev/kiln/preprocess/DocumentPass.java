@@ -1,6 +1,8 @@
 package dev.kiln.preprocess;
 
-import dev.kiln.io.BadInputException;
+import dev.kiln.common.io.BadInputException;
+import dev.kiln.common.io.HadoopConf;
+import dev.kiln.common.log.Progress;
 import dev.kiln.preprocess.PreprocessStats.Counts;
 import dev.kiln.preprocess.PreprocessStats.Flow;
 import dev.kiln.preprocess.doc.DocPipeline;
@@ -11,7 +13,6 @@ import dev.kiln.preprocess.doc.StepCounts;
 import dev.kiln.preprocess.read.FileReaders;
 import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.ReadRecord;
-import dev.kiln.progress.Progress;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;

@@ -1,7 +1,7 @@
 package dev.kiln.preprocess;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.Settings;
+import dev.kiln.common.config.Settings;
 import dev.kiln.preprocess.clean.CleanConfig;
 import dev.kiln.preprocess.dedup.MinHashConfig;
 import dev.kiln.preprocess.filter.FilterConfig;

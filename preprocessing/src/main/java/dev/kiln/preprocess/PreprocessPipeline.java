@@ -3,7 +3,11 @@ package dev.kiln.preprocess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.kiln.io.AtomicOutput;
+import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.io.FileHashes;
+import dev.kiln.common.io.HadoopConf;
+import dev.kiln.common.log.Progress;
+import dev.kiln.common.spark.SparkStages;
 import dev.kiln.preprocess.PreprocessConfig.Keep;
 import dev.kiln.preprocess.PreprocessStats.Counts;
 import dev.kiln.preprocess.PreprocessStats.Flow;
@@ -15,9 +19,7 @@ import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.InputListing;
 import dev.kiln.preprocess.runs.InputLedger;
 import dev.kiln.preprocess.runs.RunManifest;
-import dev.kiln.progress.Progress;
 import dev.kiln.shards.Manifest;
-import dev.kiln.spark.SparkStages;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -80,7 +82,7 @@ public final class PreprocessPipeline {
      * @param lineage the run's lineage (effective {@code kiln.preprocess} section, versions), recorded in stats.json
      *                (its config also in the run manifest); may be null (tests)
      */
-    public static Map<String, Object> run(SparkSession spark, PreprocessConfig cfg, dev.kiln.config.Lineage lineage) throws IOException {
+    public static Map<String, Object> run(SparkSession spark, PreprocessConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
         long jobStart = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Configuration hconf = spark.sparkContext().hadoopConfiguration();
@@ -401,7 +403,7 @@ public final class PreprocessPipeline {
         }
         List<RunManifest.Committed> runs = RunManifest.readAll(fs, target);
         if (runs.isEmpty() && java.util.Arrays.stream(fs.listStatus(target)).map(st -> st.getPath().getName())
-                .anyMatch(n -> !n.startsWith("_") && !n.startsWith(".") && !n.equals(dev.kiln.io.RunStatus.FILE_NAME))) {
+                .anyMatch(n -> !n.startsWith("_") && !n.startsWith(".") && !n.equals(dev.kiln.common.io.RunStatus.FILE_NAME))) {
             throw new IllegalStateException("kiln.preprocess.output.path " + target + " exists but holds no committed preprocess run "
                     + "(no " + RunManifest.RUNS_DIR + "/run=NNNN/" + RunManifest.FILE_NAME + "; an older Kiln layout or another folder); "
                     + "use a new output path, or --reprocess (kiln.preprocess.reprocess = true) to replace it");
@@ -492,7 +494,7 @@ public final class PreprocessPipeline {
         return new TreeMap<>(jsc.parallelize(paths, Math.max(1, Math.min(paths.size(), jsc.defaultParallelism() * 4)))
                 .mapToPair(p -> {
                     Path path = new Path(p);
-                    return new Tuple2<>(p, Manifest.sha256(path.getFileSystem(conf.get()), path));
+                    return new Tuple2<>(p, FileHashes.sha256(path.getFileSystem(conf.get()), path));
                 })
                 .collectAsMap());
     }

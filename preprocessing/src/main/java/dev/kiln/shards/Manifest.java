@@ -4,7 +4,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.kiln.io.AtomicOutput;
+import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.io.FileHashes;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -34,7 +35,7 @@ import java.util.Optional;
  * @param inputs          the input files tokenized so far
  * @param shards          every committed shard, in the order they were written
  * @param preprocessRuns  the {@code kiln preprocess} runs tokenized so far (empty when the input is a plain folder)
- * @param lineage         {@link dev.kiln.config.Lineage#toJson()} of the first run (which made the tokenizer), or
+ * @param lineage         {@link dev.kiln.common.config.Lineage#toJson()} of the first run (which made the tokenizer), or
  *                        null in manifests written before Kiln recorded lineage
  */
 public record Manifest(int formatVersion, String tokenizer, String tokenizerSha256, int vocabSize, int contextLength,
@@ -83,7 +84,7 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
         return shards.stream().filter(s -> s.split().equals(split)).toList();
     }
 
-    /** Absolute paths of one split's shards, for {@link TokenBatches}. */
+    /** Absolute paths of one split's shards, for {@code dev.kiln.train.data.TokenBatches}. */
     public List<Path> shardPaths(Path manifestDir, String split) {
         return shards(split).stream().map(s -> new Path(manifestDir, s.path())).toList();
     }
@@ -134,7 +135,7 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
     }
 
     public static Manifest read(FileSystem fs, Path dir) throws IOException {
-        return readIfExists(fs, dir).orElseThrow(() -> new dev.kiln.io.MissingInputException(
+        return readIfExists(fs, dir).orElseThrow(() -> new dev.kiln.common.io.MissingInputException(
                 "no " + FILE_NAME + " in " + dir + ": run `kiln tokenize` first, or point at its output folder"));
     }
 
@@ -155,26 +156,10 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
             if (!fs.exists(p)) {
                 throw new IllegalStateException("manifest " + new Path(dir, FILE_NAME) + " lists " + s.path() + ", which does not exist");
             }
-            String actual = sha256(fs, p);
+            String actual = FileHashes.sha256(fs, p);
             if (!actual.equals(s.sha256())) {
                 throw new IllegalStateException("shard " + p + " has SHA-256 " + actual + ", the manifest says " + s.sha256());
             }
         }
-    }
-
-    public static String sha256(FileSystem fs, Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        try (DigestInputStream in = new DigestInputStream(fs.open(file), md)) {
-            byte[] buf = new byte[1 << 16];
-            while (in.read(buf) >= 0) {
-                // digesting
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 }

@@ -20,7 +20,7 @@ import java.util.NoSuchElementException;
 /**
  * Reads one token shard through the Hadoop FileSystem API, one Arrow record batch (block) at a time, so memory stays
  * at one block (about 4 MiB) whatever the shard size. Iterate it for rows in file order, or use
- * {@link #loadBlock(int)} / {@link #copyRow(int, int[], int)} for random access by block (what {@link TokenBatches}
+ * {@link #loadBlock(int)} / {@link #copyRow(int, int[], int)} for random access by block (what {@code dev.kiln.train.data.TokenBatches}
  * does to shuffle).
  *
  * <p>The schema is checked on open ({@link ShardSchema}); a file that is not a Kiln shard fails with its path in the

@@ -1,6 +1,6 @@
 package dev.kiln.shards;
 
-import dev.kiln.io.AtomicOutput;
+import dev.kiln.common.io.AtomicOutput;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.IntVector;

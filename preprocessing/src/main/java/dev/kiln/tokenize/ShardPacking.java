@@ -1,12 +1,12 @@
 package dev.kiln.tokenize;
 
-import dev.kiln.progress.Progress;
+import dev.kiln.common.log.Progress;
 import dev.kiln.shards.RowPacker;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.shards.ShardWriter;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.IntList;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.IntList;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 

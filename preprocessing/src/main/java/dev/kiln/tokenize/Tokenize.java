@@ -1,30 +1,30 @@
 package dev.kiln.tokenize;
 
-import dev.kiln.io.AtomicOutput;
+import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.log.Progress;
+import dev.kiln.common.spark.SparkStages;
 import dev.kiln.preprocess.read.InputListing;
 import dev.kiln.preprocess.runs.RunManifest;
-import dev.kiln.progress.Progress;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.spark.SparkStages;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.BpeTrainer;
-import dev.kiln.tokenizer.PreTokenCounts;
-import dev.kiln.tokenizer.PreTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.BpeTrainer;
+import dev.kiln.tokenize.bpe.PreTokenCounts;
+import dev.kiln.tokenize.bpe.PreTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -147,7 +147,7 @@ public final class Tokenize {
     }
 
     /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage); may be null (tests). */
-    public static Result run(SparkSession spark, TokenizeConfig cfg, dev.kiln.config.Lineage lineage) throws IOException {
+    public static Result run(SparkSession spark, TokenizeConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         // 1. The input: what no earlier run into this output tokenized.
         Plan plan = plan(cfg, hadoop);
@@ -317,7 +317,7 @@ public final class Tokenize {
             }
         }
         if (out.isEmpty()) {
-            throw new dev.kiln.io.MissingInputException("kiln.tokenize.input: no Parquet files found at " + input
+            throw new dev.kiln.common.io.MissingInputException("kiln.tokenize.input: no Parquet files found at " + input
                     + " (expected the folder `kiln preprocess` wrote, or *.parquet files)");
         }
         out.sort(Comparator.comparing(Manifest.InputFile::path));

@@ -1,8 +1,8 @@
 package dev.kiln.tokenize;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.Settings;
-import dev.kiln.tokenizer.PreTokenizer;
+import dev.kiln.common.config.Settings;
+import dev.kiln.tokenize.bpe.PreTokenizer;
 
 import java.util.List;
 import java.util.Locale;

@@ -1,7 +1,7 @@
 package dev.kiln.tokenize;
 
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 
 import java.util.concurrent.ConcurrentHashMap;
 

@@ -2,9 +2,9 @@ package dev.kiln.preprocess;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.dedup.MinHashConfig;
 import dev.kiln.preprocess.dedup.Shingles;
-import dev.kiln.samples.SampleCorpora;
 import dev.kiln.testing.InjectedDuplicates;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;

@@ -1,6 +1,6 @@
 package dev.kiln.preprocess;
 
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.preprocess.read.InputFormat;
 import dev.kiln.testing.PreprocessRuns;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package dev.kiln.preprocess;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.samples.SampleCorpora;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
 import org.apache.spark.sql.Dataset;

@@ -1,6 +1,6 @@
 package dev.kiln.preprocess;
 
-import dev.kiln.io.BadInputException;
+import dev.kiln.common.io.BadInputException;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
 import org.junit.jupiter.api.Test;

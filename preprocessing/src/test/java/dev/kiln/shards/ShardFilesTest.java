@@ -1,6 +1,7 @@
 package dev.kiln.shards;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.io.FileHashes;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -88,7 +89,7 @@ class ShardFilesTest {
         assertEquals(50, c.rows());
         assertEquals(50L * T + 1, c.tokens());
         assertEquals(fs.getFileStatus(target).getLen(), c.bytes());
-        assertEquals(Manifest.sha256(fs, target), c.sha256());
+        assertEquals(FileHashes.sha256(fs, target), c.sha256());
 
         try (ShardReader r = ShardReader.open(fs, target)) {
             assertEquals(new ShardSchema.Header(T, VOCAB, TOKENIZER_SHA, "train"), r.header());

@@ -1,7 +1,7 @@
 package dev.kiln.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.config.Lineage;
+import dev.kiln.common.config.Lineage;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,8 +1,8 @@
 package dev.kiln.testing;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.KilnConfig;
-import dev.kiln.config.Settings;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Settings;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.clean.CleanConfig;
 import dev.kiln.preprocess.dedup.MinHashConfig;

@@ -1,8 +1,8 @@
 package dev.kiln.tokenize;
 
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.config.KilnConfig;
-import dev.kiln.tokenizer.PreTokenizer;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.tokenize.bpe.PreTokenizer;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;

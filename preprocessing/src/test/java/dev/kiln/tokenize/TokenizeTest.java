@@ -1,15 +1,15 @@
 package dev.kiln.tokenize;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.config.KilnConfig;
-import dev.kiln.samples.SampleCorpora;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.testing.LocalSpark;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -103,7 +103,7 @@ class TokenizeTest {
         writeParquet(spark, first, in.resolve("batch-1"));
         java.nio.file.Path out = tmp.resolve("tokenized");
         TokenizeConfig cfg = config(in, out);
-        var json = dev.kiln.config.Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{\"context-length\": 64}"),
+        var json = dev.kiln.common.config.Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{\"context-length\": 64}"),
                 spark.version());
 
         // Run 1: trains the tokenizer and writes train + validation shards.
@@ -187,7 +187,7 @@ class TokenizeTest {
         dev.kiln.preprocess.PreprocessConfig pcfg = dev.kiln.testing.PreprocessRuns.config(
                 "input.paths", raw.toString(), "output.path", pre.toString());
         TokenizeConfig cfg = config(pre, out);
-        var json = dev.kiln.config.Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{}"), spark.version());
+        var json = dev.kiln.common.config.Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{}"), spark.version());
         Path outDir = new Path(out.toUri());
 
         dev.kiln.preprocess.PreprocessPipeline.run(spark, pcfg, null);

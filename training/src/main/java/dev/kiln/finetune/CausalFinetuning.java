@@ -4,19 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kiln.checkpoint.CheckpointStore;
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.generate.GenerationCheckpoint;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.ResumePolicy;
 import dev.kiln.train.TrainConfig;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import dev.kiln.train.data.ShardBatches;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -51,7 +51,7 @@ public final class CausalFinetuning {
     }
 
     /** {@code spark} may be null when {@code parallel.workers = 1}; {@code resume} is {@code --resume}. */
-    public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.config.Lineage lineage, boolean resume)
+    public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.common.config.Lineage lineage, boolean resume)
             throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
         GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,

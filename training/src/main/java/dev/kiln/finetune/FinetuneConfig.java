@@ -1,8 +1,8 @@
 package dev.kiln.finetune;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.config.Settings;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.Settings;
 import dev.kiln.model.ClassifierHead;
 import dev.kiln.train.TrainConfig;
 

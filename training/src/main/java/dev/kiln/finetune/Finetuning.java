@@ -4,27 +4,27 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kiln.checkpoint.Checkpoint;
-import dev.kiln.checkpoint.CheckpointStore;
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.generate.GenerationCheckpoint;
-import dev.kiln.io.AtomicOutput;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
-import dev.kiln.train.LocalRounds;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.MetricsLog;
-import dev.kiln.train.Replica;
-import dev.kiln.train.ReplicaFactory;
-import dev.kiln.train.RoundRunner;
-import dev.kiln.train.RoundStats;
-import dev.kiln.train.RowFormat;
-import dev.kiln.train.SparkAveraging;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.WarmupCosineSchedule;
 import dev.kiln.train.WarmupLinearSchedule;
+import dev.kiln.train.checkpoint.Checkpoint;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import dev.kiln.train.data.ExampleBatches;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.train.parallel.LocalRounds;
+import dev.kiln.train.parallel.Replica;
+import dev.kiln.train.parallel.ReplicaFactory;
+import dev.kiln.train.parallel.RoundRunner;
+import dev.kiln.train.parallel.RoundStats;
+import dev.kiln.train.parallel.RowFormat;
+import dev.kiln.train.parallel.SparkAveraging;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -68,7 +68,7 @@ public final class Finetuning {
                          LabelledDocuments.Data data) {
     }
 
-    public static Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.config.Lineage lineage, boolean resume) throws IOException {
+    public static Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.common.config.Lineage lineage, boolean resume) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);

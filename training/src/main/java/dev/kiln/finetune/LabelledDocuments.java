@@ -1,9 +1,9 @@
 package dev.kiln.finetune;
 
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.tokenize.DocumentSplit;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.function.FlatMapFunction;

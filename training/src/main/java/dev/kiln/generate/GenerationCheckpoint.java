@@ -2,11 +2,11 @@ package dev.kiln.generate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.checkpoint.CheckpointStore;
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.shards.Manifest;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;

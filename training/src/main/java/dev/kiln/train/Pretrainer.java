@@ -1,11 +1,15 @@
 package dev.kiln.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kiln.checkpoint.Checkpoint;
-import dev.kiln.checkpoint.CheckpointStore;
+import dev.kiln.common.log.Progress;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
-import dev.kiln.progress.Progress;
+import dev.kiln.train.checkpoint.Checkpoint;
+import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.parallel.Replica;
+import dev.kiln.train.parallel.RoundRunner;
+import dev.kiln.train.parallel.RoundStats;
+import dev.kiln.train.parallel.RowFormat;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,7 +71,7 @@ public final class Pretrainer {
      * {@code from}: the parent to continue, or null for pre-training from fresh weights.
      */
     public Pretrainer(TrainConfig cfg, GptConfig shape, RoundRunner runner, List<int[][]> validation,
-                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, dev.kiln.config.Lineage lineage,
+                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, dev.kiln.common.config.Lineage lineage,
                       String tokenizerSha256, Continuation from) {
         this.from = from;
         this.tag = from == null ? "[pretrain]" : from.tag();
@@ -87,7 +91,7 @@ public final class Pretrainer {
         if (!resume && existing.isPresent()) {
             // Starting over would mix two runs' checkpoints and metrics in one folder.
             String key = from == null ? "kiln.train.output" : from.outputKey();
-            throw new dev.kiln.config.InvalidConfigException(key, checkpoints.dir().toString(),
+            throw new dev.kiln.common.config.InvalidConfigException(key, checkpoints.dir().toString(),
                     "already holds checkpoint " + existing.get().getName()
                             + ": pass --resume to continue that run, or set " + key + " to a new folder");
         }

@@ -1,11 +1,16 @@
 package dev.kiln.train;
 
-import dev.kiln.checkpoint.CheckpointStore;
-import dev.kiln.config.Lineage;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.model.GptConfig;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import dev.kiln.train.data.ShardBatches;
+import dev.kiln.train.parallel.LocalRounds;
+import dev.kiln.train.parallel.ReplicaFactory;
+import dev.kiln.train.parallel.RoundRunner;
+import dev.kiln.train.parallel.RowFormat;
+import dev.kiln.train.parallel.SparkAveraging;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -64,7 +69,7 @@ public final class Pretraining {
             sb.append("  would resume from checkpoint ").append(latest.get()).append(" (step ").append(step).append(" of ")
                     .append(cfg.steps()).append(")\n");
         } else if (latest.isPresent()) {
-            throw new dev.kiln.config.InvalidConfigException("kiln.train.output", checkpoints.dir().toString(),
+            throw new dev.kiln.common.config.InvalidConfigException("kiln.train.output", checkpoints.dir().toString(),
                     "already holds checkpoint " + latest.get().getName() + ": a run would refuse to start over; pass "
                             + "--resume or set " + ResumePolicy.KEY + " = auto to continue it, or set kiln.train.output to a new folder");
         } else {

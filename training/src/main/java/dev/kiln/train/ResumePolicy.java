@@ -1,7 +1,7 @@
 package dev.kiln.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 
 /**
  * {@code kiln.train.resume}: whether a run continues the checkpoints already in {@code kiln.train.output}.

@@ -3,18 +3,18 @@ package dev.kiln.finetune;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.config.KilnConfig;
-import dev.kiln.samples.SampleCorpora;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.RowPacker;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.shards.ShardWriter;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.BpeTrainer;
-import dev.kiln.tokenizer.PreTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.BpeTrainer;
+import dev.kiln.tokenize.bpe.PreTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.TrainConfig;
@@ -83,7 +83,7 @@ class CausalFinetuningTest {
         p.put("kiln.train.validation.batches", "2");
         p.put("kiln.train.checkpoint.every", "0");
         Config pc = KilnConfig.load(null, p);
-        Pretraining.run(null, TrainConfig.from(pc), dev.kiln.config.Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
+        Pretraining.run(null, TrainConfig.from(pc), dev.kiln.common.config.Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
     }
 
     /** Every {@code every}-th .txt file of {@code dir} by name, at most {@code limit}. */
@@ -103,7 +103,7 @@ class CausalFinetuningTest {
             throws IOException {
         Path out = new Path(dir.toUri());
         String sha = TokenizerJson.sha256(json);
-        dev.kiln.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
+        dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
         List<java.nio.file.Path> train = new ArrayList<>();
         List<java.nio.file.Path> validation = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
@@ -154,7 +154,7 @@ class CausalFinetuningTest {
     static Pretrainer.Result finetune(java.nio.file.Path output, Map<String, String> overrides, boolean resume)
             throws IOException {
         Config c = config(output, overrides);
-        return CausalFinetuning.run(null, FinetuneConfig.from(c), dev.kiln.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
+        return CausalFinetuning.run(null, FinetuneConfig.from(c), dev.kiln.common.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
     }
 
     static List<JsonNode> validation(java.nio.file.Path out, String corpus) throws IOException {
@@ -248,7 +248,7 @@ class CausalFinetuningTest {
         Config c = config(out, Map.of("parallel.workers", "2", "parallel.average-every", "5",
                 "freeze.embeddings", "true"));
         Pretrainer.Result r = CausalFinetuning.run(dev.kiln.testing.LocalSpark.get(), FinetuneConfig.from(c),
-                dev.kiln.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), false);
+                dev.kiln.common.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), false);
         assertEquals(20, r.endStep());
         List<JsonNode> mailLoss = validation(out, "new");
         assertTrue(mailLoss.get(2).path("loss").asDouble() < mailLoss.get(0).path("loss").asDouble() - 0.05,

@@ -1,13 +1,13 @@
 package dev.kiln.finetune;
 
-import dev.kiln.checkpoint.Checkpoint;
-import dev.kiln.checkpoint.CheckpointStore;
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.model.ClassifierHead;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.train.WarmupLinearSchedule;
+import dev.kiln.train.checkpoint.Checkpoint;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import dev.kiln.train.data.BatchSource;
 import dev.kiln.train.data.DataPosition;
 import dev.kiln.train.data.ExampleBatches;

@@ -3,10 +3,10 @@ package dev.kiln.finetune;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.PreprocessPipeline;
-import dev.kiln.samples.SampleCorpora;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
 import dev.kiln.tokenize.Tokenize;
@@ -90,7 +90,7 @@ class FinetuningTest {
         t.put("kiln.tokenize.validation-fraction", "0.05");
         t.put("kiln.tokenize.shards", "2");
         t.put("kiln.tokenize.tokenizer.vocab-size", "1024");
-        Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, t)), dev.kiln.config.Lineage.of("tokenize", KilnConfig.load(null, t), TokenizeConfig.SECTION, spark.version()));
+        Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, t)), dev.kiln.common.config.Lineage.of("tokenize", KilnConfig.load(null, t), TokenizeConfig.SECTION, spark.version()));
 
         pretrained = tmp.resolve("pretrain");
         Map<String, String> p = new LinkedHashMap<>();
@@ -109,7 +109,7 @@ class FinetuningTest {
         p.put("kiln.train.validation.batches", "2");
         p.put("kiln.train.checkpoint.every", "0");
         Config pc = KilnConfig.load(null, p);
-        Pretraining.run(null, TrainConfig.from(pc), dev.kiln.config.Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
+        Pretraining.run(null, TrainConfig.from(pc), dev.kiln.common.config.Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
     }
 
     static Config finetuneConfig(java.nio.file.Path output, Map<String, String> overrides) {
@@ -131,7 +131,7 @@ class FinetuningTest {
     static Finetuning.Result finetune(java.nio.file.Path output, Map<String, String> overrides, boolean resume)
             throws IOException {
         Config c = finetuneConfig(output, overrides);
-        return Finetuning.run(spark, FinetuneConfig.from(c), dev.kiln.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
+        return Finetuning.run(spark, FinetuneConfig.from(c), dev.kiln.common.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
     }
 
     @Test
@@ -230,14 +230,14 @@ class FinetuningTest {
 
         java.nio.file.Path resumed = tmp.resolve("resumed");
         copy(straight, resumed);
-        String last = org.apache.hadoop.fs.Path.SEPARATOR + dev.kiln.checkpoint.CheckpointStore.name(a.steps());
+        String last = org.apache.hadoop.fs.Path.SEPARATOR + dev.kiln.train.checkpoint.CheckpointStore.name(a.steps());
         org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(resumed + "/checkpoints" + last));
         org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(resumed + "/best" + last));
         org.apache.commons.io.FileUtils.deleteDirectory(resumed.resolve("predictions").toFile());
         if (!Files.exists(resumed.resolve("best")) || Files.list(resumed.resolve("best")).findAny().isEmpty()) {
             // The first epoch's checkpoint was the best one until the second replaced it.
-            copy(resumed.resolve("checkpoints/" + dev.kiln.checkpoint.CheckpointStore.name(a.steps() / 2)),
-                    resumed.resolve("best/" + dev.kiln.checkpoint.CheckpointStore.name(a.steps() / 2)));
+            copy(resumed.resolve("checkpoints/" + dev.kiln.train.checkpoint.CheckpointStore.name(a.steps() / 2)),
+                    resumed.resolve("best/" + dev.kiln.train.checkpoint.CheckpointStore.name(a.steps() / 2)));
         }
         Finetuning.Result b = finetune(resumed, o, true);
 

@@ -1,9 +1,9 @@
 package dev.kiln.generate;
 
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.tokenizer.BpeTrainer;
-import dev.kiln.tokenizer.PreTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.tokenize.bpe.BpeTrainer;
+import dev.kiln.tokenize.bpe.PreTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.BeforeAll;

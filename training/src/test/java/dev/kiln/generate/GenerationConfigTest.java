@@ -1,6 +1,6 @@
 package dev.kiln.generate;
 
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -39,7 +39,7 @@ class GenerationConfigTest {
 
     @Test
     void theCheckpointFollowsTheTrainingOutput() {
-        GenerationConfig c = GenerationConfig.from(dev.kiln.config.KilnConfig.load(null,
+        GenerationConfig c = GenerationConfig.from(dev.kiln.common.config.KilnConfig.load(null,
                 Map.of("kiln.train.output", "/runs/a")));
         assertEquals("/runs/a", c.checkpoint());
     }

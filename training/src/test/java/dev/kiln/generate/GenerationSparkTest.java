@@ -1,6 +1,6 @@
 package dev.kiln.generate;
 
-import dev.kiln.config.InvalidConfigException;
+import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.testing.LocalSpark;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;

@@ -1,17 +1,17 @@
 package dev.kiln.generate;
 
 import com.typesafe.config.Config;
-import dev.kiln.checkpoint.Checkpoint;
-import dev.kiln.checkpoint.CheckpointStore;
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.tokenizer.BpeTokenizer;
-import dev.kiln.tokenizer.BpeTrainer;
-import dev.kiln.tokenizer.PreTokenizer;
-import dev.kiln.tokenizer.TokenizerJson;
+import dev.kiln.tokenize.bpe.BpeTokenizer;
+import dev.kiln.tokenize.bpe.BpeTrainer;
+import dev.kiln.tokenize.bpe.PreTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
+import dev.kiln.train.checkpoint.Checkpoint;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import dev.kiln.train.data.DataPosition;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -52,7 +52,7 @@ final class TinyGpt {
         Path shards = new Path(dir.resolve("shards").toUri());
         String json = TokenizerJson.write(tokenizer());
         String sha = TokenizerJson.sha256(json);
-        dev.kiln.io.AtomicOutput.writeString(fs, new Path(shards, "tokenizer.json"), json);
+        dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(shards, "tokenizer.json"), json);
         new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), "tokenizer.json", sha, 257, CONTEXT,
                 Map.of(EOT, 0), null, List.of(), List.of()).write(fs, shards);
         Path run = new Path(dir.resolve("run").toUri());

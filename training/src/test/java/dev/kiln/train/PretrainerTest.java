@@ -71,7 +71,7 @@ class PretrainerTest {
         assertEquals(1, metrics(out, "validation").size());
         assertEquals(1, metrics(out, "checkpoint").size(), "a checkpoint at the end");
         JsonNode state = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-                out.resolve("checkpoints").resolve(dev.kiln.checkpoint.CheckpointStore.name(150)).resolve("state.json").toFile());
+                out.resolve("checkpoints").resolve(dev.kiln.train.checkpoint.CheckpointStore.name(150)).resolve("state.json").toFile());
         dev.kiln.testing.LineageAssertions.assertLineage(state.path("lineage"), "pretrain", TrainConfig.SECTION);
         assertEquals(state.path("config"), state.path("lineage").path("config"), "config is the lineage's section");
         assertTrue(state.path("config").path("model").has("d-model"),
@@ -110,7 +110,7 @@ class PretrainerTest {
             }
         }
         // Without --resume a run refuses to start over in a folder that holds another run's checkpoints.
-        dev.kiln.config.InvalidConfigException e = assertThrows(dev.kiln.config.InvalidConfigException.class,
+        dev.kiln.common.config.InvalidConfigException e = assertThrows(dev.kiln.common.config.InvalidConfigException.class,
                 () -> Pretraining.run(null, TrainConfig.from(rc), TinyRuns.lineage(rc), false));
         assertTrue(e.getMessage().contains("--resume"), e.getMessage());
     }

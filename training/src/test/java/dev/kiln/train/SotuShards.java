@@ -1,6 +1,6 @@
 package dev.kiln.train;
 
-import dev.kiln.samples.SampleCorpora;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.RowPacker;
 import dev.kiln.shards.ShardInfo;
@@ -24,16 +24,16 @@ import java.util.stream.Stream;
  * training code only sees shards and the manifest, exactly as it will with `kiln tokenize` output.)
  * Every 10th speech goes to the validation split.
  */
-final class SotuShards {
-    static final int VOCAB = 257;
-    static final int END_OF_TEXT = 256;
-    static final String TOKENIZER_SHA = "byte-level-utf8-test";
+public final class SotuShards {
+    public static final int VOCAB = 257;
+    public static final int END_OF_TEXT = 256;
+    public static final String TOKENIZER_SHA = "byte-level-utf8-test";
 
     private SotuShards() {
     }
 
     /** Writes shards of the first {@code speeches} speeches (by file name) under {@code dir}; returns the folder. */
-    static Path write(java.nio.file.Path dir, int contextLength, int speeches) throws IOException {
+    public static Path write(java.nio.file.Path dir, int contextLength, int speeches) throws IOException {
         FileSystem fs = FileSystem.getLocal(new Configuration());
         Path out = new Path(dir.toUri());
         List<java.nio.file.Path> files;
@@ -79,11 +79,11 @@ final class SotuShards {
      * Cross-entropy (nats per token) of the validation rows' labels under the training split's unigram
      * distribution (add-one smoothing): the loss of a model that ignores context.
      */
-    static double unigramLoss(FileSystem fs, Path shards, List<int[][]> validation) throws IOException {
+    public static double unigramLoss(FileSystem fs, Path shards, List<int[][]> validation) throws IOException {
         Manifest m = Manifest.read(fs, shards);
         long[] counts = new long[m.vocabSize()];
         long total = 0;
-        try (dev.kiln.shards.TokenBatches b = dev.kiln.shards.TokenBatches.builder(fs, m.shardPaths(shards, ShardSchema.TRAIN))
+        try (dev.kiln.train.data.TokenBatches b = dev.kiln.train.data.TokenBatches.builder(fs, m.shardPaths(shards, ShardSchema.TRAIN))
                 .batchSize(256).open()) {
             while (b.hasNext()) {
                 for (int[] row : b.next()) {

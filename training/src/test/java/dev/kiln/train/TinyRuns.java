@@ -1,20 +1,20 @@
 package dev.kiln.train;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The tiny model and short schedules the training tests share (d=64, 2 layers, context 64, byte-level SOTU). */
-final class TinyRuns {
-    static final int CONTEXT = 64;
+public final class TinyRuns {
+    public static final int CONTEXT = 64;
 
     private TinyRuns() {
     }
 
     /** kiln.train with the test defaults, then {@code overrides} (keys relative to kiln.train). */
-    static Config config(String shards, String output, Map<String, String> overrides) {
+    public static Config config(String shards, String output, Map<String, String> overrides) {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("kiln.train.shards", shards);
         o.put("kiln.train.output", output);
@@ -32,12 +32,12 @@ final class TinyRuns {
         return KilnConfig.load(null, o);
     }
 
-    static TrainConfig train(Config c) {
+    public static TrainConfig train(Config c) {
         return TrainConfig.from(c);
     }
 
     /** The lineage the job would hand over (no SparkSession: no runtime Spark version). */
-    static dev.kiln.config.Lineage lineage(Config c) {
-        return dev.kiln.config.Lineage.of("pretrain", c, TrainConfig.SECTION, null);
+    public static dev.kiln.common.config.Lineage lineage(Config c) {
+        return dev.kiln.common.config.Lineage.of("pretrain", c, TrainConfig.SECTION, null);
     }
 }

@@ -1,7 +1,7 @@
 package dev.kiln.train;
 
-import dev.kiln.config.InvalidConfigException;
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.KilnConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

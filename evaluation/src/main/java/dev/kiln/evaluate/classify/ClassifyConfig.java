@@ -1,7 +1,7 @@
 package dev.kiln.evaluate.classify;
 
 import com.typesafe.config.Config;
-import dev.kiln.config.Settings;
+import dev.kiln.common.config.Settings;
 
 import java.io.Serializable;
 import java.util.ArrayList;

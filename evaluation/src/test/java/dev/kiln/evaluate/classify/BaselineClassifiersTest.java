@@ -1,9 +1,9 @@
 package dev.kiln.evaluate.classify;
 
-import dev.kiln.config.KilnConfig;
+import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
-import dev.kiln.samples.SampleCorpora;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
 import org.apache.spark.sql.Dataset;

@@ -2,8 +2,8 @@ package dev.kiln.jobs.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.jobs.KilnCliAccess;
-import dev.kiln.samples.SampleCorpora;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -2,11 +2,11 @@ package dev.kiln.jobs.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.checkpoint.Checkpoint;
-import dev.kiln.checkpoint.CheckpointStore;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.jobs.KilnCliAccess;
-import dev.kiln.samples.SampleCorpora;
 import dev.kiln.testing.LocalSpark;
+import dev.kiln.train.checkpoint.Checkpoint;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Row;

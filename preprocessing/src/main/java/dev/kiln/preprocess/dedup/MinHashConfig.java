@@ -1,6 +1,6 @@
 package dev.kiln.preprocess.dedup;
 
-import dev.kiln.config.Settings;
+import dev.kiln.common.config.Settings;
 
 import java.io.Serializable;
 

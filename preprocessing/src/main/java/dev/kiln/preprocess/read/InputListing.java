@@ -26,7 +26,7 @@ public final class InputListing {
         for (String pattern : patterns) {
             Expansion found = expand(new Path(pattern), conf);
             if (!found.matchedAnything()) {
-                throw new dev.kiln.io.MissingInputException("kiln.preprocess.input.paths: input path " + pattern + " matches no files");
+                throw new dev.kiln.common.io.MissingInputException("kiln.preprocess.input.paths: input path " + pattern + " matches no files");
             }
             for (FileStatus st : found.files()) {
                 add(files, st, format);

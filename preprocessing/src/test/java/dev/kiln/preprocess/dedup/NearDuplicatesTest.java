@@ -1,6 +1,6 @@
 package dev.kiln.preprocess.dedup;
 
-import dev.kiln.samples.SampleCorpora;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.testing.InjectedDuplicates;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;

@@ -1,6 +1,6 @@
 package dev.kiln.preprocess.read;
 
-import dev.kiln.samples.SampleCorpora;
+import dev.kiln.common.samples.SampleCorpora;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package dev.kiln.train.data;
 
-import dev.kiln.shards.TokenBatches;
+import dev.kiln.train.data.TokenBatches;
 
 import java.io.Serializable;
 

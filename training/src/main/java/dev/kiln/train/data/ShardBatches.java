@@ -1,6 +1,6 @@
 package dev.kiln.train.data;
 
-import dev.kiln.shards.TokenBatches;
+import dev.kiln.train.data.TokenBatches;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;

@@ -1,0 +1,84 @@
+package dev.kiln.jobs;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The architecture the README's "Architecture" section describes, checked on the compiled main classes of the four
+ * modules: every package depends only "downward" (shared plumbing, then the data stages, then the model and its
+ * training, then evaluation, then the jobs), and no two packages depend on each other in a cycle. A contributor who
+ * makes, say, the shard format import the tokenizer, or the plumbing import a stage, gets this test's message.
+ */
+class ArchitectureTest {
+    static JavaClasses kiln;
+
+    @BeforeAll
+    static void importMainClasses() {
+        // Main classes only, from the modules' class folders or jars (a reactor build may hand either to this test).
+        kiln = new ClassFileImporter()
+                .withImportOption(location -> !location.contains("/test-classes/") && !location.contains("-tests.jar"))
+                .importPackages("dev.kiln");
+        for (String c : List.of("dev.kiln.preprocess.PreprocessPipeline", "dev.kiln.train.Pretraining",
+                "dev.kiln.evaluate.Evaluate", "dev.kiln.jobs.JobRunner")) {
+            assertTrue(kiln.contain(c), "the architecture check must see every module; " + c + " is missing");
+        }
+        assertTrue(kiln.stream().noneMatch(c -> c.getPackageName().startsWith("dev.kiln.testing")), "test fixtures imported");
+    }
+
+    @Test
+    void layersOnlyDependDownward() {
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("common").definedBy("dev.kiln.common..")
+                .layer("data").definedBy("dev.kiln.preprocess..", "dev.kiln.tokenize..", "dev.kiln.shards..")
+                .layer("model").definedBy("dev.kiln.model..", "dev.kiln.train..", "dev.kiln.finetune..", "dev.kiln.generate..")
+                .layer("evaluation").definedBy("dev.kiln.evaluate..")
+                .layer("jobs").definedBy("dev.kiln.jobs..")
+                .whereLayer("jobs").mayNotBeAccessedByAnyLayer()
+                .whereLayer("evaluation").mayOnlyBeAccessedByLayers("jobs")
+                .whereLayer("model").mayOnlyBeAccessedByLayers("evaluation", "jobs")
+                .whereLayer("data").mayOnlyBeAccessedByLayers("model", "evaluation", "jobs")
+                .check(kiln);
+    }
+
+    @Test
+    void theShardFormatAndPreprocessingDoNotKnowTheTokenizeStage() {
+        // Shards are the contract between tokenize and training: readers of shards must not need the tokenizer's code.
+        noClasses().that().resideInAPackage("dev.kiln.shards..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.kiln.preprocess..", "dev.kiln.tokenize..")
+                .check(kiln);
+        noClasses().that().resideInAPackage("dev.kiln.preprocess..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.kiln.tokenize..", "dev.kiln.shards..")
+                .check(kiln);
+    }
+
+    @Test
+    void theModelDoesNotKnowHowItIsTrained() {
+        noClasses().that().resideInAPackage("dev.kiln.model..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.kiln.train..", "dev.kiln.finetune..", "dev.kiln.generate..")
+                .check(kiln);
+    }
+
+    @Test
+    void conceptPackagesAreFreeOfCycles() {
+        slices().matching("dev.kiln.(*)..").should().beFreeOfCycles().check(kiln);
+    }
+
+    @Test
+    void everyPackageIsFreeOfCycles() {
+        // One named exception: the data-parallel engine (train.parallel) reads the stage's TrainConfig, which the
+        // stage (train) hands it; giving the engine a config record of its own would only copy TrainConfig's fields.
+        slices().matching("dev.kiln.(**)").should().beFreeOfCycles()
+                .ignoreDependency(resideInAPackage("dev.kiln.train.parallel"), resideInAPackage("dev.kiln.train"))
+                .check(kiln);
+    }
+}

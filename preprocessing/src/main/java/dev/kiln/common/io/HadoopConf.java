@@ -1,0 +1,32 @@
+package dev.kiln.common.io;
+
+import org.apache.hadoop.conf.Configuration;
+
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+
+/** A Hadoop Configuration that can travel to Spark tasks (it is Writable, not Serializable). */
+public final class HadoopConf implements Serializable {
+    private transient Configuration conf;
+
+    public HadoopConf(Configuration conf) {
+        this.conf = conf;
+    }
+
+    public Configuration get() {
+        return conf;
+    }
+
+    private void writeObject(ObjectOutputStream out) throws IOException {
+        out.defaultWriteObject();
+        conf.write(out);
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        conf = new Configuration(false);
+        conf.readFields(in);
+    }
+}
