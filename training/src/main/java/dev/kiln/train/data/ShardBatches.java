@@ -44,7 +44,7 @@ public final class ShardBatches implements BatchSource {
 
     @Override
     public DataPosition position() {
-        return DataPosition.of(stream.position());
+        return stream.position();
     }
 
     @Override
@@ -52,7 +52,7 @@ public final class ShardBatches implements BatchSource {
         close();
         try {
             stream = TokenBatches.builder(fs, shards).batchSize(batch * workers).shuffle(seed).repeat(true)
-                    .startAt(position.toShardPosition()).open();
+                    .startAt(position).open();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the training shards " + shards, e);
         }

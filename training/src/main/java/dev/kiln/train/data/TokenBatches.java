@@ -34,17 +34,6 @@ import java.util.Random;
  */
 public final class TokenBatches implements Iterator<int[][]>, Closeable {
 
-    /** Where the next row comes from. {@code shard} indexes the epoch's shard order, not the input list. */
-    public record Position(int epoch, int shard, long row) {
-        public static final Position START = new Position(0, 0, 0);
-
-        public Position {
-            if (epoch < 0 || shard < 0 || row < 0) {
-                throw new IllegalArgumentException("position fields must be >= 0, got " + epoch + "/" + shard + "/" + row);
-            }
-        }
-    }
-
     private final FileSystem fs;
     private final List<Path> shards;
     private final int batchSize;
@@ -93,7 +82,7 @@ public final class TokenBatches implements Iterator<int[][]>, Closeable {
         private boolean shuffle;
         private long seed;
         private boolean repeat;
-        private Position start = Position.START;
+        private DataPosition start = DataPosition.START;
 
         private Builder(FileSystem fs, List<Path> shards) {
             this.fs = fs;
@@ -119,7 +108,7 @@ public final class TokenBatches implements Iterator<int[][]>, Closeable {
         }
 
         /** Continue from a {@link TokenBatches#position()} saved with a checkpoint. */
-        public Builder startAt(Position position) {
+        public Builder startAt(DataPosition position) {
             this.start = position;
             return this;
         }
@@ -134,8 +123,8 @@ public final class TokenBatches implements Iterator<int[][]>, Closeable {
         return contextLength;
     }
 
-    public Position position() {
-        return new Position(epoch, shardCursor, rowsTakenFromShard);
+    public DataPosition position() {
+        return new DataPosition(epoch, shardCursor, rowsTakenFromShard);
     }
 
     @Override
@@ -228,7 +217,7 @@ public final class TokenBatches implements Iterator<int[][]>, Closeable {
         }
     }
 
-    private void seek(Position p) throws IOException {
+    private void seek(DataPosition p) throws IOException {
         startEpoch(p.epoch());
         if (p.shard() > shards.size() || (p.shard() == shards.size() && p.row() > 0)) {
             throw new IllegalArgumentException("position " + p + " is past the " + shards.size() + " shards");

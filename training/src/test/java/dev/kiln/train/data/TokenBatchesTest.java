@@ -125,7 +125,7 @@ class TokenBatchesTest {
     void resumingFromAPositionContinuesExactlyWhereTheRunStopped() throws IOException {
         for (int stopAfter : new int[]{0, 1, 3, 5, 11, 17, 20, 23}) {
             List<int[]> reference;
-            TokenBatches.Position pos;
+            DataPosition pos;
             try (TokenBatches b = TokenBatches.builder(fs, shards).batchSize(4).shuffle(3).repeat(true).open()) {
                 drain(b, stopAfter);
                 pos = b.position();
@@ -149,9 +149,9 @@ class TokenBatchesTest {
     @Test
     void aPositionPastTheShardsIsRejected() {
         assertThrows(IllegalArgumentException.class,
-                () -> TokenBatches.builder(fs, shards).startAt(new TokenBatches.Position(0, 1, 6)).open());
+                () -> TokenBatches.builder(fs, shards).startAt(new DataPosition(0, 1, 6)).open());
         assertThrows(IllegalArgumentException.class,
-                () -> TokenBatches.builder(fs, shards).startAt(new TokenBatches.Position(0, 5, 0)).open());
+                () -> TokenBatches.builder(fs, shards).startAt(new DataPosition(0, 5, 0)).open());
     }
 
     private static Map<String, Integer> counts(List<int[]> rows) {
