@@ -1,6 +1,8 @@
 package dev.kiln.preprocess.read;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.preprocess.doc.Document;
@@ -27,7 +29,12 @@ import java.util.zip.GZIPInputStream;
  * file or record becomes a {@link ReadRecord#quarantine} with the reason, and the file's good records still go through.
  */
 public final class FileReaders {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * max-record-bytes bounds a JSON line, not Jackson's own default (a string of at most 20 M chars, since 2.15):
+     * with max-record-bytes above 20m a longer text would otherwise be quarantined as "invalid JSON".
+     */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build()).build());
 
     private FileReaders() {
     }
@@ -201,7 +208,8 @@ public final class FileReaders {
             }
             JsonNode t = node.get(input.textField());
             if (t == null || !t.isTextual()) {
-                return ReadRecord.quarantine(file.path(), "line " + line.number() + ": no string field \"" + input.textField() + "\"");
+                return ReadRecord.quarantine(file.path(), "line " + line.number() + ": no string field \"" + input.textField() + "\" ("
+                        + (t == null ? "missing" : "it is " + jsonType(t)) + ")");
             }
             Map<String, String> meta = baseMetadata(file);
             meta.put("line", key);
@@ -225,6 +233,19 @@ public final class FileReaders {
             }
             documents++;
             return ReadRecord.of(Document.of(file.path(), key, t.asText(), meta));
+        }
+
+        /** The JSON type of a value that is not a string, as the quarantine reason names it. */
+        private static String jsonType(JsonNode n) {
+            return switch (n.getNodeType()) {
+                case NUMBER -> "a number";
+                case BOOLEAN -> "a boolean";
+                case ARRAY -> "an array";
+                case OBJECT -> "an object";
+                case NULL -> "null";
+                case BINARY -> "binary";
+                default -> n.getNodeType().name().toLowerCase(Locale.ROOT);
+            };
         }
 
         private long linesRead() {

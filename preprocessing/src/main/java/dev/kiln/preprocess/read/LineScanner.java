@@ -74,6 +74,9 @@ final class LineScanner {
         }
         lineNumber++;
         if (length > maxBytes) {
+            // The buffer grew towards max-record-bytes for a line that is skipped anyway: let it go, so a file with
+            // one huge line does not hold max-record-bytes for the rest of its reading.
+            line = new byte[1024];
             return new Line(lineNumber, null, 0, length);
         }
         if (used > 0 && line[used - 1] == '\r') {

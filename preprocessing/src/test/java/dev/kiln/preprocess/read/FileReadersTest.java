@@ -69,6 +69,27 @@ class FileReadersTest {
         assertTrue(reasons.get(3).startsWith("line 6: 52428812 bytes exceeds max-record-bytes"), reasons.get(3));
     }
 
+    /** max-record-bytes decides how long a JSON text may be, not Jackson's default limit of 20 M chars per string. */
+    @Test
+    void aJsonTextLongerThanJacksonsDefaultLimitIsReadUnderMaxRecordBytes() throws IOException {
+        int chars = 21_000_000;
+        try (OutputStream o = Files.newOutputStream(dir.resolve("long.jsonl"))) {
+            o.write("{\"text\": \"".getBytes(StandardCharsets.UTF_8));
+            byte[] chunk = new byte[1_000_000];
+            Arrays.fill(chunk, (byte) 'x');
+            for (int i = 0; i < chars / chunk.length; i++) {
+                o.write(chunk);
+            }
+            o.write("\"}\n".getBytes(StandardCharsets.UTF_8));
+        }
+        Configuration conf = new Configuration();
+        InputConfig in = PreprocessRuns.input(dir.resolve("long.jsonl").toString(), "max-record-bytes", "32m");
+        List<ReadRecord> r = FileReaders.readAll(InputListing.list(in.paths(), InputFormat.AUTO, conf), in, PreprocessRuns.clean(), conf);
+        assertEquals(1, r.size());
+        assertTrue(r.get(0) instanceof ReadRecord.Read, r.get(0).toString());
+        assertEquals(chars, doc(r.get(0)).text().length());
+    }
+
     @Test
     void corruptGzipKeepsTheLinesBeforeTheDamage() throws IOException {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
