@@ -330,6 +330,7 @@ public final class Report {
             if (fs.exists(target)) {
                 throw new IOException("the report folder " + target + " appeared while this run was scoring; nothing was written to it");
             }
+            AtomicOutput.dropChecksums(fs, staging); // no .crc side files in a folder a person opens
             if (!fs.rename(staging, target)) {
                 throw new IOException("cannot rename " + staging + " to " + target);
             }

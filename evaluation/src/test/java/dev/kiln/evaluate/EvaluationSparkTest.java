@@ -161,6 +161,11 @@ class EvaluationSparkTest {
         assertEquals("local[1]", json.path("spark").path("master").asText());
         String html = Files.readString(folder.resolve(HtmlReport.FILE));
         assertTrue(html.contains("<section id=\"training\">") && html.contains("<section id=\"lineage\">"));
+        try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(folder)) {
+            assertEquals(java.util.Set.of("report.json", "report.md", HtmlReport.FILE),
+                    files.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet()),
+                    "the report folder holds the three reports and nothing else (no .crc side files)");
+        }
         Files.createDirectories(java.nio.file.Path.of("target", "report-browser"));
         Files.copy(folder.resolve(HtmlReport.FILE), java.nio.file.Path.of("target", "report-browser", "spark-report.html"),
                 java.nio.file.StandardCopyOption.REPLACE_EXISTING);
