@@ -1,6 +1,5 @@
 package dev.kiln.bench;
 
-import com.typesafe.config.Config;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.evaluate.classify.BaselineClassifiers;
@@ -53,7 +52,7 @@ public final class FinetuneBenchmark {
             Run one = finetune(spark, pretrain, mail, epochs, 1);
             Run two = finetune(spark, pretrain, mail, epochs, 2);
             long t0 = System.nanoTime();
-            Config ec = KilnConfig.load(null, Map.of());
+            var ec = KilnConfig.load(null, Map.of());
             BaselineClassifiers.Result mllib = BaselineClassifiers.run(spark, new File(mail, "documents").getPath(),
                     ClassifyConfig.from(ec));
             double mllibSeconds = (System.nanoTime() - t0) / 1e9;
@@ -98,7 +97,7 @@ public final class FinetuneBenchmark {
         o.put("kiln.finetune.parallel.workers", Integer.toString(workers));
         o.put("kiln.finetune.parallel.average-every", "10");
         o.put("kiln.finetune.log-every", "20");
-        Config c = KilnConfig.load(null, o);
+        var c = KilnConfig.load(null, o); // var: under mvn verify this compiles against kiln.jar, whose Typesafe Config is relocated
         FinetuneConfig cfg = FinetuneConfig.from(c);
         long start = System.nanoTime();
         Finetuning.Result r = Finetuning.run(spark, cfg, Lineage.of("finetune", c, FinetuneConfig.SECTION, spark.version()), false);
