@@ -21,9 +21,11 @@ import java.util.Random;
  * the vocabulary (the head's size) and the number of blocks.
  *
  * <pre>bench/run StepBenchmark [rounds=5] [stepsPerRound=5] [model=S|M]
- * bench/run StepBenchmark drift [steps=100]     (Kiln's model S only: thread CPU ms per step, per 10-step window)</pre>
+ * bench/run StepBenchmark drift [steps=100] [model=S|M]   (Kiln's model: thread CPU ms per step, per 10-step window)</pre>
  * The drift mode measures this thread's CPU time, which other processes on the machine barely change: a step that
- * gets slower as training goes on (a leak, workspace spills) shows there even on a loaded machine.
+ * gets slower as training goes on (a leak, workspace spills) shows there even on a loaded machine. It is also the
+ * mode to attach a native profiler to (one model, one thread, nothing else running), e.g.
+ * {@code perf record -F 499 -g -p <pid> -- sleep 30}.
  */
 public final class StepBenchmark {
     record Variant(String name, GptConfig shape, GptModel.Head head, GptModel.Blocks blocks, int batch) {
@@ -31,7 +33,7 @@ public final class StepBenchmark {
 
     public static void main(String[] args) {
         if (args.length > 0 && args[0].equals("drift")) {
-            drift(args.length > 1 ? Integer.parseInt(args[1]) : 100);
+            drift(args.length > 1 ? Integer.parseInt(args[1]) : 100, args.length > 2 ? args[2] : "S");
             return;
         }
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
@@ -94,23 +96,25 @@ public final class StepBenchmark {
         }
     }
 
-    static void drift(int steps) {
+    static void drift(int steps, String model) {
         Nd4j.getEnvironment().setMaxMasterThreads(1);
         Nd4j.getEnvironment().setMaxThreads(1);
         Nd4j.factory().blas().setMaxThreads(1);
-        GptConfig shape = new GptConfig(8192, 128, 128, 2, 4, 4);
+        boolean m = model.equals("M");
+        int t = m ? 256 : 128, batch = m ? 8 : 16;
+        GptConfig shape = m ? new GptConfig(8192, t, 256, 4, 4, 4) : new GptConfig(8192, t, 128, 2, 4, 4);
         ComputationGraph g = GptModel.build(shape, new Adam(1e-3), 0.1, 1, DataType.FLOAT);
         java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
         Random r = new Random(5);
         long windowCpu = cpu.getCurrentThreadCpuTime();
         long windowWall = System.nanoTime();
         for (int step = 1; step <= steps; step++) {
-            g.fit(GptModel.dataSet(randomRows(16, 128, 8192, r.nextLong()), DataType.FLOAT));
+            g.fit(GptModel.dataSet(randomRows(batch, t, 8192, r.nextLong()), DataType.FLOAT));
             if (step % 10 == 0) {
                 long nowCpu = cpu.getCurrentThreadCpuTime();
                 long nowWall = System.nanoTime();
                 System.out.printf(Locale.ROOT, "steps %4d-%4d: %7.1f ms CPU per step, %7.1f ms wall, loss %.3f%n", step - 9, step,
-                        (nowCpu - windowCpu) / 1e7, (nowWall - windowWall) / 1e7, g.score() / 128);
+                        (nowCpu - windowCpu) / 1e7, (nowWall - windowWall) / 1e7, g.score() / t);
                 windowCpu = nowCpu;
                 windowWall = nowWall;
             }

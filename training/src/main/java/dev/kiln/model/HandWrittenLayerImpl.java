@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /** Runtime side of a {@link HandWrittenLayer}: parameter and gradient views by name, layout conversions. */
 abstract class HandWrittenLayerImpl<C extends HandWrittenLayer> extends BaseLayer<C> {
@@ -61,8 +62,13 @@ abstract class HandWrittenLayerImpl<C extends HandWrittenLayer> extends BaseLaye
         return out;
     }
 
-    /** {@code into[1, X] = sum over rows of a[N, X]}. */
+    /**
+     * {@code into[1, X] = sum over rows of a[N, X]}, as the matrix product {@code ones[1, N] x a[N, X]}: ND4J's
+     * column reduction {@code a.sum(0)} walks the rows with a stride and took ~7% of a model-M step (perf, December
+     * 2026); the product reads {@code a} once, in order, at BLAS speed.
+     */
     static void sumRows(INDArray a, INDArray into) {
-        into.assign(a.sum(0).reshape(into.shape()));
+        INDArray ones = Nd4j.ones(a.dataType(), 1, a.size(0));
+        into.assign(Nd4j.gemm(ones, a, false, false).reshape(into.shape()));
     }
 }
