@@ -185,7 +185,7 @@ final class DocumentPass {
             long t = System.nanoTime();
             try {
                 while (!current.hasNext() && files.hasNext()) {
-                    current = FileReaders.read(files.next(), cfg.input(), cfg.clean(), conf);
+                    current = FileReaders.read(files.next(), cfg.input(), conf);
                 }
                 return current.hasNext();
             } finally {
