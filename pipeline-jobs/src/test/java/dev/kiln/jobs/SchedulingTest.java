@@ -149,6 +149,11 @@ class SchedulingTest {
         assertEquals(org.apache.spark.package$.MODULE$.SPARK_VERSION(), stats.path("lineage").path("runtime").path("spark").asText());
         assertEquals(out.toString(), stats.path("lineage").path("config").path("output").path("path").asText());
         assertEquals(stats.path("config"), stats.path("lineage").path("config"));
+        // The run manifest records the same lineage object (and still its config).
+        JsonNode runManifest = new ObjectMapper().readTree(out.resolve("runs/run=0001/manifest.json").toFile());
+        dev.kiln.testing.LineageAssertions.assertLineage(runManifest.path("lineage"), "preprocess", "kiln.preprocess");
+        assertEquals(stats.path("lineage"), runManifest.path("lineage"));
+        assertEquals(stats.path("config"), runManifest.path("config"));
 
         // Another run holds the lock: exit 6, naming the file, the holder and how to clear it; nothing touched.
         FileSystem fs = FileSystem.getLocal(new Configuration());

@@ -93,9 +93,9 @@ final class DocumentPass {
         return new Result(processed,
                 new PreprocessStats.ReadStage(new Flow(new Counts(files, inputBytes), readOut), seconds, readNanos.value() / 1e9, quarantined),
                 new PreprocessStats.RemovalStage(new Flow(readOut, cleanOut), seconds, stepCounts.nanos(Family.CLEAN) / 1e9,
-                        removedBy(stepCounts, Family.CLEAN)),
+                        removedBy(stepCounts, Family.CLEAN), steps(stepCounts, Family.CLEAN)),
                 new PreprocessStats.RemovalStage(new Flow(cleanOut, keptOut), seconds, stepCounts.nanos(Family.FILTER) / 1e9,
-                        removedBy(stepCounts, Family.FILTER)),
+                        removedBy(stepCounts, Family.FILTER), steps(stepCounts, Family.FILTER)),
                 keptOut);
     }
 
@@ -108,11 +108,24 @@ final class DocumentPass {
         Map<String, Counts> removed = new LinkedHashMap<>();
         for (StepCounts step : counts.steps()) {
             if (step.family() == family && step.canDrop()) {
-                DocTally d = step.dropped();
-                removed.put(step.step(), new Counts(d.documents(), family == Family.CLEAN ? d.bytesRead() : d.bytesCleaned()));
+                removed.put(step.step(), droppedCounts(step));
             }
         }
         return removed;
+    }
+
+    /** What a stage's drops count as: bytes as read for cleaning, after cleaning for the quality filters (see removedBy). */
+    private static Counts droppedCounts(StepCounts step) {
+        DocTally d = step.dropped();
+        return new Counts(d.documents(), step.family() == Family.CLEAN ? d.bytesRead() : d.bytesCleaned());
+    }
+
+    /** The {@code steps} entry of a stage: every step of {@code family} in pipeline order, cleaners included. */
+    private static List<PreprocessStats.Step> steps(PipelineCounts counts, Family family) {
+        return counts.steps().stream().filter(st -> st.family() == family)
+                .map(st -> new PreprocessStats.Step(st.step(), st.in().documents(), st.kept().documents(),
+                        st.canDrop() ? Map.of(st.step(), droppedCounts(st)) : Map.of(), st.nanos() / 1e9))
+                .toList();
     }
 
     /**
@@ -185,7 +198,7 @@ final class DocumentPass {
             long t = System.nanoTime();
             try {
                 while (!current.hasNext() && files.hasNext()) {
-                    current = FileReaders.read(files.next(), cfg.input(), cfg.clean(), conf);
+                    current = FileReaders.read(files.next(), cfg.input(), conf);
                 }
                 return current.hasNext();
             } finally {

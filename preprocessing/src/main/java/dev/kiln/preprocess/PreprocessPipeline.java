@@ -80,7 +80,7 @@ public final class PreprocessPipeline {
      * Runs the job and returns the statistics it wrote to stats.json.
      *
      * @param lineage the run's lineage (effective {@code kiln.preprocess} section, versions), recorded in stats.json
-     *                (its config also in the run manifest); may be null (tests)
+     *                and in the run manifest (its config also as the manifest's config); may be null (tests)
      */
     public static Map<String, Object> run(SparkSession spark, PreprocessConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
         long jobStart = System.nanoTime();
@@ -163,9 +163,11 @@ public final class PreprocessPipeline {
                     pass.clean(), pass.filter(), exact.stage(), near.stage(), write, allClusters,
                     new PreprocessStats.Index(indexBefore, indexDocuments), total, parallelism).toMap();
             JsonNode config = lineage == null ? null : lineage.config();
+            // The same lineage object in stats.json and in the run manifest.
+            JsonNode lineageJson = config == null ? null : lineage.toJson();
             if (config != null) {
                 stats.put("config", config);
-                stats.put("lineage", lineage.toJson());
+                stats.put("lineage", lineageJson);
             }
             byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(stats);
             try (FSDataOutputStream o = fs.create(new Path(runStaging, "stats.json"), false)) {
@@ -174,7 +176,7 @@ public final class PreprocessPipeline {
             List<InputLedger.Entry> inputs = files.stream()
                     .map(f -> new InputLedger.Entry(f.path(), f.length(), f.modificationTime(), sha.get(f.path()))).toList();
             new RunManifest(RunManifest.FORMAT_VERSION, run, Instant.now().toString(), inputs, listParquet(fs, staging, docsStaging),
-                    out.documents(), indexRel, indexDocuments, spec, config).write(fs, runStaging);
+                    out.documents(), indexRel, indexDocuments, spec, config, lineageJson).write(fs, runStaging);
             publish(fs, staging, target, run, incremental, json);
             LOG.info("[preprocess] run {}: wrote {} documents ({}) to {} in {}; the index holds {} documents", run, out.documents(),
                     Progress.human(out.bytes()), new Path(target, RunManifest.DOCUMENTS_DIR + "/" + runName), Progress.duration(total), indexDocuments);

@@ -64,6 +64,13 @@ class IncrementalPreprocessTest {
         Map<String, String> run1Files = checksums(out.resolve("documents/run=0001"));
         long run1Docs = spark.read().parquet(out.resolve("documents/run=0001").toString()).count();
         assertTrue(run1Docs >= 30, "run 1 kept " + run1Docs);
+        // Run 1's manifest as a Kiln from before run manifests recorded the lineage wrote it (no such key): run 2 reads it.
+        Path manifest1 = out.resolve("runs/run=0001/manifest.json");
+        com.fasterxml.jackson.databind.node.ObjectNode older = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(manifest1.toFile());
+        assertTrue(older.has("lineage"), older.toString());
+        older.remove("lineage");
+        Files.write(manifest1, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(older));
+        Files.deleteIfExists(manifest1.resolveSibling(".manifest.json.crc"));
 
         // Run 2: originals 40-79 with their copies, plus exact, re-cased and edited copies of run-1 originals.
         for (InjectedDuplicates.Doc d : docs) {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -43,6 +44,33 @@ class PreprocessPipelineTest {
         assertEquals(6046, json.at("/stages/read/documents_out").asLong() + json.at("/stages/read/quarantined").asLong());
         assertTrue(json.at("/stages/exact_dedup/removed/exact_duplicate/documents").asLong() > 50, "the corpus has many exact duplicates");
         assertTrue(json.at("/stages/near_dedup/removed/near_duplicate/documents").asLong() > 50, "and many near duplicates");
+        // Every cleaning step and filter, in pipeline order: documents in, kept, dropped by reason and its time.
+        List<String> names = new java.util.ArrayList<>();
+        long in = json.at("/stages/read/documents_out").asLong();
+        for (String stage : List.of("clean", "filter")) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = json.at("/stages/" + stage + "/steps").fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> step = it.next();
+                names.add(step.getKey());
+                JsonNode st = step.getValue();
+                assertEquals(in, st.path("documents_in").asLong(), step.getKey() + " sees what the step before kept");
+                long dropped = 0;
+                for (JsonNode d : st.path("dropped")) {
+                    dropped += d.path("documents").asLong();
+                }
+                assertEquals(in - dropped, st.path("documents_kept").asLong(), step.getKey());
+                if (in > 0) {
+                    assertTrue(st.path("task_seconds").asDouble() > 0, step.getKey() + " saw documents, so it took time: " + st);
+                }
+                if (json.at("/stages/" + stage + "/removed").has(step.getKey())) {
+                    assertEquals(json.at("/stages/" + stage + "/removed/" + step.getKey()), st.path("dropped").path(step.getKey()));
+                }
+                in = st.path("documents_kept").asLong();
+            }
+        }
+        assertEquals(json.at("/stages/filter/documents_out").asLong(), in);
+        assertEquals(List.of("mail_html_to_text", "strip_mail_headers", "html_to_text"), names.subList(0, 3), "the mail steps first");
+        assertTrue(names.contains(dev.kiln.preprocess.clean.CleaningSteps.EMPTY_AFTER_CLEANING) && names.size() > 10, names.toString());
+        assertTrue(json.at("/stages/filter/steps").size() > 5);
 
         Dataset<Row> docs = spark.read().parquet(out.resolve("documents").toString());
         long n = docs.count();

@@ -24,8 +24,11 @@ class PreprocessStatsTest {
         return new PreprocessStats.Written("3.5.1", "file:/out", 2,
                 new PreprocessStats.Input(List.of("in/*.txt"), 3, 5000, 1),
                 new PreprocessStats.ReadStage(new Flow(new Counts(3, 5000), TEN), 1.23456, 0.5, 1),
-                new PreprocessStats.RemovalStage(new Flow(TEN, TEN), 1.23456, 0.1, Map.of("empty_after_cleaning", Counts.ZERO)),
-                new PreprocessStats.RemovalStage(new Flow(TEN, EIGHT), 1.23456, 0.2, none),
+                new PreprocessStats.RemovalStage(new Flow(TEN, TEN), 1.23456, 0.1, Map.of("empty_after_cleaning", Counts.ZERO),
+                        List.of(new PreprocessStats.Step("unicode_nfkc", 10, 10, none, 0.04),
+                                new PreprocessStats.Step("empty_after_cleaning", 10, 10, Map.of("empty_after_cleaning", Counts.ZERO), 0.06))),
+                new PreprocessStats.RemovalStage(new Flow(TEN, EIGHT), 1.23456, 0.2, Map.of("gopher_short_doc", new Counts(2, 200)),
+                        List.of(new PreprocessStats.Step("gopher_short_doc", 10, 8, Map.of("gopher_short_doc", new Counts(2, 200)), 0.2))),
                 new PreprocessStats.ExactStage(new Flow(EIGHT, EIGHT), 0.5, none, true, ClusterSizes.NONE),
                 new PreprocessStats.NearStage(new Flow(EIGHT, EIGHT), 0.5, none, near, cfg.minhash(),
                         near ? Optional.of(new PreprocessStats.NearFindings(5, 4, 0, 2, 0, 0, ClusterSizes.NONE)) : Optional.empty()),
@@ -49,6 +52,18 @@ class PreprocessStatsTest {
         assertEquals(List.of("documents_in", "bytes_in", "documents_out", "bytes_out", "seconds", "files", "keep", "removed_samples"),
                 List.copyOf(write.keySet()));
         assertEquals("representatives", write.get("keep"));
+        @SuppressWarnings("unchecked") Map<String, Object> clean = (Map<String, Object>) stages.get("clean");
+        assertEquals(List.of("documents_in", "bytes_in", "documents_out", "bytes_out", "seconds", "task_seconds", "removed", "steps"),
+                List.copyOf(clean.keySet()));
+        @SuppressWarnings("unchecked") Map<String, Map<String, Object>> steps = (Map<String, Map<String, Object>>) clean.get("steps");
+        assertEquals(List.of("unicode_nfkc", "empty_after_cleaning"), List.copyOf(steps.keySet()), "every step in pipeline order");
+        assertEquals(List.of("documents_in", "documents_kept", "dropped", "task_seconds"), List.copyOf(steps.get("unicode_nfkc").keySet()));
+        assertEquals(Map.of(), steps.get("unicode_nfkc").get("dropped"), "a cleaner drops nothing");
+        assertEquals(0.04, steps.get("unicode_nfkc").get("task_seconds"));
+        @SuppressWarnings("unchecked") Map<String, Map<String, Object>> filters =
+                (Map<String, Map<String, Object>>) ((Map<String, Object>) stages.get("filter")).get("steps");
+        assertEquals(8L, filters.get("gopher_short_doc").get("documents_kept"));
+        assertEquals(Map.of("gopher_short_doc", Map.of("documents", 2L, "bytes", 200L)), filters.get("gopher_short_doc").get("dropped"));
         assertEquals(0.001, m.get("input_mb_per_second"), "5000 bytes in 4 s: 0.00125 MB/s, to three decimals");
         @SuppressWarnings("unchecked") Map<String, Object> input = (Map<String, Object>) m.get("input");
         assertEquals(List.of("paths", "files", "bytes", "already_processed_files"), List.copyOf(input.keySet()));

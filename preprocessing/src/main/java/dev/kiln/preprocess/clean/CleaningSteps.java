@@ -11,9 +11,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The cleaning steps, each switched by {@link CleanConfig}, in a fixed order: HTML to text, NFKC, control-character
- * removal, whitespace normalisation, PII masking (last, so it sees the final spacing); then a document that cleaning
- * left blank is dropped as {@value #EMPTY_AFTER_CLEANING}.
+ * The cleaning steps, each switched by {@link CleanConfig}, in a fixed order: the mail steps (the HTML body of a
+ * mail to text, then its header block stripped), HTML to text, NFKC, control-character removal, whitespace
+ * normalisation, PII masking (last, so it sees the final spacing); then a document that cleaning left blank is
+ * dropped as {@value #EMPTY_AFTER_CLEANING}.
+ *
+ * <p>The mail reader emits a message as read (header block, blank line, body parts as decoded); the two mail steps
+ * come first so that the generic steps see what they saw when the reader cleaned mail itself: a text/html body
+ * converted on its own (headers untouched), then the headers gone (or kept, when {@code strip-mail-headers = false}),
+ * then HTML to text of whatever still looks like HTML. {@code MailStepsEquivalenceTest} holds the result to the old
+ * reader's over the whole SpamAssassin sample.
  */
 public final class CleaningSteps {
     /** Removal reason of a document that cleaning left empty (counted under the clean stage in stats.json). */
@@ -25,6 +32,12 @@ public final class CleaningSteps {
     /** The enabled cleaners in order, then the emptiness check (always on). */
     public static List<DocStep> from(CleanConfig config) {
         List<DocStep> steps = new ArrayList<>();
+        if (config.htmlToText()) {
+            steps.add(new MailHtmlToText());
+        }
+        if (config.stripMailHeaders()) {
+            steps.add(new StripMailHeaders());
+        }
         if (config.htmlToText()) {
             steps.add(new HtmlToText());
         }
@@ -42,6 +55,71 @@ public final class CleaningSteps {
         }
         steps.add(new EmptyAfterCleaning());
         return List.copyOf(steps);
+    }
+
+    /** The {@code format} metadata value of documents the mail reader made. */
+    public static final String MAIL_FORMAT = "mail";
+
+    /** Whether the mail reader made {@code doc} (its text starts with the message's header block). */
+    static boolean isMail(Document doc) {
+        return MAIL_FORMAT.equals(doc.metadata().get("format"));
+    }
+
+    /**
+     * Where the header block of a mail's text ends: after its first blank line (the header block holds none, one
+     * unfolded header per line), or at 0 when the text starts with the blank line (no headers). A text without a blank
+     * line is all header block, as in RFC 5322, and has no body.
+     */
+    static int bodyStart(String text) {
+        if (text.startsWith("\n")) {
+            return 1;
+        }
+        int blank = text.indexOf("\n\n");
+        return blank < 0 ? text.length() : blank + 2;
+    }
+
+    /**
+     * The body of a mail whose chosen parts are HTML ({@code content_type = text/html}) becomes its text, whether or
+     * not {@link HtmlText#looksLikeHtml} would fire; the header block before it is left as it is (stripping it is
+     * {@link StripMailHeaders}'s work). Several HTML parts are converted as one document, joined as read (none of
+     * the SpamAssassin sample's messages has more than one).
+     */
+    public static final class MailHtmlToText extends Cleaner {
+        public MailHtmlToText() {
+            super("mail_html_to_text");
+        }
+
+        @Override
+        protected String clean(Document doc) {
+            if (!isMail(doc) || !"text/html".equals(doc.metadata().get("content_type"))) {
+                return doc.text();
+            }
+            String text = doc.text();
+            int body = bodyStart(text);
+            return text.substring(0, body) + HtmlText.toText(text.substring(body));
+        }
+
+        @Override
+        protected String clean(String text) {
+            return text;
+        }
+    }
+
+    /** A mail loses its header block, up to and including the first blank line; other documents are left alone. */
+    public static final class StripMailHeaders extends Cleaner {
+        public StripMailHeaders() {
+            super("strip_mail_headers");
+        }
+
+        @Override
+        protected String clean(Document doc) {
+            return isMail(doc) ? doc.text().substring(bodyStart(doc.text())) : doc.text();
+        }
+
+        @Override
+        protected String clean(String text) {
+            return text;
+        }
     }
 
     /** A document that looks like HTML (see {@link HtmlText#looksLikeHtml}) becomes its text. */

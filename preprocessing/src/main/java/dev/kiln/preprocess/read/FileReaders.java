@@ -6,7 +6,6 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.preprocess.doc.Document;
-import dev.kiln.preprocess.clean.CleanConfig;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -39,15 +38,18 @@ public final class FileReaders {
     private FileReaders() {
     }
 
-    /** All records of one file, lazily for line-based formats (a big JSON Lines file is never held in memory). */
-    public static Iterator<ReadRecord> read(InputFile file, InputConfig input, CleanConfig clean, Configuration conf) {
+    /**
+     * All records of one file, lazily for line-based formats (a big JSON Lines file is never held in memory). Records
+     * are as read: cleaning (HTML to text, mail headers stripped, ...) is the cleaning steps' work.
+     */
+    public static Iterator<ReadRecord> read(InputFile file, InputConfig input, Configuration conf) {
         if (file.length() == 0) {
             return List.of(ReadRecord.quarantine(file.path(), "empty file")).iterator();
         }
         try {
             return switch (file.format()) {
                 case TEXT -> List.of(readWhole(file, input, conf, bytes -> textDocument(file, bytes))).iterator();
-                case MAIL -> List.of(readWhole(file, input, conf, bytes -> mailDocument(file, bytes, clean))).iterator();
+                case MAIL -> List.of(readWhole(file, input, conf, bytes -> mailDocument(file, bytes))).iterator();
                 case LINES, JSONL -> new LineRecords(file, input, conf);
                 case PARQUET -> ParquetRecords.read(file, input, conf);
                 case AUTO -> throw new IllegalStateException("format must be resolved per file before reading");
@@ -94,8 +96,12 @@ public final class FileReaders {
         return ReadRecord.of(Document.of(file.path(), "", text, baseMetadata(file)));
     }
 
-    private static ReadRecord mailDocument(InputFile file, byte[] bytes, CleanConfig clean) throws Exception {
-        MailParser.Mail mail = MailParser.parse(bytes, clean.htmlToText());
+    /**
+     * One message as read: its unfolded header block, a blank line, the chosen body parts as decoded (HTML left as
+     * HTML); the subject, the body's content type and the folder's label in the metadata.
+     */
+    private static ReadRecord mailDocument(InputFile file, byte[] bytes) throws Exception {
+        MailParser.Mail mail = MailParser.parse(bytes);
         Map<String, String> meta = baseMetadata(file);
         meta.put("subject", mail.subject());
         meta.put("content_type", mail.bodyType());
@@ -110,8 +116,7 @@ public final class FileReaders {
                 meta.put("label", "ham");
             }
         }
-        String text = clean.stripMailHeaders() ? mail.body() : mail.headers() + "\n" + mail.body();
-        return ReadRecord.of(Document.of(file.path(), "", text, meta));
+        return ReadRecord.of(Document.of(file.path(), "", mail.asRead(), meta));
     }
 
     static Map<String, String> baseMetadata(InputFile file) {
@@ -266,10 +271,10 @@ public final class FileReaders {
     }
 
     /** For tests: every record of every file, in order. */
-    public static List<ReadRecord> readAll(List<InputFile> files, InputConfig input, CleanConfig clean, Configuration conf) {
+    public static List<ReadRecord> readAll(List<InputFile> files, InputConfig input, Configuration conf) {
         List<ReadRecord> out = new ArrayList<>();
         for (InputFile f : files) {
-            read(f, input, clean, conf).forEachRemaining(out::add);
+            read(f, input, conf).forEachRemaining(out::add);
         }
         return Collections.unmodifiableList(out);
     }

@@ -1,6 +1,5 @@
 package dev.kiln.preprocess.read;
 
-import dev.kiln.preprocess.clean.HtmlText;
 import jakarta.mail.BodyPart;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
@@ -22,14 +21,41 @@ import java.util.Locale;
 import java.util.Properties;
 
 /**
- * Raw RFC 822 / MIME message to text, with Jakarta Mail doing the MIME structure and transfer decoding
- * (quoted-printable, base64, RFC 2047 encoded subjects). Kiln chooses the body: the text/plain parts, else the
- * text/html parts converted to text; attachments are skipped. Charsets come from the part's header; a missing or
- * unknown one falls back to UTF-8 when the bytes are valid UTF-8, else windows-1252 (what 2002-era mail used).
+ * Reads a raw RFC 822 / MIME message, with Jakarta Mail doing the MIME structure and transfer decoding
+ * (quoted-printable, base64, RFC 2047 encoded subjects). Kiln chooses the body parts: the text/plain parts, else the
+ * text/html parts; attachments are skipped. Charsets come from the part's header; a missing or unknown one falls back
+ * to UTF-8 when the bytes are valid UTF-8, else windows-1252 (what 2002-era mail used). Nothing here cleans: HTML
+ * stays HTML and the headers stay; the cleaning steps (HTML to text, header stripping) do the rest.
  */
 public final class MailParser {
-    /** The parsed message: decoded subject (may be empty), header block (raw, unfolded lines) and body text. */
-    public record Mail(String subject, String headers, String body, String bodyType) {
+    /** Between the chosen body parts in {@link Mail#body()}. */
+    public static final String PART_SEPARATOR = "\n\n";
+
+    /**
+     * The message as read.
+     *
+     * @param subject  the decoded subject (may be empty)
+     * @param headers  the header block: one unfolded line per header, each ending in a line break
+     * @param parts    the chosen body parts, decoded, in message order (never empty)
+     * @param bodyType {@code text/plain} or {@code text/html}: the type of every part in {@code parts}
+     */
+    public record Mail(String subject, String headers, List<String> parts, String bodyType) {
+        public Mail {
+            parts = List.copyOf(parts);
+        }
+
+        /** The chosen parts joined by a blank line. */
+        public String body() {
+            return String.join(PART_SEPARATOR, parts);
+        }
+
+        /**
+         * The document text the reader emits: the header block, a blank line, the body. The header block has no
+         * blank line, so the first blank line of the text ends it (see CleaningSteps.StripMailHeaders).
+         */
+        public String asRead() {
+            return headers + "\n" + body();
+        }
     }
 
     /** The message has neither a text/plain nor a text/html part. */
@@ -59,7 +85,7 @@ public final class MailParser {
     private MailParser() {
     }
 
-    public static Mail parse(byte[] raw, boolean htmlToText) throws MessagingException, IOException, NoTextException {
+    public static Mail parse(byte[] raw) throws MessagingException, IOException, NoTextException {
         int start = 0;
         // An mbox "From " separator line is not a header; Jakarta Mail would fold it into the first header.
         if (raw.length > 5 && raw[0] == 'F' && raw[1] == 'r' && raw[2] == 'o' && raw[3] == 'm' && raw[4] == ' ') {
@@ -77,22 +103,12 @@ public final class MailParser {
         List<String> plain = new ArrayList<>();
         List<String> html = new ArrayList<>();
         collect(msg, plain, html, 0);
-        String body;
-        String type;
         if (!plain.isEmpty()) {
-            body = String.join("\n\n", plain);
-            type = "text/plain";
+            return new Mail(subject, headers.toString(), plain, "text/plain");
         } else if (!html.isEmpty()) {
-            List<String> texts = new ArrayList<>();
-            for (String h : html) {
-                texts.add(htmlToText ? HtmlText.toText(h) : h);
-            }
-            body = String.join("\n\n", texts);
-            type = "text/html";
-        } else {
-            throw new NoTextException("no text/plain or text/html part (content type " + safeContentType(msg) + ")");
+            return new Mail(subject, headers.toString(), html, "text/html");
         }
-        return new Mail(subject, headers.toString(), body, type);
+        throw new NoTextException("no text/plain or text/html part (content type " + safeContentType(msg) + ")");
     }
 
     /** Walks the MIME tree: text/plain and text/html parts that are not attachments, depth-first in order. */

@@ -35,9 +35,12 @@ import java.util.Locale;
  * @param indexDocuments documents in that snapshot
  * @param indexSpec      how the snapshot's signatures were made; a later run must make them the same way
  * @param config         the effective {@code kiln.preprocess} section of this run (may be null)
+ * @param lineage        the run's {@link dev.kiln.common.config.Lineage#toJson()}, the same object as in its stats.json;
+ *                       null in manifests written before run manifests recorded it (and in tests without a job)
  */
 public record RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
-                          long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config) {
+                          long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config,
+                          JsonNode lineage) {
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
     public static final String RUNS_DIR = "runs";
@@ -62,6 +65,13 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
     public RunManifest {
         inputs = List.copyOf(inputs);
         documentFiles = List.copyOf(documentFiles);
+        lineage = lineage == null || lineage.isNull() || lineage.isMissingNode() ? null : lineage; // absent in older manifests
+    }
+
+    /** A manifest without lineage. */
+    public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
+                       long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config) {
+        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, null);
     }
 
     /** The partition folder name of a run: {@code run=0001} (Spark reads {@code documents/} as a table partitioned by run). */

@@ -1,5 +1,6 @@
 package dev.kiln.preprocess.clean;
 
+import dev.kiln.preprocess.doc.Cleaner;
 import dev.kiln.preprocess.doc.DocPipeline;
 import dev.kiln.preprocess.doc.Document;
 import dev.kiln.preprocess.doc.Verdict;
@@ -44,7 +45,7 @@ class CleaningStepsTest {
     void nfkcControlCharactersAndWhitespace() {
         String dirty = "\uFEFF\uFF28\uFF45llo\u00A0 \tworld\u200B!\u0007\r\n\r\n\r\n  ﬁne   line  \n\u0000end";
         assertEquals("Hello world!\n\nfine line\nend", clean(PreprocessRuns.clean(), dirty));
-        CleanConfig off = new CleanConfig(false, false, false, false, false, true);
+        CleanConfig off = new CleanConfig(false, false, false, false, false, false);
         assertEquals(dirty, clean(off, dirty), "every step can be switched off");
         assertEquals(List.of(CleaningSteps.EMPTY_AFTER_CLEANING), CleaningSteps.from(off).stream().map(s -> s.name()).toList(),
                 "only the emptiness check is left");
@@ -63,10 +64,52 @@ class CleaningStepsTest {
 
     @Test
     void theConfigBuildsTheCleanersInOrderThenTheEmptinessCheck() {
-        assertEquals(List.of("html_to_text", "unicode_nfkc", "remove_control_chars", "normalize_whitespace", "empty_after_cleaning"),
+        assertEquals(List.of("mail_html_to_text", "strip_mail_headers", "html_to_text", "unicode_nfkc", "remove_control_chars",
+                        "normalize_whitespace", "empty_after_cleaning"),
                 CleaningSteps.from(PreprocessRuns.clean()).stream().map(s -> s.name()).toList());
-        assertEquals(List.of("html_to_text", "unicode_nfkc", "remove_control_chars", "normalize_whitespace", "mask_pii",
-                "empty_after_cleaning"), CleaningSteps.from(PreprocessRuns.clean("mask-pii", "true")).stream().map(s -> s.name()).toList());
+        assertEquals(List.of("mail_html_to_text", "strip_mail_headers", "html_to_text", "unicode_nfkc", "remove_control_chars",
+                "normalize_whitespace", "mask_pii", "empty_after_cleaning"),
+                CleaningSteps.from(PreprocessRuns.clean("mask-pii", "true")).stream().map(s -> s.name()).toList());
+        assertEquals(List.of("unicode_nfkc", "remove_control_chars", "normalize_whitespace", "empty_after_cleaning"),
+                CleaningSteps.from(PreprocessRuns.clean("html-to-text", "false", "strip-mail-headers", "false")).stream()
+                        .map(s -> s.name()).toList());
+    }
+
+    private static final String HEADERS = "From: a@example.com\nSubject: Hi\nContent-Type: text/html\n";
+
+    private static Document mail(String contentType, String text) {
+        return Document.of("file:/in/spam-1/0001.txt", "", text, Map.of("format", "mail", "content_type", contentType));
+    }
+
+    private static String apply(Cleaner step, Document doc) {
+        return ((Verdict.Keep) step.apply(doc)).document().text();
+    }
+
+    @Test
+    void mailStepsConvertAnHtmlBodyUnderItsHeadersThenStripTheHeaderBlock() {
+        // The reader's text: the header block, a blank line, the body parts as decoded.
+        Document html = mail("text/html", HEADERS + "\n" + "<p>Hello&nbsp;<b>you</b></p>\n\n<p>Second</p>");
+        assertEquals(HEADERS + "\nHello you\n\nSecond", apply(new CleaningSteps.MailHtmlToText(), html), "the headers stay for the next step");
+        assertEquals("<p>Hello&nbsp;<b>you</b></p>\n\n<p>Second</p>", apply(new CleaningSteps.StripMailHeaders(), html));
+        // A text/html body is converted even when the cheap check would not call it HTML.
+        Document entity = mail("text/html", HEADERS + "\nFish &amp; chips <em>today</em>");
+        assertFalse(HtmlText.looksLikeHtml("Fish &amp; chips <em>today</em>"));
+        assertEquals(HEADERS + "\nFish & chips today", apply(new CleaningSteps.MailHtmlToText(), entity));
+        // A text/plain mail, and any document that is not a mail, are left alone by the mail steps.
+        Document plain = mail("text/plain", HEADERS + "\nFish &amp; chips <em>today</em>\n\nBye");
+        assertSame(plain.text(), apply(new CleaningSteps.MailHtmlToText(), plain));
+        assertEquals("Fish &amp; chips <em>today</em>\n\nBye", apply(new CleaningSteps.StripMailHeaders(), plain), "only the first blank line ends the headers");
+        Document text = DOC.withText("Not: a header\n\nbody");
+        assertSame(text.text(), apply(new CleaningSteps.StripMailHeaders(), text));
+        // No headers (the text starts with the blank line), and a message that is all headers.
+        assertEquals("body\n\nmore", apply(new CleaningSteps.StripMailHeaders(), mail("text/plain", "\nbody\n\nmore")));
+        assertEquals("", apply(new CleaningSteps.StripMailHeaders(), mail("text/plain", "Subject: x\nFrom: y\n")));
+        // Through the configured steps: headers gone by default, kept before the cleaned body when switched off.
+        DocPipeline defaults = DocPipeline.of(CleaningSteps.from(PreprocessRuns.clean()));
+        assertEquals("Hello you\n\nSecond", defaults.run(html).document().text());
+        DocPipeline keepHeaders = DocPipeline.of(CleaningSteps.from(PreprocessRuns.clean("strip-mail-headers", "false")));
+        assertEquals(HEADERS + "\nHello you\n\nSecond", keepHeaders.run(html).document().text());
+        assertEquals(html.id(), defaults.run(html).document().id(), "the id stays the one of the message as read");
     }
 
     @Test

@@ -26,7 +26,7 @@ class FileReadersTest {
     private List<ReadRecord> read(InputFormat format, String glob) throws IOException {
         Configuration conf = new Configuration();
         InputConfig in = PreprocessRuns.input(dir.resolve(glob).toString(), "format", format.name().toLowerCase(java.util.Locale.ROOT));
-        return FileReaders.readAll(InputListing.list(in.paths(), format, conf), in, PreprocessRuns.clean(), conf);
+        return FileReaders.readAll(InputListing.list(in.paths(), format, conf), in, conf);
     }
 
     private static Document doc(ReadRecord r) {
@@ -84,7 +84,7 @@ class FileReadersTest {
         }
         Configuration conf = new Configuration();
         InputConfig in = PreprocessRuns.input(dir.resolve("long.jsonl").toString(), "max-record-bytes", "32m");
-        List<ReadRecord> r = FileReaders.readAll(InputListing.list(in.paths(), InputFormat.AUTO, conf), in, PreprocessRuns.clean(), conf);
+        List<ReadRecord> r = FileReaders.readAll(InputListing.list(in.paths(), InputFormat.AUTO, conf), in, conf);
         assertEquals(1, r.size());
         assertTrue(r.get(0) instanceof ReadRecord.Read, r.get(0).toString());
         assertEquals(chars, doc(r.get(0)).text().length());

@@ -52,6 +52,29 @@ class RunManifestTest {
     }
 
     @Test
+    void theLineageRoundTripsAndManifestsWrittenWithoutItStillRead() throws Exception {
+        dev.kiln.common.config.Lineage lineage = dev.kiln.common.config.Lineage.of("preprocess", "kiln.preprocess",
+                new ObjectMapper().readTree("{\"output\": {\"path\": \"out\"}}"), "3.5.7");
+        RunManifest plain = manifest(2);
+        RunManifest with = new RunManifest(plain.formatVersion(), plain.run(), plain.created(), plain.inputs(), plain.documentFiles(),
+                plain.documents(), plain.index(), plain.indexDocuments(), plain.indexSpec(), plain.config(), lineage.toJson());
+        RunManifest back = RunManifest.fromJson(with.toJsonBytes(), "m.json");
+        assertEquals(lineage.toJson(), back.lineage());
+        dev.kiln.testing.LineageAssertions.assertLineage(back.lineage(), "preprocess", "kiln.preprocess");
+        assertEquals(lineage, dev.kiln.common.config.Lineage.fromJson(back.lineage()));
+
+        // A manifest of an earlier Kiln has no lineage key at all (or null): it reads, with no lineage, and the scheduled
+        // incremental runs that read earlier runs' manifests go on.
+        com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(plain.toJsonBytes());
+        old.remove("lineage");
+        assertTrue(!old.has("lineage"));
+        RunManifest read = RunManifest.fromJson(new ObjectMapper().writeValueAsBytes(old), "old.json");
+        assertEquals(null, read.lineage());
+        assertEquals(plain.inputs(), read.inputs());
+        assertEquals(null, RunManifest.fromJson(plain.toJsonBytes(), "null.json").lineage(), "written as null, read as none");
+    }
+
+    @Test
     void readAllFindsCommittedRunsOnlyAndRejectsGaps() throws Exception {
         FileSystem fs = FileSystem.getLocal(new Configuration());
         Path out = new Path(tmp.toUri());
