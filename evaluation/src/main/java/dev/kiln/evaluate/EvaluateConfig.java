@@ -12,7 +12,8 @@ import java.util.List;
 /** The typed, validated {@code kiln.evaluate} section (see the evaluation module's reference.conf for every key). */
 public record EvaluateConfig(List<String> checkpoints, List<String> shards, String split, String output, String runName,
                              String endOfText, int batchSize, int blocksPerTask, List<Baseline> baselines,
-                             double bigramDiscount, Classifier classifier, GenerationEval generation) implements Serializable {
+                             double bigramDiscount, Classifier classifier, GenerationEval generation,
+                             SourceGroups perSource) implements Serializable {
 
     public static final String SECTION = "kiln.evaluate";
 
@@ -115,7 +116,23 @@ public record EvaluateConfig(List<String> checkpoints, List<String> shards, Stri
         Classifier classifier = new Classifier(predictions, documents, ClassifyConfig.from(config));
         return new EvaluateConfig(checkpoints, shards, split, s.nonEmpty("output"), runName, endOfText,
                 s.intIn("batch-size", 1, 4096), s.intIn("blocks-per-task", 1, 1 << 20), baselines, d, classifier,
-                generation(s.section("generation"), endOfText));
+                generation(s.section("generation"), endOfText), perSource(s.section("per-source")));
+    }
+
+    /** {@code kiln.evaluate.per-source}: group-by, pattern (a regex with a capture group, for group-by = pattern), max-groups. */
+    static SourceGroups perSource(Settings p) {
+        SourceGroups.GroupBy by = p.enumValue("group-by", SourceGroups.GroupBy.class);
+        String pattern = p.string("pattern");
+        if (by == SourceGroups.GroupBy.PATTERN) {
+            p.require(!pattern.isEmpty(), "pattern", "expected a regular expression with a capture group, since "
+                    + p.key("group-by") + " = pattern");
+            try {
+                SourceGroups.compile(pattern);
+            } catch (IllegalArgumentException e) { // PatternSyntaxException included
+                p.require(false, "pattern", e.getMessage().replace(System.lineSeparator(), " "));
+            }
+        }
+        return new SourceGroups(by, pattern, p.intIn("max-groups", 1, 10_000));
     }
 
     /** The generation keys, checked as {@link GenerationConfig#from} checks its own. */

@@ -25,8 +25,10 @@ import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -42,9 +44,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>Scoring: the checkpoints (weights only), the tokenizer and the baselines are broadcast once; one task per
  *       chunk of the scored shards recovers its documents, cuts them into rolling windows and scores them with
  *       every model, taking model instances from its executor's {@link ModelCache}; it returns one
- *       {@link LmStats} per model.</li>
- *   <li>The driver sums the chunks' statistics in chunk order (so the sums are the same for any partitioning)
- *       and destroys the broadcasts.</li>
+ *       {@link LmStats} per model, in total and per source group ({@link SourceGroups}: a document's group comes
+ *       from its source in a format 2 shard; a format 1 shard's documents are grouped under its shard folder).</li>
+ *   <li>The driver sums the chunks' statistics in chunk order (so the sums are the same for any partitioning),
+ *       totals and groups separately (the totals are the sums of the documents, not of the groups), caps the
+ *       groups at {@code per-source.max-groups} and destroys the broadcasts.</li>
  * </ol>
  */
 public final class Evaluation {
@@ -58,12 +62,17 @@ public final class Evaluation {
     public record Chunk(int index, int shardSet, String shard, int firstBlock, int blocks) implements Serializable {
     }
 
-    record ChunkResult(int index, int shardSet, List<LmStats> stats, long rows) implements Serializable {
+    record ChunkResult(int index, int shardSet, List<LmStats> stats, Map<String, List<LmStats>> groups, long rows)
+            implements Serializable {
     }
 
-    /** What was scored: per shard set, one {@link LmStats} per scorer (checkpoints first, then baselines). */
+    /**
+     * What was scored: per shard set, one {@link LmStats} per scorer (checkpoints first, then baselines), and the same
+     * per source group ({@code perSource.get(set)}, capped by {@link SourceGroups#cap}).
+     */
     public record Result(String runId, List<String> scorers, int checkpoints, List<List<LmStats>> perShardSet,
-                         NgramCounts counts, KneserNeyBigram bigram, long rows, int tasks, double scoringSeconds) {
+                         List<SourceGroups.Capped> perSource, NgramCounts counts, KneserNeyBigram bigram, long rows, int tasks,
+                         double scoringSeconds) {
     }
 
     public static Result run(SparkSession spark, EvaluateConfig cfg, Inputs.Checked in) throws IOException {
@@ -101,8 +110,9 @@ public final class Evaluation {
         Broadcast<List<NgramScorer>> baselineModels = sc.broadcast(baselines);
         Broadcast<String> tokenizerJson = sc.broadcast(in.tokenizerJson());
         LongAccumulator scoredTokens = sc.sc().longAccumulator("kiln evaluate: tokens scored");
+        List<String> unknownSource = new ArrayList<>(in.shardSets().stream().map(set -> set.dir().toString()).toList());
         ScoreTask task = new ScoreTask(runId, hadoop, in.contextLength(), in.endOfText(), cfg.batchSize(), in.checkpoints().size(),
-                models, baselineModels, in.tokenizerSha256(), tokenizerJson, scoredTokens);
+                models, baselineModels, in.tokenizerSha256(), tokenizerJson, scoredTokens, cfg.perSource(), unknownSource);
         SparkStages.stage(spark, "evaluate", "score " + in.checkpoints().size() + " checkpoint(s) and " + baselines.size()
                 + " baseline(s) on " + chunks.size() + " chunk(s) of split " + cfg.split());
         Progress progress = new Progress("evaluate: score " + cfg.split() + " (records = tokens)", totalTokens, -1, 10, TimeUnit.SECONDS);
@@ -122,8 +132,10 @@ public final class Evaluation {
         // 3. Sums in chunk order: the same numbers for any partitioning and task order.
         results.sort(Comparator.comparingInt(ChunkResult::index));
         List<List<LmStats>> perSet = new ArrayList<>();
+        List<Map<String, List<LmStats>>> groupSums = new ArrayList<>();
         for (int s = 0; s < in.shardSets().size(); s++) {
             perSet.add(new ArrayList<>(java.util.Collections.nCopies(names.size(), LmStats.ZERO)));
+            groupSums.add(new HashMap<>());
         }
         long rows = 0;
         for (ChunkResult r : results) {
@@ -131,12 +143,22 @@ public final class Evaluation {
             for (int i = 0; i < sum.size(); i++) {
                 sum.set(i, sum.get(i).plus(r.stats().get(i)));
             }
+            Map<String, List<LmStats>> groups = groupSums.get(r.shardSet());
+            r.groups().forEach((g, stats) -> groups.merge(g, stats, SourceGroups::plus));
             rows += r.rows();
+        }
+        List<SourceGroups.Capped> perSource = new ArrayList<>();
+        for (int s = 0; s < in.shardSets().size(); s++) {
+            SourceGroups.Capped c = cfg.perSource().cap(groupSums.get(s));
+            perSource.add(c);
+            LOG.info(String.format(Locale.ROOT, "[evaluate] %s: %d source group(s) (group-by %s)%s", in.shardSets().get(s).dir(),
+                    c.found(), cfg.perSource().groupBy().key(), c.folded() > 0 ? ", " + c.folded() + " summed into " + SourceGroups.OTHER : ""));
         }
         long tokens = perSet.stream().mapToLong(l -> l.get(0).tokens()).sum();
         LOG.info(String.format(Locale.ROOT, "[evaluate] scored %,d rows (%,d in the manifests), %,d tokens with %d model(s) in %s: %,.0f tokens/s",
                 rows, totalRows, tokens, names.size(), Progress.duration(seconds), tokens / Math.max(seconds, 1e-9)));
-        return new Result(runId, List.copyOf(names), in.checkpoints().size(), perSet, counts, bigram, rows, chunks.size(), seconds);
+        return new Result(runId, List.copyOf(names), in.checkpoints().size(), perSet, List.copyOf(perSource), counts, bigram, rows,
+                chunks.size(), seconds);
     }
 
     /** Unigram and bigram counts of the train split, one task per chunk, merged by treeReduce. */
@@ -204,10 +226,12 @@ public final class Evaluation {
         private final String tokenizerSha256;
         private final Broadcast<String> tokenizerJson;
         private final LongAccumulator scoredTokens;
+        private final SourceGroups perSource;
+        private final List<String> unknownSource;
 
         ScoreTask(String runId, SerializableConfiguration hadoop, int contextLength, int endOfText, int batchSize, int checkpoints,
                   Broadcast<List<byte[]>> models, Broadcast<List<NgramScorer>> baselines, String tokenizerSha256,
-                  Broadcast<String> tokenizerJson, LongAccumulator scoredTokens) {
+                  Broadcast<String> tokenizerJson, LongAccumulator scoredTokens, SourceGroups perSource, List<String> unknownSource) {
             this.runId = runId;
             this.hadoop = hadoop;
             this.contextLength = contextLength;
@@ -219,6 +243,8 @@ public final class Evaluation {
             this.tokenizerSha256 = tokenizerSha256;
             this.tokenizerJson = tokenizerJson;
             this.scoredTokens = scoredTokens;
+            this.perSource = perSource;
+            this.unknownSource = unknownSource;
         }
 
         @Override
@@ -239,16 +265,18 @@ public final class Evaluation {
                 Progress progress = new Progress("evaluate " + p.getName() + " blocks " + chunk.firstBlock() + "+"
                         + chunk.blocks() + " (records = documents)", -1, -1);
                 long rows;
+                SourceGroups.Grouper grouper = perSource.grouper();
+                String unknown = unknownSource.get(chunk.shardSet()); // a format 1 shard's documents: their shard folder
                 try (ShardReader r = ShardReader.open(p.getFileSystem(hadoop.value()), p)) {
-                    rows = ShardDocuments.forEach(r, chunk.firstBlock(), chunk.blocks(), endOfText, doc -> {
+                    rows = ShardDocuments.forEachDocument(r, chunk.firstBlock(), chunk.blocks(), endOfText, (source, doc) -> {
                         long before = scorer.bytes();
-                        scorer.add(doc);
+                        scorer.add(doc, source == null ? unknown : grouper.group(source));
                         scoredTokens.add(doc.length);
                         progress.add(1, scorer.bytes() - before);
                     });
                 }
                 progress.done();
-                return new ChunkResult(chunk.index(), chunk.shardSet(), scorer.stats(), rows);
+                return new ChunkResult(chunk.index(), chunk.shardSet(), scorer.stats(), scorer.groupStats(), rows);
             } finally {
                 for (int i = 0; i < borrowed.size(); i++) {
                     ModelCache.release(runId, Integer.toString(i), borrowed.get(i));

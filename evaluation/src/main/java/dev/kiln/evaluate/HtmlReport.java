@@ -48,9 +48,9 @@ public final class HtmlReport {
         void render(JsonNode report, Page page);
     }
 
-    /** The page in order: language-model metrics, training curves, classifier, generations, lineage. */
+    /** The page in order: language-model metrics, per source, training curves, classifier, generations, lineage. */
     public static final List<Section> SECTIONS = List.of(new ReportSections.Summary(), new ReportSections.LanguageModel(),
-            new ReportSections.Training(), new ReportSections.Classifier(), new ReportSections.Generation(),
+            new ReportSections.PerSource(), new ReportSections.Training(), new ReportSections.Classifier(), new ReportSections.Generation(),
             new ReportSections.Lineage());
 
     private HtmlReport() {

@@ -24,7 +24,8 @@ import java.util.Locale;
  * a staging folder and renamed onto {@code <output>/<run-name>} when all three are complete.
  */
 public final class Report {
-    public static final int SCHEMA_VERSION = 1;
+    /** 2: adds {@code per_source} (results per source group); every key of version 1 is kept. */
+    public static final int SCHEMA_VERSION = 2;
     public static final String JSON_FILE = "report.json";
     public static final String MARKDOWN_FILE = "report.md";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -94,7 +95,7 @@ public final class Report {
             ObjectNode n = results.addObject();
             n.put("shards", in.shardSets().get(s).dir().toString());
             n.put("split", cfg.split());
-            n.put("per_source", false);
+            n.put("per_source", r.perSource() != null); // the groups are in per_source.sets[s]
             List<LmStats> stats = r.perShardSet().get(s);
             LmStats any = stats.get(0);
             n.put("documents", any.documents());
@@ -119,11 +120,14 @@ public final class Report {
                 }
             }
         }
+        if (r.perSource() != null) {
+            root.set("per_source", perSource(cfg, in, r));
+        }
         ArrayNode f = root.putArray("flags");
         flags.forEach(f::add);
         ArrayNode notes = root.putArray("notes");
-        notes.add("documents are recovered from the shards by splitting at end-of-text; the shards keep no per-document "
-                + "source, so results are per shard folder (per_source = false)");
+        notes.add("documents are recovered from the shards by splitting at end-of-text; their sources come from the shards' "
+                + "sources column (shard format 2), and documents of format 1 shards, which have none, are grouped under their shard folder");
         if (cfg.split().equals(dev.kiln.shards.ShardSchema.TRAIN) && r.counts() != null) {
             notes.add("the n-gram baselines were counted on the split they are scored on (train): their numbers are fits to seen data");
         }
@@ -153,6 +157,44 @@ public final class Report {
         scoring.put("tokens_per_s", tokens / Math.max(r.scoringSeconds(), 1e-9));
         scoring.put("batch_size", cfg.batchSize());
         return root;
+    }
+
+    /**
+     * report.json's {@code per_source}: the grouping, then per shard set its groups (capped, name order, "(other)"
+     * last), each with its counts and every scorer's loss and bits per byte.
+     */
+    static ObjectNode perSource(EvaluateConfig cfg, Inputs.Checked in, Evaluation.Result r) {
+        ObjectNode n = JSON.createObjectNode();
+        SourceGroups g = cfg.perSource();
+        n.put("group_by", g.groupBy().key());
+        n.put("pattern", g.pattern());
+        n.put("max_groups", g.maxGroups());
+        ArrayNode sets = n.putArray("sets");
+        for (int s = 0; s < in.shardSets().size(); s++) {
+            SourceGroups.Capped c = r.perSource().get(s);
+            ObjectNode set = sets.addObject();
+            set.put("shards", in.shardSets().get(s).dir().toString());
+            set.put("split", cfg.split());
+            set.put("groups_found", c.found());
+            set.put("groups_in_other", c.folded());
+            ArrayNode groups = set.putArray("groups");
+            c.groups().forEach((name, stats) -> {
+                ObjectNode one = groups.addObject();
+                one.put("group", name);
+                LmStats any = stats.get(0);
+                one.put("documents", any.documents());
+                one.put("tokens", any.tokens());
+                one.put("bytes", any.bytes());
+                one.put("words", any.words());
+                ArrayNode scorers = one.putArray("scorers");
+                for (int i = 0; i < stats.size(); i++) {
+                    scorers.addObject().put("name", r.scorers().get(i)).put("kind", i < r.checkpoints() ? "checkpoint" : "baseline")
+                            .put("nll_sum", stats.get(i).nll()).put("loss", stats.get(i).loss())
+                            .put("bits_per_byte", stats.get(i).bitsPerByte());
+                }
+            });
+        }
+        return n;
     }
 
     /** One line per checkpoint and shard set where the checkpoint does not beat the bigram baseline. */
@@ -221,6 +263,7 @@ public final class Report {
             }
             sb.append("\n\n");
         }
+        markdownPerSource(report.path("per_source"), sb);
         markdownClassifier(report.path("classifier"), sb);
         markdownGeneration(report.path("generation"), sb);
         sb.append("## Inputs\n\n");
@@ -245,6 +288,46 @@ public final class Report {
         sb.append("- versions: Kiln ").append(v.path("kiln").asText()).append(", Spark ").append(v.path("spark").asText())
                 .append(", DL4J ").append(v.path("dl4j").asText()).append(", Java ").append(v.path("java").asText()).append('\n');
         return sb.toString();
+    }
+
+    /** Per shard set, one row per source group: counts and every scorer's bits per byte. */
+    static void markdownPerSource(JsonNode perSource, StringBuilder sb) {
+        if (!perSource.isObject()) {
+            return;
+        }
+        for (JsonNode set : perSource.path("sets")) {
+            sb.append("## Per source: ").append(set.path("shards").asText()).append(" (split ").append(set.path("split").asText())
+                    .append(", group-by ").append(perSource.path("group_by").asText());
+            if (!perSource.path("pattern").asText().isEmpty()) {
+                sb.append(" `").append(oneLine(perSource.path("pattern").asText())).append('`');
+            }
+            sb.append(")\n\n");
+            sb.append(String.format(Locale.ROOT, "%d group(s)%s; bits per byte.%n%n", set.path("groups_found").asInt(),
+                    set.path("groups_in_other").asInt() > 0 ? ", " + set.path("groups_in_other").asInt() + " of them summed into "
+                            + SourceGroups.OTHER : ""));
+            JsonNode groups = set.path("groups");
+            sb.append("| group | documents | tokens | bytes |");
+            for (JsonNode s : groups.path(0).path("scorers")) {
+                sb.append(' ').append(cellText(s.path("name").asText())).append(s.path("kind").asText().equals("baseline") ? " (baseline)" : "").append(" |");
+            }
+            sb.append("\n|---|---:|---:|---:|");
+            groups.path(0).path("scorers").forEach(s -> sb.append("---:|"));
+            sb.append('\n');
+            for (JsonNode g : groups) {
+                sb.append("| ").append(cellText(g.path("group").asText())).append(String.format(Locale.ROOT, " | %,d | %,d | %,d |",
+                        g.path("documents").asLong(), g.path("tokens").asLong(), g.path("bytes").asLong()));
+                for (JsonNode s : g.path("scorers")) {
+                    sb.append(String.format(Locale.ROOT, " %.4f |", s.path("bits_per_byte").asDouble()));
+                }
+                sb.append('\n');
+            }
+            sb.append('\n');
+        }
+    }
+
+    /** Data in a Markdown table cell: in code, on one line, with no '|' to end the cell. */
+    private static String cellText(String s) {
+        return "`" + oneLine(s).replace('|', '/') + "`";
     }
 
     /** The classifier comparison: one row per fine-tuned model and baseline (test split). */

@@ -129,6 +129,67 @@ final class ReportSections {
         }
     }
 
+    /** Bits per byte of every checkpoint next to the baselines, per source group of each shard folder, and a table. */
+    static final class PerSource implements Section {
+        public String id() {
+            return "per-source";
+        }
+
+        public String title() {
+            return "Per source";
+        }
+
+        public boolean present(JsonNode r) {
+            return !r.path("per_source").path("sets").isEmpty();
+        }
+
+        public void render(JsonNode r, Page p) {
+            JsonNode ps = r.path("per_source");
+            String pattern = ps.path("pattern").asText();
+            p.paragraph("Documents grouped by " + ps.path("group_by").asText() + (pattern.isEmpty() ? "" : " (pattern " + pattern + ")")
+                    + "; at most " + ps.path("max_groups").asInt() + " groups per shard folder, the largest by tokens, the rest summed into "
+                    + SourceGroups.OTHER + ". Documents of format 1 shards (no sources) are grouped under their shard folder.");
+            for (JsonNode set : ps.path("sets")) {
+                JsonNode groups = set.path("groups");
+                JsonNode scorers = groups.path(0).path("scorers");
+                ObjectNode spec = p.chart("bar", "bits per byte per source: " + set.path("shards").asText() + " (" + set.path("split").asText() + ")", true);
+                spec.put("yName", "bits per byte");
+                spec.put("labels", groups.size() * scorers.size() <= 40);
+                ArrayNode categories = spec.putArray("categories");
+                ArrayNode baseline = spec.putArray("baseline");
+                groups.forEach(g -> {
+                    categories.add(g.path("group").asText());
+                    baseline.add(false);
+                });
+                ArrayNode series = spec.putArray("series");
+                for (int i = 0; i < scorers.size(); i++) {
+                    ObjectNode one = series.addObject();
+                    one.put("name", scorers.get(i).path("name").asText());
+                    one.put("baseline", scorers.get(i).path("kind").asText().equals("baseline"));
+                    ArrayNode values = one.putArray("values");
+                    for (JsonNode g : groups) {
+                        values.add(g.path("scorers").path(i).path("bits_per_byte").asDouble());
+                    }
+                }
+                p.heading(set.path("shards").asText() + " (split " + set.path("split").asText() + "): " + set.path("groups_found").asInt()
+                        + " group(s)" + (set.path("groups_in_other").asInt() > 0
+                        ? ", " + set.path("groups_in_other").asInt() + " summed into " + SourceGroups.OTHER : ""));
+                List<String> header = new ArrayList<>(List.of("group", "documents", "tokens", "bytes", "words"));
+                for (JsonNode sc : scorers) {
+                    header.add(sc.path("name").asText() + (sc.path("kind").asText().equals("baseline") ? " (baseline)" : "") + " bits/byte");
+                }
+                List<List<Object>> rows = new ArrayList<>();
+                for (JsonNode g : groups) {
+                    List<Object> row = row(new Hash(g.path("group").asText()), g.path("documents").asLong(), g.path("tokens").asLong(),
+                            g.path("bytes").asLong(), g.path("words").asLong());
+                    g.path("scorers").forEach(sc -> row.add(sc.path("bits_per_byte").asDouble()));
+                    rows.add(row);
+                }
+                p.table(header, rows);
+            }
+        }
+    }
+
     /** Curves from the metrics.jsonl of every run an evaluated checkpoint comes from. */
     static final class Training implements Section {
         public String id() {

@@ -42,24 +42,36 @@ final class EvalFixtures {
     }
 
     static List<String> speeches(int n) throws IOException {
-        List<java.nio.file.Path> files;
-        try (Stream<java.nio.file.Path> s = Files.list(SampleCorpora.sotu())) {
-            files = s.filter(p -> p.toString().endsWith(".txt")).sorted().limit(n).toList();
-        }
         List<String> out = new ArrayList<>();
-        for (java.nio.file.Path f : files) {
+        for (java.nio.file.Path f : speechFiles(n)) {
             out.add(Files.readString(f));
         }
         return out;
     }
 
+    /** The first {@code n} SOTU speech files, by name (so by year). */
+    static List<java.nio.file.Path> speechFiles(int n) throws IOException {
+        try (Stream<java.nio.file.Path> s = Files.list(SampleCorpora.sotu())) {
+            return s.filter(p -> p.toString().endsWith(".txt")).sorted().limit(n).toList();
+        }
+    }
+
+    /** The source {@code kiln tokenize} records for a speech file: its URI, as preprocess's source column has it. */
+    static String source(java.nio.file.Path speech) {
+        return speech.toUri().toString();
+    }
+
     /** A tokenize-style folder: tokenizer.json, manifest.json, shards; every 10th speech (from the 6th) is validation. */
     static Path shards(java.nio.file.Path dir, int speeches) throws IOException {
         List<String> docs = speeches(speeches);
+        List<String> sources = speechFiles(speeches).stream().map(EvalFixtures::source).toList();
         List<String> train = new ArrayList<>();
         List<String> validation = new ArrayList<>();
+        List<String> trainSources = new ArrayList<>();
+        List<String> validationSources = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
             (i % 10 == 5 ? validation : train).add(docs.get(i));
+            (i % 10 == 5 ? validationSources : trainSources).add(sources.get(i));
         }
         BpeTokenizer tok = BpeTrainer.train(PreTokenCounts.count(PreTokenizer.GPT4, train.iterator()), PreTokenizer.GPT4,
                 VOCAB, List.of(EOT), 2, null);
@@ -70,9 +82,9 @@ final class EvalFixtures {
         dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
         int eot = tok.specialTokenId(EOT);
         List<ShardInfo> infos = new ArrayList<>();
-        infos.add(shard(fs, out, "shards/train/part-0.arrow", ShardSchema.TRAIN, evenOdd(train, 0), tok, sha, eot));
-        infos.add(shard(fs, out, "shards/train/part-1.arrow", ShardSchema.TRAIN, evenOdd(train, 1), tok, sha, eot));
-        infos.add(shard(fs, out, "shards/validation/part-0.arrow", ShardSchema.VALIDATION, validation, tok, sha, eot));
+        infos.add(shard(fs, out, "shards/train/part-0.arrow", ShardSchema.TRAIN, evenOdd(train, 0), evenOdd(trainSources, 0), tok, sha, eot));
+        infos.add(shard(fs, out, "shards/train/part-1.arrow", ShardSchema.TRAIN, evenOdd(train, 1), evenOdd(trainSources, 1), tok, sha, eot));
+        infos.add(shard(fs, out, "shards/validation/part-0.arrow", ShardSchema.VALIDATION, validation, validationSources, tok, sha, eot));
         new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), "tokenizer.json", sha, tok.vocabSize(), CONTEXT,
                 tok.specialTokenIds(), null, List.of(), infos).write(fs, out);
         return out;
@@ -88,10 +100,18 @@ final class EvalFixtures {
 
     static ShardInfo shard(FileSystem fs, Path dir, String name, String split, List<String> docs, BpeTokenizer tok,
                            String sha, int eot) throws IOException {
+        return shard(fs, dir, name, split, docs, docs.stream().map(d -> "unnamed").toList(), tok, sha, eot);
+    }
+
+    /** A format 2 shard of {@code docs}, each with its source, packed as {@code kiln tokenize} packs them. */
+    static ShardInfo shard(FileSystem fs, Path dir, String name, String split, List<String> docs, List<String> sources, BpeTokenizer tok,
+                           String sha, int eot) throws IOException {
         try (ShardWriter w = ShardWriter.create(fs, new Path(dir, name), new ShardSchema.Header(CONTEXT, tok.vocabSize(), sha, split),
                 ROWS_PER_BLOCK)) {
-            RowPacker packer = new RowPacker(CONTEXT, w::write);
-            for (String doc : docs) {
+            RowPacker packer = RowPacker.withSources(CONTEXT, w::write);
+            for (int d = 0; d < docs.size(); d++) {
+                String doc = docs.get(d);
+                packer.startDocument(sources.get(d));
                 int[] ids = tok.encode(doc);
                 packer.add(ids, ids.length);
                 packer.add(eot);

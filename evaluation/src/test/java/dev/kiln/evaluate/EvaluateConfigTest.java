@@ -63,6 +63,23 @@ class EvaluateConfigTest {
         assertBad(Map.of("generation.max-new-tokens", "0"), "kiln.evaluate.generation.max-new-tokens");
     }
 
+    @Test
+    void perSourceGrouping() {
+        SourceGroups d = EvalFixtures.config(Map.of()).perSource();
+        assertEquals(new SourceGroups(SourceGroups.GroupBy.FOLDER, "", 30), d);
+        SourceGroups p = EvalFixtures.config(Map.of("per-source.group-by", "pattern", "per-source.pattern", "/(\\d\\d\\d)\\d_",
+                "per-source.max-groups", "5")).perSource();
+        assertEquals(SourceGroups.GroupBy.PATTERN, p.groupBy());
+        assertEquals("/(\\d\\d\\d)\\d_", p.pattern());
+        assertEquals(5, p.maxGroups());
+        assertBad(Map.of("per-source.group-by", "speaker"), "kiln.evaluate.per-source.group-by");
+        assertBad(Map.of("per-source.group-by", "pattern"), "kiln.evaluate.per-source.pattern");
+        assertBad(Map.of("per-source.group-by", "pattern", "per-source.pattern", "/data/"), "kiln.evaluate.per-source.pattern");
+        assertBad(Map.of("per-source.group-by", "pattern", "per-source.pattern", "(unclosed"), "kiln.evaluate.per-source.pattern");
+        assertBad(Map.of("per-source.max-groups", "0"), "kiln.evaluate.per-source.max-groups");
+        assertBad(Map.of("per-source.groupby", "file"), "kiln.evaluate.per-source.groupby");
+    }
+
     private static void assertBad(Map<String, String> o, String key) {
         InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> EvalFixtures.config(o));
         assertEquals(key, e.key(), e.getMessage());

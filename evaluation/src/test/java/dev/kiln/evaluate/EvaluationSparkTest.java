@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -64,10 +65,15 @@ class EvaluationSparkTest {
     static Map<String, String> overrides(String runName) {
         return Map.of("checkpoints", "[\"" + new Path(pretrain, "checkpoints/" + CheckpointStore.name(30)) + "\", \"" + pretrain + "\"]",
                 "shards", "[\"" + shards + "\"]",
-                "output", tmp.resolve("reports").toString(), "run-name", runName);
+                "output", tmp.resolve("reports").toString(), "run-name", runName,
+                "per-source.group-by", "file"); // one group per document: compared with the plain loop's per-document sums
     }
 
     static Evaluate.Outcome evaluate(String master, String runName) throws IOException {
+        return evaluate(master, runName, overrides(runName), 2);
+    }
+
+    static Evaluate.Outcome evaluate(String master, String runName, Map<String, String> overrides, int checkpoints) throws IOException {
         // getOrCreate would hand back a session another test class left running (LocalSpark's local[2]) and ignore
         // the master asked for here: stop it first (LocalSpark starts a new one when it is next needed).
         scala.Option<SparkSession> running = SparkSession.getDefaultSession();
@@ -82,9 +88,9 @@ class EvaluationSparkTest {
                 .config("spark.driver.bindAddress", "127.0.0.1")
                 .getOrCreate();
         try {
-            Evaluate.Outcome o = Evaluate.run(spark, EvalFixtures.config(overrides(runName)), EvalFixtures.lineage(overrides(runName)));
+            Evaluate.Outcome o = Evaluate.run(spark, EvalFixtures.config(overrides), EvalFixtures.lineage(overrides));
             int cores = Integer.parseInt(master.replaceAll("\\D", ""));
-            for (String checkpoint : List.of("0", "1")) {
+            for (String checkpoint : List.of("0", "1").subList(0, checkpoints)) {
                 int built = ModelCache.built(o.result().runId(), checkpoint);
                 assertTrue(built >= 1 && built <= cores, master + ": " + built + " model instances built for "
                         + o.result().tasks() + " tasks; expected at most one per core");
@@ -123,6 +129,42 @@ class EvaluationSparkTest {
             System.out.printf(Locale.ROOT, "%-26s relative nll difference: local[1] vs plain loop %.1e, local[1] vs local[2] %.1e%n", names.get(i),
                     Math.abs(a.get(i).nll() - r.nll()) / r.nll(), Math.abs(a.get(i).nll() - b.get(i).nll()) / r.nll());
         }
+        // Per source (one group per document, group-by = file): the same sums as the plain loop's, by document source,
+        // and the groups add up to the totals, which do not depend on the grouping.
+        for (Evaluate.Outcome o : List.of(one, two)) {
+            Map<String, List<LmStats>> groups = o.result().perSource().get(0).groups();
+            assertEquals(ref.perSource.keySet(), groups.keySet(), "the groups are the validation documents' sources");
+            assertEquals(2, groups.size());
+            for (int i = 0; i < names.size(); i++) {
+                double nllSum = 0;
+                long tokens = 0;
+                long bytes = 0;
+                long words = 0;
+                long documents = 0;
+                for (String g : groups.keySet()) {
+                    LmStats r = ref.perSource.get(g).get(i);
+                    LmStats s = groups.get(g).get(i);
+                    assertEquals(r.tokens(), s.tokens(), g);
+                    assertEquals(r.bytes(), s.bytes(), g);
+                    assertEquals(r.words(), s.words(), g);
+                    assertEquals(r.documents(), s.documents(), g);
+                    assertEquals(r.nll(), s.nll(), 1e-9 * Math.abs(r.nll()), names.get(i) + " on " + g);
+                    nllSum += s.nll();
+                    tokens += s.tokens();
+                    bytes += s.bytes();
+                    words += s.words();
+                    documents += s.documents();
+                }
+                LmStats total = o.result().perShardSet().get(0).get(i);
+                assertEquals(new LmStats(total.nll(), total.tokens(), total.bytes(), total.words(), total.documents()),
+                        new LmStats(total.nll(), tokens, bytes, words, documents), names.get(i) + ": group counts add up to the totals");
+                assertEquals(total.nll(), nllSum, 1e-12 * total.nll(), names.get(i) + ": group NLLs add up to the total");
+            }
+        }
+        for (String g : ref.perSource.keySet()) {
+            System.out.printf(Locale.ROOT, "per source %s: %s bits/byte%n", g, ref.perSource.get(g).stream()
+                    .map(st -> String.format(Locale.ROOT, "%.4f", st.bitsPerByte())).toList());
+        }
         // Every token of the validation stream but the separators is scored.
         Manifest m = Manifest.read(FS, shards);
         assertEquals(m.tokens(ShardSchema.VALIDATION) - ref.separators, a.get(0).tokens());
@@ -147,11 +189,27 @@ class EvaluationSparkTest {
             flags += beats ? 0 : 1;
         }
         assertEquals(flags, json.path("flags").size());
+        JsonNode perSource = json.path("per_source");
+        assertEquals("file", perSource.path("group_by").asText());
+        JsonNode groupsJson = perSource.path("sets").path(0).path("groups");
+        assertEquals(2, groupsJson.size());
+        for (JsonNode g : groupsJson) {
+            List<LmStats> r = ref.perSource.get(g.path("group").asText());
+            assertEquals(r.get(0).documents(), g.path("documents").asLong());
+            assertEquals(r.get(0).tokens(), g.path("tokens").asLong());
+            assertEquals(r.get(0).bytes(), g.path("bytes").asLong());
+            for (int i = 0; i < names.size(); i++) {
+                assertEquals(names.get(i), g.path("scorers").path(i).path("name").asText());
+                assertEquals(r.get(i).bitsPerByte(), g.path("scorers").path(i).path("bits_per_byte").asDouble(), 1e-9 * r.get(i).bitsPerByte());
+            }
+        }
+        assertTrue(json.path("results").path(0).path("per_source").asBoolean());
         assertTrue(a.get(1).nll() < a.get(0).nll(), "60 steps of training score better than 30");
         assertEquals(FileHashes.sha256(FS, new Path(shards, Manifest.FILE_NAME)), json.path("inputs").path("shards").path(0).path("manifest_sha256").asText());
         String md = Files.readString(folder.resolve("report.md"));
         assertTrue(md.contains("| bits per byte |"), md);
         assertTrue(md.contains("bigram-kneser-ney (baseline)"), md);
+        assertTrue(md.contains("## Per source: " + shards), md);
         assertEquals(flags == 0, !md.contains("**FLAG:**"), md);
         // Training curves of the one run both checkpoints come from, and the HTML page in the same folder.
         JsonNode runs = json.path("training").path("runs");
@@ -161,6 +219,7 @@ class EvaluationSparkTest {
         assertEquals("local[1]", json.path("spark").path("master").asText());
         String html = Files.readString(folder.resolve(HtmlReport.FILE));
         assertTrue(html.contains("<section id=\"training\">") && html.contains("<section id=\"lineage\">"));
+        assertTrue(html.contains("<section id=\"per-source\">"));
         try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(folder)) {
             assertEquals(java.util.Set.of("report.json", "report.md", HtmlReport.FILE),
                     files.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet()),
@@ -176,7 +235,11 @@ class EvaluationSparkTest {
     }
 
     /** What the plain loop computes. */
-    record Reference(List<LmStats> stats, NgramCounts trainCounts, long separators) {
+    record Reference(List<LmStats> stats, NgramCounts trainCounts, long separators, Map<String, List<LmStats>> perSource) {
+    }
+
+    /** A document and the source its shard lists for it. */
+    record SourcedDocument(String source, int[] ids) {
     }
 
     /**
@@ -190,6 +253,10 @@ class EvaluationSparkTest {
         BpeTokenizer tok = TokenizerJson.read(Files.readString(tmp.resolve("tokenized").resolve("tokenizer.json")), "test");
         long[] separators = {0};
         List<int[]> validation = documents(m.shardPaths(shards, ShardSchema.VALIDATION), eot, separators);
+        List<SourcedDocument> sourced = sourcedDocuments(m.shardPaths(shards, ShardSchema.VALIDATION), eot);
+        assertEquals(validation.size(), sourced.size());
+        Map<String, double[]> groupNll = new java.util.TreeMap<>();
+        Map<String, long[]> groupCounts = new java.util.TreeMap<>(); // tokens, bytes, words, documents
         NgramCounts.Counter counter = new NgramCounts.Counter(m.vocabSize(), eot);
         documents(m.shardPaths(shards, ShardSchema.TRAIN), eot, new long[1]).forEach(counter::addDocument);
         NgramCounts counts = counter.counts();
@@ -204,13 +271,25 @@ class EvaluationSparkTest {
         long tokens = 0;
         long bytes = 0;
         long words = 0;
-        for (int[] doc : validation) {
+        for (int v = 0; v < validation.size(); v++) {
+            int[] doc = validation.get(v);
+            assertArrayEquals(doc, sourced.get(v).ids());
+            String group = sourced.get(v).source(); // group-by = file: the source itself
+            double[] gn = groupNll.computeIfAbsent(group, k -> new double[nll.length]);
+            long[] gc = groupCounts.computeIfAbsent(group, k -> new long[4]);
             byte[] utf8 = tok.decodeBytes(doc);
+            long w = ws.split(new String(utf8, StandardCharsets.UTF_8), -1).length;
             bytes += utf8.length;
-            words += ws.split(new String(utf8, StandardCharsets.UTF_8), -1).length;
+            words += w;
             tokens += doc.length;
+            gc[0] += doc.length;
+            gc[1] += utf8.length;
+            gc[2] += w;
+            gc[3]++;
             for (int k = 0; k < models.size(); k++) {
-                nll[k] += modelNll(models.get(k), doc, t, eot, 16);
+                double d = modelNll(models.get(k), doc, t, eot, 16);
+                nll[k] += d;
+                gn[k] += d;
             }
             for (int k = 0; k < baselines.size(); k++) {
                 double d = 0;
@@ -218,13 +297,23 @@ class EvaluationSparkTest {
                     d -= baselines.get(k).logProb(i == 0 ? eot : doc[i - 1], doc[i]);
                 }
                 nll[models.size() + k] += d;
+                gn[models.size() + k] += d;
             }
         }
         List<LmStats> stats = new ArrayList<>();
         for (double n : nll) {
             stats.add(new LmStats(n, tokens, bytes, words, validation.size()));
         }
-        return new Reference(stats, counts, separators[0]);
+        Map<String, List<LmStats>> perSource = new java.util.TreeMap<>();
+        groupNll.forEach((g, gn) -> {
+            long[] gc = groupCounts.get(g);
+            List<LmStats> l = new ArrayList<>();
+            for (double n : gn) {
+                l.add(new LmStats(n, gc[0], gc[1], gc[2], gc[3]));
+            }
+            perSource.put(g, l);
+        });
+        return new Reference(stats, counts, separators[0], perSource);
     }
 
     /** Documents of the shards, in order: the rows joined (dropping each row's repeated first id), cut at end-of-text. */
@@ -256,6 +345,53 @@ class EvaluationSparkTest {
             }
         }
         return docs;
+    }
+
+    /**
+     * Documents with their sources, without the ownership rule: every row's sources in row order are the shard's
+     * documents in stream order (empty ones included), so the k-th piece of the stream cut at end-of-text has the
+     * k-th source; the piece after the last end-of-text has one only if it starts inside the shard's rows.
+     */
+    static List<SourcedDocument> sourcedDocuments(List<Path> shardPaths, int eot) throws IOException {
+        List<SourcedDocument> out = new ArrayList<>();
+        for (Path p : shardPaths) {
+            IntList stream = new IntList();
+            List<String> sources = new ArrayList<>();
+            try (ShardReader r = ShardReader.open(FS, p)) {
+                assertTrue(r.hasSources(), p + " is a format 2 shard");
+                boolean first = true;
+                for (int b = 0; b < r.blockCount(); b++) {
+                    int[] row = new int[r.rowLength()];
+                    for (int i = 0, n = r.loadBlock(b); i < n; i++) {
+                        r.copyRow(i, row, 0);
+                        stream.addAll(row, first ? 0 : 1, row.length);
+                        sources.addAll(r.sources(i));
+                        first = false;
+                    }
+                }
+            }
+            List<int[]> pieces = new ArrayList<>();
+            IntList doc = new IntList();
+            for (int i = 0; i < stream.size(); i++) {
+                if (stream.get(i) == eot) {
+                    pieces.add(doc.toArray());
+                    doc.clear();
+                } else {
+                    doc.add(stream.get(i));
+                }
+            }
+            pieces.add(doc.toArray());
+            assertTrue(sources.size() == pieces.size() || sources.size() == pieces.size() - 1,
+                    sources.size() + " sources for " + pieces.size() + " pieces of " + p);
+            for (int k = 0; k < sources.size(); k++) {
+                if (pieces.get(k).length > 0) {
+                    out.add(new SourcedDocument(sources.get(k), pieces.get(k)));
+                }
+            }
+            assertTrue(sources.size() == pieces.size() || pieces.get(pieces.size() - 1).length == 0,
+                    "a non-empty last piece of " + p + " has a source");
+        }
+        return out;
     }
 
     /** lm-eval's rolling loglikelihood of one document, in batches of {@code b} windows of one document. */
@@ -338,6 +474,72 @@ class EvaluationSparkTest {
         for (int j = w.from(); j < w.to(); j++) {
             assertEquals(a[0][j], b[0][j], 1e-6, "position " + j);
         }
+    }
+
+    /**
+     * An incremental tokenize run onto an old output leaves format 1 shards next to format 2 ones. Here the validation
+     * split holds the fixture's validation shard twice: rewritten in format 1 (no sources) and as it is (format 2).
+     * The format 1 copy's documents are one group named by the shard folder, with exactly the statistics of the
+     * format 2 copy's documents, which are grouped by decade (group-by = pattern).
+     */
+    @Test
+    void aFolderOfFormat1AndFormat2ShardsIsScoredWithTheFormat1DocumentsUnderTheFolder() throws IOException {
+        Manifest m = Manifest.read(FS, shards);
+        Path mixed = new Path(tmp.resolve("mixed").toUri());
+        List<dev.kiln.shards.ShardInfo> infos = new ArrayList<>(); // the "old" run's: train and the format 1 validation shard
+        List<dev.kiln.shards.ShardInfo> appended = new ArrayList<>(); // the "new" run's: the format 2 validation shard
+        for (dev.kiln.shards.ShardInfo info : m.shards()) {
+            org.apache.hadoop.fs.FileUtil.copy(FS, new Path(shards, info.path()), FS, new Path(mixed, info.path()), false, FS.getConf());
+            (info.split().equals(ShardSchema.VALIDATION) ? appended : infos).add(info);
+            if (info.split().equals(ShardSchema.VALIDATION)) {
+                String v1 = info.path().replace(".arrow", "-format1.arrow");
+                try (ShardReader r = ShardReader.open(FS, new Path(shards, info.path()));
+                     dev.kiln.shards.ShardWriter w = dev.kiln.shards.ShardWriter.createFormat1(FS, new Path(mixed, v1), r.header(),
+                             EvalFixtures.ROWS_PER_BLOCK)) {
+                    r.forEach(w::write);
+                    var c = w.commit();
+                    infos.add(new dev.kiln.shards.ShardInfo(v1, info.split(), c.rows(), c.tokens(), info.droppedTokens(), info.documents(),
+                            c.bytes(), c.sha256()));
+                }
+            }
+        }
+        org.apache.hadoop.fs.FileUtil.copy(FS, new Path(shards, "tokenizer.json"), FS, new Path(mixed, "tokenizer.json"), false, FS.getConf());
+        new Manifest(1, m.tokenizer(), m.tokenizerSha256(), m.vocabSize(), m.contextLength(), m.specialTokens(), null, List.of(), infos)
+                .append(List.of(), appended, List.of()).write(FS, mixed);
+        Map<String, String> o = Map.of("checkpoints", "[\"" + pretrain + "\"]", "shards", "[\"" + mixed + "\"]",
+                "output", tmp.resolve("reports-mixed").toString(), "run-name", "mixed", "generation.from-validation", "0",
+                "per-source.group-by", "pattern", "per-source.pattern", "/(\\d\\d\\d)\\d_[^/]*$");
+        Evaluate.Outcome out = evaluate("local[2]", "mixed", o, 1);
+
+        Reference ref = reference();
+        List<LmStats> total = out.result().perShardSet().get(0);
+        Map<String, List<LmStats>> groups = out.result().perSource().get(0).groups();
+        List<LmStats> folder = groups.get(mixed.toString());
+        assertTrue(folder != null, "the format 1 shard's documents are grouped under the folder: " + groups.keySet());
+        List<String> decades = groups.keySet().stream().filter(g -> !g.equals(mixed.toString())).toList();
+        assertTrue(!decades.isEmpty() && decades.stream().allMatch(g -> g.matches("1[78]\\d")), decades.toString());
+        // Scorers: the newest checkpoint (the plain loop's index 1), then the three baselines (its 2, 3, 4).
+        for (int i = 0; i < total.size(); i++) {
+            LmStats r = ref.stats().get(i == 0 ? 1 : i + 1);
+            LmStats f = folder.get(i);
+            LmStats v2 = LmStats.ZERO;
+            for (String g : decades) {
+                v2 = v2.plus(groups.get(g).get(i));
+            }
+            for (LmStats s : List.of(f, v2)) {
+                assertEquals(r.tokens(), s.tokens());
+                assertEquals(r.bytes(), s.bytes());
+                assertEquals(r.words(), s.words());
+                assertEquals(r.documents(), s.documents());
+                assertEquals(r.nll(), s.nll(), 1e-9 * r.nll(), out.result().scorers().get(i));
+            }
+            assertEquals(2 * r.tokens(), total.get(i).tokens());
+            assertEquals(total.get(i).nll(), f.nll() + v2.nll(), 1e-12 * total.get(i).nll());
+        }
+        JsonNode json = new ObjectMapper().readTree(tmp.resolve("reports-mixed").resolve("mixed").resolve("report.json").toFile());
+        assertEquals(mixed.toString(), json.path("results").path(0).path("shards").asText());
+        assertEquals(groups.size(), json.path("per_source").path("sets").path(0).path("groups").size());
+        assertEquals(2, Manifest.read(FS, mixed).formatVersion(), "appending to a format 1 manifest records format 2");
     }
 
     @Test

@@ -29,7 +29,7 @@ class HtmlReportTest {
     void everySectionAndChartIsThereAndNoDataStringIsMarkup() throws IOException {
         ObjectNode report = ReportFixtures.report(tmp, ATTACK);
         String html = HtmlReport.render(report);
-        for (String id : List.of("summary", "language-model", "training", "classifier", "generation", "lineage")) {
+        for (String id : List.of("summary", "language-model", "per-source", "training", "classifier", "generation", "lineage")) {
             assertTrue(html.contains("<section id=\"" + id + "\">"), id);
             assertTrue(html.contains("<a href=\"#" + id + "\">"), id);
         }
@@ -41,30 +41,45 @@ class HtmlReportTest {
         JsonNode charts = charts(html);
         List<String> kinds = new ArrayList<>();
         charts.forEach(c -> kinds.add(c.path("kind").asText()));
-        // 2 bars (bits/byte, loss), 5 training curves, confusion matrix, ROC, PR.
-        assertEquals(List.of("bar", "bar", "line", "line", "line", "line", "line", "heatmap", "line", "line"), kinds);
+        // 2 bars (bits/byte, loss), per-source bits/byte, 5 training curves, confusion matrix, ROC, PR.
+        assertEquals(List.of("bar", "bar", "bar", "line", "line", "line", "line", "line", "heatmap", "line", "line"), kinds);
         for (JsonNode c : charts) {
-            assertTrue(html.contains("<div class=\"chart\" id=\"" + c.path("id").asText() + "\"></div>"), c.path("id").asText());
+            String id = c.path("id").asText();
+            assertTrue(html.contains("<div class=\"chart\" id=\"" + id + "\"></div>")
+                    || html.contains("<div class=\"chart wide\" id=\"" + id + "\"></div>"), id);
         }
+        // Per source: groups on the x axis, one series per scorer, the baselines' series lighter; sums are the totals'.
+        JsonNode perSource = charts.get(2);
+        assertEquals("[\"sotu/17\",\"sotu/18" + ATTACK.replace("\"", "\\\"") + "\"]", perSource.path("categories").toString());
+        assertEquals(6, perSource.path("series").size());
+        assertEquals("[false, false, false, true, true, true]", perSource.path("series").findValuesAsText("baseline").toString());
+        assertEquals(3.044 * 0.9, perSource.path("series").get(1).path("values").get(0).asDouble(), 1e-9);
+        JsonNode groups = report.path("per_source").path("sets").get(0).path("groups");
+        assertEquals(2, groups.size());
+        assertEquals(report.path("results").get(0).path("tokens").asLong(),
+                groups.get(0).path("tokens").asLong() + groups.get(1).path("tokens").asLong());
+        assertTrue(html.contains("<td class=\"hash\">" + Html.text("sotu/18" + ATTACK) + "</td>"), "the group is escaped text in the table");
+        assertTrue(Report.markdown(report).contains("## Per source: "), "report.md has the per-source table");
         JsonNode bits = charts.get(0);
         assertEquals(6, bits.path("categories").size(), "three checkpoints side by side with three baselines");
         assertEquals("[false,false,false,true,true,true]", bits.path("baseline").toString());
         assertEquals(3.044, bits.path("series").get(0).path("values").get(1).asDouble(), 1e-9);
         assertTrue(bits.path("categories").get(2).asText().contains(ATTACK), "chart data keeps the text as it is");
-        JsonNode loss = charts.get(2);
+        JsonNode loss = charts.get(3);
         assertEquals(4, loss.path("series").size(), "train and validation for each of the two runs");
         assertEquals(30, loss.path("series").get(0).path("points").size());
         assertEquals("pretrain: train", loss.path("series").get(0).path("name").asText(), "legends name runs by folder");
         assertEquals("[{\"x\":30,\"name\":\"step-00000030\"},{\"x\":60,\"name\":\"step-00000060\"}]",
                 loss.path("series").get(0).path("marks").toString());
-        assertEquals("[[0,0,410.0],[1,0,9.0],[0,1,14.0],[1,1,167.0]]", charts.get(7).path("cells").toString());
+        assertEquals("[[0,0,410.0],[1,0,9.0],[0,1,14.0],[1,1,167.0]]", charts.get(8).path("cells").toString());
     }
 
     @Test
     void sectionsWithoutTheirPartOfTheReportAreLeftOut() throws IOException {
         ObjectNode report = ReportFixtures.report(tmp, "x");
-        report.remove(List.of("classifier", "generation", "training"));
+        report.remove(List.of("classifier", "generation", "training", "per_source"));
         String html = HtmlReport.render(report);
+        assertFalse(html.contains("id=\"per-source\""));
         assertFalse(html.contains("id=\"classifier\""));
         assertFalse(html.contains("id=\"generation\""));
         assertFalse(html.contains("id=\"training\""));
@@ -98,7 +113,7 @@ class HtmlReportTest {
         String html = HtmlReport.render(report, sections);
         assertTrue(html.contains("<a href=\"#extra\">Extra &lt;part&gt;</a>"));
         assertTrue(html.contains("<p>" + Html.text(ATTACK) + "</p>"));
-        assertTrue(html.contains("<div class=\"chart wide\" id=\"chart-11\"></div>"));
+        assertTrue(html.contains("<div class=\"chart wide\" id=\"chart-12\"></div>"));
     }
 
     @Test

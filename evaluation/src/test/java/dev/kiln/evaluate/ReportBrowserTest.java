@@ -51,9 +51,13 @@ class ReportBrowserTest {
 
         assertEquals("[]", verdict.path("errors").toString(), "script errors or console.error calls");
         assertEquals("[]", verdict.path("alerts").toString(), "an injected script ran");
-        assertEquals(10, verdict.path("charts").size(), verdict.toString());
+        assertEquals(11, verdict.path("charts").size(), verdict.toString());
         assertEquals(verdict.path("charts"), verdict.path("painted"), "charts whose canvas stayed blank");
+        // The per-source bar chart comes right after the two language-model charts: it is drawn too.
+        assertTrue(html.contains("<section id=\"per-source\">") && html.contains("<div class=\"chart wide\" id=\"chart-3\">"), "per-source chart");
+        assertTrue(verdict.path("painted").toString().contains("\"chart-3\""), verdict.toString());
         String text = verdict.path("text").asText();
+        assertTrue(text.contains("sotu/18" + ATTACK), "the planted source group is visible text");
         assertTrue(text.contains("spam" + ATTACK), "the planted label is visible text");
         assertTrue(text.contains("generated " + ATTACK), "the planted generation is visible text");
         assertTrue(text.contains("old" + ATTACK + "/step-00000040"), "the planted checkpoint name is visible text");

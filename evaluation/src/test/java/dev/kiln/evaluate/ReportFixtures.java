@@ -23,7 +23,7 @@ import java.util.Map;
  * three checkpoints from two runs (real metrics.jsonl files written by the trainer's {@link MetricsLog}), one shard
  * folder, the three baselines, and classifier and generation parts in the shape the HTML sections read. The string
  * {@code injected} is planted wherever data reaches the page: a run folder (so checkpoint and metrics paths), a
- * checkpoint name, the shard folder, a class label, a prompt and a generated text.
+ * checkpoint name, the shard folder, a source group, a class label, a prompt and a generated text.
  */
 final class ReportFixtures {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -58,7 +58,22 @@ final class ReportFixtures {
         for (double bpb : bitsPerByte) {
             stats.add(new LmStats(bpb * 29_315 * Math.log(2), 12_352, 29_315, 4_925, 2));
         }
-        Evaluation.Result r = new Evaluation.Result("fixture", names, cps.size(), List.of(stats), null, null, 200, 4, 12.5);
+        // Two source groups (one named with the injected string, as a source path can be) that add up to the totals.
+        Map<String, List<LmStats>> groups = new java.util.LinkedHashMap<>();
+        List<LmStats> first = new ArrayList<>();
+        List<LmStats> second = new ArrayList<>();
+        for (int i = 0; i < bitsPerByte.length; i++) {
+            double bpb1 = bitsPerByte[i] * 0.9;
+            LmStats a = new LmStats(bpb1 * 12_000 * Math.log(2), 5_000, 12_000, 2_000, 1);
+            first.add(a);
+            LmStats total = stats.get(i);
+            second.add(new LmStats(total.nll() - a.nll(), total.tokens() - a.tokens(), total.bytes() - a.bytes(),
+                    total.words() - a.words(), total.documents() - a.documents()));
+        }
+        groups.put("sotu/17", first);
+        groups.put("sotu/18" + injected, second);
+        Evaluation.Result r = new Evaluation.Result("fixture", names, cps.size(), List.of(stats), List.of(cfg.perSource().cap(groups)),
+                null, null, 200, 4, 12.5);
         dev.kiln.common.config.Lineage lineage = new dev.kiln.common.config.Lineage("evaluate", "0.1.0-SNAPSHOT",
                 Map.of("spark", "3.5.7", "dl4j", "1.0.0-M2.1", "nd4j", "1.0.0-M2.1", "arrow", "12.0.1"), "3.5.7", "17",
                 EvaluateConfig.SECTION, EvalFixtures.lineage(o).config());

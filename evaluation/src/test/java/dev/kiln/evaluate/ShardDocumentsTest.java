@@ -17,7 +17,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Chunks of record batches tile a shard's documents: every document once, whatever the chunk size. */
+/** Chunks of record batches tile a shard's documents: every document once, with its source, whatever the chunk size. */
 class ShardDocumentsTest {
     static final int T = 4;
     static final int V = 20;
@@ -27,55 +27,93 @@ class ShardDocumentsTest {
     java.nio.file.Path tmp;
 
     @Test
-    void chunksOfAnySizeRecoverEveryDocumentOnce() throws IOException {
+    void chunksOfAnySizeRecoverEveryDocumentOnceWithItsSource() throws IOException {
         Random random = new Random(7);
-        for (int trial = 0; trial < 20; trial++) {
-            // Documents of 0 to 30 tokens (0: two end-of-text in a row), ids 0..18.
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        for (int trial = 0; trial < 40; trial++) {
+            // Documents of 0 to 30 tokens (0: two end-of-text in a row), ids 0..18; every 5th trial has long ones.
             List<int[]> docs = new ArrayList<>();
             int count = 1 + random.nextInt(25);
             for (int d = 0; d < count; d++) {
-                int[] doc = new int[random.nextInt(31)];
+                int[] doc = new int[trial % 5 == 4 && random.nextInt(3) == 0 ? 20 + random.nextInt(40) : random.nextInt(trial % 2 == 0 ? 31 : 6)];
                 for (int i = 0; i < doc.length; i++) {
                     doc[i] = random.nextInt(EOT);
                 }
                 docs.add(doc);
             }
             int rowsPerBlock = 1 + random.nextInt(4);
+            boolean version1 = trial % 4 == 3;
             Path shard = new Path(tmp.resolve("s" + trial + ".arrow").toUri());
-            FileSystem fs = FileSystem.getLocal(new Configuration());
-            List<Integer> stream = new ArrayList<>();
-            try (ShardWriter w = ShardWriter.create(fs, shard, new ShardSchema.Header(T, V, "x", ShardSchema.VALIDATION), rowsPerBlock)) {
-                RowPacker p = new RowPacker(T, w::write);
-                for (int[] doc : docs) {
-                    p.add(doc, doc.length);
+            List<String> expectedSources = new ArrayList<>();
+            List<List<Integer>> expected = new ArrayList<>();
+            ShardSchema.Header header = new ShardSchema.Header(T, V, "x", ShardSchema.VALIDATION);
+            try (ShardWriter w = version1 ? ShardWriter.createFormat1(fs, shard, header, rowsPerBlock)
+                    : ShardWriter.create(fs, shard, header, rowsPerBlock)) {
+                RowPacker p = RowPacker.withSources(T, w::write);
+                List<Long> starts = new ArrayList<>();
+                for (int d = 0; d < docs.size(); d++) {
+                    starts.add(p.tokensAdded());
+                    p.startDocument("corpus/</script><script>alert(1)</script>/doc-" + d);
+                    p.add(docs.get(d), docs.get(d).length);
                     p.add(EOT);
-                    for (int id : doc) {
-                        stream.add(id);
-                    }
-                    stream.add(EOT);
                 }
                 long covered = p.coveredTokens();
                 w.commit();
-                stream = stream.subList(0, (int) covered); // the tail that filled no row is not in the shard
+                // What a reader must see: each non-empty document that starts inside the shard, cut at its end.
+                for (int d = 0; d < docs.size(); d++) {
+                    int n = (int) Math.min(docs.get(d).length, covered - starts.get(d));
+                    if (n > 0) {
+                        List<Integer> l = new ArrayList<>();
+                        for (int i = 0; i < n; i++) {
+                            l.add(docs.get(d)[i]);
+                        }
+                        expected.add(l);
+                        expectedSources.add(version1 ? null : "corpus/</script><script>alert(1)</script>/doc-" + d);
+                    }
+                }
             }
-            List<List<Integer>> expected = split(stream);
             try (ShardReader r = ShardReader.open(fs, shard)) {
-                for (int blocksPerChunk = 1; blocksPerChunk <= r.blockCount() + 1; blocksPerChunk++) {
+                // Chunks of 1, 2, 3 and 7 blocks, and the whole shard in one (a chunk per block is quadratic to try all).
+                for (int blocksPerChunk : new int[]{1, 2, 3, 7, r.blockCount() + 1}) {
                     List<List<Integer>> got = new ArrayList<>();
+                    List<String> gotSources = new ArrayList<>();
                     long rows = 0;
                     for (int b = 0; b < r.blockCount(); b += blocksPerChunk) {
-                        rows += ShardDocuments.forEach(r, b, blocksPerChunk, EOT, doc -> {
+                        rows += ShardDocuments.forEachDocument(r, b, blocksPerChunk, EOT, (source, doc) -> {
                             List<Integer> l = new ArrayList<>();
                             for (int id : doc) {
                                 l.add(id);
                             }
                             got.add(l);
+                            gotSources.add(source);
                         });
                     }
-                    assertEquals(expected, got, "trial " + trial + ", " + rowsPerBlock + " rows per block, " + blocksPerChunk + " blocks per chunk");
+                    String what = "trial " + trial + (version1 ? " (format 1)" : "") + ", " + rowsPerBlock + " rows per block, "
+                            + blocksPerChunk + " blocks per chunk";
+                    assertEquals(expected, got, what);
+                    assertEquals(expectedSources, gotSources, what);
                     assertEquals(r.countRows(), rows);
                 }
             }
+        }
+    }
+
+    @Test
+    void aFormat2ShardWhoseSourcesDoNotMatchItsDocumentsIsAnError() throws IOException {
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        Path shard = new Path(tmp.resolve("bad.arrow").toUri());
+        try (ShardWriter w = ShardWriter.create(fs, shard, new ShardSchema.Header(T, V, "x", ShardSchema.VALIDATION), 2)) {
+            RowPacker p = new RowPacker(T, w::write); // rows written without their sources
+            for (int i = 0; i < 20; i++) {
+                p.add(i % 3 == 2 ? EOT : 5);
+            }
+            w.commit();
+        }
+        try (ShardReader r = ShardReader.open(fs, shard)) {
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> ShardDocuments.forEachDocument(r, 0, 1, EOT, (s, d) -> { }));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("bad.arrow: document 0 of a chunk has no entry in column sources"),
+                    e.getMessage());
         }
     }
 

@@ -65,7 +65,16 @@ class DemoIT {
 
         // The evaluation scored the newest checkpoint next to the three baselines and beat the uniform one.
         JsonNode report = json.readTree(dir.resolve("reports/demo/report.json").toFile());
-        assertEquals(1, report.path("schema_version").asInt());
+        assertEquals(2, report.path("schema_version").asInt());
+        // Per source: the demo groups the speeches by century (conf/demo.conf), every group named by two digits.
+        JsonNode groups = report.path("per_source").path("sets").path(0).path("groups");
+        assertTrue(groups.size() >= 2, groups.toString());
+        long groupTokens = 0;
+        for (JsonNode g : groups) {
+            assertTrue(g.path("group").asText().matches("1[789]|20"), g.path("group").asText());
+            groupTokens += g.path("tokens").asLong();
+        }
+        assertEquals(report.path("results").path(0).path("tokens").asLong(), groupTokens, "the groups add up to the total");
         JsonNode scorers = report.path("results").path(0).path("scorers");
         assertEquals(4, scorers.size(), scorers.toString());
         assertTrue(scorers.path(0).path("bits_per_byte").asDouble() < scorers.path(1).path("bits_per_byte").asDouble(), scorers.toString());

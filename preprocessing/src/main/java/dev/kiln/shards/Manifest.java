@@ -25,7 +25,8 @@ import java.util.Optional;
  * an incremental run appends the shards made from the preprocess runs (or, for a plain folder of Parquet files, the
  * input files) that are not yet listed.
  *
- * @param formatVersion   shard format version ({@link ShardSchema#FORMAT_VERSION})
+ * @param formatVersion   the newest shard format version in the folder ({@link ShardSchema#FORMAT_VERSION}; 1 or 2:
+ *                        an incremental run onto a format 1 folder appends format 2 shards and sets 2)
  * @param tokenizer       path of the tokenizer file, relative to the manifest folder ({@code tokenizer.json})
  * @param tokenizerSha256 SHA-256 of that file; every shard carries the same value in its metadata
  * @param vocabSize       vocabulary size, special tokens included
@@ -105,7 +106,10 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
         sh.addAll(moreShards);
         List<PreprocessRun> runs = new ArrayList<>(preprocessRuns);
         runs.addAll(moreRuns);
-        return new Manifest(formatVersion, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, in, sh, runs,
+        // The shards appended now are written in the current format; each shard declares its own version, so a
+        // folder can hold format 1 shards of older runs next to them. The manifest names the newest.
+        int version = moreShards.isEmpty() ? formatVersion : Math.max(formatVersion, Integer.parseInt(ShardSchema.FORMAT_VERSION));
+        return new Manifest(version, tokenizer, tokenizerSha256, vocabSize, contextLength, specialTokens, config, in, sh, runs,
                 lineage);
     }
 
@@ -120,8 +124,9 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
     public static Manifest fromJson(String json, String where) {
         try {
             Manifest m = JSON.readValue(json, Manifest.class);
-            if (m.formatVersion() != Integer.parseInt(ShardSchema.FORMAT_VERSION)) {
-                throw new IllegalStateException(where + ": shard format version " + m.formatVersion() + ", this Kiln reads " + ShardSchema.FORMAT_VERSION);
+            if (m.formatVersion() != Integer.parseInt(ShardSchema.FORMAT_VERSION) && m.formatVersion() != Integer.parseInt(ShardSchema.FORMAT_VERSION_1)) {
+                throw new IllegalStateException(where + ": shard format version " + m.formatVersion() + ", this Kiln reads "
+                        + ShardSchema.FORMAT_VERSION_1 + " and " + ShardSchema.FORMAT_VERSION);
             }
             return m;
         } catch (IOException e) {

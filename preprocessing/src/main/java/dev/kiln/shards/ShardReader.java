@@ -4,7 +4,9 @@ import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
+import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
 import org.apache.hadoop.fs.FileSystem;
@@ -13,6 +15,8 @@ import org.apache.hadoop.fs.Path;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -24,7 +28,8 @@ import java.util.NoSuchElementException;
  * does to shuffle).
  *
  * <p>The schema is checked on open ({@link ShardSchema}); a file that is not a Kiln shard fails with its path in the
- * message. Not thread-safe: one reader per thread.
+ * message. Format 1 and 2 shards are read; only format 2 has document sources ({@link #hasSources()},
+ * {@link #sources(int)}). Not thread-safe: one reader per thread.
  */
 public final class ShardReader implements Iterable<int[]>, Closeable {
     private final Path path;
@@ -32,11 +37,15 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
     private final ArrowFileReader reader;
     private final org.apache.arrow.vector.VectorSchemaRoot root;
     private final ShardSchema.Header header;
+    private final String formatVersion;
+    private final boolean hasSources;
     private final List<ArrowBlock> blocks;
     private final int rowLength;
     private int loadedBlock = -1;
     private int loadedRows;
     private ArrowBuf loadedData;
+    private ArrowBuf loadedSourceOffsets;
+    private VarCharVector loadedSourceItems;
 
     private ShardReader(FileSystem fs, Path path) throws IOException {
         this.path = path;
@@ -46,7 +55,10 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
         try {
             r = new ArrowFileReader(new HadoopSeekableChannel(fs.open(path), size), allocator);
             root = r.getVectorSchemaRoot();
-            header = ShardSchema.parse(root.getSchema(), path.toString());
+            ShardSchema.Parsed parsed = ShardSchema.parse(root.getSchema(), path.toString());
+            header = parsed.header();
+            formatVersion = parsed.formatVersion();
+            hasSources = parsed.hasSources();
             blocks = List.copyOf(r.getRecordBlocks());
         } catch (IOException | RuntimeException e) {
             if (r != null) {
@@ -73,6 +85,16 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
 
     public ShardSchema.Header header() {
         return header;
+    }
+
+    /** {@code kiln.format_version} of this shard: {@link ShardSchema#FORMAT_VERSION_1} or {@link ShardSchema#FORMAT_VERSION}. */
+    public String formatVersion() {
+        return formatVersion;
+    }
+
+    /** Whether the shard records its documents' sources (format 2); format 1 shards do not. */
+    public boolean hasSources() {
+        return hasSources;
     }
 
     public int contextLength() {
@@ -106,6 +128,16 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
         if (list.getNullCount() > 0 || (long) items.getValueCount() < (long) loadedRows * rowLength) {
             throw new IllegalStateException(path + ": record batch " + block + " has null rows or too few values");
         }
+        if (hasSources) {
+            ListVector sources = (ListVector) root.getVector(ShardSchema.SOURCES);
+            if (sources.getNullCount() > 0 || sources.getValueCount() != loadedRows
+                    || sources.getDataVector().getNullCount() > 0) {
+                throw new IllegalStateException(path + ": record batch " + block + ": column " + ShardSchema.SOURCES
+                        + " has null entries or " + sources.getValueCount() + " rows, expected " + loadedRows + " non-null rows");
+            }
+            loadedSourceOffsets = sources.getOffsetBuffer();
+            loadedSourceItems = (VarCharVector) sources.getDataVector();
+        }
         loadedData = items.getDataBuffer();
         loadedBlock = block;
         return loadedRows;
@@ -120,6 +152,26 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
         for (int j = 0; j < rowLength; j++) {
             dst[offset + j] = loadedData.getInt(base + (long) j * Integer.BYTES);
         }
+    }
+
+    /**
+     * Sources of the documents that row {@code row} of the loaded block owns, in stream order ({@link ShardSchema});
+     * empty for a row that owns no document start, and for every row of a format 1 shard.
+     */
+    public List<String> sources(int row) {
+        if (row < 0 || row >= loadedRows) {
+            throw new IndexOutOfBoundsException("row " + row + " of a block of " + loadedRows + " rows in " + path);
+        }
+        if (!hasSources) {
+            return List.of();
+        }
+        int from = loadedSourceOffsets.getInt((long) row * ListVector.OFFSET_WIDTH);
+        int to = loadedSourceOffsets.getInt((long) (row + 1) * ListVector.OFFSET_WIDTH);
+        List<String> out = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+            out.add(new String(loadedSourceItems.get(i), StandardCharsets.UTF_8));
+        }
+        return out;
     }
 
     /** Counts the rows by loading every block (the manifest has the count without reading the shard). */

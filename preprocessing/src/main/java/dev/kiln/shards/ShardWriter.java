@@ -4,8 +4,10 @@ import dev.kiln.common.io.AtomicOutput;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.VarCharVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
+import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.ipc.ArrowFileWriter;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -15,10 +17,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * Writes one token shard as an Arrow IPC <em>file</em> (random-access format, footer included) through the Hadoop
@@ -27,7 +31,9 @@ import java.util.HexFormat;
  * crash, never leaves a file under the target name.
  *
  * <p>Every row is checked: length {@code contextLength + 1}, ids in {@code [0, vocabSize)}, and its first token
- * equal to the previous row's last one (the one-token overlap of {@link ShardSchema}). The SHA-256 of the file is
+ * equal to the previous row's last one (the one-token overlap of {@link ShardSchema}). Each row also gets the sources
+ * of the documents it owns ({@link ShardSchema}; {@link RowPacker} works them out), written as UTF-8 straight into the
+ * Arrow buffers, one string per document, nothing per token. The SHA-256 of the file is
  * computed while it streams out, so committing costs no second read.
  *
  * <p>Not thread-safe: one writer per task.
@@ -50,6 +56,8 @@ public final class ShardWriter implements Closeable {
     private final VectorSchemaRoot root;
     private final FixedSizeListVector list;
     private final IntVector items;
+    private final ListVector sourceLists; // null when writing format 1
+    private final VarCharVector sourceItems;
     private final MessageDigest digest;
     private final CountingOutputStream counted;
     private final ArrowFileWriter writer;
@@ -59,7 +67,7 @@ public final class ShardWriter implements Closeable {
     private boolean committed;
     private boolean closed;
 
-    private ShardWriter(FileSystem fs, Path target, ShardSchema.Header header, int rowsPerBatch) throws IOException {
+    private ShardWriter(FileSystem fs, Path target, ShardSchema.Header header, int rowsPerBatch, boolean version1) throws IOException {
         if (rowsPerBatch < 1) {
             throw new IllegalArgumentException("rowsPerBatch must be >= 1, got " + rowsPerBatch);
         }
@@ -81,11 +89,20 @@ public final class ShardWriter implements Closeable {
         ArrowFileWriter w = null;
         OutputStream out = null;
         try {
-            r = VectorSchemaRoot.create(ShardSchema.schema(header), allocator);
+            r = VectorSchemaRoot.create(version1 ? ShardSchema.schemaVersion1(header) : ShardSchema.schema(header), allocator);
             list = (FixedSizeListVector) r.getVector(ShardSchema.TOKENS);
             list.setInitialCapacity(rowsPerBatch);
             list.allocateNew();
             items = (IntVector) list.getDataVector();
+            if (version1) {
+                sourceLists = null;
+                sourceItems = null;
+            } else {
+                sourceLists = (ListVector) r.getVector(ShardSchema.SOURCES);
+                sourceLists.setInitialCapacity(rowsPerBatch);
+                sourceLists.allocateNew();
+                sourceItems = (VarCharVector) sourceLists.getDataVector();
+            }
             out = fs.create(staging, false);
             counted = new CountingOutputStream(new DigestOutputStream(out, digest));
             w = new ArrowFileWriter(r, null, Channels.newChannel(counted));
@@ -112,7 +129,15 @@ public final class ShardWriter implements Closeable {
     }
 
     public static ShardWriter create(FileSystem fs, Path target, ShardSchema.Header header, int rowsPerBatch) throws IOException {
-        return new ShardWriter(fs, target, header, rowsPerBatch);
+        return new ShardWriter(fs, target, header, rowsPerBatch, false);
+    }
+
+    /**
+     * A writer of the old format 1 ({@code tokens} only: the sources given to {@link #write(int[], int, List)} are
+     * ignored), as Kiln wrote before format 2; for tests that check format 1 shards are still read.
+     */
+    public static ShardWriter createFormat1(FileSystem fs, Path target, ShardSchema.Header header, int rowsPerBatch) throws IOException {
+        return new ShardWriter(fs, target, header, rowsPerBatch, true);
     }
 
     public ShardSchema.Header header() {
@@ -128,13 +153,26 @@ public final class ShardWriter implements Closeable {
         return rows;
     }
 
-    /** Appends one row of {@code contextLength + 1} token ids. */
+    /** Appends one row of {@code contextLength + 1} token ids that owns no document start. */
     public void write(int[] row) {
-        write(row, 0);
+        write(row, 0, List.of());
     }
 
-    /** Appends the {@code contextLength + 1} ids starting at {@code tokens[offset]}. */
+    /** Appends one row of {@code contextLength + 1} token ids and the sources of the documents it owns. */
+    public void write(int[] row, List<String> sources) {
+        write(row, 0, sources);
+    }
+
+    /** Appends the {@code contextLength + 1} ids starting at {@code tokens[offset]}, owning no document start. */
     public void write(int[] tokens, int offset) {
+        write(tokens, offset, List.of());
+    }
+
+    /**
+     * Appends the {@code contextLength + 1} ids starting at {@code tokens[offset]} and the sources (not null) of the
+     * documents whose start this row owns, in stream order (see {@link ShardSchema}).
+     */
+    public void write(int[] tokens, int offset, List<String> sources) {
         if (committed || closed) {
             throw new IllegalStateException("shard " + target + " is already " + (committed ? "committed" : "closed"));
         }
@@ -155,6 +193,17 @@ public final class ShardWriter implements Closeable {
             items.set(base + j, id);
         }
         list.setNotNull(inBatch);
+        if (sourceLists != null) {
+            int start = sourceLists.startNewValue(inBatch);
+            for (int k = 0; k < sources.size(); k++) {
+                String source = sources.get(k);
+                if (source == null) {
+                    throw new IllegalArgumentException("row " + rows + " of " + target + ": document source " + k + " is null");
+                }
+                sourceItems.setSafe(start + k, source.getBytes(StandardCharsets.UTF_8));
+            }
+            sourceLists.endValue(inBatch, sources.size());
+        }
         System.arraycopy(tokens, offset, previousRow, 0, rowLength);
         inBatch++;
         rows++;
@@ -172,6 +221,9 @@ public final class ShardWriter implements Closeable {
             writer.writeBatch();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a record batch to " + staging, e);
+        }
+        if (sourceLists != null) {
+            sourceLists.reset(); // keeps its buffers: the next batch starts at offset 0
         }
         inBatch = 0;
     }

@@ -18,8 +18,10 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -44,7 +46,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.not;
 
 /**
@@ -66,6 +70,8 @@ public final class Tokenize {
     static final String TOKENIZER_FILE = "tokenizer.json";
     static final String SHARDS_DIR = "shards";
     static final String SUCCESS = "_SUCCESS";
+    /** The documents' source column, kept through to the shards. */
+    private static final String SOURCE = "source";
     private static final long BYTES_PER_SHARD = 64L << 20;
 
     private Tokenize() {
@@ -256,8 +262,10 @@ public final class Tokenize {
             String outUri = outDir.toString();
             boolean specialInText = cfg.specialTokensInText();
             // Hash partitioning + sort: the same documents give the same shards whatever the input file layout.
-            Dataset<String> texts = part.repartition(n, col("hash")).sortWithinPartitions("hash", "text").select("text").as(Encoders.STRING());
-            List<ShardInfo> shards = texts.javaRDD().mapPartitionsWithIndex((index, it) -> {
+            // The source only breaks ties between equal (hash, text) pairs, so token ids and shards do not depend on it.
+            JavaRDD<ShardPacking.SourcedText> docs = part.repartition(n, col("hash")).sortWithinPartitions("hash", "text", SOURCE)
+                    .select(SOURCE, "text").javaRDD().map(r -> new ShardPacking.SourcedText(r.getString(0), r.getString(1)));
+            List<ShardInfo> shards = docs.mapPartitionsWithIndex((index, it) -> {
                 if (!it.hasNext()) {
                     return List.<ShardInfo>of().iterator();
                 }
@@ -420,7 +428,11 @@ public final class Tokenize {
                 throw new IllegalArgumentException("kiln.tokenize.input: column \"" + required + "\" is " + f.dataType().simpleString() + ", expected string");
             }
         }
-        Dataset<Row> selected = docs.select("hash", "text");
+        // A document's source: kiln preprocess's `source` column (the input path), else the Parquet file it was read from.
+        Column fileName = input_file_name();
+        Column source = names.contains(SOURCE) && docs.schema().apply(SOURCE).dataType().equals(DataTypes.StringType)
+                ? coalesce(col(SOURCE), fileName) : fileName;
+        Dataset<Row> selected = docs.select(col("hash"), col("text"), source.as(SOURCE));
         long nulls = selected.filter(col("text").isNull().or(col("hash").isNull())).count();
         if (nulls > 0) {
             LOG.warn("kiln tokenize: {} document(s) with a null text or hash skipped", nulls);

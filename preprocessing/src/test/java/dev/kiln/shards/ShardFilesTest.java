@@ -114,13 +114,19 @@ class ShardFilesTest {
              FileChannel ch = FileChannel.open(java.nio.file.Path.of(target.toUri()), StandardOpenOption.READ);
              ArrowFileReader r = new ArrowFileReader(ch, alloc)) {
             Schema schema = r.getVectorSchemaRoot().getSchema();
-            assertEquals(1, schema.getFields().size());
+            assertEquals(2, schema.getFields().size());
             Field f = schema.getFields().get(0);
             assertEquals("tokens", f.getName());
             assertFalse(f.isNullable());
             assertEquals(new ArrowType.FixedSizeList(T + 1), f.getType());
             assertEquals(new ArrowType.Int(32, true), f.getChildren().get(0).getType());
-            assertEquals(Map.of("kiln.format_version", "1", "kiln.context_length", "16", "kiln.vocab_size", "1000",
+            Field sources = schema.getFields().get(1);
+            assertEquals("sources", sources.getName());
+            assertFalse(sources.isNullable());
+            assertEquals(ArrowType.List.INSTANCE, sources.getType());
+            assertEquals(ArrowType.Utf8.INSTANCE, sources.getChildren().get(0).getType());
+            assertFalse(sources.getChildren().get(0).isNullable());
+            assertEquals(Map.of("kiln.format_version", "2", "kiln.context_length", "16", "kiln.vocab_size", "1000",
                     "kiln.tokenizer_sha256", TOKENIZER_SHA, "kiln.split", "validation"), schema.getCustomMetadata());
             int rows = 0;
             while (r.loadNextBatch()) {
@@ -128,6 +134,106 @@ class ShardFilesTest {
             }
             assertEquals(3, rows);
         }
+    }
+
+    /**
+     * Documents of lengths {@code lengths} (ids 1.., end-of-text 0 after each) from sources "doc-i", packed by
+     * RowPacker into {@code target} (format 1 with {@code version1}); returns the document start positions.
+     */
+    long[] writeDocuments(Path target, int[] lengths, int rowsPerBatch, boolean version1) throws IOException {
+        ShardSchema.Header h = new ShardSchema.Header(T, VOCAB, TOKENIZER_SHA, "train");
+        long[] starts = new long[lengths.length];
+        try (ShardWriter w = version1 ? ShardWriter.createFormat1(fs, target, h, rowsPerBatch) : ShardWriter.create(fs, target, h, rowsPerBatch)) {
+            RowPacker packer = RowPacker.withSources(T, (row, src) -> w.write(row, src));
+            Random rnd = new Random(lengths.length);
+            for (int d = 0; d < lengths.length; d++) {
+                starts[d] = packer.tokensAdded();
+                packer.startDocument("hdfs://nn/corpus/dir é/doc-" + d + ".txt");
+                for (int i = 0; i < lengths[d]; i++) {
+                    packer.add(1 + rnd.nextInt(VOCAB - 1));
+                }
+                packer.add(0);
+            }
+            w.commit();
+        }
+        return starts;
+    }
+
+    @Test
+    void sourcesRoundTripRowAlignedByTheOwnershipRule() throws IOException {
+        // Short and long documents, empty ones, and one ending exactly on a row boundary (position 3T - 1 is its EOT).
+        int[] lengths = {0, 3, 40, 1, 0, 0, 2, 100, 5, 16, 7, 60, 2, 2, 2, 9};
+        Path target = new Path(dir, "s.arrow");
+        long[] starts = writeDocuments(target, lengths, 3, false);
+        try (ShardReader r = ShardReader.open(fs, target)) {
+            assertEquals("2", r.formatVersion());
+            assertTrue(r.hasSources());
+            List<List<String>> perRow = new ArrayList<>();
+            for (int b = 0; b < r.blockCount(); b++) {
+                int rows = r.loadBlock(b);
+                for (int i = 0; i < rows; i++) {
+                    perRow.add(r.sources(i));
+                }
+            }
+            long rows = perRow.size();
+            // The rule, computed independently: document d starting at q is owned by row 0 (q = 0) or floor((q-1)/T).
+            List<List<String>> expected = new ArrayList<>();
+            for (int i = 0; i < rows; i++) {
+                expected.add(new ArrayList<>());
+            }
+            for (int d = 0; d < lengths.length; d++) {
+                long owner = starts[d] == 0 ? 0 : (starts[d] - 1) / T;
+                if (owner < rows) {
+                    expected.get((int) owner).add("hdfs://nn/corpus/dir é/doc-" + d + ".txt");
+                }
+            }
+            assertEquals(expected, perRow);
+            assertTrue(perRow.stream().anyMatch(l -> l.size() >= 3), "some row owns several documents");
+            assertTrue(perRow.stream().anyMatch(List::isEmpty), "some row owns none");
+        }
+    }
+
+    @Test
+    void aFormat1ShardIsStillReadAndHasNoSources() throws IOException {
+        int[] lengths = {3, 40, 1, 100, 5};
+        Path v1 = new Path(dir, "v1.arrow");
+        Path v2 = new Path(dir, "v2.arrow");
+        writeDocuments(v1, lengths, 4, true);
+        writeDocuments(v2, lengths, 4, false);
+        try (ShardReader r1 = ShardReader.open(fs, v1); ShardReader r2 = ShardReader.open(fs, v2)) {
+            assertEquals("1", r1.formatVersion());
+            assertFalse(r1.hasSources());
+            assertEquals(r2.header(), r1.header());
+            List<int[]> a = new ArrayList<>();
+            List<int[]> b = new ArrayList<>();
+            r1.forEach(a::add);
+            r2.forEach(b::add);
+            assertEquals(b.size(), a.size());
+            for (int i = 0; i < a.size(); i++) {
+                assertArrayEquals(b.get(i), a.get(i), "row " + i);
+            }
+            r1.loadBlock(0);
+            assertEquals(List.of(), r1.sources(0));
+        }
+    }
+
+    @Test
+    void aFormat2ShardWithoutItsSourcesColumnIsRejectedNamingTheFile() throws IOException {
+        Path bad = new Path(dir, "bad.arrow");
+        ShardSchema.Header h = new ShardSchema.Header(T, VOCAB, TOKENIZER_SHA, "train");
+        Schema v1 = ShardSchema.schemaVersion1(h);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(v1.getCustomMetadata());
+        meta.put("kiln.format_version", "2");
+        try (RootAllocator alloc = new RootAllocator();
+             VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(v1.getFields(), meta), alloc);
+             FileOutputStream out = new FileOutputStream(java.nio.file.Path.of(bad.toUri()).toFile());
+             ArrowFileWriter w = new ArrowFileWriter(root, null, out.getChannel())) {
+            w.start();
+            w.end();
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> ShardReader.open(fs, bad));
+        assertTrue(e.getMessage().contains("bad.arrow: expected the columns tokens: FixedSizeList<Int32>[17] and sources: List<Utf8> (format 2)"),
+                e.getMessage());
     }
 
     @Test

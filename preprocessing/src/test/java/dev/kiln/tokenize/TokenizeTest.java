@@ -165,6 +165,46 @@ class TokenizeTest {
         assertEquals(m1.shards().stream().map(ShardInfo::sha256).toList(), again.shards().stream().map(ShardInfo::sha256).toList());
     }
 
+    /** Parquet without preprocess's `source` column: a document's source is the Parquet file it was read from. */
+    @Test
+    void withoutASourceColumnADocumentsSourceIsItsParquetFile() throws Exception {
+        SparkSession spark = LocalSpark.get();
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        List<Doc> docs = sotuDocs().subList(0, 30);
+        java.nio.file.Path in = tmp.resolve("plain");
+        StructType schema = new StructType().add("hash", DataTypes.StringType, false).add("text", DataTypes.StringType, false);
+        List<Row> rows = new ArrayList<>();
+        docs.forEach(d -> rows.add(RowFactory.create(d.hash(), d.text())));
+        spark.createDataFrame(rows, schema).coalesce(2).write().parquet(in.toUri().toString());
+        Set<String> files = new HashSet<>();
+        try (Stream<java.nio.file.Path> list = Files.list(in)) {
+            list.filter(p -> p.getFileName().toString().endsWith(".parquet")).forEach(p -> files.add(p.getFileName().toString()));
+        }
+        assertEquals(2, files.size());
+        java.nio.file.Path out = tmp.resolve("plain-tokenized");
+        Tokenize.run(spark, config(in, out), null);
+        Path outDir = new Path(out.toUri());
+        Manifest m = Manifest.read(fs, outDir);
+        assertEquals(2, m.formatVersion());
+        Set<String> seen = new HashSet<>();
+        long listed = 0;
+        for (ShardInfo s : m.shards()) {
+            try (ShardReader r = ShardReader.open(fs, new Path(outDir, s.path()))) {
+                for (int b = 0; b < r.blockCount(); b++) {
+                    for (int i = 0, n = r.loadBlock(b); i < n; i++) {
+                        for (String src : r.sources(i)) {
+                            seen.add(new Path(src).getName());
+                            assertTrue(src.startsWith("file:"), src);
+                            listed++;
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(files, seen, "every source is one of the two Parquet files, and both occur");
+        assertTrue(listed >= docs.size() - m.shards().size(), listed + " sources for " + docs.size() + " documents");
+    }
+
     /**
      * The double-counting bug: preprocess, tokenize, preprocess again over the same input (nothing new), tokenize again:
      * the token count is unchanged. New input files become preprocess run 2, and only its documents are appended. A
@@ -247,20 +287,31 @@ class TokenizeTest {
             assertEquals(expected.size(), mine.stream().mapToLong(ShardInfo::documents).sum());
             Set<String> texts = new HashSet<>();
             expected.forEach(d -> texts.add(d.text()));
+            Map<String, String> sourceOf = new HashMap<>();
+            expected.forEach(d -> sourceOf.put(d.text(), "sotu/" + d.id()));
             int complete = 0;
             for (ShardInfo s : mine) {
                 List<Integer> stream = new ArrayList<>();
+                List<String> sources = new ArrayList<>(); // every row's sources, in row order: the documents' order
                 long rows = 0;
                 try (ShardReader r = ShardReader.open(fs, new Path(outDir, s.path()))) {
                     assertEquals(split, r.header().split());
                     assertEquals(m.tokenizerSha256(), r.header().tokenizerSha256());
-                    for (int[] row : r) {
-                        for (int j = rows == 0 ? 0 : 1; j < row.length; j++) {
-                            stream.add(row[j]);
+                    assertEquals(ShardSchema.FORMAT_VERSION, r.formatVersion());
+                    for (int b = 0; b < r.blockCount(); b++) {
+                        int n = r.loadBlock(b);
+                        for (int i = 0; i < n; i++) {
+                            int[] row = new int[r.rowLength()];
+                            r.copyRow(i, row, 0);
+                            for (int j = rows == 0 ? 0 : 1; j < row.length; j++) {
+                                stream.add(row[j]);
+                            }
+                            sources.addAll(r.sources(i));
+                            rows++;
                         }
-                        rows++;
                     }
                 }
+                int pieces = 0;
                 assertEquals(s.rows(), rows);
                 assertEquals(s.tokens(), stream.size());
                 // Cut at end-of-text: every piece but the (possibly truncated) last is a whole document of this split.
@@ -269,12 +320,17 @@ class TokenizeTest {
                     if (id == eot) {
                         String text = tok.decode(piece.stream().mapToInt(Integer::intValue).toArray());
                         assertTrue(texts.contains(text), "a shard piece is not a document of the " + split + " split");
+                        assertTrue(pieces < sources.size(), "document " + pieces + " of " + s.path() + " has no source");
+                        assertEquals(sourceOf.get(text), sources.get(pieces), "source of document " + pieces + " of " + s.path());
                         complete++;
+                        pieces++;
                         piece.clear();
                     } else {
                         piece.add(id);
                     }
                 }
+                // The document cut short by the dropped tail is listed when its start lies in a row, else not.
+                assertTrue(sources.size() == pieces || sources.size() == pieces + 1, sources.size() + " sources, " + pieces + " documents");
             }
             assertTrue(complete >= expected.size() - mine.size(), complete + " whole documents in " + split);
         }
