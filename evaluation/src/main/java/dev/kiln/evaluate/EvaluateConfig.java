@@ -11,7 +11,7 @@ import java.util.List;
 
 /** The typed, validated {@code kiln.evaluate} section (see the evaluation module's reference.conf for every key). */
 public record EvaluateConfig(List<String> checkpoints, List<String> shards, String split, String output, String runName,
-                             String endOfText, int batchSize, int blocksPerTask, List<Baseline> baselines,
+                             String endOfText, int batchSize, int tokensPerTask, int blocksPerTask, List<Baseline> baselines,
                              double bigramDiscount, Classifier classifier, GenerationEval generation,
                              SourceGroups perSource) implements Serializable {
 
@@ -115,7 +115,7 @@ public record EvaluateConfig(List<String> checkpoints, List<String> shards, Stri
         c.require(new HashSet<>(predictions).size() == predictions.size(), "predictions", "lists a path twice: " + predictions);
         Classifier classifier = new Classifier(predictions, documents, ClassifyConfig.from(config));
         return new EvaluateConfig(checkpoints, shards, split, s.nonEmpty("output"), runName, endOfText,
-                s.intIn("batch-size", 1, 4096), s.intIn("blocks-per-task", 1, 1 << 20), baselines, d, classifier,
+                s.intIn("batch-size", 1, 4096), s.intIn("tokens-per-task", 1, 1 << 30), s.intIn("blocks-per-task", 1, 1 << 20), baselines, d, classifier,
                 generation(s.section("generation"), endOfText), perSource(s.section("per-source")));
     }
 

@@ -59,7 +59,8 @@ public final class Evaluation {
     }
 
     /** A run of consecutive record batches of one shard: the unit of work of a task. */
-    public record Chunk(int index, int shardSet, String shard, int firstBlock, int blocks) implements Serializable {
+    /** Rows {@code [firstRow, firstRow + rows)} of one shard: a task's share of the stream. */
+    public record Chunk(int index, int shardSet, String shard, long firstRow, long rows) implements Serializable {
     }
 
     record ChunkResult(int index, int shardSet, List<LmStats> stats, Map<String, List<LmStats>> groups, long rows)
@@ -103,7 +104,7 @@ public final class Evaluation {
         }
 
         // 2. Scoring: one broadcast per input, one task per chunk.
-        List<Chunk> chunks = chunks(in, hadoop, cfg.blocksPerTask(), false);
+        List<Chunk> chunks = chunks(in, hadoop, Math.max(1, cfg.tokensPerTask() / in.contextLength()), 0, false);
         long totalTokens = in.shardSets().stream().flatMap(s -> s.scored().stream()).mapToLong(ShardInfo::tokens).sum();
         long totalRows = in.shardSets().stream().flatMap(s -> s.scored().stream()).mapToLong(ShardInfo::rows).sum();
         Broadcast<List<byte[]>> models = sc.broadcast(new ArrayList<>(in.checkpoints().stream().map(Inputs.CheckpointInput::modelBytes).toList()));
@@ -166,14 +167,15 @@ public final class Evaluation {
             throws IOException {
         int v = in.vocabSize();
         int eot = in.endOfText();
-        List<Chunk> trainChunks = chunks(in, hadoop, blocksPerTask, true);
+        List<Chunk> trainChunks = chunks(in, hadoop, 0, blocksPerTask, true);
         SparkStages.stage(spark, "evaluate", "count unigrams and bigrams on " + trainChunks.size() + " chunk(s) of the train split");
         NgramCounts counts = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .parallelize(trainChunks, Math.max(1, trainChunks.size())).map(chunk -> {
                     NgramCounts.Counter counter = new NgramCounts.Counter(v, eot);
                     Path p = new Path(chunk.shard());
                     try (ShardReader r = ShardReader.open(p.getFileSystem(hadoop.value()), p)) {
-                        ShardDocuments.forEach(r, chunk.firstBlock(), chunk.blocks(), eot, counter::addDocument);
+                        ShardDocuments.forEachDocument(r, r.blockRows(), chunk.firstRow(), chunk.rows(), eot,
+                                (source, doc) -> counter.addDocument(doc));
                     }
                     return counter.counts();
                 }).treeReduce(NgramCounts::plus);
@@ -262,13 +264,13 @@ public final class Evaluation {
                 scorers.addAll(baselines.value());
                 DocumentScorer scorer = new DocumentScorer(contextLength, endOfText, batchSize, tokenizer::decodeBytes, scorers);
                 Path p = new Path(chunk.shard());
-                Progress progress = new Progress("evaluate " + p.getName() + " blocks " + chunk.firstBlock() + "+"
-                        + chunk.blocks() + " (records = documents)", -1, -1);
+                Progress progress = new Progress("evaluate " + p.getName() + " rows " + chunk.firstRow() + "+"
+                        + chunk.rows() + " (records = documents)", -1, -1);
                 long rows;
                 SourceGroups.Grouper grouper = perSource.grouper();
                 String unknown = unknownSource.get(chunk.shardSet()); // a format 1 shard's documents: their shard folder
                 try (ShardReader r = ShardReader.open(p.getFileSystem(hadoop.value()), p)) {
-                    rows = ShardDocuments.forEachDocument(r, chunk.firstBlock(), chunk.blocks(), endOfText, (source, doc) -> {
+                    rows = ShardDocuments.forEachDocument(r, r.blockRows(), chunk.firstRow(), chunk.rows(), endOfText, (source, doc) -> {
                         long before = scorer.bytes();
                         scorer.add(doc, source == null ? unknown : grouper.group(source));
                         scoredTokens.add(doc.length);
@@ -293,8 +295,13 @@ public final class Evaluation {
         }
     }
 
-    /** Chunks of {@code blocksPerTask} record batches over the scored (or, with {@code train}, the train) shards. */
-    static List<Chunk> chunks(Inputs.Checked in, SerializableConfiguration hadoop, int blocksPerTask, boolean train) throws IOException {
+    /**
+     * Chunks over the scored (or, with {@code train}, the train) shards: {@code rowsPerTask} rows each when it is
+     * positive, else {@code blocksPerTask} record batches each. Cut from the shards' batch headers alone, by config
+     * only (never by the cluster's size), so the driver's sums in chunk order are the same on any cluster.
+     */
+    static List<Chunk> chunks(Inputs.Checked in, SerializableConfiguration hadoop, long rowsPerTask, int blocksPerTask, boolean train)
+            throws IOException {
         List<Chunk> out = new ArrayList<>();
         for (int s = 0; s < in.shardSets().size(); s++) {
             Inputs.ShardSetInput set = in.shardSets().get(s);
@@ -304,12 +311,25 @@ public final class Evaluation {
                 }
                 Path p = set.shardPath(info);
                 FileSystem fs = p.getFileSystem(hadoop.value());
-                int blocks;
-                try (ShardReader r = ShardReader.open(fs, p)) { // reads the footer only
-                    blocks = r.blockCount();
+                long[] blockRows;
+                try (ShardReader r = ShardReader.open(fs, p)) { // the footer and the batch headers only
+                    blockRows = r.blockRows();
                 }
-                for (int b = 0; b < blocks; b += blocksPerTask) {
-                    out.add(new Chunk(out.size(), s, p.toString(), b, Math.min(blocksPerTask, blocks - b)));
+                long first = 0;
+                if (rowsPerTask > 0) {
+                    long total = java.util.Arrays.stream(blockRows).sum();
+                    for (; first < total; first += rowsPerTask) {
+                        out.add(new Chunk(out.size(), s, p.toString(), first, Math.min(rowsPerTask, total - first)));
+                    }
+                } else {
+                    for (int b = 0; b < blockRows.length; b += blocksPerTask) {
+                        long rows = 0;
+                        for (int k = b; k < Math.min(b + blocksPerTask, blockRows.length); k++) {
+                            rows += blockRows[k];
+                        }
+                        out.add(new Chunk(out.size(), s, p.toString(), first, rows));
+                        first += rows;
+                    }
                 }
             }
         }

@@ -12,10 +12,10 @@ import java.util.function.Consumer;
  * with the stream's tail that did not fill a row dropped. So a document is a maximal run of non-end-of-text ids;
  * the last one of a shard may be cut short by the dropped tail, and is scored as far as it goes.
  *
- * <p>A shard is scored in chunks of Arrow record batches (blocks) so that one shard can feed many tasks. A chunk
- * owns the documents that start inside it: the one at stream position 0 if it begins with block 0, and every
- * document after an end-of-text at a position in {@code [0, rows * T)} relative to the chunk's first row. It reads
- * on into later blocks to finish its last document. Chunks tile the stream, so every document is scored once.
+ * <p>A shard is scored in chunks of rows so that one shard can feed many tasks. A chunk owns the documents that
+ * start inside it: the one at stream position 0 if it begins with row 0, and every document after an end-of-text at
+ * a position in {@code [0, rows * T)} relative to the chunk's first row. It reads on into later rows (and record
+ * batches) to finish its last document. Chunks tile the stream, so every document is scored once.
  *
  * <p>Sources: format 2 shards list, per row, the sources of the documents whose start the row owns by the same rule
  * (row {@code floor(p / T)} for the end-of-text at position {@code p}; see {@code dev.kiln.shards.ShardSchema}). So
@@ -38,40 +38,61 @@ public final class ShardDocuments {
         return forEachDocument(reader, firstBlock, blocks, endOfText, (source, document) -> sink.accept(document));
     }
 
-    /**
-     * Calls {@code sink} with the source and ids of each document the chunk {@code [firstBlock, firstBlock + blocks)}
-     * owns, in stream order; returns the chunk's rows. A format 2 shard whose sources do not match its documents
-     * (one missing, or one left over) is an error naming the shard.
-     */
+    /** {@link #forEachDocument(ShardReader, long[], long, long, int, DocumentSink)} of the rows of blocks {@code [firstBlock, firstBlock + blocks)}. */
     public static long forEachDocument(ShardReader reader, int firstBlock, int blocks, int endOfText, DocumentSink sink) {
+        long[] blockRows = reader.blockRows();
+        long firstRow = 0;
+        for (int b = 0; b < firstBlock; b++) {
+            firstRow += blockRows[b];
+        }
+        long rows = 0;
+        for (int b = firstBlock; b < Math.min(firstBlock + blocks, blockRows.length); b++) {
+            rows += blockRows[b];
+        }
+        return forEachDocument(reader, blockRows, firstRow, rows, endOfText, sink);
+    }
+
+    /**
+     * Calls {@code sink} with the source and ids of each document the chunk of rows {@code [firstRow, firstRow + rows)}
+     * owns, in stream order; returns the chunk's rows. {@code blockRows}: {@link ShardReader#blockRows()}. A format 2
+     * shard whose sources do not match its documents (one missing, or one left over) is an error naming the shard.
+     */
+    public static long forEachDocument(ShardReader reader, long[] blockRows, long firstRow, long rows, int endOfText,
+                                       DocumentSink sink) {
         int t = reader.contextLength();
         int[] row = new int[reader.rowLength()];
-        int lastBlock = Math.min(firstBlock + blocks, reader.blockCount()) - 1;
-        long chunkRows = 0;
-        // The chunk's end is known once its last block is loaded; positions before that are all below it.
-        long limit = Long.MAX_VALUE;
+        long total = 0;
+        for (long r : blockRows) {
+            total += r;
+        }
+        long endRow = Math.min(firstRow + rows, total); // exclusive
+        long chunkRows = Math.max(0, endRow - firstRow);
+        if (chunkRows == 0) {
+            return 0;
+        }
+        // The chunk owns positions [0, chunkRows * T) relative to its first row (see the class comment).
+        long limit = chunkRows * t;
         long position = 0;
-        boolean firstRow = true;
-        boolean inDocument = firstBlock == 0;
+        boolean firstOfChunk = true;
+        boolean inDocument = firstRow == 0;
         IntList document = new IntList(1 << 12);
         Sources sources = new Sources(reader);
+        int b = 0;
+        long blockStart = 0;
+        while (blockStart + blockRows[b] <= firstRow) {
+            blockStart += blockRows[b++];
+        }
+        long global = firstRow;
         outer:
-        for (int b = firstBlock; b < reader.blockCount(); b++) {
-            int rows = reader.loadBlock(b);
-            boolean owned = b <= lastBlock;
-            if (owned) {
-                chunkRows += rows;
-                if (b == lastBlock) {
-                    limit = chunkRows * t;
-                }
-            }
-            for (int r = 0; r < rows; r++) {
+        for (; b < blockRows.length; blockStart += blockRows[b++]) {
+            int loaded = reader.loadBlock(b);
+            for (int r = (int) (global - blockStart); r < loaded; r++, global++) {
                 reader.copyRow(r, row, 0);
-                if (owned) {
+                if (global < endRow) {
                     sources.addAll(r);
                 }
                 // Row[0] repeats the previous row's last id; only the chunk's first row contributes it.
-                for (int j = firstRow ? 0 : 1; j <= t; j++, position++) {
+                for (int j = firstOfChunk ? 0 : 1; j <= t; j++, position++) {
                     int id = row[j];
                     if (inDocument) {
                         if (id != endOfText) {
@@ -88,7 +109,7 @@ public final class ShardDocuments {
                         inDocument = true;
                     }
                 }
-                firstRow = false;
+                firstOfChunk = false;
             }
         }
         if (inDocument) {

@@ -66,7 +66,8 @@ class EvaluationSparkTest {
         return Map.of("checkpoints", "[\"" + new Path(pretrain, "checkpoints/" + CheckpointStore.name(30)) + "\", \"" + pretrain + "\"]",
                 "shards", "[\"" + shards + "\"]",
                 "output", tmp.resolve("reports").toString(), "run-name", runName,
-                "per-source.group-by", "file"); // one group per document: compared with the plain loop's per-document sums
+                "per-source.group-by", "file", // one group per document: compared with the plain loop's per-document sums
+                "tokens-per-task", "1000"); // 15 rows of 64 tokens: chunks that start and end inside record batches
     }
 
     static Evaluate.Outcome evaluate(String master, String runName) throws IOException {

@@ -94,6 +94,30 @@ class ShardDocumentsTest {
                     assertEquals(expectedSources, gotSources, what);
                     assertEquals(r.countRows(), rows);
                 }
+                // Chunks of rows, cut anywhere inside a record batch (what scoring uses): the same documents and sources.
+                long[] blockRows = r.blockRows();
+                long total = java.util.Arrays.stream(blockRows).sum();
+                assertEquals(r.countRows(), total, "the batch headers' row counts");
+                for (long rowsPerChunk : new long[]{1, 2, 5, total + 1}) {
+                    List<List<Integer>> got = new ArrayList<>();
+                    List<String> gotSources = new ArrayList<>();
+                    long rows = 0;
+                    for (long first = 0; first < total; first += rowsPerChunk) {
+                        rows += ShardDocuments.forEachDocument(r, blockRows, first, rowsPerChunk, EOT, (source, doc) -> {
+                            List<Integer> l = new ArrayList<>();
+                            for (int id : doc) {
+                                l.add(id);
+                            }
+                            got.add(l);
+                            gotSources.add(source);
+                        });
+                    }
+                    String what = "trial " + trial + (version1 ? " (format 1)" : "") + ", " + rowsPerBlock + " rows per block, "
+                            + rowsPerChunk + " rows per chunk";
+                    assertEquals(expected, got, what);
+                    assertEquals(expectedSources, gotSources, what);
+                    assertEquals(total, rows);
+                }
             }
         }
     }

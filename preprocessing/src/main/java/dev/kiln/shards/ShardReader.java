@@ -35,6 +35,7 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
     private final Path path;
     private final BufferAllocator allocator;
     private final ArrowFileReader reader;
+    private final HadoopSeekableChannel channel;
     private final org.apache.arrow.vector.VectorSchemaRoot root;
     private final ShardSchema.Header header;
     private final String formatVersion;
@@ -52,8 +53,10 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
         long size = fs.getFileStatus(path).getLen();
         allocator = new RootAllocator(Long.MAX_VALUE);
         ArrowFileReader r = null;
+        HadoopSeekableChannel in = null;
         try {
-            r = new ArrowFileReader(new HadoopSeekableChannel(fs.open(path), size), allocator);
+            in = new HadoopSeekableChannel(fs.open(path), size);
+            r = new ArrowFileReader(in, allocator);
             root = r.getVectorSchemaRoot();
             ShardSchema.Parsed parsed = ShardSchema.parse(root.getSchema(), path.toString());
             header = parsed.header();
@@ -71,6 +74,7 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
             throw e;
         }
         reader = r;
+        channel = in;
         rowLength = header.rowLength();
     }
 
@@ -108,6 +112,30 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
 
     public int blockCount() {
         return blocks.size();
+    }
+
+    /**
+     * Rows of every record batch, from the batches' message headers alone (a few hundred bytes each; no token data is
+     * read), so a planner can cut a shard into row ranges without loading it.
+     */
+    public long[] blockRows() {
+        long[] rows = new long[blocks.size()];
+        try {
+            for (int b = 0; b < rows.length; b++) {
+                channel.position(blocks.get(b).getOffset());
+                org.apache.arrow.vector.ipc.message.MessageMetadataResult m =
+                        org.apache.arrow.vector.ipc.message.MessageSerializer.readMessage(new org.apache.arrow.vector.ipc.ReadChannel(channel));
+                if (m == null || m.getMessage().headerType() != org.apache.arrow.flatbuf.MessageHeader.RecordBatch) {
+                    throw new IllegalStateException(path + ": block " + b + " of the footer is not a record batch");
+                }
+                org.apache.arrow.flatbuf.RecordBatch batch = (org.apache.arrow.flatbuf.RecordBatch) m.getMessage()
+                        .header(new org.apache.arrow.flatbuf.RecordBatch());
+                rows[b] = batch.length();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the record batch headers of " + path, e);
+        }
+        return rows;
     }
 
     /** Loads record batch {@code block} (if not already loaded) and returns its row count. */
