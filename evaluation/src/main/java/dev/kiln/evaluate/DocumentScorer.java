@@ -1,19 +1,19 @@
 package dev.kiln.evaluate;
 
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
  * Scores documents with several models at once, on the same windows, and adds up their {@link LmStats}.
- * Windows are batched per document, {@code batchSize} at a time: a batch never mixes documents, so what a model
- * is given for a document (and so its float arithmetic) does not depend on which other documents share a Spark
- * partition, and the sums are the same for any partitioning. Per-document sums are added in document order, to the
- * totals and, for {@link #add(int[], String)}, to the document's group as well (so the totals do not depend on the
- * grouping; the groups' sums equal them up to float rounding).
+ * Windows are batched per document, {@code batchSize} at a time ({@link #batches}): a batch never mixes documents,
+ * so what a model is given for a document (and so its float arithmetic) does not depend on which other documents
+ * are scored with it. A document's NLL is the sum of its batches' NLLs ({@link #batchNll}), in batch order; documents
+ * are added in the order given ({@link ScoreSums}). The distributed evaluation scores the same batches in other tasks
+ * with the same two functions and adds them in the same order, so it gives the same numbers.
  */
 public final class DocumentScorer {
     private final int contextLength;
@@ -21,24 +21,15 @@ public final class DocumentScorer {
     private final int batchSize;
     private final Function<int[], byte[]> decoder;
     private final List<? extends TokenScorer> scorers;
-    private final double[] nll;
     private final double[][] logProbs;
-    private long tokens;
-    private long bytes;
-    private long words;
-    private long documents;
-    private final Map<String, Sums> groups = new LinkedHashMap<>();
+    private final ScoreSums sums;
 
-    /** One group's sums, as the totals are kept. */
-    private static final class Sums {
-        final double[] nll;
-        long tokens;
-        long bytes;
-        long words;
-        long documents;
-
-        Sums(int scorers) {
-            nll = new double[scorers];
+    /** What a document counts for whatever the scorer: predicted tokens, UTF-8 bytes and words of its text. */
+    public record Counts(long tokens, long bytes, long words) implements Serializable {
+        /** {@code decoder}: token ids to the UTF-8 bytes of their text. */
+        public static Counts of(int[] document, Function<int[], byte[]> decoder) {
+            byte[] utf8 = decoder.apply(document);
+            return new Counts(document.length, utf8.length, TextCounts.words(new String(utf8, StandardCharsets.UTF_8)));
         }
     }
 
@@ -50,8 +41,43 @@ public final class DocumentScorer {
         this.batchSize = batchSize;
         this.decoder = decoder;
         this.scorers = List.copyOf(scorers);
-        this.nll = new double[scorers.size()];
-        this.logProbs = new double[batchSize][contextLength];
+        this.logProbs = logProbs(batchSize, contextLength);
+        this.sums = new ScoreSums(scorers.size());
+    }
+
+    /** The scratch buffer {@link #batchNll} needs: {@code [batchSize][T]}. */
+    public static double[][] logProbs(int batchSize, int contextLength) {
+        return new double[batchSize][contextLength];
+    }
+
+    /**
+     * The forward-pass batches of a document: its {@link RollingWindows} {@code [k * batchSize, (k + 1) * batchSize)}
+     * for k = 0, 1, ...; none for an empty document.
+     */
+    public static List<List<RollingWindows.Window>> batches(int[] document, int contextLength, int endOfText, int batchSize) {
+        List<RollingWindows.Window> windows = RollingWindows.of(document, contextLength, endOfText);
+        List<List<RollingWindows.Window>> out = new ArrayList<>((windows.size() + batchSize - 1) / batchSize);
+        for (int start = 0; start < windows.size(); start += batchSize) {
+            out.add(windows.subList(start, Math.min(windows.size(), start + batchSize)));
+        }
+        return out;
+    }
+
+    /**
+     * One forward pass: {@code scorer} scores the batch (at most {@code batchSize} windows of one document) and this
+     * returns the sum of -ln p over the windows' scored positions, in window and position order. {@code logProbs}:
+     * {@link #logProbs(int, int)}.
+     */
+    public static double batchNll(TokenScorer scorer, List<RollingWindows.Window> batch, double[][] logProbs) {
+        scorer.score(batch, logProbs);
+        double nll = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            RollingWindows.Window w = batch.get(i);
+            for (int j = w.from(); j < w.to(); j++) {
+                nll -= logProbs[i][j];
+            }
+        }
+        return nll;
     }
 
     /** Scores one document (its tokens, without end-of-text); an empty document is skipped. */
@@ -64,67 +90,32 @@ public final class DocumentScorer {
         if (document.length == 0) {
             return;
         }
-        Sums g = group == null ? null : groups.computeIfAbsent(group, k -> new Sums(scorers.size()));
-        List<RollingWindows.Window> windows = RollingWindows.of(document, contextLength, endOfText);
+        List<List<RollingWindows.Window>> batches = batches(document, contextLength, endOfText, batchSize);
+        double[] documentNll = new double[scorers.size()];
         for (int s = 0; s < scorers.size(); s++) {
-            double documentNll = 0;
-            for (int start = 0; start < windows.size(); start += batchSize) {
-                List<RollingWindows.Window> batch = windows.subList(start, Math.min(windows.size(), start + batchSize));
-                scorers.get(s).score(batch, logProbs);
-                for (int i = 0; i < batch.size(); i++) {
-                    RollingWindows.Window w = batch.get(i);
-                    for (int j = w.from(); j < w.to(); j++) {
-                        documentNll -= logProbs[i][j];
-                    }
-                }
-            }
-            nll[s] += documentNll;
-            if (g != null) {
-                g.nll[s] += documentNll;
+            for (List<RollingWindows.Window> batch : batches) {
+                documentNll[s] += batchNll(scorers.get(s), batch, logProbs);
             }
         }
-        byte[] utf8 = decoder.apply(document);
-        long w = TextCounts.words(new String(utf8, StandardCharsets.UTF_8));
-        tokens += document.length;
-        bytes += utf8.length;
-        words += w;
-        documents++;
-        if (g != null) {
-            g.tokens += document.length;
-            g.bytes += utf8.length;
-            g.words += w;
-            g.documents++;
-        }
+        sums.add(documentNll, Counts.of(document, decoder), group);
     }
 
     /** Per group (in the order first seen), one {@link LmStats} per scorer. */
     public LinkedHashMap<String, List<LmStats>> groupStats() {
-        LinkedHashMap<String, List<LmStats>> out = new LinkedHashMap<>();
-        groups.forEach((name, g) -> {
-            List<LmStats> l = new ArrayList<>(g.nll.length);
-            for (double n : g.nll) {
-                l.add(new LmStats(n, g.tokens, g.bytes, g.words, g.documents));
-            }
-            out.put(name, l);
-        });
-        return out;
+        return sums.groupStats();
     }
 
     public long tokens() {
-        return tokens;
+        return sums.tokens();
     }
 
     /** UTF-8 bytes of the text scored so far. */
     public long bytes() {
-        return bytes;
+        return sums.bytes();
     }
 
     /** The statistics so far, one per scorer in the order given. */
     public List<LmStats> stats() {
-        List<LmStats> out = new ArrayList<>(scorers.size());
-        for (double n : nll) {
-            out.add(new LmStats(n, tokens, bytes, words, documents));
-        }
-        return out;
+        return sums.stats();
     }
 }

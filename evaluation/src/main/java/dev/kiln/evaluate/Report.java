@@ -152,6 +152,8 @@ public final class Report {
         ObjectNode scoring = root.putObject("scoring");
         scoring.put("rows", r.rows());
         scoring.put("tasks", r.tasks());
+        scoring.put("batches", r.batches());
+        scoring.put("score_tasks", r.scoreTasks());
         scoring.put("seconds", r.scoringSeconds());
         long tokens = r.perShardSet().stream().mapToLong(l -> l.get(0).tokens()).sum();
         scoring.put("tokens_per_s", tokens / Math.max(r.scoringSeconds(), 1e-9));

@@ -25,7 +25,7 @@ public final class RollingWindows {
      * One model input of T ids; positions {@code [from, to)} are scored against {@code target}.
      * {@code input[j]} is the context token right before {@code target[j]}.
      */
-    public record Window(int[] input, int[] target, int from, int to) {
+    public record Window(int[] input, int[] target, int from, int to) implements java.io.Serializable {
         public int scored() {
             return to - from;
         }

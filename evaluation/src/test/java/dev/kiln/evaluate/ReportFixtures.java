@@ -73,7 +73,7 @@ final class ReportFixtures {
         groups.put("sotu/17", first);
         groups.put("sotu/18" + injected, second);
         Evaluation.Result r = new Evaluation.Result("fixture", names, cps.size(), List.of(stats), List.of(cfg.perSource().cap(groups)),
-                null, null, 200, 4, 12.5);
+                null, null, 200, 4, 12.5, 40, 8, 2);
         dev.kiln.common.config.Lineage lineage = new dev.kiln.common.config.Lineage("evaluate", "0.1.0-SNAPSHOT",
                 Map.of("spark", "3.5.7", "dl4j", "1.0.0-M2.1", "nd4j", "1.0.0-M2.1", "arrow", "12.0.1"), "3.5.7", "17",
                 EvaluateConfig.SECTION, EvalFixtures.lineage(o).config());
