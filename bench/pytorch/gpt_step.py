@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The PyTorch peer of Kiln's training benchmarks: the same GPT (pre-LayerNorm blocks, learned positions, tanh GELU,
 untied head), the same optimizer (AdamW, betas 0.9/0.95, weight decay 0.1, global-norm clipping at 1.0) on random
-tokens, in eager mode on the CPU. Prints one JSON line: tokens per second over the measured steps.
+tokens, in eager mode on the CPU. Prints one JSON line: tokens per second over the measured steps, and torch's own
+float32 matrix-product ceiling on the same threads (square 1024 and 2048, best of 3: the shapes Kiln's benchmark
+measures ND4J's ceiling on), so both MFUs are against their own library's rate and the BLAS gap shows separately.
 
     python3 bench/pytorch/gpt_step.py --model S --threads 1 [--steps 20] [--warmup 3]
 
@@ -94,9 +96,17 @@ def main():
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - start_cpu  # all threads of this process
     tokens = a.steps * m["batch"] * m["context"]
+    ceiling = 0.0
+    for n in (1024, 2048):
+        u, w = torch.rand(n, n), torch.rand(n, n)
+        torch.mm(u, w)
+        for _ in range(3):
+            t0 = time.perf_counter()
+            torch.mm(u, w)
+            ceiling = max(ceiling, 2.0 * n ** 3 / (time.perf_counter() - t0) / 1e9)
     print(json.dumps({"model": a.model, "threads": a.threads, "steps": a.steps, "tokens_per_s": tokens / seconds,
                       "ms_per_step": 1000 * seconds / a.steps, "cpu_ms_per_step": 1000 * cpu_seconds / a.steps,
-                      "tokens_per_cpu_s": tokens / cpu_seconds, "loss": loss, "torch": torch.__version__,
+                      "tokens_per_cpu_s": tokens / cpu_seconds, "matmul_gflops": ceiling, "loss": loss, "torch": torch.__version__,
                       "ln_vocab": math.log(m["vocab"])}))
 
 

@@ -214,8 +214,9 @@ public final class TrainingBenchmark {
             var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.lines().reduce((x, y) -> y).orElseThrow());
             out[threads - 1] = node.get("tokens_per_s").asDouble();
             torchVersion = node.get("torch").asText();
-            System.out.printf(Locale.ROOT, "PyTorch eager, model %s, %d thread(s): %,.0f tokens/s (%.1f ms/step)%n",
-                    model, threads, out[threads - 1], node.get("ms_per_step").asDouble());
+            System.out.printf(Locale.ROOT, "PyTorch eager, model %s, %d thread(s): %,.0f tokens/s (%.1f ms/step); torch's float32 matmul "
+                            + "ceiling %.1f GFLOP/s%n", model, threads, out[threads - 1], node.get("ms_per_step").asDouble(),
+                    node.path("matmul_gflops").asDouble(Double.NaN));
         }
         out[2] = 1;
         return out;

@@ -241,6 +241,8 @@ public final class JobRunner {
             conf.setAppName("kiln " + jobName);
         }
         sparkProperties(config).forEach(conf::set);
+        // Kiln's task payloads are Java records, which Spark's Kryo cannot serialise by itself (see the class).
+        dev.kiln.common.spark.KilnKryoRegistrator.applyTo(conf);
         return conf;
     }
 

@@ -29,7 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code kiln finetune} with {@code task = causal}, the way a user runs it: every stage through its job on real text.
  * SOTU speeches are preprocessed, tokenized (a tokenizer trained here) and pre-trained into a tiny GPT; SpamAssassin
  * mail is preprocessed and tokenized with the parent's tokenizer ({@code kiln.tokenize.tokenizer.path}); then the
- * causal fine-tune continues the parent on the mail and logs validation loss on both corpora. The learning itself
+ * causal fine-tune continues the parent on the mail and logs validation loss on both corpora; {@code kiln evaluate}
+ * scores parent and fine-tune side by side on the mail. Every job runs with {@code spark.serializer} = Kryo, as
+ * clusters often set it (Kiln's task payloads are records, which need KilnKryoRegistrator there). The learning itself
  * (the new corpus's loss falling from the parent's) is tested in training's CausalFinetuningTest.
  */
 class CausalFinetuneJobTest {
@@ -42,11 +44,13 @@ class CausalFinetuneJobTest {
         System.setProperty("spark.ui.enabled", "false");
         System.setProperty("spark.driver.host", "127.0.0.1");
         System.setProperty("spark.driver.bindAddress", "127.0.0.1");
+        // What `spark-submit --conf spark.serializer=...` or a cluster's spark-defaults.conf sets.
+        System.setProperty("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
     }
 
     @AfterAll
     static void clear() {
-        for (String p : new String[]{"spark.master", "spark.ui.enabled", "spark.driver.host", "spark.driver.bindAddress"}) {
+        for (String p : new String[]{"spark.master", "spark.ui.enabled", "spark.driver.host", "spark.driver.bindAddress", "spark.serializer"}) {
             System.clearProperty(p);
         }
     }
@@ -179,5 +183,27 @@ class CausalFinetuneJobTest {
         String parentSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(parentModel)));
         assertEquals(parentSha, stage.path("parent").path("model_sha256").asText(), stage.toString());
         dev.kiln.testing.LineageAssertions.assertLineage(state.path("lineage"), "finetune", "kiln.finetune");
+
+        // kiln evaluate: the parent and the fine-tune side by side on the mail's validation split.
+        Path reports = tmp.resolve("reports");
+        PrintStream err = System.err;
+        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
+        int evaluated;
+        try {
+            evaluated = EvaluateJob.run(new String[]{"-Dkiln.evaluate.checkpoints=[\"" + parent + "\", \"" + out + "\"]",
+                    "-Dkiln.evaluate.shards=" + mailTokens, "-Dkiln.evaluate.output=" + reports, "-Dkiln.evaluate.run-name=causal",
+                    "-Dkiln.evaluate.generation.from-validation=2", "-Dkiln.evaluate.generation.prompt-tokens=8",
+                    "-Dkiln.evaluate.generation.reference-tokens=8", "-Dkiln.evaluate.generation.max-new-tokens=8"});
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals(0, evaluated, errBuf.toString(StandardCharsets.UTF_8));
+        JsonNode report = json.readTree(reports.resolve("causal/report.json").toFile());
+        JsonNode scorers = report.path("results").path(0).path("scorers");
+        assertEquals(2 + 3, scorers.size(), "two checkpoints and three baselines: " + scorers);
+        for (JsonNode sc : scorers) {
+            assertTrue(Double.isFinite(sc.path("loss").asDouble()) && sc.path("loss").asDouble() > 0, sc.toString());
+        }
     }
 }
