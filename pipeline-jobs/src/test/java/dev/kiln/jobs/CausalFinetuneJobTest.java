@@ -1,5 +1,6 @@
 package dev.kiln.jobs;
 
+import dev.kiln.jobs.JobRuns.Run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.samples.SampleCorpora;
@@ -8,10 +9,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -21,6 +19,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
+import static dev.kiln.jobs.JobRuns.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,42 +54,8 @@ class CausalFinetuneJobTest {
         }
     }
 
-    private record Run(int status, String err, String out) {
-        String both() {
-            return err + "\n" + out;
-        }
-    }
-
-    private static <C> Run run(JobRunner.Stage<C> stage, String... args) {
-        PrintStream err = System.err;
-        PrintStream out = System.out;
-        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
-        ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
-        System.setOut(new PrintStream(outBuf, true, StandardCharsets.UTF_8));
-        try {
-            int status = JobRunner.run(stage, args);
-            return new Run(status, errBuf.toString(StandardCharsets.UTF_8), outBuf.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(err);
-            System.setOut(out);
-        }
-    }
-
     private static Run finetune(String... args) {
-        PrintStream err = System.err;
-        PrintStream out = System.out;
-        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
-        ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
-        System.setOut(new PrintStream(outBuf, true, StandardCharsets.UTF_8));
-        try {
-            int status = FinetuneJob.run(args);
-            return new Run(status, errBuf.toString(StandardCharsets.UTF_8), outBuf.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(err);
-            System.setOut(out);
-        }
+        return JobRuns.capture(() -> FinetuneJob.run(args));
     }
 
     private static List<JsonNode> jsonLines(Path file) throws IOException {
@@ -186,19 +151,11 @@ class CausalFinetuneJobTest {
 
         // kiln evaluate: the parent and the fine-tune side by side on the mail's validation split.
         Path reports = tmp.resolve("reports");
-        PrintStream err = System.err;
-        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
-        int evaluated;
-        try {
-            evaluated = EvaluateJob.run(new String[]{"-Dkiln.evaluate.checkpoints=[\"" + parent + "\", \"" + out + "\"]",
+        Run evaluated = JobRuns.capture(() -> EvaluateJob.run(new String[]{"-Dkiln.evaluate.checkpoints=[\"" + parent + "\", \"" + out + "\"]",
                     "-Dkiln.evaluate.shards=" + mailTokens, "-Dkiln.evaluate.output=" + reports, "-Dkiln.evaluate.run-name=causal",
                     "-Dkiln.evaluate.generation.from-validation=2", "-Dkiln.evaluate.generation.prompt-tokens=8",
-                    "-Dkiln.evaluate.generation.reference-tokens=8", "-Dkiln.evaluate.generation.max-new-tokens=8"});
-        } finally {
-            System.setErr(err);
-        }
-        assertEquals(0, evaluated, errBuf.toString(StandardCharsets.UTF_8));
+                    "-Dkiln.evaluate.generation.reference-tokens=8", "-Dkiln.evaluate.generation.max-new-tokens=8"}));
+        assertEquals(0, evaluated.status(), evaluated.both());
         JsonNode report = json.readTree(reports.resolve("causal/report.json").toFile());
         JsonNode scorers = report.path("results").path(0).path("scorers");
         assertEquals(2 + 3, scorers.size(), "two checkpoints and three baselines: " + scorers);

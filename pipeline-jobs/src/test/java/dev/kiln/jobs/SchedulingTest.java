@@ -1,5 +1,6 @@
 package dev.kiln.jobs;
 
+import dev.kiln.jobs.JobRuns.Run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.InvalidConfigException;
@@ -13,11 +14,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -50,23 +48,8 @@ class SchedulingTest {
         }
     }
 
-    record Run(int status, String err, String out) {
-    }
-
     private static <C> Run run(JobRunner.Stage<C> stage, String... args) {
-        PrintStream err = System.err;
-        PrintStream out = System.out;
-        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
-        ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
-        System.setOut(new PrintStream(outBuf, true, StandardCharsets.UTF_8));
-        try {
-            int status = JobRunner.run(stage, args);
-            return new Run(status, errBuf.toString(StandardCharsets.UTF_8), outBuf.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(err);
-            System.setOut(out);
-        }
+        return JobRuns.run(stage, args);
     }
 
     private static List<String> tree(Path dir) throws IOException {
