@@ -26,6 +26,22 @@ class ShardDocumentsTest {
     @TempDir
     java.nio.file.Path tmp;
 
+    /** What a chunking emitted: the documents (as lists, for assertEquals) and their sources, in order. */
+    private static final class Seen implements ShardDocuments.DocumentSink {
+        final List<List<Integer>> documents = new ArrayList<>();
+        final List<String> sources = new ArrayList<>();
+
+        @Override
+        public void accept(String source, int[] document) {
+            List<Integer> l = new ArrayList<>(document.length);
+            for (int id : document) {
+                l.add(id);
+            }
+            documents.add(l);
+            sources.add(source);
+        }
+    }
+
     @Test
     void chunksOfAnySizeRecoverEveryDocumentOnceWithItsSource() throws IOException {
         Random random = new Random(7);
@@ -75,23 +91,15 @@ class ShardDocumentsTest {
             try (ShardReader r = ShardReader.open(fs, shard)) {
                 // Chunks of 1, 2, 3 and 7 blocks, and the whole shard in one (a chunk per block is quadratic to try all).
                 for (int blocksPerChunk : new int[]{1, 2, 3, 7, r.blockCount() + 1}) {
-                    List<List<Integer>> got = new ArrayList<>();
-                    List<String> gotSources = new ArrayList<>();
+                    Seen seen = new Seen();
                     long rows = 0;
                     for (int b = 0; b < r.blockCount(); b += blocksPerChunk) {
-                        rows += ShardDocuments.forEachDocument(r, b, blocksPerChunk, EOT, (source, doc) -> {
-                            List<Integer> l = new ArrayList<>();
-                            for (int id : doc) {
-                                l.add(id);
-                            }
-                            got.add(l);
-                            gotSources.add(source);
-                        });
+                        rows += ShardDocuments.forEachDocument(r, b, blocksPerChunk, EOT, seen);
                     }
                     String what = "trial " + trial + (version1 ? " (format 1)" : "") + ", " + rowsPerBlock + " rows per block, "
                             + blocksPerChunk + " blocks per chunk";
-                    assertEquals(expected, got, what);
-                    assertEquals(expectedSources, gotSources, what);
+                    assertEquals(expected, seen.documents, what);
+                    assertEquals(expectedSources, seen.sources, what);
                     assertEquals(r.countRows(), rows);
                 }
                 // Chunks of rows, cut anywhere inside a record batch (what scoring uses): the same documents and sources.
@@ -99,23 +107,15 @@ class ShardDocumentsTest {
                 long total = java.util.Arrays.stream(blockRows).sum();
                 assertEquals(r.countRows(), total, "the batch headers' row counts");
                 for (long rowsPerChunk : new long[]{1, 2, 5, total + 1}) {
-                    List<List<Integer>> got = new ArrayList<>();
-                    List<String> gotSources = new ArrayList<>();
+                    Seen seen = new Seen();
                     long rows = 0;
                     for (long first = 0; first < total; first += rowsPerChunk) {
-                        rows += ShardDocuments.forEachDocument(r, blockRows, first, rowsPerChunk, EOT, (source, doc) -> {
-                            List<Integer> l = new ArrayList<>();
-                            for (int id : doc) {
-                                l.add(id);
-                            }
-                            got.add(l);
-                            gotSources.add(source);
-                        });
+                        rows += ShardDocuments.forEachDocument(r, blockRows, first, rowsPerChunk, EOT, seen);
                     }
                     String what = "trial " + trial + (version1 ? " (format 1)" : "") + ", " + rowsPerBlock + " rows per block, "
                             + rowsPerChunk + " rows per chunk";
-                    assertEquals(expected, got, what);
-                    assertEquals(expectedSources, gotSources, what);
+                    assertEquals(expected, seen.documents, what);
+                    assertEquals(expectedSources, seen.sources, what);
                     assertEquals(total, rows);
                 }
             }

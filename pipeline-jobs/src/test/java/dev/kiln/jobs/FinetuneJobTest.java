@@ -10,10 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,19 +61,8 @@ class FinetuneJobTest {
     }
 
     private static Object[] run(String... args) {
-        PrintStream err = System.err;
-        PrintStream out = System.out;
-        ByteArrayOutputStream errBuf = new ByteArrayOutputStream();
-        ByteArrayOutputStream outBuf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(errBuf, true, StandardCharsets.UTF_8));
-        System.setOut(new PrintStream(outBuf, true, StandardCharsets.UTF_8));
-        try {
-            int status = FinetuneJob.run(args);
-            return new Object[]{status, errBuf.toString(StandardCharsets.UTF_8), outBuf.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(err);
-            System.setOut(out);
-        }
+        JobRuns.Run r = JobRuns.capture(() -> FinetuneJob.run(args));
+        return new Object[]{r.status(), r.err(), r.out()};
     }
 
     /** shards/{tokenizer.json, manifest.json} and run/checkpoints/step-00000001/ (tiny random GPT, context 16). */
