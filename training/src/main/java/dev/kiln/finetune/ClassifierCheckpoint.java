@@ -11,6 +11,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -49,12 +50,16 @@ public record ClassifierCheckpoint(Path folder, ComputationGraph model, List<Str
                 c.tokenizerSha256(), stage);
     }
 
-    /** Class probabilities {@code [B, K]} of token sequences (each 1..T tokens). */
+    /**
+     * Class probabilities {@code [n, K]} of tokenized documents, as the fine-tune scored its test split: each truncated
+     * to the checkpoint's windows x T tokens by its truncation, cut into windows, the windows' probabilities averaged.
+     */
     public INDArray probabilities(List<int[]> documents) {
-        int[][] rows = new int[documents.size()][];
-        for (int i = 0; i < rows.length; i++) {
-            rows[i] = ClassifierModel.row(documents.get(i), contextLength, 0);
-        }
-        return ClassifierModel.probabilities(model, rows);
+        int windows = stage.path("windows").asInt(1);
+        FinetuneConfig.Truncation truncation = FinetuneConfig.Truncation.valueOf(
+                stage.path("truncation").asText("head").toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+        List<int[]> kept = documents.stream()
+                .map(d -> LabelledDocuments.truncate(d, contextLength * windows, truncation)).toList();
+        return Nd4j.create(Finetuning.probabilities(model, kept, contextLength)).castTo(model.getConfiguration().getDataType());
     }
 }

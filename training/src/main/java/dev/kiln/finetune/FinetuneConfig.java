@@ -10,7 +10,7 @@ import java.io.Serializable;
 
 /** The typed, validated {@code kiln.finetune} section (see the training module's reference.conf for every key). */
 public record FinetuneConfig(Task task, String checkpoint, String tokenizer, String documents, String output,
-                             String labelColumn, String labelMetadataKey, String textColumn, Truncation truncation,
+                             String labelColumn, String labelMetadataKey, String textColumn, Truncation truncation, int windows,
                              ClassifierHead.Pooling pooling, double validationFraction, double testFraction, int epochs,
                              int batchSize, long seed, int nd4jThreads, Optimizer optimizer, int freezeBlocks,
                              boolean freezeEmbeddings, ClassWeights classWeights, int patience, Parallel parallel,
@@ -21,7 +21,10 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
     /** {@code classify}: a classification head on labelled documents; {@code causal}: more language-model training. */
     public enum Task { CLASSIFY, CAUSAL }
 
-    /** Which tokens a document longer than the context keeps: its first T, its last T, or half of each. */
+    /**
+     * Which tokens a document longer than its windows (windows x T tokens) keeps: its first, its last, or half of
+     * each.
+     */
     public enum Truncation { HEAD, TAIL, HEAD_TAIL }
 
     public enum Decay { LINEAR, COSINE }
@@ -83,7 +86,8 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                 p.bool("average-optimizer-state"), p.intIn("prefetch", 0, 1024), p.bool("bind-gpu"));
         return new FinetuneConfig(task, checkpoint, s.optionalString("tokenizer"), s.nonEmpty("documents"),
                 s.nonEmpty("output"), column, metadataKey, s.nonEmpty("text-column"),
-                s.enumValue("truncation", Truncation.class), s.enumValue("pooling", ClassifierHead.Pooling.class),
+                s.enumValue("truncation", Truncation.class), s.intIn("windows", 1, 64),
+                s.enumValue("pooling", ClassifierHead.Pooling.class),
                 validation, test, s.intIn("epochs", 1, 100_000), s.positiveInt("batch-size"),
                 s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("nd4j-threads", 1, 1024), optimizer,
                 f.intIn("blocks", 0, 256), f.bool("embeddings"), s.enumValue("class-weights", ClassWeights.class),

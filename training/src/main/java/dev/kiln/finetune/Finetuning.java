@@ -82,6 +82,10 @@ public final class Finetuning {
                 data.emptyDocuments());
 
         List<int[]> trainRows = rows(data, data.train(), t);
+        if (cfg.windows() > 1) {
+            LOG.info("[finetune] {} windows: the train split's {} documents are {} rows of at most {} tokens",
+                    cfg.windows(), data.train().size(), trainRows.size(), t);
+        }
         int workers = cfg.parallel().workers();
         int stepsPerEpoch = ExampleBatches.stepsPerEpoch(trainRows.size(), workers, cfg.batchSize());
         if (stepsPerEpoch == 0) {
@@ -165,7 +169,7 @@ public final class Finetuning {
                     }
                 }
                 ClassificationMetrics v = data.validation().isEmpty() ? null
-                        : evaluate(global.model(), rows(data, data.validation(), t), k).metrics();
+                        : evaluate(global.model(), data, data.validation(), t).metrics();
                 boolean improved = v == null || v.macroF1() > stopping.bestF1();
                 stopping = stopping.after(improved, v == null ? Double.NaN : v.macroF1());
                 if (v != null) {
@@ -197,8 +201,7 @@ public final class Finetuning {
 
         // The test split, labelled by the best checkpoint.
         ClassifierCheckpoint chosen = ClassifierCheckpoint.load(outFs, best.latest().orElseThrow(), CHECKPOINT_KEY);
-        List<int[]> testRows = rows(data, data.test(), t);
-        Evaluation test = evaluate(chosen.model(), testRows, k);
+        Evaluation test = evaluate(chosen.model(), data, data.test(), t);
         Path predictions = new Path(output, "predictions");
         writePredictions(outFs, predictions, data.test(), labels, test.probabilities());
         ClassificationMetrics majority = majority(data, k);
@@ -214,7 +217,7 @@ public final class Finetuning {
                 test.metrics().accuracy(), test.metrics().macroF1(), majority.accuracy(), majority.macroF1()));
         ClassificationMetrics bestValidation = null;
         if (!data.validation().isEmpty()) {
-            bestValidation = evaluate(chosen.model(), rows(data, data.validation(), t), k).metrics();
+            bestValidation = evaluate(chosen.model(), data, data.validation(), t).metrics();
         }
         return new Result(labels, stopping.epoch(), stopping.bestEpoch(), global.step(), bestValidation, test.metrics(),
                 majority, chosen.folder(), predictions, data);
@@ -235,33 +238,63 @@ public final class Finetuning {
     record Evaluation(ClassificationMetrics metrics, double[][] probabilities) {
     }
 
-    /** Probabilities, accuracy, macro F1 and mean cross-entropy of labelled rows, in batches, in this JVM. */
-    static Evaluation evaluate(ComputationGraph model, List<int[]> rows, int classes) {
-        int n = rows.size();
+    /**
+     * Per document: the class probabilities (the mean of its windows'), then accuracy, macro F1 and the mean
+     * cross-entropy of those probabilities; in batches of windows, in this JVM.
+     */
+    static Evaluation evaluate(ComputationGraph model, LabelledDocuments.Data data, List<LabelledDocuments.Example> examples,
+                               int t) {
+        int classes = data.labels().size();
+        int n = examples.size();
+        double[][] probabilities = probabilities(model, examples.stream().map(LabelledDocuments.Example::ids).toList(), t);
         int[] truth = new int[n];
         int[] predicted = new int[n];
-        double[][] probabilities = new double[n][];
         double loss = 0;
-        for (int from = 0; from < n; from += EVAL_BATCH) {
-            int to = Math.min(n, from + EVAL_BATCH);
-            int[][] batch = rows.subList(from, to).toArray(new int[0][]);
-            INDArray p = ClassifierModel.probabilities(model, batch);
-            for (int i = 0; i < batch.length; i++) {
-                double[] pi = p.getRow(i).toDoubleVector();
-                int y = batch[i][batch[i].length - 1];
-                int argmax = 0;
-                for (int j = 1; j < pi.length; j++) {
-                    if (pi[j] > pi[argmax]) {
-                        argmax = j;
-                    }
+        for (int d = 0; d < n; d++) {
+            double[] pd = probabilities[d];
+            int argmax = 0;
+            for (int j = 1; j < classes; j++) {
+                if (pd[j] > pd[argmax]) {
+                    argmax = j;
                 }
-                truth[from + i] = y;
-                predicted[from + i] = argmax;
-                probabilities[from + i] = pi;
-                loss -= Math.log(Math.max(pi[y], Double.MIN_VALUE));
             }
+            truth[d] = data.classIndex(examples.get(d));
+            predicted[d] = argmax;
+            loss -= Math.log(Math.max(pd[truth[d]], Double.MIN_VALUE));
         }
         return new Evaluation(ClassificationMetrics.of(truth, predicted, classes, loss), probabilities);
+    }
+
+    /**
+     * Class probabilities {@code [n][K]} of documents of 1..(windows x t) kept tokens: the mean of the probabilities
+     * of their {@link LabelledDocuments#windows windows}, run in batches of windows.
+     */
+    static double[][] probabilities(ComputationGraph model, List<int[]> documents, int t) {
+        int classes = ClassifierModel.classes(model);
+        int n = documents.size();
+        List<int[]> rows = new ArrayList<>();
+        List<Integer> owner = new ArrayList<>();
+        int[] windows = new int[n];
+        for (int d = 0; d < n; d++) {
+            for (int[] w : LabelledDocuments.windows(documents.get(d), t)) {
+                rows.add(ClassifierModel.row(w, t, 0));
+                owner.add(d);
+                windows[d]++;
+            }
+        }
+        double[][] probabilities = new double[n][classes];
+        for (int from = 0; from < rows.size(); from += EVAL_BATCH) {
+            int to = Math.min(rows.size(), from + EVAL_BATCH);
+            INDArray p = ClassifierModel.probabilities(model, rows.subList(from, to).toArray(new int[0][]));
+            for (int i = from; i < to; i++) {
+                double[] pi = p.getRow(i - from).toDoubleVector();
+                int d = owner.get(i);
+                for (int j = 0; j < classes; j++) {
+                    probabilities[d][j] += pi[j] / windows[d];
+                }
+            }
+        }
+        return probabilities;
     }
 
     /** Always predicting the train split's most frequent label, on the test split. */
@@ -280,10 +313,13 @@ public final class Finetuning {
         return ClassificationMetrics.of(truth, predicted, classes, 0);
     }
 
+    /** The training rows: one per window of each document, each with the document's class. */
     static List<int[]> rows(LabelledDocuments.Data data, List<LabelledDocuments.Example> examples, int t) {
         List<int[]> out = new ArrayList<>(examples.size());
         for (LabelledDocuments.Example e : examples) {
-            out.add(ClassifierModel.row(e.ids(), t, data.classIndex(e)));
+            for (int[] w : LabelledDocuments.windows(e.ids(), t)) {
+                out.add(ClassifierModel.row(w, t, data.classIndex(e)));
+            }
         }
         return out;
     }
@@ -338,6 +374,7 @@ public final class Finetuning {
         n.put("context_length", t);
         n.put("pooling", cfg.pooling().name().toLowerCase(Locale.ROOT));
         n.put("truncation", cfg.truncation().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        n.put("windows", cfg.windows());
         if (classWeights != null) {
             ArrayNode w = n.putArray("class_weights");
             for (double x : classWeights) {

@@ -40,7 +40,10 @@ public final class LabelledDocuments {
     public static final String VALIDATION = "validation";
     public static final String TEST = "test";
 
-    /** One document: its split, the key it was split by, its label and its (truncated) tokens. */
+    /**
+     * One document: its split, the key it was split by, its label and its tokens, truncated to windows x context
+     * ({@link #windows} cuts them into the model's rows).
+     */
     public record Example(String id, String contentHash, String split, String splitKey, String label, int[] ids)
             implements Serializable {
     }
@@ -133,7 +136,8 @@ public final class LabelledDocuments {
         }
 
         List<Example> all = selected.toJavaRDD()
-                .mapPartitions(new Encode(tokenizerJson, tokenizerPath, contextLength, cfg.truncation(),
+                .mapPartitions(new Encode(tokenizerJson, tokenizerPath, Math.multiplyExact(contextLength, cfg.windows()),
+                        cfg.truncation(),
                         cfg.validationFraction(), cfg.testFraction()))
                 .collect();
         long empty = all.stream().filter(e -> e.ids().length == 0).count();
@@ -184,20 +188,40 @@ public final class LabelledDocuments {
         };
     }
 
-    /** Executor side: tokenize, truncate and split each document of a partition. */
+    /**
+     * The windows of a document's kept tokens: {@code ceil(n / t)} consecutive pieces of equal length (lengths differ
+     * by at most one, the longer first), so no window is a stub of a few tokens; each is 1..t tokens.
+     */
+    public static List<int[]> windows(int[] ids, int t) {
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("a document without tokens has no windows");
+        }
+        int m = (ids.length + t - 1) / t;
+        List<int[]> out = new ArrayList<>(m);
+        int from = 0;
+        for (int i = 0; i < m; i++) {
+            int len = ids.length / m + (i < ids.length % m ? 1 : 0);
+            out.add(Arrays.copyOfRange(ids, from, from + len));
+            from += len;
+        }
+        return out;
+    }
+
+    /** Executor side: tokenize, truncate (to the windows' tokens) and split each document of a partition. */
     static final class Encode implements FlatMapFunction<Iterator<Row>, Example> {
         private final String tokenizerJson;
         private final String tokenizerPath;
-        private final int contextLength;
+        /** Tokens kept per document: windows x context. */
+        private final int keptTokens;
         private final FinetuneConfig.Truncation truncation;
         private final double validationFraction;
         private final double testFraction;
 
-        Encode(String tokenizerJson, String tokenizerPath, int contextLength, FinetuneConfig.Truncation truncation,
+        Encode(String tokenizerJson, String tokenizerPath, int keptTokens, FinetuneConfig.Truncation truncation,
                double validationFraction, double testFraction) {
             this.tokenizerJson = tokenizerJson;
             this.tokenizerPath = tokenizerPath;
-            this.contextLength = contextLength;
+            this.keptTokens = keptTokens;
             this.truncation = truncation;
             this.validationFraction = validationFraction;
             this.testFraction = testFraction;
@@ -210,7 +234,7 @@ public final class LabelledDocuments {
             while (rows.hasNext()) {
                 Row r = rows.next();
                 String text = r.isNullAt(1) ? "" : r.getString(1);
-                int[] ids = truncate(tokenizer.encode(text), contextLength, truncation);
+                int[] ids = truncate(tokenizer.encode(text), keptTokens, truncation);
                 String key = r.getString(3);
                 out.add(new Example(r.getString(0), r.getString(4), splitOf(key, validationFraction, testFraction), key,
                         r.getString(2).trim(), ids));

@@ -65,6 +65,64 @@ class FinetunePiecesTest {
     }
 
     @Test
+    void windowsCutTheKeptTokensIntoEqualPiecesOfAtMostTheContext() {
+        int[] ids = new int[10];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = i + 1;
+        }
+        // 10 tokens, context 4: ceil(10/4) = 3 windows of 4, 3, 3 (not 4, 4, 2)
+        List<int[]> w = LabelledDocuments.windows(ids, 4);
+        assertEquals(3, w.size());
+        assertArrayEquals(new int[]{1, 2, 3, 4}, w.get(0));
+        assertArrayEquals(new int[]{5, 6, 7}, w.get(1));
+        assertArrayEquals(new int[]{8, 9, 10}, w.get(2));
+        assertEquals(1, LabelledDocuments.windows(ids, 10).size());
+        assertArrayEquals(ids, LabelledDocuments.windows(ids, 12).get(0));
+        assertEquals(10, LabelledDocuments.windows(ids, 1).size());
+        // head-tail with 2 windows of 4: the first 4 and the last 4 tokens, one window each
+        List<int[]> ht = LabelledDocuments.windows(LabelledDocuments.truncate(ids, 8, FinetuneConfig.Truncation.HEAD_TAIL), 4);
+        assertArrayEquals(new int[]{1, 2, 3, 4}, ht.get(0));
+        assertArrayEquals(new int[]{7, 8, 9, 10}, ht.get(1));
+        assertThrows(IllegalArgumentException.class, () -> LabelledDocuments.windows(new int[0], 4));
+    }
+
+    @Test
+    void aDocumentsProbabilitiesAreTheMeanOfItsWindowsAndTrainingHasARowPerWindow() {
+        GptConfig shape = new GptConfig(50, 8, 16, 1, 2, 2);
+        ComputationGraph classifier = ClassifierModel.fromParent(GptModel.build(shape, new NoOp(), 0, 3, DataType.FLOAT), 2,
+                ClassifierHead.Pooling.LAST, null, new Adam(1e-3), 0.01, 5, List.of());
+        Random r = new Random(2);
+        int[] longDoc = new int[20];   // 3 windows of 7, 7, 6
+        int[] shortDoc = new int[5];   // 1 window
+        for (int[] d : List.of(longDoc, shortDoc)) {
+            for (int j = 0; j < d.length; j++) {
+                d[j] = r.nextInt(50);
+            }
+        }
+        List<LabelledDocuments.Example> test = List.of(
+                new LabelledDocuments.Example("long", "h1", LabelledDocuments.TEST, "h1", "spam", longDoc),
+                new LabelledDocuments.Example("short", "h2", LabelledDocuments.TEST, "h2", "ham", shortDoc));
+        LabelledDocuments.Data data = new LabelledDocuments.Data(List.of("ham", "spam"), test, List.of(), test, 0);
+
+        List<int[]> rows = Finetuning.rows(data, test, 8);
+        assertEquals(4, rows.size(), "3 windows of the long document, 1 of the short");
+        assertEquals(1, rows.get(2)[9], "each window carries its document's class (spam = 1)");
+        assertEquals(0, rows.get(3)[9]);
+
+        Finetuning.Evaluation e = Finetuning.evaluate(classifier, data, test, 8);
+        List<int[]> windows = LabelledDocuments.windows(longDoc, 8);
+        INDArray perWindow = ClassifierModel.probabilities(classifier,
+                windows.stream().map(w -> ClassifierModel.row(w, 8, 0)).toArray(int[][]::new));
+        double[] mean = perWindow.mean(0).toDoubleVector();
+        assertArrayEquals(mean, e.probabilities()[0], 1e-6, "the long document: the mean of its 3 windows");
+        assertArrayEquals(ClassifierModel.probabilities(classifier, new int[][]{ClassifierModel.row(shortDoc, 8, 0)})
+                .getRow(0).toDoubleVector(), e.probabilities()[1], 1e-6);
+        assertEquals(2, e.metrics().examples(), "metrics count documents, not windows");
+        double loss = -Math.log(e.probabilities()[0][1]) - Math.log(e.probabilities()[1][0]);
+        assertEquals(loss / 2, e.metrics().meanLoss(), 1e-9);
+    }
+
+    @Test
     void splitsFollowTheFractions() {
         int test = 0, validation = 0;
         for (int i = 0; i < 10_000; i++) {

@@ -37,6 +37,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -197,6 +198,42 @@ class FinetuningTest {
         }).filter(n -> n.path("kind").asText().equals("validation")).toList();
         assertEquals(r.epochsRun(), validation.size(), "validation after every epoch");
         assertTrue(validation.get(0).has("macro_f1") && validation.get(0).has("accuracy"));
+    }
+
+    @Test
+    void windowsReadMoreOfEachDocumentAndScoreItByTheMeanOfItsWindows() throws IOException {
+        java.nio.file.Path out = tmp.resolve("windows");
+        Finetuning.Result r = finetune(out, Map.of("windows", "3", "truncation", "head-tail", "epochs", "2"), false);
+        LabelledDocuments.Data data = r.data();
+        // The kept tokens: up to 3 x 64 per document, and some documents need all three windows.
+        int t = 64;
+        assertTrue(data.train().stream().allMatch(e -> e.ids().length <= 3 * t));
+        long threeWindows = data.train().stream().filter(e -> LabelledDocuments.windows(e.ids(), t).size() == 3).count();
+        assertTrue(threeWindows >= 50, "long mails fill all three windows: " + threeWindows);
+        int rows = Finetuning.rows(data, data.train(), t).size();
+        assertTrue(rows > 2 * data.train().size(), rows + " training rows for " + data.train().size() + " documents");
+        ClassificationMetrics test = r.test();
+        System.out.printf(java.util.Locale.ROOT, "spam/ham test with 3 windows: accuracy %.4f, macro F1 %.4f%n",
+                test.accuracy(), test.macroF1());
+        assertTrue(test.macroF1() > r.majority().macroF1() + 0.3, "macro F1 " + test.macroF1());
+
+        // The reloaded checkpoint scores a raw (untruncated) document as the run scored it: same truncation, windows, mean.
+        ClassifierCheckpoint best = ClassifierCheckpoint.load(fs, new Path(out.toUri()), Finetuning.CHECKPOINT_KEY);
+        assertEquals(3, best.stage().path("windows").asInt());
+        ObjectMapper om = new ObjectMapper();
+        List<String> lines = Files.readAllLines(out.resolve("predictions/part-00000.jsonl"));
+        List<int[]> kept = data.test().subList(0, 20).stream().map(LabelledDocuments.Example::ids).toList();
+        INDArray p = best.probabilities(kept);
+        for (int i = 0; i < 20; i++) {
+            assertEquals(om.readTree(lines.get(i)).at("/probabilities/spam").asDouble(), p.getDouble(i, 1), 1e-6);
+        }
+        int[] longer = new int[5 * t];
+        for (int i = 0; i < longer.length; i++) {
+            longer[i] = i % 97;
+        }
+        assertArrayEquals(best.probabilities(List.of(LabelledDocuments.truncate(longer, 3 * t,
+                FinetuneConfig.Truncation.HEAD_TAIL))).toDoubleVector(), best.probabilities(List.of(longer)).toDoubleVector(),
+                1e-9, "a longer document is truncated as in training");
     }
 
     private static List<JsonNode> records(java.nio.file.Path out, String kind) throws IOException {
