@@ -23,17 +23,29 @@ import java.util.Map;
  *   <li>Spark MLlib's TF-IDF + logistic regression (the evaluate stage's baseline, its regParam chosen on validation)
  *       trained on the same cluster split of the same documents and scored on the same test documents.</li>
  * </ol>
- * Throughput is documents trained per second of the whole {@code Finetuning.run} (reading and tokenizing the mail,
- * the epochs, validation after each, the test split): what a user waits for. Aims: (2)/(1) near 2 on 2 cores; Kiln's
+ * Throughput is training rows (documents, or their windows) per second of the whole {@code Finetuning.run}
+ * (reading and tokenizing the mail, the epochs, validation after each, the test split): what a user waits for. Aims: (2)/(1) near 2 on 2 cores; Kiln's
  * test macro-F1 at least MLlib's.
  *
- * <pre>bench/run FinetuneBenchmark [demo=.kiln/demo] [epochs=2]</pre>
+ * <pre>bench/run FinetuneBenchmark [demo=.kiln/demo] [epochs=the demo's] [kiln.finetune.KEY=VALUE ...]</pre>
+ * The fine-tunes use the demo's classifier settings ({@code conf/demo.conf}); the optional pairs override them.
  * Run {@code bin/kiln demo} first: it leaves {@code pretrain/} and {@code preprocessed/mail/} under the demo folder.
  */
 public final class FinetuneBenchmark {
+    private static final String DEMO_CONF = "conf/demo.conf";
+
     public static void main(String[] args) throws Exception {
         File demo = new File(args.length > 0 ? args[0] : ".kiln/demo").getAbsoluteFile();
-        int epochs = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        Map<String, String> extra = new LinkedHashMap<>();
+        for (int i = 2; i < args.length; i++) {
+            int eq = args[i].indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("expected kiln.finetune.KEY=VALUE, got " + args[i]);
+            }
+            extra.put(args[i].substring(0, eq), args[i].substring(eq + 1));
+        }
+        int epochs = args.length > 1 ? Integer.parseInt(args[1])
+                : KilnConfig.load(DEMO_CONF, Map.of()).getInt("kiln.finetune.epochs");
         File pretrain = new File(demo, "pretrain");
         File mail = new File(demo, "preprocessed/mail");
         if (!new File(pretrain, "checkpoints").isDirectory() || !new File(mail, "documents").isDirectory()) {
@@ -49,8 +61,8 @@ public final class FinetuneBenchmark {
                 .config("spark.driver.bindAddress", "127.0.0.1").config("spark.executorEnv.OMP_NUM_THREADS", "1")
                 .getOrCreate();
         try {
-            Run one = finetune(spark, pretrain, mail, epochs, 1);
-            Run two = finetune(spark, pretrain, mail, epochs, 2);
+            Run one = finetune(spark, pretrain, mail, epochs, 1, extra);
+            Run two = finetune(spark, pretrain, mail, epochs, 2, extra);
             long t0 = System.nanoTime();
             var ec = KilnConfig.load(null, Map.of());
             BaselineClassifiers.Result mllib = BaselineClassifiers.run(spark, new File(mail, "documents").getPath(),
@@ -58,7 +70,7 @@ public final class FinetuneBenchmark {
             double mllibSeconds = (System.nanoTime() - t0) / 1e9;
 
             System.out.println();
-            System.out.printf(Locale.ROOT, "%-46s %9s %8s %10s %9s %9s%n", "", "documents", "seconds", "docs/s", "test acc",
+            System.out.printf(Locale.ROOT, "%-46s %9s %8s %10s %9s %9s%n", "", "rows", "seconds", "rows/s", "test acc",
                     "macro-F1");
             print("(1) kiln finetune, 1 worker, this JVM", one);
             print("(2) kiln finetune, 2 workers, local[2]", two);
@@ -68,7 +80,7 @@ public final class FinetuneBenchmark {
             System.out.printf(Locale.ROOT, "%-46s %9s %8s %10s %9.4f %9.4f%n", "    majority class", "", "", "",
                     mllib.majority().accuracy(), mllib.majority().macro().f1());
             System.out.printf(Locale.ROOT, "%nscaling (2)/(1) = %.2fx (aim: near 2 on 2 cores); test documents: Kiln %d, "
-                            + "MLlib %d (same cluster split)%n", two.docsPerSecond() / one.docsPerSecond(),
+                            + "MLlib %d (same cluster split)%n", two.rowsPerSecond() / one.rowsPerSecond(),
                     two.result().test().examples(), mllib.documents().get("test"));
             System.out.printf(Locale.ROOT, "macro-F1 Kiln (2 workers) - MLlib = %+.4f (aim: >= 0)%n",
                     two.result().test().macroF1() - mllib.tfidf().macro().f1());
@@ -77,27 +89,29 @@ public final class FinetuneBenchmark {
         }
     }
 
-    /** One fine-tune and its wall time; {@code trained}: documents seen by the optimiser (steps x workers x batch). */
+    /**
+     * One fine-tune and its wall time; {@code trained}: rows seen by the optimiser (steps x workers x batch), a row
+     * being a document, or one of its windows with {@code windows > 1}.
+     */
     record Run(Finetuning.Result result, long trained, double seconds) {
-        double docsPerSecond() {
+        double rowsPerSecond() {
             return trained / seconds;
         }
     }
 
-    static Run finetune(SparkSession spark, File pretrain, File mail, int epochs, int workers) throws Exception {
+    static Run finetune(SparkSession spark, File pretrain, File mail, int epochs, int workers, Map<String, String> extra)
+            throws Exception {
         java.nio.file.Path out = Files.createTempDirectory("kiln-finetune-bench-" + workers + "w");
+        // The demo's classifier settings (conf/demo.conf), then the paths, the epochs and the workers of this run, then
+        // any key=value given on the command line.
         Map<String, String> o = new LinkedHashMap<>();
         o.put("kiln.finetune.checkpoint", pretrain.getPath());
         o.put("kiln.finetune.documents", mail.getPath());
         o.put("kiln.finetune.output", out.toString());
         o.put("kiln.finetune.epochs", Integer.toString(epochs));
-        o.put("kiln.finetune.batch-size", "16");
-        o.put("kiln.finetune.optimizer.learning-rate", "1e-3");
-        o.put("kiln.finetune.optimizer.warmup-steps", "10");
         o.put("kiln.finetune.parallel.workers", Integer.toString(workers));
-        o.put("kiln.finetune.parallel.average-every", "10");
-        o.put("kiln.finetune.log-every", "20");
-        var c = KilnConfig.load(null, o); // var: under mvn verify this compiles against kiln.jar, whose Typesafe Config is relocated
+        o.putAll(extra);
+        var c = KilnConfig.load(DEMO_CONF, o); // var: under mvn verify this compiles against kiln.jar, whose Typesafe Config is relocated
         FinetuneConfig cfg = FinetuneConfig.from(c);
         long start = System.nanoTime();
         Finetuning.Result r = Finetuning.run(spark, cfg, Lineage.of("finetune", c, FinetuneConfig.SECTION, spark.version()), false);
@@ -107,7 +121,7 @@ public final class FinetuneBenchmark {
 
     static void print(String name, Run r) {
         System.out.printf(Locale.ROOT, "%-46s %9d %8.1f %10.1f %9.4f %9.4f   (%d epochs, best %d)%n", name, r.trained(),
-                r.seconds(), r.docsPerSecond(), r.result().test().accuracy(), r.result().test().macroF1(),
+                r.seconds(), r.rowsPerSecond(), r.result().test().accuracy(), r.result().test().macroF1(),
                 r.result().epochsRun(), r.result().bestEpoch() + 1);
     }
 }
