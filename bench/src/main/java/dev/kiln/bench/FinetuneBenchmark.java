@@ -90,7 +90,7 @@ public final class FinetuneBenchmark {
             print("(2) kiln finetune, 2 workers, local[2]", two);
             print("(3) the same from the parent adapted to mail", dapt);
             System.out.printf(Locale.ROOT, "%-46s %9s %8.1f %10s %9s %9s   (%d causal steps on the train split's mail)%n",
-                    "    of which: the causal fine-tune (adaptation)", "", adaptSeconds, "", "", "", CAUSAL_STEPS);
+                    "    before (3): the causal adaptation, 2 workers", "", adaptSeconds, "", "", "", CAUSAL_STEPS);
             System.out.printf(Locale.ROOT, "%-46s %9d %8.1f %10s %9.4f %9.4f   (regParam %s, fit on the train split)%n",
                     "(4) MLlib TF-IDF + LogisticRegression", mllib.documents().get("train"), mllibSeconds, "-",
                     mllib.tfidf().accuracy(), mllib.tfidf().macro().f1(), mllib.selectedRegParam());
@@ -162,7 +162,7 @@ public final class FinetuneBenchmark {
         t.put("kiln.tokenize.output", work.resolve("shards").toString());
         t.put("kiln.tokenize.tokenizer.path", new File(demo, "tokenized/tokenizer.json").getPath());
         t.put("kiln.tokenize.validation-fraction", "0.05");
-        var tc = KilnConfig.load(null, t);
+        var tc = KilnConfig.load(DEMO_CONF, t); // the demo's context length, as the parent was trained
         Tokenize.run(spark, TokenizeConfig.from(tc), Lineage.of("tokenize", tc, TokenizeConfig.SECTION, spark.version()));
 
         Map<String, String> o = new LinkedHashMap<>();
