@@ -2,6 +2,7 @@ package dev.kiln.bench;
 
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
+import dev.kiln.model.ReferenceLayers;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.dataset.DataSet;
@@ -28,7 +29,7 @@ import java.util.Random;
  * {@code perf record -F 499 -g -p <pid> -- sleep 30}.
  */
 public final class StepBenchmark {
-    record Variant(String name, GptConfig shape, GptModel.Head head, GptModel.Blocks blocks, int batch) {
+    record Variant(String name, GptConfig shape, boolean fusedHead, GptModel.Trunk trunk, int batch) {
     }
 
     public static void main(String[] args) {
@@ -46,20 +47,21 @@ public final class StepBenchmark {
         // S: vocab 8192, context 128, d 128, 2 layers, 4 heads, batch 16. M: context 256, d 256, 4 layers, batch 8.
         boolean m = model.equals("M");
         int t = m ? 256 : 128, d = m ? 256 : 128, layers = m ? 4 : 2, batch = m ? 8 : 16;
-        GptModel.Head fused = GptModel.Head.FUSED;
-        GptModel.Blocks hand = GptModel.Blocks.HAND_WRITTEN;
+        boolean fused = true;
+        GptModel.Trunk hand = GptModel.Trunk.HAND_WRITTEN;
         List<Variant> variants = List.of(
                 new Variant("Kiln (fused head, hand-written blocks)", new GptConfig(8192, t, d, layers, 4, 4), fused, hand, batch),
-                new Variant("fused head, SameDiff blocks", new GptConfig(8192, t, d, layers, 4, 4), fused, GptModel.Blocks.SAMEDIFF, batch),
-                new Variant("DL4J head, SameDiff blocks (before)", new GptConfig(8192, t, d, layers, 4, 4), GptModel.Head.DL4J,
-                        GptModel.Blocks.SAMEDIFF, batch),
+                new Variant("fused head, SameDiff blocks", new GptConfig(8192, t, d, layers, 4, 4), fused, ReferenceLayers.SAMEDIFF_TRUNK, batch),
+                new Variant("DL4J head, SameDiff blocks (before)", new GptConfig(8192, t, d, layers, 4, 4), false,
+                        ReferenceLayers.SAMEDIFF_TRUNK, batch),
                 new Variant("Kiln, vocab 512", new GptConfig(512, t, d, layers, 4, 4), fused, hand, batch),
                 new Variant("Kiln, 1 block", new GptConfig(8192, t, d, 1, 4, 4), fused, hand, batch),
                 new Variant("Kiln, vocab 512, 1 block", new GptConfig(512, t, d, 1, 4, 4), fused, hand, batch));
         List<ComputationGraph> graphs = new ArrayList<>();
         List<DataSet> data = new ArrayList<>();
         for (Variant v : variants) {
-            ComputationGraph g = new ComputationGraph(GptModel.configuration(v.shape(), new Adam(1e-3), 0.0, 1, DataType.FLOAT, v.head(), v.blocks()));
+            ComputationGraph g = new ComputationGraph(GptModel.configuration(v.shape(), new Adam(1e-3), 0.0, 1, DataType.FLOAT,
+                    GptModel.HEAD, v.fusedHead() ? GptModel.lmHead(v.shape()) : ReferenceLayers.dl4jHead(v.shape()), v.trunk()));
             g.init();
             graphs.add(g);
             data.add(GptModel.dataSet(randomRows(v.batch(), t, v.shape().vocabSize(), 3), DataType.FLOAT));

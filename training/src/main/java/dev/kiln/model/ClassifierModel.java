@@ -34,7 +34,7 @@ public final class ClassifierModel {
         ClassifierHead head = new ClassifierHead.Builder().nIn(shape.dModel()).nOut(classes).pooling(pooling)
                 .classWeights(classWeights)
                 .weightInit(new WeightInitDistribution(new NormalDistribution(0, GptModel.INIT_STD))).build();
-        return GptModel.configuration(shape, updater, weightDecay, seed, dataType, HEAD, head, GptModel.Blocks.HAND_WRITTEN);
+        return GptModel.configuration(shape, updater, weightDecay, seed, dataType, HEAD, head, GptModel.Trunk.HAND_WRITTEN);
     }
 
     /**

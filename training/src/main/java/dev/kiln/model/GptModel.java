@@ -7,17 +7,16 @@ import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInitDistribution;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
+
+import java.util.function.Function;
 
 /**
  * Builds the decoder-only transformer as a DL4J {@link ComputationGraph}:
@@ -60,33 +59,26 @@ public final class GptModel {
 
     public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
                                                               long seed, DataType dataType) {
-        return configuration(cfg, updater, weightDecay, seed, dataType, Head.FUSED, Blocks.HAND_WRITTEN);
+        return configuration(cfg, updater, weightDecay, seed, dataType, HEAD, lmHead(cfg), Trunk.HAND_WRITTEN);
+    }
+
+    /** The fused LM head: logits, softmax over V and sparse cross-entropy in one pass, GPT-2's initialisation. */
+    public static FusedLmHead lmHead(GptConfig cfg) {
+        WeightInitDistribution normal = new WeightInitDistribution(new NormalDistribution(0, INIT_STD));
+        return new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal).build();
     }
 
     /**
-     * The LM head's implementation. {@code DL4J} is DL4J's own {@code RnnOutputLayer} with {@code LossSparseMCXENT}:
-     * the same parameters, score and gradients, several times slower; the tests keep it as the reference the fused
-     * head is checked against.
+     * The layers between the token embedding and the head, made for a shape: the position embedding, one block (called
+     * once per layer) and the final LayerNorm. Models use {@link #HAND_WRITTEN}; the tests build the same graph from
+     * SameDiff implementations of the same math to check the hand-written layers against.
      */
-    public enum Head { FUSED, DL4J }
-
-    /**
-     * The implementation of the position embedding, the blocks and the final LayerNorm. {@code SAMEDIFF} is the same
-     * math as SameDiff layers ({@link SameDiffPositionEmbedding}, {@link CausalSelfAttentionBlock},
-     * {@link SameDiffFinalLayerNorm}), differentiated by SameDiff: slower (it replays the forward inside the
-     * backward); the tests keep it as the reference for the hand-written layers.
-     */
-    public enum Blocks { HAND_WRITTEN, SAMEDIFF }
-
-    public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
-                                                       long seed, DataType dataType, Head head, Blocks blocks) {
-        WeightInitDistribution normal = new WeightInitDistribution(new NormalDistribution(0, INIT_STD));
-        Layer lmHead = head == Head.FUSED
-                ? new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal).build()
-                : new RnnOutputLayer.Builder(new LossSparseMCXENT())
-                        .nIn(cfg.dModel()).nOut(cfg.vocabSize()).activation(Activation.SOFTMAX)
-                        .dataFormat(RNNFormat.NCW).weightInit(normal).build();
-        return configuration(cfg, updater, weightDecay, seed, dataType, HEAD, lmHead, blocks);
+    public record Trunk(Function<GptConfig, Layer> positionEmbedding, Function<GptConfig, Layer> block,
+                        Function<GptConfig, Layer> finalNorm) {
+        public static final Trunk HAND_WRITTEN = new Trunk(
+                c -> new PositionEmbedding(c.dModel(), c.contextLength()),
+                TransformerBlock::new,
+                c -> new FinalLayerNorm(c.dModel(), c.contextLength()));
     }
 
     /**
@@ -95,7 +87,7 @@ public final class GptModel {
      */
     public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
                                                               long seed, DataType dataType, String headName,
-                                                              Layer outputLayer, Blocks blocks) {
+                                                              Layer outputLayer, Trunk trunk) {
         NeuralNetConfiguration.Builder base = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(dataType)
@@ -112,16 +104,13 @@ public final class GptModel {
         g.addLayer(TOKEN_EMBEDDING, new EmbeddingSequenceLayer.Builder()
                 .nIn(cfg.vocabSize()).nOut(cfg.dModel()).inputLength(cfg.contextLength())
                 .outputDataFormat(RNNFormat.NCW).hasBias(false).weightInit(normal).build(), INPUT);
-        boolean hand = blocks == Blocks.HAND_WRITTEN;
-        g.addLayer(POSITION_EMBEDDING, hand ? new PositionEmbedding(cfg.dModel(), cfg.contextLength())
-                : new SameDiffPositionEmbedding(cfg.dModel(), cfg.contextLength()), TOKEN_EMBEDDING);
+        g.addLayer(POSITION_EMBEDDING, trunk.positionEmbedding().apply(cfg), TOKEN_EMBEDDING);
         String previous = POSITION_EMBEDDING;
         for (int i = 0; i < cfg.layers(); i++) {
-            g.addLayer(block(i), hand ? new TransformerBlock(cfg) : new CausalSelfAttentionBlock(cfg), previous);
+            g.addLayer(block(i), trunk.block().apply(cfg), previous);
             previous = block(i);
         }
-        g.addLayer(FINAL_NORM, hand ? new FinalLayerNorm(cfg.dModel(), cfg.contextLength())
-                : new SameDiffFinalLayerNorm(cfg.dModel(), cfg.contextLength()), previous);
+        g.addLayer(FINAL_NORM, trunk.finalNorm().apply(cfg), previous);
         g.addLayer(headName, outputLayer, FINAL_NORM);
         return g.setOutputs(headName).build();
     }

@@ -15,12 +15,29 @@ import java.util.Map;
  *   x = x + proj(causal_attention(ln_1(x)))
  *   x = x + W_out · gelu(W_fc · ln_2(x))        gelu: GPT-2's tanh approximation; LayerNorm eps 1e-5
  * </pre>
- * Parameters, their names and their initialisation are those of {@link CausalSelfAttentionBlock}, the SameDiff
- * implementation the tests compare it with; this one keeps the forward's intermediates for the backward pass instead
- * of replaying the forward, and needs no compensation for DL4J's doubled SameDiff gradients.
+ * The forward's intermediates are kept for the backward pass (SameDiff would replay the forward), and no
+ * compensation for DL4J's doubled SameDiff gradients is needed. The tests check this block against a SameDiff
+ * implementation of the same math, which takes its parameter names, mask and initialisation from here.
  * Input and output are DL4J's recurrent layout {@code [B, C, T]}.
  */
 public class TransformerBlock extends HandWrittenLayer {
+    // Parameter names. No underscores: DL4J's updater splits parameter keys at '_'.
+    static final String LN1_GAIN = "ln1Gain";
+    static final String LN1_BIAS = "ln1Bias";
+    static final String QKV_WEIGHT = "attnW";
+    static final String QKV_BIAS = "attnB";
+    static final String PROJ_WEIGHT = "projW";
+    static final String PROJ_BIAS = "projB";
+    static final String LN2_GAIN = "ln2Gain";
+    static final String LN2_BIAS = "ln2Bias";
+    static final String FC_WEIGHT = "fcW";
+    static final String FC_BIAS = "fcB";
+    static final String OUT_WEIGHT = "outW";
+    static final String OUT_BIAS = "outB";
+
+    /** Additive mask value above the diagonal: exp(-1e9) is exactly 0 in float and double. */
+    static final double MASKED = -1e9;
+
     private int heads;
     private int mlpRatio;
     private int totalLayers;
@@ -42,18 +59,18 @@ public class TransformerBlock extends HandWrittenLayer {
         long c = dModel;
         long r = (long) mlpRatio * c;
         Map<String, long[]> s = new LinkedHashMap<>();
-        s.put(CausalSelfAttentionBlock.LN1_GAIN, new long[]{1, c});
-        s.put(CausalSelfAttentionBlock.LN1_BIAS, new long[]{1, c});
-        s.put(CausalSelfAttentionBlock.QKV_WEIGHT, new long[]{c, 3 * c});
-        s.put(CausalSelfAttentionBlock.QKV_BIAS, new long[]{1, 3 * c});
-        s.put(CausalSelfAttentionBlock.PROJ_WEIGHT, new long[]{c, c});
-        s.put(CausalSelfAttentionBlock.PROJ_BIAS, new long[]{1, c});
-        s.put(CausalSelfAttentionBlock.LN2_GAIN, new long[]{1, c});
-        s.put(CausalSelfAttentionBlock.LN2_BIAS, new long[]{1, c});
-        s.put(CausalSelfAttentionBlock.FC_WEIGHT, new long[]{c, r});
-        s.put(CausalSelfAttentionBlock.FC_BIAS, new long[]{1, r});
-        s.put(CausalSelfAttentionBlock.OUT_WEIGHT, new long[]{r, c});
-        s.put(CausalSelfAttentionBlock.OUT_BIAS, new long[]{1, c});
+        s.put(LN1_GAIN, new long[]{1, c});
+        s.put(LN1_BIAS, new long[]{1, c});
+        s.put(QKV_WEIGHT, new long[]{c, 3 * c});
+        s.put(QKV_BIAS, new long[]{1, 3 * c});
+        s.put(PROJ_WEIGHT, new long[]{c, c});
+        s.put(PROJ_BIAS, new long[]{1, c});
+        s.put(LN2_GAIN, new long[]{1, c});
+        s.put(LN2_BIAS, new long[]{1, c});
+        s.put(FC_WEIGHT, new long[]{c, r});
+        s.put(FC_BIAS, new long[]{1, r});
+        s.put(OUT_WEIGHT, new long[]{r, c});
+        s.put(OUT_BIAS, new long[]{1, c});
         return s;
     }
 
@@ -63,7 +80,7 @@ public class TransformerBlock extends HandWrittenLayer {
     }
 
     /**
-     * GPT-2's initialisation, shared with the SameDiff reference: N(0, 0.02) weights, zero biases, unit gains; the two
+     * GPT-2's initialisation (the tests' SameDiff reference uses it too): N(0, 0.02) weights, zero biases, unit gains; the two
      * projections that write into the residual stream are scaled by 1/sqrt(2 * layers) so the residual's variance
      * does not grow with depth.
      */
@@ -72,14 +89,28 @@ public class TransformerBlock extends HandWrittenLayer {
         for (Map.Entry<String, INDArray> e : params.entrySet()) {
             INDArray a = e.getValue();
             switch (e.getKey()) {
-                case CausalSelfAttentionBlock.LN1_GAIN, CausalSelfAttentionBlock.LN2_GAIN -> a.assign(1.0);
-                case CausalSelfAttentionBlock.QKV_WEIGHT, CausalSelfAttentionBlock.FC_WEIGHT ->
+                case LN1_GAIN, LN2_GAIN -> a.assign(1.0);
+                case QKV_WEIGHT, FC_WEIGHT ->
                         a.assign(Nd4j.randn(a.dataType(), a.shape()).muli(GptModel.INIT_STD));
-                case CausalSelfAttentionBlock.PROJ_WEIGHT, CausalSelfAttentionBlock.OUT_WEIGHT ->
+                case PROJ_WEIGHT, OUT_WEIGHT ->
                         a.assign(Nd4j.randn(a.dataType(), a.shape()).muli(residualStd));
                 default -> a.assign(0.0);
             }
         }
+    }
+
+    /**
+     * The causal attention mask {@code [T, T]}: 0 on and below the diagonal, {@link #MASKED} above, added to the
+     * scores so that position t attends to positions 0..t only.
+     */
+    static INDArray causalMask(int t, DataType dataType) {
+        double[] mask = new double[t * t];
+        for (int query = 0; query < t; query++) {
+            for (int key = query + 1; key < t; key++) {
+                mask[query * t + key] = MASKED;
+            }
+        }
+        return Nd4j.create(mask, new long[]{t, t}, dataType);
     }
 
     @Override

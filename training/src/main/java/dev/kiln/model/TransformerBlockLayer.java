@@ -16,18 +16,18 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import dev.kiln.model.LayerNorms.Norm;
 
-import static dev.kiln.model.CausalSelfAttentionBlock.FC_BIAS;
-import static dev.kiln.model.CausalSelfAttentionBlock.FC_WEIGHT;
-import static dev.kiln.model.CausalSelfAttentionBlock.LN1_BIAS;
-import static dev.kiln.model.CausalSelfAttentionBlock.LN1_GAIN;
-import static dev.kiln.model.CausalSelfAttentionBlock.LN2_BIAS;
-import static dev.kiln.model.CausalSelfAttentionBlock.LN2_GAIN;
-import static dev.kiln.model.CausalSelfAttentionBlock.OUT_BIAS;
-import static dev.kiln.model.CausalSelfAttentionBlock.OUT_WEIGHT;
-import static dev.kiln.model.CausalSelfAttentionBlock.PROJ_BIAS;
-import static dev.kiln.model.CausalSelfAttentionBlock.PROJ_WEIGHT;
-import static dev.kiln.model.CausalSelfAttentionBlock.QKV_BIAS;
-import static dev.kiln.model.CausalSelfAttentionBlock.QKV_WEIGHT;
+import static dev.kiln.model.TransformerBlock.FC_BIAS;
+import static dev.kiln.model.TransformerBlock.FC_WEIGHT;
+import static dev.kiln.model.TransformerBlock.LN1_BIAS;
+import static dev.kiln.model.TransformerBlock.LN1_GAIN;
+import static dev.kiln.model.TransformerBlock.LN2_BIAS;
+import static dev.kiln.model.TransformerBlock.LN2_GAIN;
+import static dev.kiln.model.TransformerBlock.OUT_BIAS;
+import static dev.kiln.model.TransformerBlock.OUT_WEIGHT;
+import static dev.kiln.model.TransformerBlock.PROJ_BIAS;
+import static dev.kiln.model.TransformerBlock.PROJ_WEIGHT;
+import static dev.kiln.model.TransformerBlock.QKV_BIAS;
+import static dev.kiln.model.TransformerBlock.QKV_WEIGHT;
 
 /**
  * Runtime of {@link TransformerBlock}. Shapes: B sequences, T positions, C channels, H heads of hs = C/H, rC the MLP
@@ -158,7 +158,7 @@ public class TransformerBlockLayer extends HandWrittenLayerImpl<TransformerBlock
     private INDArray causalMask(long t, DataType dataType) {
         if (mask == null || mask.size(0) != t || mask.dataType() != dataType) {
             try (MemoryWorkspace ignored = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
-                mask = CausalSelfAttentionBlock.causalMask((int) t, dataType);
+                mask = TransformerBlock.causalMask((int) t, dataType);
             }
         }
         return mask;

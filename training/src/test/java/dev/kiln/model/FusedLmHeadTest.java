@@ -23,10 +23,11 @@ class FusedLmHeadTest extends DoublePrecisionTest {
     // V=11, T=5, C=8, 2 blocks of 2 heads: B*T = 15 rows, so 4-row blocks leave a partial last block.
     private static final GptConfig CFG = new GptConfig(11, 5, 8, 2, 2, 2);
 
-    private static ComputationGraph model(GptModel.Head head, int blockRows, long seed) {
-        ComputationGraphConfiguration conf = GptModel.configuration(CFG, new NoOp(), 0.0, seed, DataType.DOUBLE, head,
-                GptModel.Blocks.HAND_WRITTEN);
-        if (head == GptModel.Head.FUSED) {
+    /** {@code fused}: Kiln's head; else DL4J's {@code RnnOutputLayer}, the reference. */
+    private static ComputationGraph model(boolean fused, int blockRows, long seed) {
+        ComputationGraphConfiguration conf = GptModel.configuration(CFG, new NoOp(), 0.0, seed, DataType.DOUBLE,
+                GptModel.HEAD, fused ? GptModel.lmHead(CFG) : ReferenceLayers.dl4jHead(CFG), GptModel.Trunk.HAND_WRITTEN);
+        if (fused) {
             ((FusedLmHead) ((LayerVertex) conf.getVertices().get(GptModel.HEAD)).getLayerConf().getLayer())
                     .setBlockRows(blockRows);
         }
@@ -56,8 +57,8 @@ class FusedLmHeadTest extends DoublePrecisionTest {
     @Test
     void sameScoreGradientsAndProbabilitiesAsDl4jsOutputLayer() {
         for (int blockRows : new int[]{4, 256}) {
-            ComputationGraph fused = model(GptModel.Head.FUSED, blockRows, 21);
-            ComputationGraph reference = model(GptModel.Head.DL4J, blockRows, 21);
+            ComputationGraph fused = model(true, blockRows, 21);
+            ComputationGraph reference = model(false, blockRows, 21);
             // Larger than initial weights, so probabilities are far from uniform and errors would show.
             reference.setParams(Nd4j.rand(DataType.DOUBLE, 1, reference.numParams()).subi(0.5).muli(0.8));
             fused.setParams(reference.params().dup());
@@ -95,7 +96,7 @@ class FusedLmHeadTest extends DoublePrecisionTest {
 
     @Test
     void gradientsMatchFiniteDifferencesWithPartialBlocks() {
-        ComputationGraph fused = model(GptModel.Head.FUSED, 4, 3);
+        ComputationGraph fused = model(true, 4, 3);
         int[][] rows = rows(3, 9);
         boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig()
                 .net(fused)
@@ -111,7 +112,7 @@ class FusedLmHeadTest extends DoublePrecisionTest {
     /** Logits so peaked that the probability of the label underflows: the loss is still the exact log-sum-exp. */
     @Test
     void lossStaysExactWhenTheLabelsProbabilityUnderflows() {
-        ComputationGraph fused = model(GptModel.Head.FUSED, 4, 8);
+        ComputationGraph fused = model(true, 4, 8);
         INDArray w = fused.getLayer(GptModel.HEAD).getParam("W");
         w.muli(1e5); // logits of order 1e3: exp underflows for all but the largest
         int[][] rows = rows(2, 4);

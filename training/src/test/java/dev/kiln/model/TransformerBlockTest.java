@@ -23,9 +23,9 @@ class TransformerBlockTest extends DoublePrecisionTest {
     // Two blocks of 2 heads (hs 4), T = 6, MLP ratio 2, batch 3.
     private static final GptConfig CFG = new GptConfig(9, 6, 8, 2, 2, 2);
 
-    private static ComputationGraph model(GptModel.Blocks blocks, long seed) {
+    private static ComputationGraph model(GptModel.Trunk trunk, long seed) {
         ComputationGraph g = new ComputationGraph(GptModel.configuration(CFG, new NoOp(), 0.0, seed, DataType.DOUBLE,
-                GptModel.Head.FUSED, blocks));
+                GptModel.HEAD, GptModel.lmHead(CFG), trunk));
         Nd4j.getRandom().setSeed(seed);
         g.init();
         return g;
@@ -51,8 +51,8 @@ class TransformerBlockTest extends DoublePrecisionTest {
 
     @Test
     void sameOutputsAndGradientsAsTheSameDiffBlock() {
-        ComputationGraph reference = model(GptModel.Blocks.SAMEDIFF, 4);
-        ComputationGraph fast = model(GptModel.Blocks.HAND_WRITTEN, 4);
+        ComputationGraph reference = model(ReferenceLayers.SAMEDIFF_TRUNK, 4);
+        ComputationGraph fast = model(GptModel.Trunk.HAND_WRITTEN, 4);
         // Random weights of a useful size everywhere (gains and biases too), copied parameter by parameter.
         reference.setParams(Nd4j.rand(DataType.DOUBLE, 1, reference.numParams()).subi(0.5).muli(0.6));
         for (Layer layer : reference.getLayers()) {
@@ -92,7 +92,7 @@ class TransformerBlockTest extends DoublePrecisionTest {
 
     @Test
     void sameDiffReferenceStillMatchesFiniteDifferences() {
-        ComputationGraph reference = model(GptModel.Blocks.SAMEDIFF, 6);
+        ComputationGraph reference = model(ReferenceLayers.SAMEDIFF_TRUNK, 6);
         int[][] rows = rows(2, 3);
         boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig()
                 .net(reference)

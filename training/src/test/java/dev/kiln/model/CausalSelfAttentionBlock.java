@@ -4,12 +4,24 @@ import org.deeplearning4j.nn.conf.layers.samediff.SDLayerParams;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Map;
 
+import static dev.kiln.model.TransformerBlock.FC_BIAS;
+import static dev.kiln.model.TransformerBlock.FC_WEIGHT;
+import static dev.kiln.model.TransformerBlock.LN1_BIAS;
+import static dev.kiln.model.TransformerBlock.LN1_GAIN;
+import static dev.kiln.model.TransformerBlock.LN2_BIAS;
+import static dev.kiln.model.TransformerBlock.LN2_GAIN;
+import static dev.kiln.model.TransformerBlock.OUT_BIAS;
+import static dev.kiln.model.TransformerBlock.OUT_WEIGHT;
+import static dev.kiln.model.TransformerBlock.PROJ_BIAS;
+import static dev.kiln.model.TransformerBlock.PROJ_WEIGHT;
+import static dev.kiln.model.TransformerBlock.QKV_BIAS;
+import static dev.kiln.model.TransformerBlock.QKV_WEIGHT;
+
 /**
- * One pre-LayerNorm GPT block (GPT-2 / nanoGPT {@code Block}) written as a SameDiff layer: the reference that
+ * Test reference: one pre-LayerNorm GPT block (GPT-2 / nanoGPT {@code Block}) written as a SameDiff layer, which
  * {@link TransformerBlock} (hand-written forward and backward, the one models use) is tested against. Same math:
  * <pre>
  *   x = x + proj(causal_attention(ln_1(x)))
@@ -21,21 +33,7 @@ import java.util.Map;
  * one matrix product.
  */
 public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
-    static final String LN1_GAIN = "ln1Gain";
-    static final String LN1_BIAS = "ln1Bias";
-    static final String QKV_WEIGHT = "attnW";
-    static final String QKV_BIAS = "attnB";
-    static final String PROJ_WEIGHT = "projW";
-    static final String PROJ_BIAS = "projB";
-    static final String LN2_GAIN = "ln2Gain";
-    static final String LN2_BIAS = "ln2Bias";
-    static final String FC_WEIGHT = "fcW";
-    static final String FC_BIAS = "fcB";
-    static final String OUT_WEIGHT = "outW";
-    static final String OUT_BIAS = "outB";
 
-    /** Additive mask value above the diagonal: exp(-1e9) is exactly 0 in float and double. */
-    static final double MASKED = -1e9;
 
     private int heads;
     private int mlpRatio;
@@ -66,7 +64,7 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
         SDVariable[] parts = sd.unstack(qkv, 0, 3);                                     // q, k, v: [B, H, T, hs]
         SDVariable scores = sd.mmul(parts[0], parts[1], false, true, false)             // [B, H, T, T]
                 .mul(1.0 / Math.sqrt(hs))
-                .add(sd.constant(causalMask(t, input.dataType())));
+                .add(sd.constant(TransformerBlock.causalMask(t, input.dataType())));
         SDVariable att = sd.nn.softmax(scores, 3);
         SDVariable y = sd.mmul(att, parts[2]);                                           // [B, H, T, hs]
         y = sd.reshape(sd.permute(y, 0, 2, 1, 3), -1, c);                               // [B*T, C]
@@ -91,17 +89,6 @@ public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
     private static SDVariable gelu(SameDiff sd, SDVariable f) {
         SDVariable inner = f.add(f.mul(f).mul(f).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI));
         return f.mul(0.5).mul(sd.math.tanh(inner).add(1.0));
-    }
-
-    /** {@code [T, T]}: 0 where key position <= query position, {@link #MASKED} above the diagonal. */
-    static INDArray causalMask(int t, org.nd4j.linalg.api.buffer.DataType dataType) {
-        double[] mask = new double[t * t];
-        for (int query = 0; query < t; query++) {
-            for (int key = query + 1; key < t; key++) {
-                mask[query * t + key] = MASKED;
-            }
-        }
-        return Nd4j.create(mask, new long[]{t, t}, dataType);
     }
 
     @Override
