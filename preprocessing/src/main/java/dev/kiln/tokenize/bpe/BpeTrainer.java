@@ -32,12 +32,39 @@ public final class BpeTrainer {
      */
     public static BpeTokenizer train(Map<String, Long> counts, PreTokenizer preTokenizer, int vocabSize, List<String> specialTokens,
                                      int minFrequency, IntConsumer progress) {
+        // 1. The base vocabulary: special tokens, then the 256 bytes.
+        List<byte[]> tokenBytes = new ArrayList<>(vocabSize);
+        List<BpeTokenizer.SpecialToken> specials = baseVocabulary(specialTokens, vocabSize, tokenBytes);
+        // 2. The words to merge in, and the pairs they hold, counted once.
+        Merging merging = new Merging(WordTable.of(counts, specialTokens.size()));
+        // 3. Merges, most frequent pair first, until the vocabulary is full or no pair is frequent enough.
+        List<int[]> merges = new ArrayList<>();
+        while (tokenBytes.size() < vocabSize) {
+            long key = merging.nextPair(minFrequency);
+            if (key < 0) {
+                break;
+            }
+            int a = (int) (key >>> 32);
+            int b = (int) key;
+            int z = tokenBytes.size();
+            tokenBytes.add(BpeTokenizer.concat(tokenBytes.get(a), tokenBytes.get(b)));
+            merges.add(new int[]{a, b, z});
+            merging.merge(a, b, z, merges.size() - 1);
+            if (progress != null && merges.size() % 1000 == 0) {
+                progress.accept(merges.size());
+            }
+        }
+        return new BpeTokenizer(preTokenizer, tokenBytes.toArray(new byte[0][]), merges.toArray(new int[0][]), specials);
+    }
+
+    /** Adds the special tokens (in the given order) and the 256 bytes (in byte order) to {@code tokenBytes}. */
+    private static List<BpeTokenizer.SpecialToken> baseVocabulary(List<String> specialTokens, int vocabSize,
+                                                                  List<byte[]> tokenBytes) {
         int base = specialTokens.size() + 256;
         if (vocabSize < base) {
             throw new IllegalArgumentException("vocabulary size " + vocabSize + " is smaller than the " + specialTokens.size()
                     + " special tokens plus 256 bytes");
         }
-        List<byte[]> tokenBytes = new ArrayList<>(vocabSize);
         List<BpeTokenizer.SpecialToken> specials = new ArrayList<>();
         for (String s : specialTokens) {
             if (specials.stream().anyMatch(x -> x.content().equals(s))) {
@@ -46,118 +73,100 @@ public final class BpeTrainer {
             specials.add(new BpeTokenizer.SpecialToken(s, tokenBytes.size()));
             tokenBytes.add(s.getBytes(StandardCharsets.UTF_8));
         }
-        int byteBase = tokenBytes.size();
         for (int b = 0; b < 256; b++) {
             tokenBytes.add(new byte[]{(byte) b});
         }
+        return specials;
+    }
 
-        // Words: each distinct pre-token of two or more bytes, as a symbol sequence, with its count.
-        // Sorted, so the result does not depend on the map's iteration order.
-        List<String> keys = new ArrayList<>(counts.keySet());
-        keys.sort(null);
-        int[][] words = new int[keys.size()][];
-        int[] lens = new int[keys.size()];
-        long[] wordCount = new long[keys.size()];
-        int nWords = 0;
-        for (String k : keys) {
-            byte[] b = k.getBytes(StandardCharsets.UTF_8);
-            if (b.length < 2) {
-                continue;
-            }
-            int[] w = new int[b.length];
-            for (int i = 0; i < b.length; i++) {
-                w[i] = byteBase + (b[i] & 0xFF);
-            }
-            words[nWords] = w;
-            lens[nWords] = b.length;
-            wordCount[nWords] = counts.get(k);
-            nWords++;
-        }
-
-        Pairs pairs = new Pairs();
-        for (int w = 0; w < nWords; w++) {
-            for (int i = 0; i + 1 < lens[w]; i++) {
-                int p = pairs.index(words[w][i], words[w][i + 1]);
-                pairs.count[p] += wordCount[w];
-                pairs.addWord(p, w);
-            }
-        }
-        PairHeap heap = new PairHeap();
-        for (int p = 0; p < pairs.size; p++) {
-            heap.push(pairs.count[p], pairs.key[p]);
-        }
-
-        List<int[]> merges = new ArrayList<>();
-        int[] visited = new int[nWords];
-        Arrays.fill(visited, -1);
-        IntList touched = new IntList();
-        boolean[] isTouched = new boolean[0];
-        while (tokenBytes.size() < vocabSize && heap.size > 0) {
-            long count = heap.topCount();
-            long key = heap.topKey();
-            heap.pop();
-            int p = pairs.indexOf(key);
-            if (pairs.count[p] != count) {
-                // Stale entry: the pair's count changed since it was pushed.
-                if (pairs.count[p] > 0) {
-                    heap.push(pairs.count[p], key);
+    /**
+     * Each distinct pre-token of two or more bytes as a symbol sequence ({@code symbols[w][0 .. lengths[w]-1]}, ids),
+     * with its count. Sorted, so the result does not depend on the map's iteration order.
+     */
+    private record WordTable(int[][] symbols, int[] lengths, long[] counts, int size) {
+        static WordTable of(Map<String, Long> counts, int byteBase) {
+            List<String> keys = new ArrayList<>(counts.keySet());
+            keys.sort(null);
+            int[][] words = new int[keys.size()][];
+            int[] lens = new int[keys.size()];
+            long[] wordCount = new long[keys.size()];
+            int nWords = 0;
+            for (String k : keys) {
+                byte[] b = k.getBytes(StandardCharsets.UTF_8);
+                if (b.length < 2) {
+                    continue;
                 }
-                continue;
+                int[] w = new int[b.length];
+                for (int i = 0; i < b.length; i++) {
+                    w[i] = byteBase + (b[i] & 0xFF);
+                }
+                words[nWords] = w;
+                lens[nWords] = b.length;
+                wordCount[nWords] = counts.get(k);
+                nWords++;
             }
-            if (count < minFrequency || count <= 0) {
-                break;
+            return new WordTable(words, lens, wordCount, nWords);
+        }
+    }
+
+    /** The merge loop's state: pair counts, the words holding each pair, and the heap that picks the next merge. */
+    private static final class Merging {
+        private final WordTable words;
+        private final Pairs pairs = new Pairs();
+        private final PairHeap heap = new PairHeap();
+        private final int[] visited;                     // per word: the last merge that rewrote it
+        private final IntList touched = new IntList();   // pairs whose count changed in this merge
+        private boolean[] isTouched = new boolean[0];
+
+        Merging(WordTable words) {
+            this.words = words;
+            for (int w = 0; w < words.size(); w++) {
+                int[] sym = words.symbols()[w];
+                for (int i = 0; i + 1 < words.lengths()[w]; i++) {
+                    int p = pairs.index(sym[i], sym[i + 1]);
+                    pairs.count[p] += words.counts()[w];
+                    pairs.addWord(p, w);
+                }
             }
-            int a = (int) (key >>> 32);
-            int b = (int) key;
-            int z = tokenBytes.size();
-            tokenBytes.add(BpeTokenizer.concat(tokenBytes.get(a), tokenBytes.get(b)));
-            int mergeNo = merges.size();
-            merges.add(new int[]{a, b, z});
+            for (int p = 0; p < pairs.size; p++) {
+                heap.push(pairs.count[p], pairs.key[p]);
+            }
+            visited = new int[words.size()];
+            Arrays.fill(visited, -1);
+        }
+
+        /** The most frequent pair's key (ties: the smaller key), or -1 when none occurs {@code minFrequency} times. */
+        long nextPair(int minFrequency) {
+            while (heap.size > 0) {
+                long count = heap.topCount();
+                long key = heap.topKey();
+                heap.pop();
+                int p = pairs.indexOf(key);
+                if (pairs.count[p] != count) {
+                    // Stale entry: the pair's count changed since it was pushed.
+                    if (pairs.count[p] > 0) {
+                        heap.push(pairs.count[p], key);
+                    }
+                    continue;
+                }
+                return count < minFrequency || count <= 0 ? -1 : key;
+            }
+            return -1;
+        }
+
+        /** Replaces (a, b) by z in every word holding it; only those words' pairs are recounted. */
+        void merge(int a, int b, int z, int mergeNo) {
+            int p = pairs.indexOf(LongIntMap.pair(a, b));
             if (isTouched.length < pairs.size + 1024) {
                 isTouched = Arrays.copyOf(isTouched, (pairs.size + 1024) * 2);
             }
-
             IntList where = pairs.words[p];
             int nWhere = where.size();
             for (int t = 0; t < nWhere; t++) {
                 int w = where.get(t);
-                if (visited[w] == mergeNo) {
-                    continue;
-                }
-                visited[w] = mergeNo;
-                int[] sym = words[w];
-                int len = lens[w];
-                if (!contains(sym, len, a, b)) {
-                    continue;
-                }
-                long c = wordCount[w];
-                // Remove this word's pairs, merge, add its new pairs: only the words holding (a, b) are touched.
-                for (int i = 0; i + 1 < len; i++) {
-                    pairs.count[pairs.indexOf(LongIntMap.pair(sym[i], sym[i + 1]))] -= c;
-                }
-                int n = 0;
-                for (int i = 0; i < len; i++) {
-                    if (i + 1 < len && sym[i] == a && sym[i + 1] == b) {
-                        sym[n++] = z;
-                        i++;
-                    } else {
-                        sym[n++] = sym[i];
-                    }
-                }
-                lens[w] = n;
-                for (int i = 0; i + 1 < n; i++) {
-                    int q = pairs.index(sym[i], sym[i + 1]);
-                    pairs.count[q] += c;
-                    if (sym[i] == z || sym[i + 1] == z) {
-                        pairs.addWord(q, w);
-                        if (q >= isTouched.length) {
-                            isTouched = Arrays.copyOf(isTouched, (q + 1) * 2);
-                        }
-                        if (!isTouched[q]) {
-                            isTouched[q] = true;
-                            touched.add(q);
-                        }
-                    }
+                if (visited[w] != mergeNo) {
+                    visited[w] = mergeNo;
+                    rewrite(w, a, b, z);
                 }
             }
             // The merged pair is gone everywhere; free its word list.
@@ -170,11 +179,44 @@ public final class BpeTrainer {
                 }
             }
             touched.clear();
-            if (progress != null && merges.size() % 1000 == 0) {
-                progress.accept(merges.size());
+        }
+
+        /** Removes word w's pairs, merges (a, b) into z in it, and adds its new pairs. */
+        private void rewrite(int w, int a, int b, int z) {
+            int[] sym = words.symbols()[w];
+            int len = words.lengths()[w];
+            if (!contains(sym, len, a, b)) {
+                return;
+            }
+            long c = words.counts()[w];
+            for (int i = 0; i + 1 < len; i++) {
+                pairs.count[pairs.indexOf(LongIntMap.pair(sym[i], sym[i + 1]))] -= c;
+            }
+            int n = 0;
+            for (int i = 0; i < len; i++) {
+                if (i + 1 < len && sym[i] == a && sym[i + 1] == b) {
+                    sym[n++] = z;
+                    i++;
+                } else {
+                    sym[n++] = sym[i];
+                }
+            }
+            words.lengths()[w] = n;
+            for (int i = 0; i + 1 < n; i++) {
+                int q = pairs.index(sym[i], sym[i + 1]);
+                pairs.count[q] += c;
+                if (sym[i] == z || sym[i + 1] == z) {
+                    pairs.addWord(q, w);
+                    if (q >= isTouched.length) {
+                        isTouched = Arrays.copyOf(isTouched, (q + 1) * 2);
+                    }
+                    if (!isTouched[q]) {
+                        isTouched[q] = true;
+                        touched.add(q);
+                    }
+                }
             }
         }
-        return new BpeTokenizer(preTokenizer, tokenBytes.toArray(new byte[0][]), merges.toArray(new int[0][]), specials);
     }
 
     private static boolean contains(int[] sym, int len, int a, int b) {
