@@ -1,5 +1,6 @@
 package dev.kiln.jobs;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import org.junit.jupiter.api.BeforeAll;
@@ -11,6 +12,7 @@ import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPac
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -28,7 +30,7 @@ class ArchitectureTest {
         kiln = new ClassFileImporter()
                 .withImportOption(location -> !location.contains("/test-classes/") && !location.contains("-tests.jar"))
                 .importPackages("dev.kiln");
-        for (String c : List.of("dev.kiln.preprocess.PreprocessPipeline", "dev.kiln.train.Pretraining",
+        for (String c : List.of("dev.kiln.common.config.KilnConfig", "dev.kiln.preprocess.PreprocessPipeline", "dev.kiln.train.Pretraining",
                 "dev.kiln.evaluate.Evaluate", "dev.kiln.jobs.JobRunner")) {
             assertTrue(kiln.contain(c), "the architecture check must see every module; " + c + " is missing");
         }
@@ -38,8 +40,8 @@ class ArchitectureTest {
     @Test
     void layersOnlyDependDownward() {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
-                .layer("common").definedBy("dev.kiln.common..")
-                .layer("data").definedBy("dev.kiln.preprocess..", "dev.kiln.tokenize..", "dev.kiln.shards..")
+                .layer("core").definedBy("dev.kiln.common..", "dev.kiln.shards..")
+                .layer("data").definedBy("dev.kiln.preprocess..", "dev.kiln.tokenize..")
                 .layer("model").definedBy("dev.kiln.model..", "dev.kiln.train..", "dev.kiln.finetune..", "dev.kiln.generate..")
                 .layer("evaluation").definedBy("dev.kiln.evaluate..")
                 .layer("jobs").definedBy("dev.kiln.jobs..")
@@ -48,6 +50,18 @@ class ArchitectureTest {
                 .whereLayer("model").mayOnlyBeAccessedByLayers("evaluation", "jobs")
                 .whereLayer("data").mayOnlyBeAccessedByLayers("model", "evaluation", "jobs")
                 .check(kiln);
+    }
+
+    @Test
+    void theSharedPlumbingAndTheShardFormatAreTheCoreModule() {
+        // The core module (kiln-core) holds exactly these packages, so every stage can depend on it and on nothing else.
+        for (JavaClass c : kiln) {
+            boolean inCorePackage = c.getPackageName().startsWith("dev.kiln.common") || c.getPackageName().startsWith("dev.kiln.shards");
+            String where = c.getSource().map(s -> s.getUri().toString()).orElse("");
+            boolean inCoreModule = where.contains("/core/target/classes/") || where.contains("/kiln-core-");
+            assertEquals(inCorePackage, inCoreModule, c.getName() + " is in " + where
+                    + ": dev.kiln.common and dev.kiln.shards belong in core/, every other package outside it");
+        }
     }
 
     @Test
