@@ -71,7 +71,7 @@ class FinetuneJobTest {
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve("shards").toUri());
         String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(Map.of(),
                 dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 257, List.of("<|endoftext|>"), 1, null));
-        String sha = dev.kiln.tokenize.bpe.TokenizerJson.sha256(json);
+        String sha = dev.kiln.common.io.FileHashes.sha256(json);
         dev.kiln.common.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
         new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 257, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, shards);
@@ -134,7 +134,7 @@ class FinetuneJobTest {
         org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
         String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(Map.of(),
                 dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 258, List.of("<|endoftext|>", "<|other|>"), 1, null));
-        String sha = dev.kiln.tokenize.bpe.TokenizerJson.sha256(json);
+        String sha = dev.kiln.common.io.FileHashes.sha256(json);
         org.apache.hadoop.fs.Path other = new org.apache.hadoop.fs.Path(tmp.resolve("other-shards").toUri());
         new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 258, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, other);

@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.ResumePolicy;
@@ -56,8 +56,8 @@ public final class CausalFinetuning {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
         GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
-        String parentSha = Finetuning.sha256(parent.modelZip());
-        String tokenizerSha = TokenizerJson.sha256(parent.tokenizerJson());
+        String parentSha = FileHashes.sha256(parent.modelZip());
+        String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());
         FinetuneConfig.Causal c = cfg.causal();
 
         // The plan before any training: both corpora of the parent's tokenizer, vocabulary and context.

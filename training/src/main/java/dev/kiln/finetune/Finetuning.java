@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
-import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.MetricsLog;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.WarmupCosineSchedule;
@@ -37,10 +37,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -72,7 +69,7 @@ public final class Finetuning {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
-        String parentSha = sha256(parent.modelZip());
+        String parentSha = FileHashes.sha256(parent.modelZip());
         int t = parent.contextLength();
         LabelledDocuments.Data data = LabelledDocuments.read(spark, cfg, parent.tokenizerJson(), parent.tokenizerPath(), t);
         List<String> labels = data.labels();
@@ -141,7 +138,7 @@ public final class Finetuning {
         Replica global = Replica.wrap(model, engine, format, frozen);
         global.setStep(resumed == null ? 0 : resumed.step());
 
-        String tokenizerSha = TokenizerJson.sha256(parent.tokenizerJson());
+        String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());
         try (RoundRunner runner = workers == 1 ? new LocalRounds(trainData, engine)
                 : new SparkAveraging(spark, engine, new ReplicaFactory.FromConfiguration(model.getConfiguration().toJson(),
                 engine, format, frozen), trainData, "finetune")) {
@@ -425,13 +422,5 @@ public final class Finetuning {
         }
         AtomicOutput.writeString(fs, new Path(dir, "part-00000.jsonl"), out.toString());
         AtomicOutput.writeString(fs, new Path(dir, "_SUCCESS"), "");
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
