@@ -1,8 +1,5 @@
 package dev.kiln.evaluate;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.evaluate.classify.ClassifierReport;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.SparkSession;
@@ -20,8 +17,8 @@ public final class Evaluate {
     private Evaluate() {
     }
 
-    /** What a run produced: the numbers and the report folder; classifier and generation are null when off. */
-    public record Outcome(Evaluation.Result result, JsonNode report, org.apache.hadoop.fs.Path folder,
+    /** What a run read and produced: the inputs, the numbers and the report folder; classifier and generation are null when off. */
+    public record Outcome(Inputs.Checked inputs, Evaluation.Result result, EvaluationReport report, org.apache.hadoop.fs.Path folder,
                           ClassifierReport.Result classifier, GenerationReport.Result generation) {
     }
 
@@ -46,22 +43,15 @@ public final class Evaluate {
         Evaluation.Result r = Evaluation.run(spark, cfg, in);
         GenerationReport.Result generation = prompts.isEmpty() ? null
                 : GenerationReport.run(spark, r.runId(), in, cfg.generation().decoding(), prompts);
-        ObjectNode report = Report.json(cfg, lineage, in, r, started, Instant.now());
-        report.set("spark", Report.spark(spark.sparkContext()));
-        report.set("training", TrainingCurves.read(hadoop, in.checkpoints()));
-        if (classifier != null) {
-            report.set("classifier", ClassifierReport.json(classifier, cls.documents(), cls.classify()));
-            ClassifierReport.flags(classifier, cls.documents()).forEach(((ArrayNode) report.withArray("flags"))::add);
-        }
-        if (generation != null) {
-            report.set("generation", GenerationReport.json(generation, in, cfg.generation()));
-        }
+        Report.Parts parts = new Report.Parts(Report.spark(spark.sparkContext()), TrainingCurves.read(hadoop, in.checkpoints()),
+                classifier == null ? null : ClassifierReport.json(classifier, cls.documents(), cls.classify()),
+                classifier == null ? null : ClassifierReport.flags(classifier, cls.documents()),
+                generation == null ? null : GenerationReport.json(generation, in, cfg.generation()));
+        EvaluationReport report = Report.build(cfg, lineage, in, r, started, Instant.now(), parts);
         FileSystem fs = in.report().getFileSystem(hadoop);
         Report.write(fs, in.report(), report);
-        for (JsonNode f : report.path("flags")) {
-            LOG.warn("[evaluate] {}", f.asText());
-        }
+        report.flags().forEach(f -> LOG.warn("[evaluate] {}", f));
         LOG.info("[evaluate] report written to {}", in.report());
-        return new Outcome(r, report, in.report(), classifier, generation);
+        return new Outcome(in, r, report, in.report(), classifier, generation);
     }
 }
