@@ -121,6 +121,27 @@ class FinetuneJobTest {
     }
 
     @Test
+    void aDryRunChecksTheParentAndTheDocumentsAndWritesNothing() throws IOException {
+        Path out = tmp.resolve("dry");
+        Object[] r = run("-Dkiln.finetune.checkpoint=" + run, "-Dkiln.finetune.documents=" + documents,
+                "-Dkiln.finetune.output=" + out, "-Dkiln.finetune.epochs=2", "--dry-run");
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        String plan = (String) r[2];
+        assertTrue(plan.contains("parent: ") && plan.contains("step-00000001 (step 1)"), plan);
+        assertTrue(plan.contains("context 16, vocabulary 257") && plan.contains("(1 Parquet file(s)), labels from metadata key")
+                && plan.contains("would train 2 epoch(s)") && plan.contains("no checkpoint yet"), plan);
+        assertTrue(!Files.exists(out), "a dry run writes nothing");
+
+        // The checks a run makes: shards of another tokenizer (causal) and a missing documents folder exit 2, naming them.
+        Object[] missing = run("-Dkiln.finetune.checkpoint=" + run, "-Dkiln.finetune.documents=" + tmp.resolve("no-documents"),
+                "-Dkiln.finetune.output=" + out, "--dry-run");
+        assertEquals(2, missing[0], (String) missing[1]);
+        assertTrue(((String) missing[1]).contains("kiln.finetune.documents") && ((String) missing[1]).contains("no-documents"),
+                (String) missing[1]);
+        assertTrue(!Files.exists(out), "a dry run writes nothing");
+    }
+
+    @Test
     void aFolderThatIsNotAKilnCheckpointExits2NamingIt() throws IOException {
         Path fake = Files.createDirectories(tmp.resolve("not-a-checkpoint"));
         Object[] r = run("-Dkiln.finetune.checkpoint=" + fake, "-Dkiln.finetune.documents=" + documents,

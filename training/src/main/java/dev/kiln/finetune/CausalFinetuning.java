@@ -124,7 +124,7 @@ public final class CausalFinetuning {
         return model;
     }
 
-    private static void checkTokenizer(Manifest m, Path shards, String key, GenerationCheckpoint parent, String tokenizerSha) {
+    static void checkTokenizer(Manifest m, Path shards, String key, GenerationCheckpoint parent, String tokenizerSha) {
         if (!tokenizerSha.equals(m.tokenizerSha256())) {
             throw new InvalidConfigException(key, shards.toString(), "was tokenized with tokenizer " + m.tokenizerSha256()
                     + " (" + m.tokenizer() + "), but the parent checkpoint " + parent.folder() + " was trained with tokenizer "
@@ -139,7 +139,7 @@ public final class CausalFinetuning {
     }
 
     /** kiln.train.shards as the parent's state.json records it. */
-    private static String parentShards(GenerationCheckpoint parent, Configuration hadoop) throws IOException {
+    static String parentShards(GenerationCheckpoint parent, Configuration hadoop) throws IOException {
         Path state = new Path(parent.folder(), "state.json");
         JsonNode n;
         try (FSDataInputStream in = state.getFileSystem(hadoop).open(state)) {
