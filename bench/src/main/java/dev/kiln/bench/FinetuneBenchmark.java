@@ -98,10 +98,10 @@ public final class FinetuneBenchmark {
                     mllib.majority().accuracy(), mllib.majority().macro().f1());
             System.out.printf(Locale.ROOT, "%nscaling (2)/(1) = %.2fx (aim: near 2 on 2 cores); test documents: Kiln %d, "
                             + "MLlib %d (same cluster split)%n", two.rowsPerSecond() / one.rowsPerSecond(),
-                    two.result().test().examples(), mllib.documents().get("test"));
+                    two.result().test().n(), mllib.documents().get("test"));
             System.out.printf(Locale.ROOT, "macro-F1 Kiln (2 workers) - MLlib = %+.4f; from the adapted parent - MLlib = %+.4f "
-                            + "(aim: >= 0)%n", two.result().test().macroF1() - mllib.tfidf().macro().f1(),
-                    dapt.result().test().macroF1() - mllib.tfidf().macro().f1());
+                            + "(aim: >= 0)%n", two.result().test().macro().f1() - mllib.tfidf().macro().f1(),
+                    dapt.result().test().macro().f1() - mllib.tfidf().macro().f1());
         } finally {
             spark.stop();
         }
@@ -182,7 +182,7 @@ public final class FinetuneBenchmark {
 
     static void print(String name, Run r) {
         System.out.printf(Locale.ROOT, "%-46s %9d %8.1f %10.1f %9.4f %9.4f   (%d epochs, best %d)%n", name, r.trained(),
-                r.seconds(), r.rowsPerSecond(), r.result().test().accuracy(), r.result().test().macroF1(),
+                r.seconds(), r.rowsPerSecond(), r.result().test().accuracy(), r.result().test().macro().f1(),
                 r.result().epochsRun(), r.result().bestEpoch() + 1);
     }
 }

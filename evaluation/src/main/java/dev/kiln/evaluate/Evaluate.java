@@ -1,9 +1,8 @@
 package dev.kiln.evaluate;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.evaluate.classify.ClassifierReport;
+import dev.kiln.shards.ShardInfo;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -20,17 +19,17 @@ public final class Evaluate {
     private Evaluate() {
     }
 
-    /** What a run produced: the numbers and the report folder; classifier and generation are null when off. */
-    public record Outcome(Evaluation.Result result, JsonNode report, org.apache.hadoop.fs.Path folder,
+    /** What a run read and produced: the inputs, the numbers and the report folder; classifier and generation are null when off. */
+    public record Outcome(Inputs.Checked inputs, Evaluation.Result result, EvaluationReport report, org.apache.hadoop.fs.Path folder,
                           ClassifierReport.Result classifier, GenerationReport.Result generation) {
     }
 
-    /** {@code lineage}: the run's (effective kiln.evaluate section, versions), recorded in report.json. */
-    public static Outcome run(SparkSession spark, EvaluateConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
-        Instant started = Instant.now();
-        org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    /** Every input of a run, read and checked before the first Spark job: bad predictions or prompts write nothing. */
+    record Prepared(Inputs.Checked in, List<ClassifierReport.PredictionSet> predictions, List<GenerationReport.EvalPrompt> prompts) {
+    }
+
+    static Prepared prepare(EvaluateConfig cfg, Configuration hadoop) throws IOException {
         Inputs.Checked in = Inputs.check(cfg, hadoop);
-        // Every input is read and checked before the first Spark job: bad predictions or prompts write nothing.
         EvaluateConfig.Classifier cls = cfg.classifier();
         List<ClassifierReport.PredictionSet> predictions = List.of();
         if (cls.enabled()) {
@@ -39,6 +38,46 @@ public final class Evaluate {
         }
         List<GenerationReport.EvalPrompt> prompts = cfg.generation().enabled()
                 ? GenerationReport.prompts(cfg.generation(), in, hadoop) : List.of();
+        return new Prepared(in, predictions, prompts);
+    }
+
+    /**
+     * {@code kiln evaluate --dry-run}: the checks a run makes before its first Spark job (checkpoints, shards, tokenizer,
+     * the report folder, predictions, prompts), and what it would score and write; no Spark session, nothing written.
+     */
+    public static String plan(EvaluateConfig cfg, Configuration hadoop) throws IOException {
+        Prepared p = prepare(cfg, hadoop);
+        StringBuilder sb = new StringBuilder();
+        for (Inputs.CheckpointInput c : p.in().checkpoints()) {
+            sb.append("  checkpoint ").append(c.name()).append(": ").append(c.folder()).append(" (step ").append(c.step()).append(")\n");
+        }
+        for (Inputs.ShardSetInput s : p.in().shardSets()) {
+            sb.append("  shards ").append(s.dir()).append(": ").append(s.scored().size()).append(" shard(s) of split ").append(cfg.split())
+                    .append(", ").append(s.scored().stream().mapToLong(ShardInfo::tokens).sum()).append(" tokens\n");
+        }
+        sb.append("  baselines: ").append(cfg.baselines().isEmpty() ? "none"
+                : String.join(", ", cfg.baselines().stream().map(EvaluateConfig.Baseline::key).toList())).append('\n');
+        if (cfg.classifier().enabled()) {
+            sb.append("  classifier: ").append(p.predictions().size()).append(" prediction set(s), documents ")
+                    .append(cfg.classifier().documents()).append('\n');
+        }
+        if (!p.prompts().isEmpty()) {
+            sb.append("  generation: ").append(p.prompts().size()).append(" prompt(s) for each checkpoint\n");
+        }
+        sb.append("  would write ").append(p.in().report()).append(" (").append(Report.JSON_FILE).append(", ")
+                .append(Report.MARKDOWN_FILE).append(", ").append(HtmlReport.FILE).append(")\n");
+        return sb.toString();
+    }
+
+    /** {@code lineage}: the run's (effective kiln.evaluate section, versions), recorded in report.json. */
+    public static Outcome run(SparkSession spark, EvaluateConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
+        Instant started = Instant.now();
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        Prepared prepared = prepare(cfg, hadoop);
+        Inputs.Checked in = prepared.in();
+        List<ClassifierReport.PredictionSet> predictions = prepared.predictions();
+        List<GenerationReport.EvalPrompt> prompts = prepared.prompts();
+        EvaluateConfig.Classifier cls = cfg.classifier();
         // The classifier part first: its label check is a quick Spark job that fails before hours of scoring.
         ClassifierReport.Result classifier = cls.enabled()
                 ? ClassifierReport.run(spark, cls.documents(), cls.classify(), predictions) : null;
@@ -46,22 +85,15 @@ public final class Evaluate {
         Evaluation.Result r = Evaluation.run(spark, cfg, in);
         GenerationReport.Result generation = prompts.isEmpty() ? null
                 : GenerationReport.run(spark, r.runId(), in, cfg.generation().decoding(), prompts);
-        ObjectNode report = Report.json(cfg, lineage, in, r, started, Instant.now());
-        report.set("spark", Report.spark(spark.sparkContext()));
-        report.set("training", TrainingCurves.read(hadoop, in.checkpoints()));
-        if (classifier != null) {
-            report.set("classifier", ClassifierReport.json(classifier, cls.documents(), cls.classify()));
-            ClassifierReport.flags(classifier, cls.documents()).forEach(((ArrayNode) report.withArray("flags"))::add);
-        }
-        if (generation != null) {
-            report.set("generation", GenerationReport.json(generation, in, cfg.generation()));
-        }
+        Report.Parts parts = new Report.Parts(Report.spark(spark.sparkContext()), TrainingCurves.read(hadoop, in.checkpoints()),
+                classifier == null ? null : ClassifierReport.json(classifier, cls.documents(), cls.classify()),
+                classifier == null ? null : ClassifierReport.flags(classifier, cls.documents()),
+                generation == null ? null : GenerationReport.json(generation, in, cfg.generation()));
+        EvaluationReport report = Report.build(cfg, lineage, in, r, started, Instant.now(), parts);
         FileSystem fs = in.report().getFileSystem(hadoop);
         Report.write(fs, in.report(), report);
-        for (JsonNode f : report.path("flags")) {
-            LOG.warn("[evaluate] {}", f.asText());
-        }
+        report.flags().forEach(f -> LOG.warn("[evaluate] {}", f));
         LOG.info("[evaluate] report written to {}", in.report());
-        return new Outcome(r, report, in.report(), classifier, generation);
+        return new Outcome(in, r, report, in.report(), classifier, generation);
     }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.evaluate;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -43,24 +42,24 @@ public final class HtmlReport {
         String title();
 
         /** True when the report holds what this section shows. */
-        boolean present(JsonNode report);
+        boolean present(EvaluationReport report);
 
-        void render(JsonNode report, Page page);
+        void render(EvaluationReport report, Page page);
     }
 
     /** The page in order: language-model metrics, per source, training curves, classifier, generations, lineage. */
-    public static final List<Section> SECTIONS = List.of(new ReportSections.Summary(), new ReportSections.LanguageModel(),
-            new ReportSections.PerSource(), new ReportSections.Training(), new ReportSections.Classifier(), new ReportSections.Generation(),
-            new ReportSections.Lineage());
+    public static final List<Section> SECTIONS = List.of(new ReportSections.SummarySection(),
+            new ReportSections.LanguageModelSection(), new ReportSections.PerSourceSection(), new ReportSections.TrainingSection(),
+            new ReportSections.ClassifierSection(), new ReportSections.GenerationSection(), new ReportSections.LineageSection());
 
     private HtmlReport() {
     }
 
-    public static String render(JsonNode report) {
+    public static String render(EvaluationReport report) {
         return render(report, SECTIONS);
     }
 
-    public static String render(JsonNode report, List<Section> sections) {
+    public static String render(EvaluationReport report, List<Section> sections) {
         Page page = new Page();
         StringBuilder nav = new StringBuilder();
         for (Section s : sections) {
@@ -72,10 +71,11 @@ public final class HtmlReport {
             s.render(report, page);
             page.closeCharts().raw("</section>\n");
         }
-        String title = "kiln evaluate: " + report.path("run_name").asText();
+        String title = "kiln evaluate: " + report.runName();
         return fill(resource(HtmlReport.class, TEMPLATE), Map.of(
                 "title", Html.text(title),
-                "generator", Html.text("Kiln " + report.path("versions").path("kiln").asText("unknown")),
+                "generator", Html.text("Kiln " + (report.versions() != null && report.versions().kiln() != null
+                        ? report.versions().kiln() : "unknown")),
                 "nav", nav.toString(),
                 "body", page.html.toString(),
                 "echarts", echarts(),
@@ -186,6 +186,8 @@ public final class HtmlReport {
                         raw("<td class=\"num\">").text(number(n)).raw("</td>");
                     } else if (cell instanceof Hash h) {
                         raw("<td class=\"hash\">").text(h.value).raw("</td>");
+                    } else if (cell instanceof Formatted f) {
+                        raw("<td class=\"num\">").text(f.text()).raw("</td>");
                     } else if (cell instanceof LongText t) {
                         raw("<td class=\"text\">").text(t.value).raw("</td>");
                     } else {
@@ -237,6 +239,10 @@ public final class HtmlReport {
 
     /** A table cell holding a hash or identifier (monospace, breakable). */
     public record Hash(String value) {
+    }
+
+    /** A number already formatted (a metric, by its {@link LmMetric#format}), right-aligned like other numbers. */
+    public record Formatted(String text) {
     }
 
     /** A table cell holding long text (prompts, generations) whose line breaks are kept. */

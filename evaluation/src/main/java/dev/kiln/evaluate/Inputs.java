@@ -6,7 +6,6 @@ import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.checkpoint.Checkpoint;
 import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
@@ -167,8 +166,8 @@ public final class Inputs {
         try (FSDataInputStream in = fs.open(tokenizerFile)) {
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        if (!TokenizerJson.sha256(json).equals(m.tokenizerSha256())) {
-            throw new InvalidConfigException(key, null, tokenizerFile + " has SHA-256 " + TokenizerJson.sha256(json)
+        if (!FileHashes.sha256(json).equals(m.tokenizerSha256())) {
+            throw new InvalidConfigException(key, null, tokenizerFile + " has SHA-256 " + FileHashes.sha256(json)
                     + ", the manifest says " + m.tokenizerSha256());
         }
         return new ShardSetInput(dir, m, FileHashes.sha256(fs, manifestFile), json, eot, scored, m.shards(ShardSchema.TRAIN));

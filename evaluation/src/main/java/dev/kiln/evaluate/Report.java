@@ -1,27 +1,36 @@
 package dev.kiln.evaluate;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.shards.ShardInfo;
+import dev.kiln.shards.ShardSchema;
+import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkExecutorInfo;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * {@code report.json} (every number, schema described in the README under "kiln evaluate"), {@code report.md}
- * (the table a person reads) and {@code report.html} (the same with charts, see {@link HtmlReport}), written into
- * a staging folder and renamed onto {@code <output>/<run-name>} when all three are complete.
+ * {@code report.json} (every number, an {@link EvaluationReport}; schema described in the README under "kiln
+ * evaluate"), {@code report.md} (the table a person reads) and {@code report.html} (the same with charts, see
+ * {@link HtmlReport}), written into a staging folder and renamed onto {@code <output>/<run-name>} when all three are
+ * complete. The one writer ({@link #toJson}) and the one reader ({@link #read}) of report.json.
  */
 public final class Report {
     /** 2: adds {@code per_source} (results per source group); every key of version 1 is kept. */
@@ -29,174 +38,122 @@ public final class Report {
     public static final String JSON_FILE = "report.json";
     public static final String MARKDOWN_FILE = "report.md";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Reads every schema so far: a key a report of another version has and this one does not know is skipped. */
+    private static final ObjectMapper READER = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS.mappedFeature());
 
     private Report() {
     }
 
+    /** The parts of a report that other classes compute: null where a part is off. */
+    public record Parts(EvaluationReport.SparkApplication spark, JsonNode training, JsonNode classifier, List<String> classifierFlags,
+                        JsonNode generation) {
+    }
+
     /**
-     * Builds report.json's tree. "lineage" is {@link Lineage#toJson()}; "versions" (kiln, spark, dl4j, java) and
-     * "config" (the effective kiln.evaluate section) are the same facts in the shape earlier reports had.
+     * The report of a run. "lineage" is {@link Lineage#toJson()}; "versions" (kiln, spark, dl4j, java) and "config"
+     * (the effective kiln.evaluate section) are the same facts in the shape earlier reports had.
      */
-    public static ObjectNode json(EvaluateConfig cfg, Lineage lineage, Inputs.Checked in, Evaluation.Result r,
-                                  Instant started, Instant finished) {
-        ObjectNode root = JSON.createObjectNode();
-        root.put("schema_version", SCHEMA_VERSION);
-        root.put("kind", "kiln-evaluate-report");
-        root.put("run_name", cfg.runName());
-        root.put("started", started.toString());
-        root.put("finished", finished.toString());
-        root.put("duration_s", (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0);
-        root.set("versions", versions(lineage));
-        root.set("config", lineage.config());
-        root.set("lineage", lineage.toJson());
-
-        ObjectNode inputs = root.putObject("inputs");
-        ArrayNode cps = inputs.putArray("checkpoints");
-        for (Inputs.CheckpointInput c : in.checkpoints()) {
-            ObjectNode n = cps.addObject();
-            n.put("name", c.name());
-            n.put("path", c.folder().toString());
-            n.put("step", c.step());
-            n.put("tokenizer_sha256", c.tokenizerSha256());
-            n.put("state_sha256", c.stateSha256());
-            n.put("model_sha256", c.modelSha256());
-            n.put("model_bytes", c.modelZipBytes());
+    public static EvaluationReport build(EvaluateConfig cfg, Lineage lineage, Inputs.Checked in, Evaluation.Result r,
+                                         Instant started, Instant finished, Parts parts) {
+        List<String> flags = new ArrayList<>(flags(cfg, in, r));
+        if (parts.classifierFlags() != null) {
+            flags.addAll(parts.classifierFlags());
         }
-        ArrayNode sets = inputs.putArray("shards");
-        for (Inputs.ShardSetInput s : in.shardSets()) {
-            ObjectNode n = sets.addObject();
-            n.put("path", s.dir().toString());
-            n.put("manifest_sha256", s.manifestSha256());
-            n.put("tokenizer_sha256", s.manifest().tokenizerSha256());
-            n.put("vocab_size", s.manifest().vocabSize());
-            n.put("context_length", s.manifest().contextLength());
-            n.put("split", cfg.split());
-            n.put("shard_files", s.scored().size());
-            n.put("rows", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::rows).sum());
-            n.put("bytes", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::bytes).sum());
-            n.put("train_shard_files", s.train().size());
-        }
-
-        ObjectNode base = root.putObject("baselines");
-        base.put("counted_on_split", dev.kiln.shards.ShardSchema.TRAIN);
-        if (r.counts() != null) {
-            base.put("train_tokens", r.counts().tokens());
-            base.put("distinct_bigrams", r.counts().distinctBigrams());
-        }
-        if (r.bigram() != null) {
-            base.put("bigram_discount_method", cfg.estimateDiscount() ? "n1/(n1+2*n2)" : "fixed");
-            base.put("bigram_discount", r.bigram().bigramDiscount());
-            base.put("continuation_discount", r.bigram().unigramDiscount());
-        }
-
-        ArrayNode results = root.putArray("results");
-        List<String> flags = flags(cfg, in, r);
-        for (int s = 0; s < in.shardSets().size(); s++) {
-            ObjectNode n = results.addObject();
-            n.put("shards", in.shardSets().get(s).dir().toString());
-            n.put("split", cfg.split());
-            n.put("per_source", r.perSource() != null); // the groups are in per_source.sets[s]
-            List<LmStats> stats = r.perShardSet().get(s);
-            LmStats any = stats.get(0);
-            n.put("documents", any.documents());
-            n.put("tokens", any.tokens());
-            n.put("bytes", any.bytes());
-            n.put("words", any.words());
-            ArrayNode scorers = n.putArray("scorers");
-            int bigramIndex = r.scorers().indexOf(EvaluateConfig.Baseline.BIGRAM.key());
-            for (int i = 0; i < stats.size(); i++) {
-                LmStats st = stats.get(i);
-                ObjectNode m = scorers.addObject();
-                m.put("name", r.scorers().get(i));
-                m.put("kind", i < r.checkpoints() ? "checkpoint" : "baseline");
-                m.put("nll_sum", st.nll());
-                m.put("loss", st.loss());
-                m.put("token_perplexity", st.tokenPerplexity());
-                m.put("word_perplexity", st.wordPerplexity());
-                m.put("byte_perplexity", st.bytePerplexity());
-                m.put("bits_per_byte", st.bitsPerByte());
-                if (i < r.checkpoints() && bigramIndex >= 0) {
-                    m.put("beats_bigram", st.nll() < stats.get(bigramIndex).nll());
-                }
-            }
-        }
-        if (r.perSource() != null) {
-            root.set("per_source", perSource(cfg, in, r));
-        }
-        ArrayNode f = root.putArray("flags");
-        flags.forEach(f::add);
-        ArrayNode notes = root.putArray("notes");
+        List<String> notes = new ArrayList<>();
         notes.add("documents are recovered from the shards by splitting at end-of-text; their sources come from the shards' "
                 + "sources column (shard format 2), and documents of format 1 shards, which have none, are grouped under their shard folder");
-        if (cfg.split().equals(dev.kiln.shards.ShardSchema.TRAIN) && r.counts() != null) {
+        if (cfg.split().equals(ShardSchema.TRAIN) && r.counts() != null) {
             notes.add("the n-gram baselines were counted on the split they are scored on (train): their numbers are fits to seen data");
         }
-
-        // The same numbers in lm-evaluation-harness's results layout, one block per model, task = <shard folder>/<split>.
-        ObjectNode lmEval = root.putObject("lm_eval");
-        for (int i = 0; i < r.scorers().size(); i++) {
-            ObjectNode tasks = lmEval.putObject(r.scorers().get(i)).putObject("results");
-            for (int s = 0; s < in.shardSets().size(); s++) {
-                String task = in.shardSets().get(s).dir().getName() + "/" + cfg.split();
-                LmStats st = r.perShardSet().get(s).get(i);
-                ObjectNode t = tasks.putObject(task);
-                t.put("alias", task);
-                t.put("word_perplexity,none", st.wordPerplexity());
-                t.put("word_perplexity_stderr,none", "N/A");
-                t.put("byte_perplexity,none", st.bytePerplexity());
-                t.put("byte_perplexity_stderr,none", "N/A");
-                t.put("bits_per_byte,none", st.bitsPerByte());
-                t.put("bits_per_byte_stderr,none", "N/A");
-            }
-        }
-        ObjectNode scoring = root.putObject("scoring");
-        scoring.put("rows", r.rows());
-        scoring.put("tasks", r.tasks());
-        scoring.put("batches", r.batches());
-        scoring.put("score_tasks", r.scoreTasks());
-        scoring.put("seconds", r.scoringSeconds());
         long tokens = r.perShardSet().stream().mapToLong(l -> l.get(0).tokens()).sum();
-        scoring.put("tokens_per_s", tokens / Math.max(r.scoringSeconds(), 1e-9));
-        scoring.put("batch_size", cfg.batchSize());
-        return root;
+        EvaluationReport.Scoring scoring = new EvaluationReport.Scoring(r.rows(), r.tasks(), r.batches(), r.scoreTasks(),
+                r.scoringSeconds(), tokens / Math.max(r.scoringSeconds(), 1e-9), cfg.batchSize());
+        return new EvaluationReport(SCHEMA_VERSION, EvaluationReport.KIND, cfg.runName(), started.toString(), finished.toString(),
+                (finished.toEpochMilli() - started.toEpochMilli()) / 1000.0, versions(lineage), lineage.config(), lineage.toJson(),
+                inputs(cfg, in), baselines(cfg, r), results(cfg, in, r), r.perSource() != null ? perSource(cfg, in, r) : null,
+                flags, notes, lmEval(cfg, in, r), scoring, parts.spark(), parts.training(), parts.classifier(), parts.generation());
+    }
+
+    static EvaluationReport.InputList inputs(EvaluateConfig cfg, Inputs.Checked in) {
+        List<EvaluationReport.CheckpointEntry> cps = in.checkpoints().stream().map(c -> new EvaluationReport.CheckpointEntry(
+                c.name(), c.folder().toString(), c.step(), c.tokenizerSha256(), c.stateSha256(), c.modelSha256(), c.modelZipBytes())).toList();
+        List<EvaluationReport.ShardSetEntry> sets = in.shardSets().stream().map(s -> new EvaluationReport.ShardSetEntry(
+                s.dir().toString(), s.manifestSha256(), s.manifest().tokenizerSha256(), s.manifest().vocabSize(),
+                s.manifest().contextLength(), cfg.split(), s.scored().size(), s.scored().stream().mapToLong(ShardInfo::rows).sum(),
+                s.scored().stream().mapToLong(ShardInfo::bytes).sum(), (long) s.train().size())).toList();
+        return new EvaluationReport.InputList(cps, sets);
+    }
+
+    static EvaluationReport.BaselineCounts baselines(EvaluateConfig cfg, Evaluation.Result r) {
+        return new EvaluationReport.BaselineCounts(ShardSchema.TRAIN,
+                r.counts() != null ? r.counts().tokens() : null, r.counts() != null ? (Long) (long) r.counts().distinctBigrams() : null,
+                r.bigram() != null ? (cfg.estimateDiscount() ? "n1/(n1+2*n2)" : "fixed") : null,
+                r.bigram() != null ? r.bigram().bigramDiscount() : null, r.bigram() != null ? r.bigram().unigramDiscount() : null);
+    }
+
+    /** Per shard set: its counts and every scorer's metrics; a checkpoint says whether it beats the bigram baseline. */
+    static List<EvaluationReport.ShardSetScores> results(EvaluateConfig cfg, Inputs.Checked in, Evaluation.Result r) {
+        List<EvaluationReport.ShardSetScores> out = new ArrayList<>();
+        int bigram = r.scorers().indexOf(EvaluateConfig.Baseline.BIGRAM.key());
+        for (int s = 0; s < in.shardSets().size(); s++) {
+            List<LmStats> stats = r.perShardSet().get(s);
+            List<EvaluationReport.ScorerScores> scorers = new ArrayList<>();
+            for (int i = 0; i < stats.size(); i++) {
+                boolean checkpoint = i < r.checkpoints();
+                Boolean beats = checkpoint && bigram >= 0 ? stats.get(i).nll() < stats.get(bigram).nll() : null;
+                scorers.add(EvaluationReport.ScorerScores.of(r.scorers().get(i), checkpoint, stats.get(i), LmMetric.Place.SCORES, beats));
+            }
+            LmStats any = stats.get(0);
+            out.add(new EvaluationReport.ShardSetScores(in.shardSets().get(s).dir().toString(), cfg.split(), r.perSource() != null,
+                    any.documents(), any.tokens(), any.bytes(), any.words(), scorers));
+        }
+        return out;
     }
 
     /**
      * report.json's {@code per_source}: the grouping, then per shard set its groups (capped, name order, "(other)"
-     * last), each with its counts and every scorer's loss and bits per byte.
+     * last), each with its counts and every scorer's {@link LmMetric.Place#PER_SOURCE} metrics.
      */
-    static ObjectNode perSource(EvaluateConfig cfg, Inputs.Checked in, Evaluation.Result r) {
-        ObjectNode n = JSON.createObjectNode();
+    static EvaluationReport.PerSourceScores perSource(EvaluateConfig cfg, Inputs.Checked in, Evaluation.Result r) {
         SourceGroups g = cfg.perSource();
-        n.put("group_by", g.groupBy().key());
-        n.put("pattern", g.pattern());
-        n.put("max_groups", g.maxGroups());
-        ArrayNode sets = n.putArray("sets");
+        List<EvaluationReport.SourceSetScores> sets = new ArrayList<>();
         for (int s = 0; s < in.shardSets().size(); s++) {
             SourceGroups.Capped c = r.perSource().get(s);
-            ObjectNode set = sets.addObject();
-            set.put("shards", in.shardSets().get(s).dir().toString());
-            set.put("split", cfg.split());
-            set.put("groups_found", c.found());
-            set.put("groups_in_other", c.folded());
-            ArrayNode groups = set.putArray("groups");
+            List<EvaluationReport.GroupScores> groups = new ArrayList<>();
             c.groups().forEach((name, stats) -> {
-                ObjectNode one = groups.addObject();
-                one.put("group", name);
-                LmStats any = stats.get(0);
-                one.put("documents", any.documents());
-                one.put("tokens", any.tokens());
-                one.put("bytes", any.bytes());
-                one.put("words", any.words());
-                ArrayNode scorers = one.putArray("scorers");
+                List<EvaluationReport.ScorerScores> scorers = new ArrayList<>();
                 for (int i = 0; i < stats.size(); i++) {
-                    scorers.addObject().put("name", r.scorers().get(i)).put("kind", i < r.checkpoints() ? "checkpoint" : "baseline")
-                            .put("nll_sum", stats.get(i).nll()).put("loss", stats.get(i).loss())
-                            .put("bits_per_byte", stats.get(i).bitsPerByte());
+                    scorers.add(EvaluationReport.ScorerScores.of(r.scorers().get(i), i < r.checkpoints(), stats.get(i),
+                            LmMetric.Place.PER_SOURCE, null));
                 }
+                LmStats any = stats.get(0);
+                groups.add(new EvaluationReport.GroupScores(name, any.documents(), any.tokens(), any.bytes(), any.words(), scorers));
             });
+            sets.add(new EvaluationReport.SourceSetScores(in.shardSets().get(s).dir().toString(), cfg.split(), c.found(), c.folded(), groups));
         }
-        return n;
+        return new EvaluationReport.PerSourceScores(g.groupBy().key(), g.pattern(), g.maxGroups(), sets);
+    }
+
+    /** The same numbers in lm-evaluation-harness's results layout, one block per model, task = <shard folder>/<split>. */
+    static Map<String, Map<String, Map<String, Map<String, Object>>>> lmEval(EvaluateConfig cfg, Inputs.Checked in, Evaluation.Result r) {
+        Map<String, Map<String, Map<String, Map<String, Object>>>> out = new LinkedHashMap<>();
+        for (int i = 0; i < r.scorers().size(); i++) {
+            Map<String, Map<String, Object>> tasks = new LinkedHashMap<>();
+            for (int s = 0; s < in.shardSets().size(); s++) {
+                String task = in.shardSets().get(s).dir().getName() + "/" + cfg.split();
+                LmStats st = r.perShardSet().get(s).get(i);
+                Map<String, Object> t = new LinkedHashMap<>();
+                t.put("alias", task);
+                for (LmMetric m : LmMetric.shownIn(LmMetric.Place.LM_EVAL)) {
+                    t.put(m.key() + ",none", m.of(st));
+                    t.put(m.key() + "_stderr,none", "N/A");
+                }
+                tasks.put(task, t);
+            }
+            out.put(r.scorers().get(i), Map.of("results", tasks));
+        }
+        return out;
     }
 
     /** One line per checkpoint and shard set where the checkpoint does not beat the bigram baseline. */
@@ -219,108 +176,101 @@ public final class Report {
         return out;
     }
 
-    /** report.md: one table per shard set, scorers as columns. */
-    public static String markdown(JsonNode report) {
+    /** report.md: one table per shard set, scorers as columns, a row per {@link LmMetric.Place#TABLE} metric. */
+    public static String markdown(EvaluationReport report) {
         StringBuilder sb = new StringBuilder();
-        sb.append("# kiln evaluate: ").append(report.path("run_name").asText()).append("\n\n");
-        sb.append("Started ").append(report.path("started").asText()).append(", finished ").append(report.path("finished").asText())
+        sb.append("# kiln evaluate: ").append(report.runName()).append("\n\n");
+        sb.append("Started ").append(report.started()).append(", finished ").append(report.finished())
                 .append(". Every number is also in `report.json`.\n\n");
-        JsonNode flags = report.path("flags");
-        if (flags.isEmpty()) {
-            sb.append(report.path("results").path(0).path("scorers").findValues("beats_bigram").isEmpty()
-                    ? "No bigram baseline in this run.\n\n" : "Every checkpoint beats the bigram baseline.\n\n");
+        if (report.flags().isEmpty()) {
+            sb.append(hasBigram(report) ? "Every checkpoint beats the bigram baseline.\n\n" : "No bigram baseline in this run.\n\n");
         } else {
-            for (JsonNode f : flags) {
-                sb.append("**FLAG:** ").append(f.asText()).append("\n\n");
-            }
+            report.flags().forEach(f -> sb.append("**FLAG:** ").append(f).append("\n\n"));
         }
-        for (JsonNode n : report.path("notes")) {
-            sb.append("Note: ").append(n.asText()).append(".\n\n");
-        }
-        String[][] rows = {
-                {"loss (nats/token)", "loss"}, {"token perplexity", "token_perplexity"}, {"word perplexity", "word_perplexity"},
-                {"byte perplexity", "byte_perplexity"}, {"bits per byte", "bits_per_byte"}};
-        for (JsonNode set : report.path("results")) {
-            sb.append("## ").append(set.path("shards").asText()).append(" (split ").append(set.path("split").asText()).append(")\n\n");
+        report.notes().forEach(n -> sb.append("Note: ").append(n).append(".\n\n"));
+        for (EvaluationReport.ShardSetScores set : report.results()) {
+            sb.append("## ").append(set.shards()).append(" (split ").append(set.split()).append(")\n\n");
             sb.append(String.format(Locale.ROOT, "%,d documents, %,d tokens, %,d bytes, %,d words.%n%n",
-                    set.path("documents").asLong(), set.path("tokens").asLong(),
-                    set.path("bytes").asLong(), set.path("words").asLong()));
+                    set.documents(), set.tokens(), set.bytes(), set.words()));
             sb.append("| metric |");
-            for (JsonNode s : set.path("scorers")) {
-                sb.append(' ').append(s.path("name").asText()).append(s.path("kind").asText().equals("baseline") ? " (baseline)" : "").append(" |");
-            }
+            set.scorers().forEach(s -> sb.append(' ').append(s.name()).append(s.baseline() ? " (baseline)" : "").append(" |"));
             sb.append("\n|---|");
-            set.path("scorers").forEach(s -> sb.append("---:|"));
+            set.scorers().forEach(s -> sb.append("---:|"));
             sb.append('\n');
-            for (String[] row : rows) {
-                sb.append("| ").append(row[0]).append(" |");
-                for (JsonNode s : set.path("scorers")) {
-                    sb.append(String.format(Locale.ROOT, " %.4f |", s.path(row[1]).asDouble()));
-                }
+            for (LmMetric m : LmMetric.shownIn(LmMetric.Place.TABLE)) {
+                sb.append("| ").append(m.heading()).append(" |");
+                set.scorers().forEach(s -> sb.append(' ').append(m.format(s.value(m))).append(" |"));
                 sb.append('\n');
             }
             sb.append("| beats bigram |");
-            for (JsonNode s : set.path("scorers")) {
-                sb.append(s.has("beats_bigram") ? (s.path("beats_bigram").asBoolean() ? " yes |" : " **no** |") : " |");
-            }
+            set.scorers().forEach(s -> sb.append(s.beatsBigram() == null ? " |" : s.beatsBigram() ? " yes |" : " **no** |"));
             sb.append("\n\n");
         }
-        markdownPerSource(report.path("per_source"), sb);
-        markdownClassifier(report.path("classifier"), sb);
-        markdownGeneration(report.path("generation"), sb);
-        sb.append("## Inputs\n\n");
-        for (JsonNode c : report.path("inputs").path("checkpoints")) {
-            sb.append("- checkpoint `").append(c.path("name").asText()).append("`: ").append(c.path("path").asText())
-                    .append(" (step ").append(c.path("step").asLong()).append(", state.json SHA-256 ").append(c.path("state_sha256").asText()).append(")\n");
-        }
-        for (JsonNode s : report.path("inputs").path("shards")) {
-            sb.append("- shards ").append(s.path("path").asText()).append(" (manifest SHA-256 ").append(s.path("manifest_sha256").asText()).append(")\n");
-        }
-        JsonNode b = report.path("baselines");
-        if (b.has("train_tokens")) {
-            sb.append(String.format(Locale.ROOT, "- baselines counted on %,d train tokens (%,d distinct bigrams)", b.path("train_tokens").asLong(),
-                    b.path("distinct_bigrams").asLong()));
-            if (b.has("bigram_discount")) {
-                sb.append(String.format(Locale.ROOT, "; Kneser-Ney discounts %.4f (bigram) and %.4f (continuation), %s",
-                        b.path("bigram_discount").asDouble(), b.path("continuation_discount").asDouble(), b.path("bigram_discount_method").asText()));
-            }
-            sb.append('\n');
-        }
-        JsonNode v = report.path("versions");
-        sb.append("- versions: Kiln ").append(v.path("kiln").asText()).append(", Spark ").append(v.path("spark").asText())
-                .append(", DL4J ").append(v.path("dl4j").asText()).append(", Java ").append(v.path("java").asText()).append('\n');
+        markdownPerSource(report.perSource(), sb);
+        markdownClassifier(report.classifier(), sb);
+        markdownGeneration(report.generation(), sb);
+        markdownInputs(report, sb);
         return sb.toString();
     }
 
-    /** Per shard set, one row per source group: counts and every scorer's bits per byte. */
-    static void markdownPerSource(JsonNode perSource, StringBuilder sb) {
-        if (!perSource.isObject()) {
+    /** Whether a bigram baseline ran: then every checkpoint says whether it beats it. */
+    static boolean hasBigram(EvaluationReport report) {
+        return !report.results().isEmpty() && report.results().get(0).scorers().stream().anyMatch(s -> s.beatsBigram() != null);
+    }
+
+    static void markdownInputs(EvaluationReport report, StringBuilder sb) {
+        sb.append("## Inputs\n\n");
+        for (EvaluationReport.CheckpointEntry c : report.inputs().checkpoints()) {
+            sb.append("- checkpoint `").append(c.name()).append("`: ").append(c.path()).append(" (step ").append(c.step())
+                    .append(", state.json SHA-256 ").append(c.stateSha256()).append(")\n");
+        }
+        for (EvaluationReport.ShardSetEntry s : report.inputs().shards()) {
+            sb.append("- shards ").append(s.path()).append(" (manifest SHA-256 ").append(s.manifestSha256()).append(")\n");
+        }
+        EvaluationReport.BaselineCounts b = report.baselines();
+        if (b != null && b.trainTokens() != null) {
+            sb.append(String.format(Locale.ROOT, "- baselines counted on %,d train tokens (%,d distinct bigrams)", b.trainTokens(),
+                    b.distinctBigrams()));
+            if (b.bigramDiscount() != null) {
+                sb.append(String.format(Locale.ROOT, "; Kneser-Ney discounts %.4f (bigram) and %.4f (continuation), %s",
+                        b.bigramDiscount(), b.continuationDiscount(), b.bigramDiscountMethod()));
+            }
+            sb.append('\n');
+        }
+        EvaluationReport.Versions v = report.versions();
+        sb.append("- versions: Kiln ").append(v.kiln()).append(", Spark ").append(v.spark()).append(", DL4J ").append(v.dl4j())
+                .append(", Java ").append(v.java()).append('\n');
+    }
+
+    /** Per shard set, one row per source group: counts and every scorer's {@link LmMetric.Place#PER_SOURCE_TABLE} metric. */
+    static void markdownPerSource(EvaluationReport.PerSourceScores perSource, StringBuilder sb) {
+        if (perSource == null) {
             return;
         }
-        for (JsonNode set : perSource.path("sets")) {
-            sb.append("## Per source: ").append(set.path("shards").asText()).append(" (split ").append(set.path("split").asText())
-                    .append(", group-by ").append(perSource.path("group_by").asText());
-            if (!perSource.path("pattern").asText().isEmpty()) {
-                sb.append(" `").append(oneLine(perSource.path("pattern").asText())).append('`');
+        for (EvaluationReport.SourceSetScores set : perSource.sets()) {
+            sb.append("## Per source: ").append(set.shards()).append(" (split ").append(set.split())
+                    .append(", group-by ").append(perSource.groupBy());
+            if (perSource.pattern() != null && !perSource.pattern().isEmpty()) {
+                sb.append(" `").append(oneLine(perSource.pattern())).append('`');
             }
             sb.append(")\n\n");
-            sb.append(String.format(Locale.ROOT, "%d group(s)%s; bits per byte.%n%n", set.path("groups_found").asInt(),
-                    set.path("groups_in_other").asInt() > 0 ? ", " + set.path("groups_in_other").asInt() + " of them summed into "
-                            + SourceGroups.OTHER : ""));
-            JsonNode groups = set.path("groups");
+            List<LmMetric> shown = LmMetric.shownIn(LmMetric.Place.PER_SOURCE_TABLE);
+            sb.append(String.format(Locale.ROOT, "%d group(s)%s; %s.%n%n", set.groupsFound(), set.groupsInOther() > 0
+                    ? ", " + set.groupsInOther() + " of them summed into " + SourceGroups.OTHER : "",
+                    String.join(", ", shown.stream().map(LmMetric::heading).toList())));
+            List<EvaluationReport.ScorerScores> scorers = set.groups().isEmpty() ? List.of() : set.groups().get(0).scorers();
             sb.append("| group | documents | tokens | bytes |");
-            for (JsonNode s : groups.path(0).path("scorers")) {
-                sb.append(' ').append(cellText(s.path("name").asText())).append(s.path("kind").asText().equals("baseline") ? " (baseline)" : "").append(" |");
+            for (LmMetric m : shown) {
+                scorers.forEach(s -> sb.append(' ').append(cellText(s.name())).append(s.baseline() ? " (baseline)" : "")
+                        .append(shown.size() > 1 ? " " + m.heading() : "").append(" |"));
             }
             sb.append("\n|---|---:|---:|---:|");
-            groups.path(0).path("scorers").forEach(s -> sb.append("---:|"));
+            shown.forEach(m -> scorers.forEach(s -> sb.append("---:|")));
             sb.append('\n');
-            for (JsonNode g : groups) {
-                sb.append("| ").append(cellText(g.path("group").asText())).append(String.format(Locale.ROOT, " | %,d | %,d | %,d |",
-                        g.path("documents").asLong(), g.path("tokens").asLong(), g.path("bytes").asLong()));
-                for (JsonNode s : g.path("scorers")) {
-                    sb.append(String.format(Locale.ROOT, " %.4f |", s.path("bits_per_byte").asDouble()));
-                }
+            for (EvaluationReport.GroupScores g : set.groups()) {
+                sb.append("| ").append(cellText(g.group())).append(String.format(Locale.ROOT, " | %,d | %,d | %,d |",
+                        g.documents(), g.tokens(), g.bytes()));
+                shown.forEach(m -> g.scorers().forEach(s -> sb.append(' ').append(m.format(s.value(m))).append(" |")));
                 sb.append('\n');
             }
             sb.append('\n');
@@ -334,7 +284,7 @@ public final class Report {
 
     /** The classifier comparison: one row per fine-tuned model and baseline (test split). */
     static void markdownClassifier(JsonNode classifier, StringBuilder sb) {
-        if (!classifier.isArray() || classifier.isEmpty()) {
+        if (classifier == null || !classifier.isArray() || classifier.isEmpty()) {
             return;
         }
         JsonNode cmp = classifier.get(0);
@@ -365,7 +315,7 @@ public final class Report {
 
     /** Generation metrics per checkpoint and the first samples. */
     static void markdownGeneration(JsonNode generation, StringBuilder sb) {
-        if (!generation.isArray() || generation.isEmpty()) {
+        if (generation == null || !generation.isArray() || generation.isEmpty()) {
             return;
         }
         sb.append("## Generation\n\n");
@@ -402,14 +352,49 @@ public final class Report {
         return t.length() > 120 ? t.substring(0, 120) + "..." : t;
     }
 
+    /** report.json's text: the one writer. */
+    public static String toJson(EvaluationReport report) {
+        try {
+            return JSON.writeValueAsString(report) + "\n";
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write report.json for run " + report.runName(), e);
+        }
+    }
+
+    /** Reads report.json of this schema or an earlier one (keys it does not know are left out); the one reader. */
+    public static EvaluationReport read(String json, String where) {
+        try {
+            return READER.readValue(json, EvaluationReport.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(where + " is not a readable report.json: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a report.json already parsed (a tree, as tests and tools hold it). */
+    public static EvaluationReport read(JsonNode tree, String where) {
+        try {
+            return READER.treeToValue(tree, EvaluationReport.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(where + " is not a readable report.json: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads {@code <folder>/report.json}. */
+    public static EvaluationReport read(FileSystem fs, Path folder) throws IOException {
+        Path file = new Path(folder, JSON_FILE);
+        try (FSDataInputStream in = fs.open(file)) {
+            return read(new String(in.readAllBytes(), StandardCharsets.UTF_8), file.toString());
+        }
+    }
+
     /** Writes the three files into a staging folder, then renames it onto {@code target}; an existing target is an error. */
-    public static void write(FileSystem fs, Path target, JsonNode report) throws IOException {
+    public static void write(FileSystem fs, Path target, EvaluationReport report) throws IOException {
         fs.mkdirs(target.getParent());
         Path staging = AtomicOutput.stagingFor(target);
         fs.mkdirs(staging);
         boolean done = false;
         try {
-            writeFile(fs, new Path(staging, JSON_FILE), JSON.writeValueAsString(report) + "\n");
+            writeFile(fs, new Path(staging, JSON_FILE), toJson(report));
             writeFile(fs, new Path(staging, MARKDOWN_FILE), markdown(report));
             writeFile(fs, new Path(staging, HtmlReport.FILE), HtmlReport.render(report));
             if (fs.exists(target)) {
@@ -434,27 +419,18 @@ public final class Report {
     }
 
     /** The Spark application the report was computed by: master, application, parallelism, executors (host:port). */
-    public static ObjectNode spark(org.apache.spark.SparkContext sc) {
-        ObjectNode n = JSON.createObjectNode();
-        n.put("master", sc.master());
-        n.put("app_id", sc.applicationId());
-        n.put("app_name", sc.appName());
-        n.put("default_parallelism", sc.defaultParallelism());
-        ArrayNode executors = n.putArray("executors");
-        for (org.apache.spark.SparkExecutorInfo e : sc.statusTracker().getExecutorInfos()) {
+    public static EvaluationReport.SparkApplication spark(SparkContext sc) {
+        List<String> executors = new ArrayList<>();
+        for (SparkExecutorInfo e : sc.statusTracker().getExecutorInfos()) {
             executors.add(e.host() + ":" + e.port());
         }
-        n.put("executors_note", "as Spark's status tracker lists them when the report is written, the driver included");
-        return n;
+        return new EvaluationReport.SparkApplication(sc.master(), sc.applicationId(), sc.appName(), sc.defaultParallelism(),
+                executors, "as Spark's status tracker lists them when the report is written, the driver included");
     }
 
     /** Kiln and DL4J as built, Spark and Java as run: the lineage's versions in report.json's "versions" shape. */
-    static ObjectNode versions(Lineage lineage) {
-        ObjectNode v = JSON.createObjectNode();
-        v.put("kiln", lineage.kilnVersion());
-        v.put("spark", lineage.sparkVersion());
-        v.put("dl4j", lineage.build().get("dl4j"));
-        v.put("java", lineage.javaVersion());
-        return v;
+    static EvaluationReport.Versions versions(Lineage lineage) {
+        return new EvaluationReport.Versions(lineage.kilnVersion(), lineage.sparkVersion(), lineage.build().get("dl4j"),
+                lineage.javaVersion());
     }
 }

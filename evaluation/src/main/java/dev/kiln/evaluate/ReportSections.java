@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.evaluate.HtmlReport.Formatted;
 import dev.kiln.evaluate.HtmlReport.Hash;
 import dev.kiln.evaluate.HtmlReport.LongText;
 import dev.kiln.evaluate.HtmlReport.Page;
@@ -20,7 +21,11 @@ import java.util.Set;
 
 import static dev.kiln.evaluate.HtmlReport.row;
 
-/** The sections of report.html, each reading its part of report.json (field names as the README documents them). */
+/**
+ * The sections of report.html, each reading its part of the report: the language-model parts through the typed
+ * {@link EvaluationReport} and the {@link LmMetric} table, the training, classifier and generation parts field by
+ * field (as the README documents them).
+ */
 final class ReportSections {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** Generation samples shown in the page (report.json keeps them all). */
@@ -30,7 +35,7 @@ final class ReportSections {
     }
 
     /** Run, flags and notes. */
-    static final class Summary implements Section {
+    static final class SummarySection implements Section {
         public String id() {
             return "summary";
         }
@@ -39,32 +44,23 @@ final class ReportSections {
             return "Summary";
         }
 
-        public boolean present(JsonNode r) {
+        public boolean present(EvaluationReport r) {
             return true;
         }
 
-        public void render(JsonNode r, Page p) {
+        public void render(EvaluationReport r, Page p) {
             p.paragraph(String.format(Locale.ROOT, "Run %s, started %s, finished %s (%.1f s). Every number is also in report.json.",
-                    r.path("run_name").asText(), r.path("started").asText(), r.path("finished").asText(), r.path("duration_s").asDouble()));
-            if (r.path("flags").isEmpty()) {
-                boolean bigram = !r.path("results").path(0).path("scorers").findValues("beats_bigram").isEmpty();
-                p.paragraph(bigram ? "Every checkpoint beats the bigram baseline." : "No bigram baseline in this run.");
+                    r.runName(), r.started(), r.finished(), r.durationSeconds()));
+            if (r.flags().isEmpty()) {
+                p.paragraph(Report.hasBigram(r) ? "Every checkpoint beats the bigram baseline." : "No bigram baseline in this run.");
             }
-            for (JsonNode f : r.path("flags")) {
-                p.paragraph("flag", "FLAG: " + f.asText());
-            }
-            for (JsonNode n : r.path("notes")) {
-                p.paragraph("note", "Note: " + n.asText() + ".");
-            }
+            r.flags().forEach(f -> p.paragraph("flag", "FLAG: " + f));
+            r.notes().forEach(n -> p.paragraph("note", "Note: " + n + "."));
         }
     }
 
-    /** Bits per byte and loss of every checkpoint next to the baselines, per shard folder; tables of every metric. */
-    static final class LanguageModel implements Section {
-        static final String[][] METRICS = {{"loss (nats/token)", "loss"}, {"token perplexity", "token_perplexity"},
-                {"word perplexity", "word_perplexity"}, {"byte perplexity", "byte_perplexity"}, {"bits per byte", "bits_per_byte"},
-                {"sum NLL (nats)", "nll_sum"}};
-
+    /** Every checkpoint next to the baselines, per shard folder: a chart per {@link LmMetric.Place#CHART} metric, tables. */
+    static final class LanguageModelSection implements Section {
         public String id() {
             return "language-model";
         }
@@ -73,64 +69,59 @@ final class ReportSections {
             return "Language-model metrics";
         }
 
-        public boolean present(JsonNode r) {
-            return !r.path("results").isEmpty();
+        public boolean present(EvaluationReport r) {
+            return !r.results().isEmpty();
         }
 
-        public void render(JsonNode r, Page p) {
-            JsonNode results = r.path("results");
-            for (String[] m : new String[][]{{"bits per byte", "bits_per_byte"}, {"loss (nats/token)", "loss"}}) {
-                ObjectNode spec = p.chart("bar", m[0] + ": checkpoints and baselines", false);
-                spec.put("yName", m[0]);
+        public void render(EvaluationReport r, Page p) {
+            List<EvaluationReport.ShardSetScores> results = r.results();
+            for (LmMetric m : LmMetric.shownIn(LmMetric.Place.CHART)) {
+                ObjectNode spec = p.chart("bar", m.heading() + ": checkpoints and baselines", false);
+                spec.put("yName", m.heading());
                 ArrayNode categories = spec.putArray("categories");
                 ArrayNode baseline = spec.putArray("baseline");
-                for (JsonNode s : results.path(0).path("scorers")) {
-                    categories.add(s.path("name").asText());
-                    baseline.add(s.path("kind").asText().equals("baseline"));
+                for (EvaluationReport.ScorerScores s : results.get(0).scorers()) {
+                    categories.add(s.name());
+                    baseline.add(s.baseline());
                 }
                 ArrayNode series = spec.putArray("series");
-                for (JsonNode set : results) {
+                for (EvaluationReport.ShardSetScores set : results) {
                     ObjectNode one = series.addObject();
-                    one.put("name", set.path("shards").asText() + " (" + set.path("split").asText() + ")");
+                    one.put("name", set.shards() + " (" + set.split() + ")");
                     ArrayNode values = one.putArray("values");
-                    for (JsonNode s : set.path("scorers")) {
-                        values.add(s.path(m[1]).asDouble());
-                    }
+                    set.scorers().forEach(s -> values.add(s.value(m)));
                 }
             }
-            for (JsonNode set : results) {
-                p.heading(set.path("shards").asText() + " (split " + set.path("split").asText() + ")");
-                p.paragraph(String.format(Locale.ROOT, "%,d documents, %,d tokens, %,d bytes, %,d words.", set.path("documents").asLong(),
-                        set.path("tokens").asLong(), set.path("bytes").asLong(), set.path("words").asLong()));
+            for (EvaluationReport.ShardSetScores set : results) {
+                p.heading(set.shards() + " (split " + set.split() + ")");
+                p.paragraph(String.format(Locale.ROOT, "%,d documents, %,d tokens, %,d bytes, %,d words.", set.documents(),
+                        set.tokens(), set.bytes(), set.words()));
                 List<String> header = new ArrayList<>(List.of("metric"));
-                for (JsonNode s : set.path("scorers")) {
-                    header.add(s.path("name").asText() + (s.path("kind").asText().equals("baseline") ? " (baseline)" : ""));
-                }
+                set.scorers().forEach(s -> header.add(s.name() + (s.baseline() ? " (baseline)" : "")));
                 List<List<Object>> rows = new ArrayList<>();
-                for (String[] m : METRICS) {
-                    List<Object> row = row(m[0]);
-                    set.path("scorers").forEach(s -> row.add(s.path(m[1]).asDouble()));
+                for (LmMetric m : LmMetric.shownIn(LmMetric.Place.TABLE)) {
+                    List<Object> row = row(m.heading());
+                    set.scorers().forEach(s -> row.add(new Formatted(m.format(s.value(m)))));
                     rows.add(row);
                 }
                 List<Object> beats = row("beats bigram");
-                set.path("scorers").forEach(s -> beats.add(s.has("beats_bigram") ? (s.path("beats_bigram").asBoolean() ? "yes" : "NO") : ""));
+                set.scorers().forEach(s -> beats.add(s.beatsBigram() == null ? "" : s.beatsBigram() ? "yes" : "NO"));
                 rows.add(beats);
                 p.table(header, rows);
             }
-            JsonNode b = r.path("baselines");
-            if (b.has("train_tokens")) {
+            if (r.baselines() != null && r.baselines().trainTokens() != null) {
                 p.heading("Baselines");
-                p.table(List.of("field", "value"), scalars(b));
+                p.table(List.of("field", "value"), scalars(JSON.valueToTree(r.baselines())));
             }
-            if (r.has("scoring")) {
+            if (r.scoring() != null) {
                 p.heading("Scoring");
-                p.table(List.of("field", "value"), scalars(r.path("scoring")));
+                p.table(List.of("field", "value"), scalars(JSON.valueToTree(r.scoring())));
             }
         }
     }
 
-    /** Bits per byte of every checkpoint next to the baselines, per source group of each shard folder, and a table. */
-    static final class PerSource implements Section {
+    /** Every checkpoint next to the baselines per source group of each shard folder: a chart and a table per metric shown. */
+    static final class PerSourceSection implements Section {
         public String id() {
             return "per-source";
         }
@@ -139,59 +130,65 @@ final class ReportSections {
             return "Per source";
         }
 
-        public boolean present(JsonNode r) {
-            return !r.path("per_source").path("sets").isEmpty();
+        public boolean present(EvaluationReport r) {
+            return r.perSource() != null && !r.perSource().sets().isEmpty();
         }
 
-        public void render(JsonNode r, Page p) {
-            JsonNode ps = r.path("per_source");
-            String pattern = ps.path("pattern").asText();
-            p.paragraph("Documents grouped by " + ps.path("group_by").asText() + (pattern.isEmpty() ? "" : " (pattern " + pattern + ")")
-                    + "; at most " + ps.path("max_groups").asInt() + " groups per shard folder, the largest by tokens, the rest summed into "
+        public void render(EvaluationReport r, Page p) {
+            EvaluationReport.PerSourceScores ps = r.perSource();
+            String pattern = ps.pattern() == null ? "" : ps.pattern();
+            p.paragraph("Documents grouped by " + ps.groupBy() + (pattern.isEmpty() ? "" : " (pattern " + pattern + ")")
+                    + "; at most " + ps.maxGroups() + " groups per shard folder, the largest by tokens, the rest summed into "
                     + SourceGroups.OTHER + ". Documents of format 1 shards (no sources) are grouped under their shard folder.");
-            for (JsonNode set : ps.path("sets")) {
-                JsonNode groups = set.path("groups");
-                JsonNode scorers = groups.path(0).path("scorers");
-                ObjectNode spec = p.chart("bar", "bits per byte per source: " + set.path("shards").asText() + " (" + set.path("split").asText() + ")", true);
-                spec.put("yName", "bits per byte");
-                spec.put("labels", groups.size() * scorers.size() <= 40);
-                ArrayNode categories = spec.putArray("categories");
-                ArrayNode baseline = spec.putArray("baseline");
-                groups.forEach(g -> {
-                    categories.add(g.path("group").asText());
-                    baseline.add(false);
-                });
-                ArrayNode series = spec.putArray("series");
-                for (int i = 0; i < scorers.size(); i++) {
-                    ObjectNode one = series.addObject();
-                    one.put("name", scorers.get(i).path("name").asText());
-                    one.put("baseline", scorers.get(i).path("kind").asText().equals("baseline"));
-                    ArrayNode values = one.putArray("values");
-                    for (JsonNode g : groups) {
-                        values.add(g.path("scorers").path(i).path("bits_per_byte").asDouble());
-                    }
+            List<LmMetric> shown = LmMetric.shownIn(LmMetric.Place.PER_SOURCE_TABLE);
+            for (EvaluationReport.SourceSetScores set : ps.sets()) {
+                List<EvaluationReport.GroupScores> groups = set.groups();
+                List<EvaluationReport.ScorerScores> scorers = groups.isEmpty() ? List.of() : groups.get(0).scorers();
+                for (LmMetric m : shown) {
+                    chart(p, m, set, scorers);
                 }
-                p.heading(set.path("shards").asText() + " (split " + set.path("split").asText() + "): " + set.path("groups_found").asInt()
-                        + " group(s)" + (set.path("groups_in_other").asInt() > 0
-                        ? ", " + set.path("groups_in_other").asInt() + " summed into " + SourceGroups.OTHER : ""));
+                p.heading(set.shards() + " (split " + set.split() + "): " + set.groupsFound() + " group(s)"
+                        + (set.groupsInOther() > 0 ? ", " + set.groupsInOther() + " summed into " + SourceGroups.OTHER : ""));
                 List<String> header = new ArrayList<>(List.of("group", "documents", "tokens", "bytes", "words"));
-                for (JsonNode sc : scorers) {
-                    header.add(sc.path("name").asText() + (sc.path("kind").asText().equals("baseline") ? " (baseline)" : "") + " bits/byte");
+                for (LmMetric m : shown) {
+                    scorers.forEach(sc -> header.add(sc.name() + (sc.baseline() ? " (baseline)" : "") + " " + m.heading()));
                 }
                 List<List<Object>> rows = new ArrayList<>();
-                for (JsonNode g : groups) {
-                    List<Object> row = row(new Hash(g.path("group").asText()), g.path("documents").asLong(), g.path("tokens").asLong(),
-                            g.path("bytes").asLong(), g.path("words").asLong());
-                    g.path("scorers").forEach(sc -> row.add(sc.path("bits_per_byte").asDouble()));
+                for (EvaluationReport.GroupScores g : groups) {
+                    List<Object> row = row(new Hash(g.group()), g.documents(), g.tokens(), g.bytes(), g.words());
+                    shown.forEach(m -> g.scorers().forEach(sc -> row.add(new Formatted(m.format(sc.value(m))))));
                     rows.add(row);
                 }
                 p.table(header, rows);
             }
         }
+
+        static void chart(Page p, LmMetric m, EvaluationReport.SourceSetScores set, List<EvaluationReport.ScorerScores> scorers) {
+            List<EvaluationReport.GroupScores> groups = set.groups();
+            ObjectNode spec = p.chart("bar", m.heading() + " per source: " + set.shards() + " (" + set.split() + ")", true);
+            spec.put("yName", m.heading());
+            spec.put("labels", groups.size() * scorers.size() <= 40);
+            ArrayNode categories = spec.putArray("categories");
+            ArrayNode baseline = spec.putArray("baseline");
+            groups.forEach(g -> {
+                categories.add(g.group());
+                baseline.add(false);
+            });
+            ArrayNode series = spec.putArray("series");
+            for (int i = 0; i < scorers.size(); i++) {
+                ObjectNode one = series.addObject();
+                one.put("name", scorers.get(i).name());
+                one.put("baseline", scorers.get(i).baseline());
+                ArrayNode values = one.putArray("values");
+                for (EvaluationReport.GroupScores g : groups) {
+                    values.add(g.scorers().get(i).value(m));
+                }
+            }
+        }
     }
 
     /** Curves from the metrics.jsonl of every run an evaluated checkpoint comes from. */
-    static final class Training implements Section {
+    static final class TrainingSection implements Section {
         public String id() {
             return "training";
         }
@@ -200,12 +197,12 @@ final class ReportSections {
             return "Training curves";
         }
 
-        public boolean present(JsonNode r) {
-            return !r.path("training").path("runs").isEmpty();
+        public boolean present(EvaluationReport r) {
+            return r.training() != null && !r.training().path("runs").isEmpty();
         }
 
-        public void render(JsonNode r, Page p) {
-            JsonNode runs = r.path("training").path("runs");
+        public void render(EvaluationReport r, Page p) {
+            JsonNode runs = r.training().path("runs");
             boolean several = runs.size() > 1;
             lossChart(p, runs, several, "step", "loss against step", true);
             lossChart(p, runs, several, "tokens", "loss against tokens seen", false);
@@ -303,7 +300,7 @@ final class ReportSections {
      * tables, and every
      * other number, string or boolean field, and those of {@code metrics}, in a table.
      */
-    static final class Classifier implements Section {
+    static final class ClassifierSection implements Section {
         public String id() {
             return "classifier";
         }
@@ -312,12 +309,12 @@ final class ReportSections {
             return "Classifier";
         }
 
-        public boolean present(JsonNode r) {
-            return r.hasNonNull("classifier");
+        public boolean present(EvaluationReport r) {
+            return r.classifier() != null && !r.classifier().isNull();
         }
 
-        public void render(JsonNode r, Page p) {
-            for (JsonNode c : items(r.path("classifier"))) {
+        public void render(EvaluationReport r, Page p) {
+            for (JsonNode c : items(r.classifier())) {
                 if (c.has("name")) {
                     p.heading(c.path("name").asText());
                 }
@@ -371,7 +368,7 @@ final class ReportSections {
                 ObjectNode s = series.addObject();
                 String name = c.has("label") ? c.path("label").asText() : yName;
                 s.put("name", c.has(area) ? String.format(Locale.ROOT, "%s (%s %.4f)", name, area, c.path(area).asDouble()) : name);
-                s.set("points", Training.points(c.path(x), c.path(y)));
+                s.set("points", TrainingSection.points(c.path(x), c.path(y)));
             }
         }
     }
@@ -381,7 +378,7 @@ final class ReportSections {
      * boolean field and those of {@code metrics} in a table, and {@code samples} (an array of objects: prompt,
      * text, reference, ...) as a table of their fields (the first {@link #MAX_SAMPLES}).
      */
-    static final class Generation implements Section {
+    static final class GenerationSection implements Section {
         public String id() {
             return "generation";
         }
@@ -390,12 +387,12 @@ final class ReportSections {
             return "Generations";
         }
 
-        public boolean present(JsonNode r) {
-            return r.hasNonNull("generation");
+        public boolean present(EvaluationReport r) {
+            return r.generation() != null && !r.generation().isNull();
         }
 
-        public void render(JsonNode r, Page p) {
-            for (JsonNode g : items(r.path("generation"))) {
+        public void render(EvaluationReport r, Page p) {
+            for (JsonNode g : items(r.generation())) {
                 if (g.has("name")) {
                     p.heading(g.path("name").asText());
                 }
@@ -413,7 +410,7 @@ final class ReportSections {
     }
 
     /** Where every number came from: versions, times, Spark, inputs with sizes and hashes, configuration. */
-    static final class Lineage implements Section {
+    static final class LineageSection implements Section {
         public String id() {
             return "lineage";
         }
@@ -422,45 +419,39 @@ final class ReportSections {
             return "Lineage";
         }
 
-        public boolean present(JsonNode r) {
+        public boolean present(EvaluationReport r) {
             return true;
         }
 
-        public void render(JsonNode r, Page p) {
-            JsonNode v = r.path("versions");
+        public void render(EvaluationReport r, Page p) {
+            EvaluationReport.Versions v = r.versions();
             p.table(List.of("field", "value"), List.of(
-                    row("run name", r.path("run_name").asText()), row("started", r.path("started").asText()),
-                    row("finished", r.path("finished").asText()), row("duration (s)", r.path("duration_s").asDouble()),
-                    row("Kiln", v.path("kiln").asText()), row("Spark", v.path("spark").asText()),
-                    row("DL4J", v.path("dl4j").asText()), row("Java", v.path("java").asText()),
-                    row("built with", builtWith(r.path("lineage").path("build")))));
-            JsonNode spark = r.path("spark");
-            if (!spark.isMissingNode()) {
+                    row("run name", r.runName()), row("started", r.started()), row("finished", r.finished()),
+                    row("duration (s)", r.durationSeconds()), row("Kiln", v.kiln()), row("Spark", v.spark()),
+                    row("DL4J", v.dl4j()), row("Java", v.java()),
+                    row("built with", builtWith(r.lineage() == null ? JSON.createObjectNode() : r.lineage().path("build")))));
+            if (r.spark() != null) {
                 p.heading("Spark");
-                List<List<Object>> rows = scalars(spark);
-                rows.add(row("executors", String.join(", ", texts(spark.path("executors")))));
+                List<List<Object>> rows = scalars(JSON.valueToTree(r.spark()));
+                rows.add(row("executors", String.join(", ", r.spark().executors() == null ? List.of() : r.spark().executors())));
                 p.table(List.of("field", "value"), rows);
             }
             p.heading("Checkpoints");
             List<List<Object>> cps = new ArrayList<>();
-            for (JsonNode c : r.path("inputs").path("checkpoints")) {
-                cps.add(row(c.path("name").asText(), c.path("path").asText(), c.path("step").asLong(),
-                        c.has("model_bytes") ? (Object) c.path("model_bytes").asLong() : "",
-                        new Hash(c.path("model_sha256").asText()), new Hash(c.path("state_sha256").asText()),
-                        new Hash(c.path("tokenizer_sha256").asText())));
+            for (EvaluationReport.CheckpointEntry c : r.inputs().checkpoints()) {
+                cps.add(row(c.name(), c.path(), c.step(), c.modelBytes() != null ? (Object) c.modelBytes() : "",
+                        new Hash(c.modelSha256()), new Hash(c.stateSha256()), new Hash(c.tokenizerSha256())));
             }
             p.table(List.of("name", "path", "step", "model.zip bytes", "model.zip SHA-256", "state.json SHA-256", "tokenizer SHA-256"), cps);
             p.heading("Shards");
             List<List<Object>> sets = new ArrayList<>();
-            for (JsonNode s : r.path("inputs").path("shards")) {
-                sets.add(row(s.path("path").asText(), s.path("split").asText(), s.path("shard_files").asLong(), s.path("rows").asLong(),
-                        s.has("bytes") ? (Object) s.path("bytes").asLong() : "", s.path("vocab_size").asLong(),
-                        s.path("context_length").asLong(), new Hash(s.path("manifest_sha256").asText()),
-                        new Hash(s.path("tokenizer_sha256").asText())));
+            for (EvaluationReport.ShardSetEntry s : r.inputs().shards()) {
+                sets.add(row(s.path(), s.split(), s.shardFiles(), s.rows(), s.bytes() != null ? (Object) s.bytes() : "", s.vocabSize(),
+                        s.contextLength(), new Hash(s.manifestSha256()), new Hash(s.tokenizerSha256())));
             }
             p.table(List.of("path", "split", "shard files", "rows", "bytes", "vocabulary", "context", "manifest.json SHA-256",
                     "tokenizer SHA-256"), sets);
-            JsonNode runs = r.path("training").path("runs");
+            JsonNode runs = r.training() == null ? JSON.createArrayNode() : r.training().path("runs");
             if (!runs.isEmpty()) {
                 p.heading("Training metrics");
                 List<List<Object>> rows = new ArrayList<>();
@@ -472,7 +463,7 @@ final class ReportSections {
                 p.table(List.of("file", "bytes", "SHA-256"), rows);
             }
             p.heading("Configuration (kiln.evaluate)");
-            p.pre(r.path("config").toPrettyString());
+            p.pre(r.config() == null ? "{ }" : r.config().toPrettyString());
         }
     }
 

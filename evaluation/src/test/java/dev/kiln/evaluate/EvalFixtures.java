@@ -2,6 +2,7 @@ package dev.kiln.evaluate;
 
 import com.typesafe.config.Config;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.RowPacker;
@@ -76,7 +77,7 @@ final class EvalFixtures {
         BpeTokenizer tok = BpeTrainer.train(PreTokenCounts.count(PreTokenizer.GPT4, train.iterator()), PreTokenizer.GPT4,
                 VOCAB, List.of(EOT), 2, null);
         String json = TokenizerJson.write(tok);
-        String sha = TokenizerJson.sha256(json);
+        String sha = FileHashes.sha256(json);
         FileSystem fs = FileSystem.getLocal(new Configuration());
         Path out = new Path(dir.toUri());
         dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);

@@ -27,7 +27,7 @@ class HtmlReportTest {
 
     @Test
     void everySectionAndChartIsThereAndNoDataStringIsMarkup() throws IOException {
-        ObjectNode report = ReportFixtures.report(tmp, ATTACK);
+        EvaluationReport report = ReportFixtures.report(tmp, ATTACK);
         String html = HtmlReport.render(report);
         for (String id : List.of("summary", "language-model", "per-source", "training", "classifier", "generation", "lineage")) {
             assertTrue(html.contains("<section id=\"" + id + "\">"), id);
@@ -54,10 +54,9 @@ class HtmlReportTest {
         assertEquals(6, perSource.path("series").size());
         assertEquals("[false, false, false, true, true, true]", perSource.path("series").findValuesAsText("baseline").toString());
         assertEquals(3.044 * 0.9, perSource.path("series").get(1).path("values").get(0).asDouble(), 1e-9);
-        JsonNode groups = report.path("per_source").path("sets").get(0).path("groups");
+        List<EvaluationReport.GroupScores> groups = report.perSource().sets().get(0).groups();
         assertEquals(2, groups.size());
-        assertEquals(report.path("results").get(0).path("tokens").asLong(),
-                groups.get(0).path("tokens").asLong() + groups.get(1).path("tokens").asLong());
+        assertEquals(report.results().get(0).tokens(), groups.get(0).tokens() + groups.get(1).tokens());
         assertTrue(html.contains("<td class=\"hash\">" + Html.text("sotu/18" + ATTACK) + "</td>"), "the group is escaped text in the table");
         assertTrue(Report.markdown(report).contains("## Per source: "), "report.md has the per-source table");
         JsonNode bits = charts.get(0);
@@ -76,9 +75,9 @@ class HtmlReportTest {
 
     @Test
     void sectionsWithoutTheirPartOfTheReportAreLeftOut() throws IOException {
-        ObjectNode report = ReportFixtures.report(tmp, "x");
-        report.remove(List.of("classifier", "generation", "training", "per_source"));
-        String html = HtmlReport.render(report);
+        ObjectNode tree = ReportFixtures.JSON.valueToTree(ReportFixtures.report(tmp, "x"));
+        tree.remove(List.of("classifier", "generation", "training", "per_source"));
+        String html = HtmlReport.render(Report.read(tree, "a report without those parts"));
         assertFalse(html.contains("id=\"per-source\""));
         assertFalse(html.contains("id=\"classifier\""));
         assertFalse(html.contains("id=\"generation\""));
@@ -97,22 +96,21 @@ class HtmlReportTest {
                 return "Extra <part>";
             }
 
-            public boolean present(JsonNode r) {
-                return r.has("extra");
+            public boolean present(EvaluationReport r) {
+                return r.runName().equals("fixture");
             }
 
-            public void render(JsonNode r, HtmlReport.Page p) {
-                p.paragraph(r.path("extra").asText());
+            public void render(EvaluationReport r, HtmlReport.Page p) {
+                p.paragraph(r.inputs().checkpoints().get(2).name());
                 p.chart("line", "extra", true).putArray("series");
             }
         };
-        ObjectNode report = ReportFixtures.report(tmp, "x");
-        report.put("extra", ATTACK);
+        EvaluationReport report = ReportFixtures.report(tmp, ATTACK);
         List<HtmlReport.Section> sections = new ArrayList<>(HtmlReport.SECTIONS);
         sections.add(extra);
         String html = HtmlReport.render(report, sections);
         assertTrue(html.contains("<a href=\"#extra\">Extra &lt;part&gt;</a>"));
-        assertTrue(html.contains("<p>" + Html.text(ATTACK) + "</p>"));
+        assertTrue(html.contains("<p>" + Html.text("old" + ATTACK + "/step-00000040") + "</p>"));
         assertTrue(html.contains("<div class=\"chart wide\" id=\"chart-12\"></div>"));
     }
 

@@ -31,7 +31,19 @@ final class ReportFixtures {
     private ReportFixtures() {
     }
 
-    static ObjectNode report(java.nio.file.Path dir, String injected) throws IOException {
+    static final Instant STARTED = Instant.parse("2026-12-01T20:00:00Z");
+    static final Instant FINISHED = Instant.parse("2026-12-01T20:01:05Z");
+
+    /** The inputs of the fixture report. */
+    record Setting(EvaluateConfig cfg, dev.kiln.common.config.Lineage lineage, Inputs.Checked in, Evaluation.Result result) {
+    }
+
+    static EvaluationReport report(java.nio.file.Path dir, String injected) throws IOException {
+        Setting s = setting(dir, injected);
+        return reportOf(s, injected);
+    }
+
+    static Setting setting(java.nio.file.Path dir, String injected) throws IOException {
         FileSystem fs = FileSystem.getLocal(new Configuration());
         Path runA = new Path(dir.resolve("pretrain").toUri());
         Path runB = new Path(dir.resolve("old" + injected + "run").toUri());
@@ -77,16 +89,27 @@ final class ReportFixtures {
         dev.kiln.common.config.Lineage lineage = new dev.kiln.common.config.Lineage("evaluate", "0.1.0-SNAPSHOT",
                 Map.of("spark", "3.5.7", "dl4j", "1.0.0-M2.1", "nd4j", "1.0.0-M2.1", "arrow", "12.0.1"), "3.5.7", "17",
                 EvaluateConfig.SECTION, EvalFixtures.lineage(o).config());
-        ObjectNode report = Report.json(cfg, lineage, in, r, Instant.parse("2026-12-01T20:00:00Z"),
-                Instant.parse("2026-12-01T20:01:05Z"));
-        ObjectNode spark = report.putObject("spark");
+        return new Setting(cfg, lineage, in, r);
+    }
+
+    static EvaluationReport reportOf(Setting s, String injected) throws IOException {
+        EvaluateConfig cfg = s.cfg();
+        Inputs.Checked in = s.in();
+        EvaluationReport.SparkApplication spark = new EvaluationReport.SparkApplication("local[2]", "local-1764619200000", null, null,
+                List.of("127.0.0.1:0"), null);
+        return Report.build(cfg, s.lineage(), in, s.result(), STARTED, FINISHED, new Report.Parts(spark,
+                TrainingCurves.read(new Configuration(), in.checkpoints()),
+                classifier(injected), List.of(), generation(injected)));
+    }
+
+    /** The same report from the schema-2 writer that report.json had before it became records. */
+    static ObjectNode reportBefore(Setting s, String injected) throws IOException {
+        ObjectNode spark = JSON.createObjectNode();
         spark.put("master", "local[2]");
         spark.put("app_id", "local-1764619200000");
         spark.putArray("executors").add("127.0.0.1:0");
-        report.set("training", TrainingCurves.read(new Configuration(), cps));
-        report.set("classifier", classifier(injected));
-        report.set("generation", generation(injected));
-        return report;
+        return ReportJsonSchema2.full(ReportJsonSchema2.json(s.cfg(), s.lineage(), s.in(), s.result(), STARTED, FINISHED), spark,
+                TrainingCurves.read(new Configuration(), s.in().checkpoints()), classifier(injected), List.of(), generation(injected));
     }
 
     /** A metrics.jsonl as the trainer writes it: train records every 2 steps, validation every 10, checkpoints every 30. */

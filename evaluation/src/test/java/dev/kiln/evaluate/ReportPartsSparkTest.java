@@ -5,11 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.samples.SampleCorpora;
-import dev.kiln.evaluate.classify.ClassifierMetrics;
+import dev.kiln.evaluate.classify.ClassifierReport;
 import dev.kiln.evaluate.classify.ClusterSplits;
-import dev.kiln.evaluate.classify.Prediction;
 import dev.kiln.evaluate.text.Bleu;
 import dev.kiln.evaluate.text.Rouge;
+import dev.kiln.metrics.ClassifierMetrics;
+import dev.kiln.metrics.Prediction;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.testing.PreprocessRuns;
@@ -137,7 +138,9 @@ class ReportPartsSparkTest {
 
             badPredictionsAreRefusedAndWriteNothing(spark, documents, parts);
 
-            two = evaluate(spark, withClassifier(overrides("two"), tmp.resolve("finetune").toString(), documents));
+            Map<String, String> o = withClassifier(overrides("two"), tmp.resolve("finetune").toString(), documents);
+            two = evaluate(spark, o);
+            theWriterWritesWhatThePreviousWriterWrote(spark, o, two);
             for (String key : List.of("generate-0", "generate-1")) {
                 int built = ModelCache.built(two.result().runId(), key);
                 assertTrue(built >= 1 && built <= 2, built + " models built for generation; expected at most one per core");
@@ -148,7 +151,7 @@ class ReportPartsSparkTest {
 
         // The classifier part: the report's numbers are ClassifierMetrics of the same predictions.
         ClassifierMetrics direct = ClassifierMetrics.of(predictions, "spam");
-        JsonNode cls = two.report().path("classifier");
+        JsonNode cls = tree(two).path("classifier");
         assertEquals(4, cls.size(), "a comparison, the fine-tuned model and two baselines: " + cls);
         JsonNode ft = cls.get(1);
         assertEquals("finetune", ft.path("name").asText());
@@ -171,7 +174,7 @@ class ReportPartsSparkTest {
         boolean beats = direct.macro().f1() > lr.macro().f1();
         assertEquals(beats, ft.path("beats_tfidf_logistic_regression").asBoolean());
         long classifierFlags = 0;
-        for (JsonNode f : two.report().path("flags")) {
+        for (JsonNode f : tree(two).path("flags")) {
             classifierFlags += f.asText().startsWith("classifier finetune does not beat") ? 1 : 0;
         }
         assertEquals(beats ? 0 : 1, classifierFlags);
@@ -180,7 +183,7 @@ class ReportPartsSparkTest {
                 direct.macro().f1(), direct.curves().get("spam").rocAuc(), lr.macro().f1());
 
         // The generation part: corpus BLEU and mean ROUGE over the generated texts, computed directly.
-        JsonNode gen = two.report().path("generation");
+        JsonNode gen = tree(two).path("generation");
         assertEquals(2, gen.size());
         for (JsonNode g : gen) {
             assertEquals(5, g.path("prompts").asInt(), "two file prompts and three validation documents");
@@ -237,8 +240,35 @@ class ReportPartsSparkTest {
         } finally {
             one.stop();
         }
-        assertTrue(single.report().path("classifier").isMissingNode());
-        assertEquals(withoutTimes(gen), withoutTimes(single.report().path("generation")), "local[2] vs local[1]");
+        assertTrue(tree(single).path("classifier").isMissingNode());
+        assertEquals(withoutTimes(gen), withoutTimes(tree(single).path("generation")), "local[2] vs local[1]");
+    }
+
+    /** The report as a JSON tree, as report.json holds it. */
+    static JsonNode tree(Evaluate.Outcome o) {
+        return JSON.valueToTree(o.report());
+    }
+
+    /**
+     * report.json of this real run equals, key for key and value for value, what the hand-built writer of schema 2
+     * (kept in {@link ReportJsonSchema2}) writes from the same run's numbers.
+     */
+    static void theWriterWritesWhatThePreviousWriterWrote(SparkSession spark, Map<String, String> o, Evaluate.Outcome run)
+            throws IOException {
+        EvaluateConfig cfg = EvalFixtures.config(o);
+        EvaluateConfig.Classifier cls = cfg.classifier();
+        EvaluationReport now = run.report();
+        ObjectNode before = ReportJsonSchema2.full(
+                ReportJsonSchema2.json(cfg, EvalFixtures.lineage(o), run.inputs(), run.result(), java.time.Instant.parse(now.started()),
+                        java.time.Instant.parse(now.finished())),
+                ReportJsonSchema2.spark(spark.sparkContext()),
+                TrainingCurves.read(spark.sparkContext().hadoopConfiguration(), run.inputs().checkpoints()),
+                ClassifierReport.json(run.classifier(), cls.documents(), cls.classify()),
+                ClassifierReport.flags(run.classifier(), cls.documents()),
+                GenerationReport.json(run.generation(), run.inputs(), cfg.generation()));
+        JsonNode written = JSON.readTree(run.folder().getFileSystem(spark.sparkContext().hadoopConfiguration())
+                .open(new Path(run.folder(), Report.JSON_FILE)));
+        assertEquals(JSON.readTree(JSON.writeValueAsString(before)), written, "report.json: the previous writer's keys and values");
     }
 
     /** The generation part without its wall-clock field (the only one that may differ between runs). */

@@ -10,7 +10,7 @@ import dev.kiln.evaluate.EvaluateConfig;
  */
 public final class EvaluateJob {
     static final String USAGE = """
-            kiln evaluate [--conf FILE] [-Dkiln.evaluate.KEY=VALUE ...]
+            kiln evaluate [--conf FILE] [-Dkiln.evaluate.KEY=VALUE ...] [--dry-run]
 
             Scores checkpoints on the shards of one split and writes <output>/<run-name>/report.json and report.md:
             loss (nats/token), token perplexity, word_perplexity, byte_perplexity and bits_per_byte (lm-evaluation-
@@ -26,6 +26,8 @@ public final class EvaluateJob {
               -Dkiln.evaluate.classifier.documents=DIR           scored next to majority and TF-IDF + LR baselines
               -Dkiln.evaluate.generation.prompts=FILE            prompts (text or JSONL with prompt, reference);
               -Dkiln.evaluate.generation.from-validation=N       plus N documents cut into prompt + reference (0: off)
+              --dry-run                              check the checkpoints, shards, tokenizer, predictions and prompts
+                                                     and say what would be scored and written; write nothing
             """;
 
     private EvaluateJob() {
@@ -37,7 +39,11 @@ public final class EvaluateJob {
 
     /** The job's exit status: 0 done, 1 failed, 2 bad configuration or inputs (nothing written). */
     static int run(String[] args) {
-        return JobRunner.run("evaluate", EvaluateConfig.SECTION, USAGE, args, EvaluateConfig::from,
-                (spark, cfg, lineage, cl) -> Evaluate.run(spark, cfg, lineage));
+        return JobRunner.run(JobRunner.Stage.of("evaluate", EvaluateConfig.SECTION, USAGE, EvaluateConfig::from,
+                        (spark, cfg, lineage, cl) -> {
+                            Evaluate.run(spark, cfg, lineage);
+                            return Outcome.none();
+                        })
+                .withDryRun((cfg, hadoop, cl) -> Evaluate.plan(cfg, hadoop)), args);
     }
 }

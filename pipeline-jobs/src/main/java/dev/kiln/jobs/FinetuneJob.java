@@ -2,6 +2,7 @@ package dev.kiln.jobs;
 
 import dev.kiln.finetune.FinetuneConfig;
 import dev.kiln.finetune.CausalFinetuning;
+import dev.kiln.finetune.FinetunePlan;
 import dev.kiln.finetune.Finetuning;
 import dev.kiln.train.Pretrainer;
 
@@ -16,7 +17,7 @@ import java.util.Locale;
  */
 public final class FinetuneJob {
     static final String USAGE = """
-            kiln finetune [--conf FILE] [-Dkiln.finetune.KEY=VALUE ...] [--resume] [--break-lock]
+            kiln finetune [--conf FILE] [-Dkiln.finetune.KEY=VALUE ...] [--resume] [--dry-run] [--break-lock]
               Fine-tunes kiln.finetune.checkpoint (a `kiln pretrain` checkpoint or output folder) on the documents of
               kiln.finetune.documents (a `kiln preprocess` output), labels from kiln.finetune.label.metadata-key (or
               .column). Writes kiln.finetune.output/{checkpoints,best}/step-N/, metrics.jsonl and predictions/ (the test
@@ -24,7 +25,9 @@ public final class FinetuneJob {
               Data-parallel: -Dkiln.finetune.parallel.workers=N.
               -Dkiln.finetune.task=causal: continues language-model training of the checkpoint on
               kiln.finetune.causal.shards (a `kiln tokenize` output made with the checkpoint's tokenizer); writes
-              checkpoints/step-N/ and metrics.jsonl (validation loss on the new and the original corpus).""";
+              checkpoints/step-N/ and metrics.jsonl (validation loss on the new and the original corpus).
+              --dry-run checks the parent checkpoint, its tokenizer and the documents (causal: both corpora) and says
+              what a run would do; writes nothing.""";
 
     private FinetuneJob() {
     }
@@ -49,11 +52,12 @@ public final class FinetuneJob {
                             System.out.println(String.format(Locale.ROOT,
                                     "kiln finetune: labels %s, %d epochs (best %d), test accuracy %.4f, macro F1 %.4f "
                                             + "(majority class %.4f / %.4f); best checkpoint %s, predictions %s",
-                                    r.labels(), r.epochsRun(), r.bestEpoch() + 1, r.test().accuracy(), r.test().macroF1(),
-                                    r.majority().accuracy(), r.majority().macroF1(), r.bestCheckpoint(), r.predictions()));
+                                    r.labels(), r.epochsRun(), r.bestEpoch() + 1, r.test().accuracy(), r.test().macro().f1(),
+                                    r.majority().accuracy(), r.majority().macro().f1(), r.bestCheckpoint(), r.predictions()));
                             return Outcome.none();
                         })
                 .withFlags("resume")
-                .lockedOutput(FinetuneConfig::output, false), args);
+                .lockedOutput(FinetuneConfig::output, false)
+                .withDryRun((cfg, hadoop, cl) -> FinetunePlan.plan(cfg, hadoop, cl.has("resume"))), args);
     }
 }

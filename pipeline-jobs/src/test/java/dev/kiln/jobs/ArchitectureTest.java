@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -42,6 +43,7 @@ class ArchitectureTest {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("core").definedBy("dev.kiln.common..", "dev.kiln.shards..")
                 .layer("data").definedBy("dev.kiln.preprocess..", "dev.kiln.tokenize..")
+                .layer("metrics").definedBy("dev.kiln.metrics..")
                 .layer("model").definedBy("dev.kiln.model..", "dev.kiln.train..", "dev.kiln.finetune..", "dev.kiln.generate..")
                 .layer("evaluation").definedBy("dev.kiln.evaluate..")
                 .layer("jobs").definedBy("dev.kiln.jobs..")
@@ -49,6 +51,7 @@ class ArchitectureTest {
                 .whereLayer("evaluation").mayOnlyBeAccessedByLayers("jobs")
                 .whereLayer("model").mayOnlyBeAccessedByLayers("evaluation", "jobs")
                 .whereLayer("data").mayOnlyBeAccessedByLayers("model", "evaluation", "jobs")
+                .whereLayer("metrics").mayOnlyBeAccessedByLayers("model", "evaluation", "jobs")
                 .check(kiln);
     }
 
@@ -72,6 +75,14 @@ class ArchitectureTest {
                 .check(kiln);
         noClasses().that().resideInAPackage("dev.kiln.preprocess..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.kiln.tokenize..", "dev.kiln.shards..")
+                .check(kiln);
+    }
+
+    @Test
+    void classifierMetricsArePlainJavaThatFineTuningAndEvaluationShare() {
+        // One implementation of accuracy, precision, recall, F1 and the curves, used by `kiln finetune` and `kiln evaluate`.
+        classes().that().resideInAPackage("dev.kiln.metrics..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("dev.kiln.metrics..", "java..")
                 .check(kiln);
     }
 

@@ -118,8 +118,15 @@ class CausalFinetuneJobTest {
         assertEquals(tokenizerSha, manifest(mailTokens).tokenizerSha256(), "the mail is tokenized with the parent's tokenizer");
         assertTrue(manifest(mailTokens).tokens(dev.kiln.shards.ShardSchema.VALIDATION) > 0, "the mail has a validation split");
 
-        // The causal fine-tune, through the job.
+        // The causal fine-tune, through the job: first a dry run, which checks both corpora and writes nothing.
         Path out = tmp.resolve("causal");
+        Run dry = finetune("-Dkiln.finetune.task=causal", "-Dkiln.finetune.checkpoint=" + parent,
+                "-Dkiln.finetune.causal.shards=" + mailTokens, "-Dkiln.finetune.output=" + out, "-Dkiln.finetune.causal.steps=6",
+                "--dry-run");
+        assertEquals(0, dry.status(), dry.both());
+        assertTrue(dry.out().contains("new corpus: ") && dry.out().contains("original corpus: ")
+                && dry.out().contains("would train 6 step(s)") && dry.out().contains("no checkpoint yet"), dry.out());
+        assertFalse(Files.exists(out), "a dry run writes nothing");
         Run ft = finetune("-Dkiln.finetune.task=causal", "-Dkiln.finetune.checkpoint=" + parent,
                 "-Dkiln.finetune.causal.shards=" + mailTokens, "-Dkiln.finetune.output=" + out,
                 "-Dkiln.finetune.batch-size=4", "-Dkiln.finetune.causal.steps=6", "-Dkiln.finetune.causal.warmup-steps=2",
@@ -149,8 +156,15 @@ class CausalFinetuneJobTest {
         assertEquals(parentSha, stage.path("parent").path("model_sha256").asText(), stage.toString());
         dev.kiln.testing.LineageAssertions.assertLineage(state.path("lineage"), "finetune", "kiln.finetune");
 
-        // kiln evaluate: the parent and the fine-tune side by side on the mail's validation split.
+        // kiln evaluate: the parent and the fine-tune side by side on the mail's validation split; a dry run first.
         Path reports = tmp.resolve("reports");
+        Run plan = JobRuns.capture(() -> EvaluateJob.run(new String[]{"-Dkiln.evaluate.checkpoints=[\"" + parent + "\", \"" + out + "\"]",
+                "-Dkiln.evaluate.shards=" + mailTokens, "-Dkiln.evaluate.output=" + reports, "-Dkiln.evaluate.run-name=causal",
+                "--dry-run"}));
+        assertEquals(0, plan.status(), plan.both());
+        assertTrue(plan.out().contains("(step 6)") && plan.out().contains("shards " ) && plan.out().contains("would write ")
+                && plan.out().contains("causal (report.json, report.md, report.html)"), plan.out());
+        assertFalse(Files.exists(reports), "a dry run writes nothing");
         Run evaluated = JobRuns.capture(() -> EvaluateJob.run(new String[]{"-Dkiln.evaluate.checkpoints=[\"" + parent + "\", \"" + out + "\"]",
                     "-Dkiln.evaluate.shards=" + mailTokens, "-Dkiln.evaluate.output=" + reports, "-Dkiln.evaluate.run-name=causal",
                     "-Dkiln.evaluate.generation.from-validation=2", "-Dkiln.evaluate.generation.prompt-tokens=8",

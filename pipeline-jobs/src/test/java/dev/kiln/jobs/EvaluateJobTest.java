@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** `kiln evaluate`'s exit status on bad configuration and bad inputs (the scoring itself is tested in evaluation/). */
 class EvaluateJobTest {
@@ -23,6 +25,17 @@ class EvaluateJobTest {
     @Test
     void classifierPredictionsWithoutTheirDocumentsExitWith2BeforeSparkStarts() {
         assertEquals(2, EvaluateJob.run(new String[]{"-Dkiln.evaluate.classifier.predictions=finetune/predictions"}));
+    }
+
+    @Test
+    void aDryRunChecksTheInputsWithoutSparkAndWritesNothing() {
+        Path reports = tmp.resolve("reports");
+        JobRuns.Run r = JobRuns.capture(() -> EvaluateJob.run(new String[]{"-Dkiln.evaluate.output=" + reports,
+                "-Dkiln.evaluate.checkpoints=" + tmp.resolve("no-checkpoint"), "-Dkiln.evaluate.shards=" + tmp.resolve("no-shards"),
+                "--dry-run"}));
+        assertEquals(2, r.status(), r.both());
+        assertTrue(r.err().contains("kiln.evaluate.checkpoints") && r.err().contains("no-checkpoint"), r.err());
+        assertFalse(Files.exists(reports), "a dry run writes nothing");
     }
 
     @Test

@@ -71,7 +71,7 @@ class FinetuneJobTest {
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve("shards").toUri());
         String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(Map.of(),
                 dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 257, List.of("<|endoftext|>"), 1, null));
-        String sha = dev.kiln.tokenize.bpe.TokenizerJson.sha256(json);
+        String sha = dev.kiln.common.io.FileHashes.sha256(json);
         dev.kiln.common.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
         new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 257, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, shards);
@@ -121,6 +121,27 @@ class FinetuneJobTest {
     }
 
     @Test
+    void aDryRunChecksTheParentAndTheDocumentsAndWritesNothing() throws IOException {
+        Path out = tmp.resolve("dry");
+        Object[] r = run("-Dkiln.finetune.checkpoint=" + run, "-Dkiln.finetune.documents=" + documents,
+                "-Dkiln.finetune.output=" + out, "-Dkiln.finetune.epochs=2", "--dry-run");
+        assertEquals(0, r[0], r[1] + "\n" + r[2]);
+        String plan = (String) r[2];
+        assertTrue(plan.contains("parent: ") && plan.contains("step-00000001 (step 1)"), plan);
+        assertTrue(plan.contains("context 16, vocabulary 257") && plan.contains("(1 Parquet file(s)), labels from metadata key")
+                && plan.contains("would train 2 epoch(s)") && plan.contains("no checkpoint yet"), plan);
+        assertTrue(!Files.exists(out), "a dry run writes nothing");
+
+        // The checks a run makes: shards of another tokenizer (causal) and a missing documents folder exit 2, naming them.
+        Object[] missing = run("-Dkiln.finetune.checkpoint=" + run, "-Dkiln.finetune.documents=" + tmp.resolve("no-documents"),
+                "-Dkiln.finetune.output=" + out, "--dry-run");
+        assertEquals(2, missing[0], (String) missing[1]);
+        assertTrue(((String) missing[1]).contains("kiln.finetune.documents") && ((String) missing[1]).contains("no-documents"),
+                (String) missing[1]);
+        assertTrue(!Files.exists(out), "a dry run writes nothing");
+    }
+
+    @Test
     void aFolderThatIsNotAKilnCheckpointExits2NamingIt() throws IOException {
         Path fake = Files.createDirectories(tmp.resolve("not-a-checkpoint"));
         Object[] r = run("-Dkiln.finetune.checkpoint=" + fake, "-Dkiln.finetune.documents=" + documents,
@@ -134,7 +155,7 @@ class FinetuneJobTest {
         org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
         String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(Map.of(),
                 dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 258, List.of("<|endoftext|>", "<|other|>"), 1, null));
-        String sha = dev.kiln.tokenize.bpe.TokenizerJson.sha256(json);
+        String sha = dev.kiln.common.io.FileHashes.sha256(json);
         org.apache.hadoop.fs.Path other = new org.apache.hadoop.fs.Path(tmp.resolve("other-shards").toUri());
         new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 258, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, other);

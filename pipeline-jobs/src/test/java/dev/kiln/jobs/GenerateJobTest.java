@@ -46,7 +46,7 @@ class GenerateJobTest {
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve("shards").toUri());
         String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(java.util.Map.of(),
                 dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 257, java.util.List.of("<|endoftext|>"), 1, null));
-        String sha = dev.kiln.tokenize.bpe.TokenizerJson.sha256(json);
+        String sha = dev.kiln.common.io.FileHashes.sha256(json);
         dev.kiln.common.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
         new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 257, 16, java.util.Map.of("<|endoftext|>", 0), null, java.util.List.of(), java.util.List.of()).write(fs, shards);

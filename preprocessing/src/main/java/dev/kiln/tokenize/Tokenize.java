@@ -1,6 +1,7 @@
 package dev.kiln.tokenize;
 
 import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.log.Progress;
 import dev.kiln.common.spark.SparkStages;
 import dev.kiln.preprocess.read.InputListing;
@@ -176,7 +177,7 @@ public final class Tokenize {
         String json = tokenizerJson(spark, cfg, hadoop, previous, outDir, splits.train());
         BpeTokenizer tokenizer = TokenizerJson.read(json, previous != null ? new Path(outDir, TOKENIZER_FILE).toString()
                 : cfg.tokenizerPath() != null ? cfg.tokenizerPath() : "trained tokenizer");
-        String sha = TokenizerJson.sha256(json);
+        String sha = FileHashes.sha256(json);
         int eot = tokenizer.specialTokenId(cfg.endOfText());
         if (previous == null) {
             AtomicOutput.writeString(outFs, new Path(outDir, TOKENIZER_FILE), json);
@@ -409,7 +410,7 @@ public final class Tokenize {
             throw new IllegalStateException(outDir + " holds shards with context length " + previous.contextLength()
                     + ", kiln.tokenize.context-length is " + cfg.contextLength() + ": use a new output folder");
         }
-        if (!TokenizerJson.sha256(json).equals(previous.tokenizerSha256())) {
+        if (!FileHashes.sha256(json).equals(previous.tokenizerSha256())) {
             throw new IllegalStateException(new Path(outDir, TOKENIZER_FILE) + " does not match the SHA-256 in the manifest");
         }
     }

@@ -2,6 +2,7 @@ package dev.kiln.tokenize;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
@@ -113,7 +114,7 @@ class TokenizeTest {
         Manifest m1 = Manifest.read(fs, outDir);
         String tokenizerJson = Files.readString(out.resolve("tokenizer.json"));
         BpeTokenizer tok = TokenizerJson.read(tokenizerJson, "tokenizer.json");
-        assertEquals(TokenizerJson.sha256(tokenizerJson), m1.tokenizerSha256());
+        assertEquals(FileHashes.sha256(tokenizerJson), m1.tokenizerSha256());
         assertEquals(1024, m1.vocabSize());
         assertEquals(64, m1.contextLength());
         dev.kiln.testing.LineageAssertions.assertLineage(m1.lineage(), "tokenize", TokenizeConfig.SECTION);

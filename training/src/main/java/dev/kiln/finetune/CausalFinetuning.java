@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.ResumePolicy;
@@ -56,8 +56,8 @@ public final class CausalFinetuning {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
         GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
-        String parentSha = Finetuning.sha256(parent.modelZip());
-        String tokenizerSha = TokenizerJson.sha256(parent.tokenizerJson());
+        String parentSha = FileHashes.sha256(parent.modelZip());
+        String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());
         FinetuneConfig.Causal c = cfg.causal();
 
         // The plan before any training: both corpora of the parent's tokenizer, vocabulary and context.
@@ -124,7 +124,7 @@ public final class CausalFinetuning {
         return model;
     }
 
-    private static void checkTokenizer(Manifest m, Path shards, String key, GenerationCheckpoint parent, String tokenizerSha) {
+    static void checkTokenizer(Manifest m, Path shards, String key, GenerationCheckpoint parent, String tokenizerSha) {
         if (!tokenizerSha.equals(m.tokenizerSha256())) {
             throw new InvalidConfigException(key, shards.toString(), "was tokenized with tokenizer " + m.tokenizerSha256()
                     + " (" + m.tokenizer() + "), but the parent checkpoint " + parent.folder() + " was trained with tokenizer "
@@ -139,7 +139,7 @@ public final class CausalFinetuning {
     }
 
     /** kiln.train.shards as the parent's state.json records it. */
-    private static String parentShards(GenerationCheckpoint parent, Configuration hadoop) throws IOException {
+    static String parentShards(GenerationCheckpoint parent, Configuration hadoop) throws IOException {
         Path state = new Path(parent.folder(), "state.json");
         JsonNode n;
         try (FSDataInputStream in = state.getFileSystem(hadoop).open(state)) {

@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
+import dev.kiln.metrics.ClassifierMetrics;
+import dev.kiln.metrics.ConfusionMatrix;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
-import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.MetricsLog;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.WarmupCosineSchedule;
@@ -37,12 +39,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -63,8 +64,8 @@ public final class Finetuning {
     }
 
     /** What a run did. {@code majority}: the test metrics of always predicting the train split's most frequent label. */
-    public record Result(List<String> labels, int epochsRun, int bestEpoch, long steps, ClassificationMetrics bestValidation,
-                         ClassificationMetrics test, ClassificationMetrics majority, Path bestCheckpoint, Path predictions,
+    public record Result(List<String> labels, int epochsRun, int bestEpoch, long steps, ClassifierMetrics bestValidation,
+                         ClassifierMetrics test, ClassifierMetrics majority, Path bestCheckpoint, Path predictions,
                          LabelledDocuments.Data data) {
     }
 
@@ -72,7 +73,7 @@ public final class Finetuning {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
-        String parentSha = sha256(parent.modelZip());
+        String parentSha = FileHashes.sha256(parent.modelZip());
         int t = parent.contextLength();
         LabelledDocuments.Data data = LabelledDocuments.read(spark, cfg, parent.tokenizerJson(), parent.tokenizerPath(), t);
         List<String> labels = data.labels();
@@ -141,7 +142,7 @@ public final class Finetuning {
         Replica global = Replica.wrap(model, engine, format, frozen);
         global.setStep(resumed == null ? 0 : resumed.step());
 
-        String tokenizerSha = TokenizerJson.sha256(parent.tokenizerJson());
+        String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());
         try (RoundRunner runner = workers == 1 ? new LocalRounds(trainData, engine)
                 : new SparkAveraging(spark, engine, new ReplicaFactory.FromConfiguration(model.getConfiguration().toJson(),
                 engine, format, frozen), trainData, "finetune")) {
@@ -168,17 +169,16 @@ public final class Finetuning {
                                 epoch + 1, step, totalSteps, s.meanLoss(), s.meanGradNorm()));
                     }
                 }
-                ClassificationMetrics v = data.validation().isEmpty() ? null
-                        : evaluate(global.model(), data, data.validation(), t).metrics();
-                boolean improved = v == null || v.macroF1() > stopping.bestF1();
-                stopping = stopping.after(improved, v == null ? Double.NaN : v.macroF1());
+                SplitScores v = data.validation().isEmpty() ? null : evaluate(global.model(), data, data.validation(), t);
+                boolean improved = v == null || v.metrics().macro().f1() > stopping.bestF1();
+                stopping = stopping.after(improved, v == null ? Double.NaN : v.metrics().macro().f1());
                 if (v != null) {
                     ObjectNode r = metrics.record("validation", step);
                     r.put("epoch", epoch + 1);
                     putMetrics(r, v, labels);
                     metrics.append(r);
                     LOG.info(String.format(Locale.ROOT, "[finetune] epoch %d validation accuracy %.4f macro F1 %.4f loss %.4f%s",
-                            epoch + 1, v.accuracy(), v.macroF1(), v.meanLoss(), improved ? " (best)" : ""));
+                            epoch + 1, v.metrics().accuracy(), v.metrics().macro().f1(), v.meanLoss(), improved ? " (best)" : ""));
                 }
                 String stage = stageJson(cfg, labels, parent, parentSha, t, stopping, classWeights);
                 Checkpoint c = new Checkpoint(step, global.model(), runner.position(), null, lineage.configJson(), tokenizerSha,
@@ -201,21 +201,21 @@ public final class Finetuning {
 
         // The test split, labelled by the best checkpoint.
         ClassifierCheckpoint chosen = ClassifierCheckpoint.load(outFs, best.latest().orElseThrow(), CHECKPOINT_KEY);
-        Evaluation test = evaluate(chosen.model(), data, data.test(), t);
+        SplitScores test = evaluate(chosen.model(), data, data.test(), t);
         Path predictions = new Path(output, "predictions");
         writePredictions(outFs, predictions, data.test(), labels, test.probabilities());
-        ClassificationMetrics majority = majority(data, k);
+        ClassifierMetrics majority = majority(data);
         ObjectNode r = metrics.record("test", chosen.stage().path("step").asLong(global.step()));
         r.put("checkpoint", chosen.folder().toString());
-        putMetrics(r, test.metrics(), labels);
+        putMetrics(r, test, labels);
         r.put("majority_accuracy", majority.accuracy());
-        r.put("majority_macro_f1", majority.macroF1());
+        r.put("majority_macro_f1", majority.macro().f1());
         metrics.append(r);
         metrics.flush();
         LOG.info(String.format(Locale.ROOT, "[finetune] test (%d documents, best epoch %d): accuracy %.4f macro F1 %.4f; "
-                        + "majority class: accuracy %.4f macro F1 %.4f", test.metrics().examples(), stopping.bestEpoch() + 1,
-                test.metrics().accuracy(), test.metrics().macroF1(), majority.accuracy(), majority.macroF1()));
-        ClassificationMetrics bestValidation = null;
+                        + "majority class: accuracy %.4f macro F1 %.4f", test.metrics().n(), stopping.bestEpoch() + 1,
+                test.metrics().accuracy(), test.metrics().macro().f1(), majority.accuracy(), majority.macro().f1()));
+        ClassifierMetrics bestValidation = null;
         if (!data.validation().isEmpty()) {
             bestValidation = evaluate(chosen.model(), data, data.validation(), t).metrics();
         }
@@ -235,14 +235,30 @@ public final class Finetuning {
         }
     }
 
-    record Evaluation(ClassificationMetrics metrics, double[][] probabilities) {
+    /**
+     * A split scored: its metrics, the mean cross-entropy of the true labels (nats per document), and every
+     * document's class probabilities ([documents, classes]).
+     */
+    record SplitScores(ClassifierMetrics metrics, double meanLoss, double[][] probabilities) {
+    }
+
+    /**
+     * The metrics of predicted against true class indices into {@code labels}, as {@code kiln evaluate} computes them
+     * ({@link ClassifierMetrics}; macro F1 over the labels that are true or predicted at least once).
+     */
+    static ClassifierMetrics metrics(List<String> labels, int[] truth, int[] predicted) {
+        Map<String, Map<String, Long>> counts = new HashMap<>();
+        for (int i = 0; i < truth.length; i++) {
+            counts.computeIfAbsent(labels.get(truth[i]), x -> new HashMap<>()).merge(labels.get(predicted[i]), 1L, Long::sum);
+        }
+        return ClassifierMetrics.fromConfusion(ConfusionMatrix.ofCounts(counts), null, Map.of());
     }
 
     /**
      * Per document: the class probabilities (the mean of its windows'), then accuracy, macro F1 and the mean
      * cross-entropy of those probabilities; in batches of windows, in this JVM.
      */
-    static Evaluation evaluate(ComputationGraph model, LabelledDocuments.Data data, List<LabelledDocuments.Example> examples,
+    static SplitScores evaluate(ComputationGraph model, LabelledDocuments.Data data, List<LabelledDocuments.Example> examples,
                                int t) {
         int classes = data.labels().size();
         int n = examples.size();
@@ -262,7 +278,7 @@ public final class Finetuning {
             predicted[d] = argmax;
             loss -= Math.log(Math.max(pd[truth[d]], Double.MIN_VALUE));
         }
-        return new Evaluation(ClassificationMetrics.of(truth, predicted, classes, loss), probabilities);
+        return new SplitScores(metrics(data.labels(), truth, predicted), n == 0 ? Double.NaN : loss / n, probabilities);
     }
 
     /**
@@ -298,7 +314,8 @@ public final class Finetuning {
     }
 
     /** Always predicting the train split's most frequent label, on the test split. */
-    static ClassificationMetrics majority(LabelledDocuments.Data data, int classes) {
+    static ClassifierMetrics majority(LabelledDocuments.Data data) {
+        int classes = data.labels().size();
         int[] counts = new int[classes];
         data.train().forEach(e -> counts[data.classIndex(e)]++);
         int top = 0;
@@ -310,7 +327,7 @@ public final class Finetuning {
         int[] truth = data.test().stream().mapToInt(data::classIndex).toArray();
         int[] predicted = new int[truth.length];
         java.util.Arrays.fill(predicted, top);
-        return ClassificationMetrics.of(truth, predicted, classes, 0);
+        return metrics(data.labels(), truth, predicted);
     }
 
     /** The training rows: one per window of each document, each with the document's class. */
@@ -388,17 +405,19 @@ public final class Finetuning {
         return n.toString();
     }
 
-    private static void putMetrics(ObjectNode r, ClassificationMetrics m, List<String> labels) {
-        r.put("documents", m.examples());
+    /** A label neither true nor predicted in a split scores 0 (as it did before the metrics were shared). */
+    private static final ClassifierMetrics.ClassStats ABSENT = new ClassifierMetrics.ClassStats(0, 0, 0, 0, 0);
+
+    private static void putMetrics(ObjectNode r, SplitScores s, List<String> labels) {
+        ClassifierMetrics m = s.metrics();
+        r.put("documents", m.n());
         r.put("accuracy", m.accuracy());
-        r.put("macro_f1", m.macroF1());
-        r.put("loss", m.meanLoss());
+        r.put("macro_f1", m.macro().f1());
+        r.put("loss", s.meanLoss());
         ObjectNode per = r.putObject("per_class");
-        for (int i = 0; i < labels.size(); i++) {
-            ObjectNode c = per.putObject(labels.get(i));
-            c.put("precision", m.precision()[i]);
-            c.put("recall", m.recall()[i]);
-            c.put("f1", m.f1()[i]);
+        for (String label : labels) {
+            ClassifierMetrics.ClassStats c = m.perClass().getOrDefault(label, ABSENT);
+            per.putObject(label).put("precision", c.precision()).put("recall", c.recall()).put("f1", c.f1());
         }
     }
 
@@ -425,13 +444,5 @@ public final class Finetuning {
         }
         AtomicOutput.writeString(fs, new Path(dir, "part-00000.jsonl"), out.toString());
         AtomicOutput.writeString(fs, new Path(dir, "_SUCCESS"), "");
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.generate;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.shards.Manifest;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
@@ -101,7 +102,7 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
         } catch (IOException e) {
             throw bad(TOKENIZER_KEY, "cannot read the tokenizer " + tokenizerPath + ": " + e.getMessage());
         }
-        String sha = TokenizerJson.sha256(json);
+        String sha = FileHashes.sha256(json);
         if (checkpointSha != null && !checkpointSha.equals(sha)) {
             throw bad(TOKENIZER_KEY, "the tokenizer " + tokenizerPath + " has SHA-256 " + sha + ", but checkpoint " + folder
                     + " was trained on shards of tokenizer " + checkpointSha);

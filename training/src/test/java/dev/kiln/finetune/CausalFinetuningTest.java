@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.RowPacker;
@@ -61,7 +62,7 @@ class CausalFinetuningTest {
         // 256 bytes + end-of-text, no merges: the tokenizer travels as shards/tokenizer.json, as `kiln tokenize` writes it.
         tokenizer = BpeTrainer.train(Map.of(), PreTokenizer.GPT2, 257, List.of(EOT), 1, null);
         String json = TokenizerJson.write(tokenizer);
-        tokenizerSha = TokenizerJson.sha256(json);
+        tokenizerSha = FileHashes.sha256(json);
         Path sotu = shards(tmp.resolve("sotu-shards"), tokenizer, json, files(SampleCorpora.sotu(), 1, 6));
         mail = shards(tmp.resolve("mail-shards"), tokenizer, json, files(SampleCorpora.spamAssassin().resolve("easy-ham-1"), 25, 40));
 
@@ -102,7 +103,7 @@ class CausalFinetuningTest {
     static Path shards(java.nio.file.Path dir, BpeTokenizer tok, String json, List<java.nio.file.Path> docs)
             throws IOException {
         Path out = new Path(dir.toUri());
-        String sha = TokenizerJson.sha256(json);
+        String sha = FileHashes.sha256(json);
         dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
         List<java.nio.file.Path> train = new ArrayList<>();
         List<java.nio.file.Path> validation = new ArrayList<>();
@@ -208,7 +209,7 @@ class CausalFinetuningTest {
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
                 () -> finetune(tmp.resolve("refused"), Map.of("causal.shards", shards.toString()), false));
         assertTrue(e.getMessage().contains("kiln.finetune.causal.shards"), e.getMessage());
-        assertTrue(e.getMessage().contains(TokenizerJson.sha256(json)), e.getMessage());
+        assertTrue(e.getMessage().contains(FileHashes.sha256(json)), e.getMessage());
         assertTrue(e.getMessage().contains(tokenizerSha), e.getMessage());
         assertTrue(!Files.exists(tmp.resolve("refused/checkpoints")), "nothing is written before the check");
     }

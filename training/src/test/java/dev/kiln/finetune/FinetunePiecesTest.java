@@ -1,6 +1,7 @@
 package dev.kiln.finetune;
 
 import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.metrics.ClassifierMetrics;
 import dev.kiln.model.ClassifierHead;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
@@ -42,16 +43,19 @@ class FinetunePiecesTest {
     @Test
     void macroF1IsTheUnweightedMeanOfPerClassF1() {
         // class 0: tp 3, fp 1, fn 0 -> P 0.75 R 1 F 6/7; class 1: tp 1, fp 0, fn 1 -> P 1 R 0.5 F 2/3
-        ClassificationMetrics m = ClassificationMetrics.of(new int[]{0, 0, 0, 1, 1}, new int[]{0, 0, 0, 0, 1}, 2, 1.0);
+        List<String> labels = List.of("ham", "spam");
+        ClassifierMetrics m = Finetuning.metrics(labels, new int[]{0, 0, 0, 1, 1}, new int[]{0, 0, 0, 0, 1});
         assertEquals(0.8, m.accuracy(), 1e-12);
-        assertEquals(6.0 / 7, m.f1()[0], 1e-12);
-        assertEquals(2.0 / 3, m.f1()[1], 1e-12);
-        assertEquals((6.0 / 7 + 2.0 / 3) / 2, m.macroF1(), 1e-12);
-        assertEquals(0.2, m.meanLoss(), 1e-12);
+        assertEquals(6.0 / 7, m.perClass().get("ham").f1(), 1e-12);
+        assertEquals(2.0 / 3, m.perClass().get("spam").f1(), 1e-12);
+        assertEquals((6.0 / 7 + 2.0 / 3) / 2, m.macro().f1(), 1e-12);
         // always the majority class: the minority's F1 is 0 and halves the macro F1
-        ClassificationMetrics majority = ClassificationMetrics.of(new int[]{0, 0, 0, 1}, new int[]{0, 0, 0, 0}, 2, 0);
+        ClassifierMetrics majority = Finetuning.metrics(labels, new int[]{0, 0, 0, 1}, new int[]{0, 0, 0, 0});
         assertEquals(0.75, majority.accuracy(), 1e-12);
-        assertEquals((6.0 / 7) / 2, majority.macroF1(), 1e-12);
+        assertEquals((6.0 / 7) / 2, majority.macro().f1(), 1e-12);
+        // a label neither true nor predicted is left out of the mean (scikit-learn's labels = the union of both)
+        ClassifierMetrics two = Finetuning.metrics(List.of("a", "b", "c"), new int[]{0, 1}, new int[]{0, 1});
+        assertEquals(1.0, two.macro().f1(), 1e-12);
     }
 
     @Test
@@ -109,7 +113,7 @@ class FinetunePiecesTest {
         assertEquals(1, rows.get(2)[9], "each window carries its document's class (spam = 1)");
         assertEquals(0, rows.get(3)[9]);
 
-        Finetuning.Evaluation e = Finetuning.evaluate(classifier, data, test, 8);
+        Finetuning.SplitScores e = Finetuning.evaluate(classifier, data, test, 8);
         List<int[]> windows = LabelledDocuments.windows(longDoc, 8);
         INDArray perWindow = ClassifierModel.probabilities(classifier,
                 windows.stream().map(w -> ClassifierModel.row(w, 8, 0)).toArray(int[][]::new));
@@ -117,9 +121,9 @@ class FinetunePiecesTest {
         assertArrayEquals(mean, e.probabilities()[0], 1e-6, "the long document: the mean of its 3 windows");
         assertArrayEquals(ClassifierModel.probabilities(classifier, new int[][]{ClassifierModel.row(shortDoc, 8, 0)})
                 .getRow(0).toDoubleVector(), e.probabilities()[1], 1e-6);
-        assertEquals(2, e.metrics().examples(), "metrics count documents, not windows");
+        assertEquals(2, e.metrics().n(), "metrics count documents, not windows");
         double loss = -Math.log(e.probabilities()[0][1]) - Math.log(e.probabilities()[1][0]);
-        assertEquals(loss / 2, e.metrics().meanLoss(), 1e-9);
+        assertEquals(loss / 2, e.meanLoss(), 1e-9);
     }
 
     @Test

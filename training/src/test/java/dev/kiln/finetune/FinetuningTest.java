@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.metrics.ClassifierMetrics;
 import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
@@ -160,15 +161,15 @@ class FinetuningTest {
                 .filter("cluster_id != id").select("cluster_id").distinct().collectAsList();
         assertTrue(clusters.size() >= 10, "preprocessing wrote duplicates with their cluster: " + clusters.size());
 
-        ClassificationMetrics test = r.test();
-        ClassificationMetrics majority = r.majority();
+        ClassifierMetrics test = r.test();
+        ClassifierMetrics majority = r.majority();
         System.out.printf(java.util.Locale.ROOT, "spam/ham test: %d documents, accuracy %.4f, macro F1 %.4f (spam F1 %.4f); "
                         + "majority class: accuracy %.4f, macro F1 %.4f; best epoch %d of %d, %d steps%n",
-                test.examples(), test.accuracy(), test.macroF1(), test.f1()[1], majority.accuracy(), majority.macroF1(),
+                test.n(), test.accuracy(), test.macro().f1(), test.perClass().get("spam").f1(), majority.accuracy(), majority.macro().f1(),
                 r.bestEpoch() + 1, r.epochsRun(), r.steps());
-        assertTrue(test.examples() >= 150, "a test split of real size: " + test.examples());
-        assertTrue(test.macroF1() > majority.macroF1() + 0.3,
-                "macro F1 " + test.macroF1() + " beats the majority class's " + majority.macroF1() + " by a wide margin");
+        assertTrue(test.n() >= 150, "a test split of real size: " + test.n());
+        assertTrue(test.macro().f1() > majority.macro().f1() + 0.3,
+                "macro F1 " + test.macro().f1() + " beats the majority class's " + majority.macro().f1() + " by a wide margin");
         assertTrue(test.accuracy() > majority.accuracy() + 0.1,
                 "accuracy " + test.accuracy() + " beats the majority class's " + majority.accuracy());
 
@@ -212,10 +213,10 @@ class FinetuningTest {
         assertTrue(threeWindows >= 50, "long mails fill all three windows: " + threeWindows);
         int rows = Finetuning.rows(data, data.train(), t).size();
         assertTrue(rows > 2 * data.train().size(), rows + " training rows for " + data.train().size() + " documents");
-        ClassificationMetrics test = r.test();
+        ClassifierMetrics test = r.test();
         System.out.printf(java.util.Locale.ROOT, "spam/ham test with 3 windows: accuracy %.4f, macro F1 %.4f%n",
-                test.accuracy(), test.macroF1());
-        assertTrue(test.macroF1() > r.majority().macroF1() + 0.3, "macro F1 " + test.macroF1());
+                test.accuracy(), test.macro().f1());
+        assertTrue(test.macro().f1() > r.majority().macro().f1() + 0.3, "macro F1 " + test.macro().f1());
 
         // The reloaded checkpoint scores a raw (untruncated) document as the run scored it: same truncation, windows, mean.
         ClassifierCheckpoint best = ClassifierCheckpoint.load(fs, new Path(out.toUri()), Finetuning.CHECKPOINT_KEY);
@@ -319,10 +320,10 @@ class FinetuningTest {
         Finetuning.Result two = finetune(tmp.resolve("two-workers"), Map.of("epochs", "2", "batch-size", "8",
                 "parallel.workers", "2", "parallel.average-every", "5"), false);
         System.out.printf(java.util.Locale.ROOT, "one worker: test accuracy %.4f macro F1 %.4f; two workers: %.4f / %.4f%n",
-                one.test().accuracy(), one.test().macroF1(), two.test().accuracy(), two.test().macroF1());
+                one.test().accuracy(), one.test().macro().f1(), two.test().accuracy(), two.test().macro().f1());
         assertEquals(one.steps(), two.steps(), "the same steps of the same global batch");
         assertEquals(one.test().accuracy(), two.test().accuracy(), 0.06, "test accuracy");
-        assertEquals(one.test().macroF1(), two.test().macroF1(), 0.08, "test macro F1");
+        assertEquals(one.test().macro().f1(), two.test().macro().f1(), 0.08, "test macro F1");
     }
 
     @Test

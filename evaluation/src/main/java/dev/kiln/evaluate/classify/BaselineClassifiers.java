@@ -1,5 +1,7 @@
 package dev.kiln.evaluate.classify;
 
+import dev.kiln.metrics.ClassifierMetrics;
+import dev.kiln.metrics.Prediction;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;

@@ -2,6 +2,7 @@ package dev.kiln.evaluate.classify;
 
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.metrics.ClassifierMetrics;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.testing.LocalSpark;

@@ -1,5 +1,6 @@
 package dev.kiln.evaluate.classify;
 
+import dev.kiln.metrics.Prediction;
 import org.junit.jupiter.api.Test;
 
 import java.io.StringReader;

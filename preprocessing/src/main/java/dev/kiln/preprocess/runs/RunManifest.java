@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.preprocess.dedup.DedupIndex;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -12,11 +13,8 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -160,18 +158,10 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
             if (m.run() != n) {
                 throw new IllegalStateException(file + " says run " + m.run() + " but lies in " + runName(n));
             }
-            found.add(new Committed(m, sha256(bytes)));
+            found.add(new Committed(m, FileHashes.sha256(bytes)));
         }
         found.sort(Comparator.comparingInt(Committed::run));
         checkContiguous(found.stream().map(Committed::run).toList(), out);
         return found;
-    }
-
-    public static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

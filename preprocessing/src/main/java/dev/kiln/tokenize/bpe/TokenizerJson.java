@@ -111,14 +111,6 @@ public final class TokenizerJson {
         return seq;
     }
 
-    public static String sha256(String tokenizerJson) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(tokenizerJson.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** Parses a byte-level BPE tokenizer.json (Kiln's, or a compatible Hugging Face one); {@code where} names it in errors. */
     public static BpeTokenizer read(String json, String where) {
         JsonNode root;

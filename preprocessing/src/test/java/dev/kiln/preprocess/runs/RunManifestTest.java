@@ -1,6 +1,7 @@
 package dev.kiln.preprocess.runs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.preprocess.dedup.DedupIndex;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -88,7 +89,7 @@ class RunManifestTest {
         Files.createDirectories(tmp.resolve("runs/_tmp-run=0003-x"));
         List<RunManifest.Committed> runs = RunManifest.readAll(fs, out);
         assertEquals(List.of(1, 2), runs.stream().map(RunManifest.Committed::run).toList());
-        assertEquals(RunManifest.sha256(manifest(1).toJsonBytes()), runs.get(0).sha256());
+        assertEquals(FileHashes.sha256(manifest(1).toJsonBytes()), runs.get(0).sha256());
         assertNotEquals(runs.get(0).sha256(), runs.get(1).sha256());
 
         fs.delete(RunManifest.runDir(out, 1), true);

@@ -1,4 +1,4 @@
-package dev.kiln.evaluate.classify;
+package dev.kiln.metrics;
 
 import java.io.Serializable;
 import java.util.ArrayList;

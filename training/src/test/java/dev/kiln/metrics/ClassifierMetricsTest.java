@@ -1,4 +1,4 @@
-package dev.kiln.evaluate.classify;
+package dev.kiln.metrics;
 
 import org.junit.jupiter.api.Test;
 
