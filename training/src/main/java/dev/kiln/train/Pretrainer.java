@@ -124,7 +124,9 @@ public final class Pretrainer {
         while (step < cfg.steps()) {
             int n = roundLength(step);
             long t0 = System.nanoTime();
-            RoundStats s = runner.run(global, n);
+            // The optimizer state must come back only for a checkpoint (the last step, or a checkpoint interval).
+            boolean checkpointNext = step + n == cfg.steps() || crossed(step, step + n, cfg.checkpointEvery());
+            RoundStats s = runner.run(global, n, checkpointNext);
             double wall = (System.nanoTime() - t0) / 1e9;
             long previous = step;
             step += n;
