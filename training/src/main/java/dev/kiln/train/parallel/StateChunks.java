@@ -37,9 +37,22 @@ public final class StateChunks {
         return v;
     }
 
+    /** A copy of {@code length} values of a flat vector ({@code [n]} or {@code [1, n]}) from {@code from}. */
+    public static float[] copy(INDArray flat, long from, int length) {
+        return slice(flat, from, from + length).toFloatVector();
+    }
+
+    /** Overwrites {@code values.length} values of a flat vector from {@code from}. */
+    public static void assign(INDArray flat, long from, float[] values) {
+        INDArray target = slice(flat, from, from + values.length);
+        target.assign(Nd4j.createFromArray(values).reshape(target.shape()));
+    }
+
     private static INDArray slice(INDArray flat, ChunkLayout layout, int id) {
-        long from = layout.offset(id);
-        long to = from + layout.length(id);
+        return slice(flat, layout.offset(id), layout.offset(id) + layout.length(id));
+    }
+
+    private static INDArray slice(INDArray flat, long from, long to) {
         if (flat.rank() == 2 && flat.rows() == 1) {
             return flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(from, to));
         }
