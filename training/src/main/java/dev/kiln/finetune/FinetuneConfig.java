@@ -36,7 +36,8 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                             double beta2, double epsilon, double weightDecay, double gradClip) implements Serializable {
     }
 
-    public record Parallel(int workers, int averageEvery, boolean averageOptimizerState, int prefetch, boolean bindGpu)
+    public record Parallel(int workers, int averageEvery, boolean averageOptimizerState, int prefetch, boolean bindGpu,
+                           int chunkMegabytes)
             implements Serializable {
     }
 
@@ -83,7 +84,8 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                 "must not exceed learning-rate (" + causal.learningRate() + ")");
         Settings p = s.section("parallel");
         Parallel parallel = new Parallel(p.intIn("workers", 1, 4096), p.positiveInt("average-every"),
-                p.bool("average-optimizer-state"), p.intIn("prefetch", 0, 1024), p.bool("bind-gpu"));
+                p.bool("average-optimizer-state"), p.intIn("prefetch", 0, 1024), p.bool("bind-gpu"),
+                p.intIn("chunk-mb", 1, 512));
         return new FinetuneConfig(task, checkpoint, s.optionalString("tokenizer"), s.nonEmpty("documents"),
                 s.nonEmpty("output"), column, metadataKey, s.nonEmpty("text-column"),
                 s.enumValue("truncation", Truncation.class), s.intIn("windows", 1, 64),
@@ -105,7 +107,8 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                 new TrainConfig.Optimizer(c.learningRate(), Math.min(c.warmupSteps(), c.steps()), c.minLearningRate(),
                         optimizer.beta1(), optimizer.beta2(), optimizer.epsilon(), optimizer.weightDecay(), optimizer.gradClip()),
                 new TrainConfig.Parallel(parallel.workers(), parallel.averageEvery(), parallel.averageOptimizerState(),
-                        parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu()),
+                        parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu(),
+                        parallel.chunkMegabytes()),
                 logEvery, c.validationEvery(), c.validationBatches(), c.checkpointEvery(), checkpointKeep,
                 dev.kiln.train.ResumePolicy.Mode.NEVER);
     }
@@ -125,7 +128,8 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                 optimizer.minLearningRate(), optimizer.beta1(), optimizer.beta2(), optimizer.epsilon(),
                 optimizer.weightDecay(), optimizer.gradClip()),
                 new TrainConfig.Parallel(parallel.workers(), parallel.averageEvery(), parallel.averageOptimizerState(),
-                        parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu()),
+                        parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu(),
+                        parallel.chunkMegabytes()),
                 // Fine-tuning decides on resuming itself (--resume, per epoch): the engine never resumes on its own.
                 logEvery, 0, 1, 0, checkpointKeep, dev.kiln.train.ResumePolicy.Mode.NEVER);
     }

@@ -157,7 +157,7 @@ public final class Finetuning {
                 long end = (long) (epoch + 1) * stepsPerEpoch;
                 while (step < end) {
                     int n = (int) Math.min(end - step, Math.min(runner.maxRoundSteps(), cfg.logEvery() - step % cfg.logEvery()));
-                    RoundStats s = runner.run(global, n);
+                    RoundStats s = runner.run(global, n, step + n == end); // each epoch ends with a checkpoint
                     step += n;
                     if (step % cfg.logEvery() == 0 || step == end) {
                         ObjectNode r = metrics.record("train", step);

@@ -124,7 +124,9 @@ public final class Pretrainer {
         while (step < cfg.steps()) {
             int n = roundLength(step);
             long t0 = System.nanoTime();
-            RoundStats s = runner.run(global, n);
+            // The optimizer state must come back only for a checkpoint (the last step, or a checkpoint interval).
+            boolean checkpointNext = step + n == cfg.steps() || crossed(step, step + n, cfg.checkpointEvery());
+            RoundStats s = runner.run(global, n, checkpointNext);
             double wall = (System.nanoTime() - t0) / 1e9;
             long previous = step;
             step += n;
@@ -160,7 +162,7 @@ public final class Pretrainer {
                 windowNorm = 0;
                 windowSteps = 0;
             }
-            if (!validation.isEmpty() && ((cfg.validationEvery() > 0 && crossed(previous, step, cfg.validationEvery())) || last)) {
+            if (!validation.isEmpty() && (crossed(previous, step, cfg.validationEvery()) || (last && validatesAtEnd()))) {
                 lastValidation = lastValidationAt(global, step);
             }
             if ((cfg.checkpointEvery() > 0 && crossed(previous, step, cfg.checkpointEvery())) || last) {
@@ -204,6 +206,15 @@ public final class Pretrainer {
     /** The parent's model under this run's optimizer, with its frozen layers, training on next-token rows. */
     private Replica wrap(org.deeplearning4j.nn.graph.ComputationGraph model) {
         return Replica.wrap(model, cfg, new RowFormat.NextToken(shape.contextLength()), from.frozen());
+    }
+
+    /**
+     * Whether the last step measures the validation loss: pre-training only when {@code validation.every > 0}
+     * ({@code 0} means no validation at all: a user who turns it off to save the pass at the end of a long run gets
+     * none); a continuation (causal fine-tune) always, its documented "at step 0 and the end".
+     */
+    private boolean validatesAtEnd() {
+        return cfg.validationEvery() > 0 || from != null;
     }
 
     /** Mean loss per token over the fixed validation minibatches, with the global weights. */

@@ -26,7 +26,7 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
 
     public record Parallel(int workers, int averageEvery, boolean averageOptimizerState, int prefetch,
                            OuterOptimizer outerOptimizer, double outerLearningRate, double outerMomentum,
-                           boolean bindGpu) implements Serializable {
+                           boolean bindGpu, int chunkMegabytes) implements Serializable {
     }
 
     public static TrainConfig from(Config config) {
@@ -47,7 +47,7 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
         Parallel parallel = new Parallel(p.intIn("workers", 1, 4096), p.positiveInt("average-every"),
                 p.bool("average-optimizer-state"), p.intIn("prefetch", 0, 1024),
                 p.enumValue("outer-optimizer", OuterOptimizer.class), p.doubleIn("outer-learning-rate", 0, 10),
-                p.doubleIn("outer-momentum", 0, 0.999999), p.bool("bind-gpu"));
+                p.doubleIn("outer-momentum", 0, 0.999999), p.bool("bind-gpu"), p.intIn("chunk-mb", 1, 512));
         Settings v = s.section("validation");
         Settings c = s.section("checkpoint");
         return new TrainConfig(s.nonEmpty("shards"), s.nonEmpty("output"), model, steps, s.positiveInt("batch-size"),
@@ -56,7 +56,6 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
                 c.nonNegativeInt("every"), c.positiveInt("keep"), s.enumValue("resume", ResumePolicy.Mode.class));
     }
 
-    /** Sequences consumed per optimizer step across all workers. */
     /**
      * The run's learning rate per step: linear warm-up to {@code learning-rate}, cosine decay to
      * {@code min-learning-rate} at {@code steps}. The one definition: the optimizer and the logs use it.
@@ -65,6 +64,7 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
         return new WarmupCosineSchedule(optimizer.learningRate(), optimizer.minLearningRate(), optimizer.warmupSteps(), steps);
     }
 
+    /** Sequences consumed per optimizer step across all workers. */
     public int globalBatch() {
         return batchSize * parallel.workers();
     }

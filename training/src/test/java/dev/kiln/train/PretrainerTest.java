@@ -78,6 +78,20 @@ class PretrainerTest {
                 "config is the rendered kiln.train section (d-model), not the Java record (dModel): " + state.path("config"));
     }
 
+    /** {@code validation.every = 0} means no validation pass at all, not even at the end of the run. */
+    @Test
+    void validationEveryZeroMeasuresNothingEvenAtTheEnd() throws IOException {
+        java.nio.file.Path out = tmp.resolve("no-validation");
+        Config c = TinyRuns.config(shards.toString(), out.toString(), Map.of("steps", "10", "validation.every", "0",
+                "checkpoint.every", "0"));
+        Pretrainer.Result r = Pretraining.run(null, TrainConfig.from(c), TinyRuns.lineage(c), false);
+
+        assertEquals(10, r.endStep());
+        assertEquals(List.of(), metrics(out, "validation"), "no validation record");
+        assertTrue(Double.isNaN(r.lastValidationLoss()), "no validation loss, got " + r.lastValidationLoss());
+        assertEquals(1, metrics(out, "checkpoint").size(), "still a checkpoint at the end");
+    }
+
     /**
      * A run checkpointed at step 20 and resumed from there produces the same training and validation losses at
      * steps 30 and 40 as the uninterrupted run (same data position, optimizer state, schedule step).

@@ -15,7 +15,11 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,7 +34,8 @@ import java.util.regex.Pattern;
 /**
  * Checkpoints under {@code <output>/checkpoints/step-NNNNNNNN/}, through the Hadoop FileSystem API:
  * <pre>
- *   model.zip          DL4J ModelSerializer: configuration, weights, optimizer state (AdamW moments, iteration)
+ *   model.zip          DL4J ModelSerializer's layout: configuration, weights, optimizer state (AdamW moments,
+ *                      iteration), streamed and stored uncompressed ({@link ModelZip}); earlier, compressed ones load too
  *   state.json         step, data position, workers, tokenizer SHA-256, the stage's config, time, and under "stage"
  *                      a stage's own state (fine-tuning: labels, parent checkpoint, early stopping)
  *   outer-momentum.bin DiLoCo's outer momentum (only with outer-optimizer = nesterov)
@@ -45,6 +50,7 @@ public final class CheckpointStore {
     static final String MODEL = "model.zip";
     static final String STATE = "state.json";
     static final String OUTER = "outer-momentum.bin";
+    private static final int IO_BUFFER = 1 << 20;
 
     private final FileSystem fs;
     private final Path dir;
@@ -71,8 +77,8 @@ public final class CheckpointStore {
         fs.mkdirs(staging);
         boolean done = false;
         try {
-            try (FSDataOutputStream out = fs.create(new Path(staging, MODEL), false)) {
-                ModelSerializer.writeModel(c.model(), out, true);
+            try (OutputStream out = new BufferedOutputStream(fs.create(new Path(staging, MODEL), false), IO_BUFFER)) {
+                ModelZip.write(c.model(), out);
             }
             ObjectNode state = JSON.createObjectNode();
             state.put("step", c.step());
@@ -157,10 +163,7 @@ public final class CheckpointStore {
         } catch (IOException e) {
             throw new IOException("checkpoint " + folder + " has no readable " + STATE + ": " + e.getMessage(), e);
         }
-        ComputationGraph model;
-        try (FSDataInputStream in = fs.open(new Path(folder, MODEL))) {
-            model = ModelSerializer.restoreComputationGraph(in, true);
-        }
+        ComputationGraph model = readModel(new Path(folder, MODEL));
         float[] outer = null;
         if (state.path("outer_momentum").asBoolean(false)) {
             try (DataInputStream in = new DataInputStream(fs.open(new Path(folder, OUTER)))) {
@@ -176,6 +179,20 @@ public final class CheckpointStore {
                 outer, state.path("config").toString(), state.path("tokenizer_sha256").asText(null),
                 state.path("workers").asInt(1), state.has("stage") ? state.get("stage").toString() : null,
                 state.has("lineage") ? state.get("lineage").toString() : null);
+    }
+
+    /** A model.zip streamed into the model's vectors; ModelSerializer for a layout that streaming does not know. */
+    private ComputationGraph readModel(Path zip) throws IOException {
+        try (InputStream in = new BufferedInputStream(fs.open(zip), IO_BUFFER)) {
+            ComputationGraph model = ModelZip.read(in);
+            if (model != null) {
+                return model;
+            }
+        }
+        LOG.info("{} is not in the layout Kiln streams: reading it with DL4J's ModelSerializer", zip);
+        try (FSDataInputStream in = fs.open(zip)) {
+            return ModelSerializer.restoreComputationGraph(in, true);
+        }
     }
 
     private void prune() throws IOException {

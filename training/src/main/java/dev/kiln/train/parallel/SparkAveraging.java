@@ -7,13 +7,16 @@ import dev.kiln.train.data.BatchSource;
 import dev.kiln.train.data.BatchSourceFactory;
 import dev.kiln.train.data.DataPosition;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.function.PairFlatMapFunction;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import scala.Tuple2;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -24,13 +27,17 @@ import java.util.stream.IntStream;
 /**
  * Data-parallel training by parameter averaging, written with Spark primitives. Each round:
  * <ol>
- *   <li>the driver broadcasts the global weights and optimizer state;</li>
+ *   <li>the driver broadcasts the global weights (and the optimizer state, see {@link #run(Replica, int, boolean)})
+ *       as chunks of at most {@code parallel.chunk-mb} ({@link ChunkLayout}), one broadcast per chunk;</li>
  *   <li>one Spark task per worker loads them into the replica its executor keeps for that worker (built once per
  *       run, so rounds pay no model construction), trains {@code average-every} local AdamW steps on its slice of
- *       every global minibatch, and returns weights, optimizer state and statistics;</li>
- *   <li>{@code treeReduce} sums them; the driver divides by the workers and either takes the mean or, with the
- *       DiLoCo switch, applies the outer Nesterov step to the global weights.</li>
+ *       every global minibatch, and emits its state as pieces keyed by chunk id plus its statistics;</li>
+ *   <li>{@link ChunkedAveraging} sums each chunk over the workers in a reduce task per chunk and the driver pulls
+ *       the means one chunk at a time, either taking the mean or, with the DiLoCo switch, applying the outer
+ *       Nesterov step to the global weights.</li>
  * </ol>
+ * No object is larger than a chunk (Java arrays and Spark's serialized results stop near 2 GB), the driver never
+ * holds the workers' results at once, and the averaged result is bit for bit the earlier whole-state treeReduce's.
  * Why not dl4j-spark's {@code ParameterAveragingTrainingMaster}: it rebuilds the network in every round (0.3-0.6 s
  * per round in executor JVMs, measured), cannot keep per-replica optimizer state, and has no outer optimizer; at
  * the same averaging period this loop measured as fast or faster (see TrainingBenchmark).
@@ -54,6 +61,7 @@ public final class SparkAveraging implements RoundRunner {
     private int round;
     private double lastRoundSeconds;
     private double lastAveragingSeconds;
+    private long lastRoundBytes;
 
     public SparkAveraging(SparkSession spark, TrainConfig cfg, GptConfig shape, BatchSourceFactory data) {
         this(spark, cfg, new ReplicaFactory.Pretrain(shape, cfg), data, "pretrain");
@@ -69,57 +77,93 @@ public final class SparkAveraging implements RoundRunner {
         this.data = data;
     }
 
-    /** The state the driver sends each round. */
-    record GlobalState(float[] params, float[] optimizerState) implements Serializable {
-    }
-
-    /** What the workers send back; sums under {@link #plus}. */
-    record WorkerResult(float[] params, float[] optimizerState, RoundStats stats, DataPosition position)
-            implements Serializable {
-        WorkerResult plus(WorkerResult o) {
-            return new WorkerResult(Averaging.addInto(params, o.params), Averaging.addInto(optimizerState, o.optimizerState),
-                    stats.plus(o.stats), position);
-        }
-    }
-
     @Override
     public RoundStats run(Replica global, int steps) {
+        return run(global, steps, true);
+    }
+
+    /**
+     * One round. The weights always travel both ways; the optimizer state goes out when it is averaged or the
+     * replicas are new (this runner's first round), and comes back when it is averaged or {@code withOptimizerState}
+     * (a checkpoint follows: it must hold the replicas' mean moments).
+     */
+    @Override
+    public RoundStats run(Replica global, int steps, boolean withOptimizerState) {
         long start = System.nanoTime();
         long step = global.step();
         int workers = cfg.parallel().workers();
-        float[] before = global.params();
-        Broadcast<GlobalState> state = sc.broadcast(new GlobalState(before, global.optimizerState()));
-        SparkStages.stage(spark, stage, "round " + round + ": steps " + step + "-" + (step + steps - 1) + " on " + workers + " workers");
-        RoundTask task = new RoundTask(runId, replicas, cfg, data, state, step, steps, position);
-        WorkerResult sum = sc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
-                .mapPartitions(task)
-                .treeReduce(WorkerResult::plus);
-        long reduced = System.nanoTime();
-        state.destroy();
-
-        float[] mean = Averaging.divide(sum.params, workers);
-        if (cfg.parallel().outerOptimizer() == TrainConfig.OuterOptimizer.NESTEROV) {
-            if (momentum == null) {
-                momentum = new float[mean.length];
-            }
-            Averaging.nesterovStep(before, mean, momentum, cfg.parallel().outerLearningRate(), cfg.parallel().outerMomentum());
-            global.setParams(before);
-        } else {
-            global.setParams(mean);
+        boolean averaged = cfg.parallel().averageOptimizerState();
+        ChunkLayout out = layout(global, averaged || round == 0);
+        ChunkLayout back = layout(global, averaged || withOptimizerState);
+        List<Broadcast<float[]>> state = new ArrayList<>(out.chunks());
+        for (int id = 0; id < out.chunks(); id++) {
+            state.add(sc.broadcast(StateChunks.read(global, out, id)));
         }
-        global.setOptimizerState(Averaging.divide(sum.optimizerState, workers));
+        SparkStages.stage(spark, stage, "round " + round + ": steps " + step + "-" + (step + steps - 1) + " on " + workers + " workers");
+        RoundTask task = new RoundTask(runId, replicas, cfg, data, state, out, back, step, steps, position);
+        JavaPairRDD<Integer, ChunkedAveraging.Piece> pieces = sc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
+                .mapPartitionsToPair(task);
+        RoundStats stats = null;
+        Iterator<Tuple2<Integer, ChunkedAveraging.Piece>> means = ChunkedAveraging.means(pieces, back.chunks(), workers);
+        while (means.hasNext()) {
+            Tuple2<Integer, ChunkedAveraging.Piece> mean = means.next();
+            if (mean._1() == ChunkedAveraging.STATS) {
+                stats = mean._2().stats();
+                position = mean._2().position();
+            } else {
+                apply(global, back, mean._1(), mean._2().values());
+            }
+        }
+        state.forEach(Broadcast::destroy);
         global.setStep(step + steps);
-        position = sum.position;
         round++;
-        long end = System.nanoTime();
-        lastRoundSeconds = (end - start) / 1e9;
+        lastRoundSeconds = (System.nanoTime() - start) / 1e9;
+        lastRoundBytes = out.bytes() + (long) workers * back.bytes() + back.bytes();
         // Everything in the round that is not the slowest worker's training: broadcast, task launch, result
         // transfer, reduce, outer step.
-        lastAveragingSeconds = Math.max(0, lastRoundSeconds - sum.stats.computeSeconds());
-        LOG.debug("round {}: {}s, of which averaging {}s (reduce done after {}s)", round, lastRoundSeconds,
-                lastAveragingSeconds, (reduced - start) / 1e9);
-        RoundStats s = sum.stats;
-        return new RoundStats(s.workers(), s.steps(), s.tokens(), s.losses(), s.gradNormSum(), s.computeSeconds());
+        lastAveragingSeconds = Math.max(0, lastRoundSeconds - stats.computeSeconds());
+        logRound(out, back, workers);
+        return stats;
+    }
+
+    private ChunkLayout layout(Replica global, boolean withMoments) {
+        INDArray moments = global.model().getUpdater().getStateViewArray();
+        return ChunkLayout.of(global.model().numParams(), withMoments && moments != null ? moments.length() : 0,
+                cfg.parallel().chunkMegabytes());
+    }
+
+    /** Writes one mean chunk into the global replica: the mean itself, or (weights, nesterov) DiLoCo's outer step. */
+    private void apply(Replica global, ChunkLayout layout, int id, float[] mean) {
+        if (layout.isMoments(id) || cfg.parallel().outerOptimizer() != TrainConfig.OuterOptimizer.NESTEROV) {
+            StateChunks.write(global, layout, id, mean);
+            return;
+        }
+        if (momentum == null) {
+            momentum = new float[Math.toIntExact(layout.params())];
+        }
+        int from = Math.toIntExact(layout.offset(id));
+        float[] before = StateChunks.read(global, layout, id);
+        float[] m = java.util.Arrays.copyOfRange(momentum, from, from + mean.length);
+        Averaging.nesterovStep(before, mean, m, cfg.parallel().outerLearningRate(), cfg.parallel().outerMomentum());
+        System.arraycopy(m, 0, momentum, from, m.length);
+        StateChunks.write(global, layout, id, before);
+    }
+
+    private void logRound(ChunkLayout out, ChunkLayout back, int workers) {
+        String line = String.format(java.util.Locale.ROOT, "round %d: %.2fs, of which averaging %.2fs; moved %.1f MB "
+                        + "(broadcast %.1f MB in %d chunks, %d x %.1f MB from the workers and %.1f MB of means to the driver)",
+                round, lastRoundSeconds, lastAveragingSeconds, lastRoundBytes / 1e6, out.bytes() / 1e6, out.chunks(),
+                workers, back.bytes() / 1e6, back.bytes() / 1e6);
+        if (round == 1) {
+            LOG.info(line);
+        } else {
+            LOG.debug(line);
+        }
+    }
+
+    /** Bytes the last round moved: the broadcast, the workers' pieces through the shuffle, the means to the driver. */
+    public long lastRoundBytes() {
+        return lastRoundBytes;
     }
 
     /** Wall time of the last round in the driver. */
@@ -158,45 +202,54 @@ public final class SparkAveraging implements RoundRunner {
         WorkerCache.evictRun(runId); // the driver's own JVM (local mode); executors evict when the next run starts
     }
 
-    /** The executor side of a round. */
-    static final class RoundTask implements FlatMapFunction<Iterator<Integer>, WorkerResult> {
+    /** The executor side of a round: load the broadcast chunks, train, emit the state as pieces by chunk id. */
+    static final class RoundTask implements PairFlatMapFunction<Iterator<Integer>, Integer, ChunkedAveraging.Piece> {
         private final String runId;
         private final ReplicaFactory replicas;
         private final TrainConfig cfg;
         private final BatchSourceFactory data;
-        private final Broadcast<GlobalState> state;
+        private final List<Broadcast<float[]>> state;
+        private final ChunkLayout out;
+        private final ChunkLayout back;
         private final long step;
         private final int steps;
         private final DataPosition position;
 
-        RoundTask(String runId, ReplicaFactory replicas, TrainConfig cfg, BatchSourceFactory data, Broadcast<GlobalState> state,
-                  long step, int steps, DataPosition position) {
+        RoundTask(String runId, ReplicaFactory replicas, TrainConfig cfg, BatchSourceFactory data, List<Broadcast<float[]>> state,
+                  ChunkLayout out, ChunkLayout back, long step, int steps, DataPosition position) {
             this.runId = runId;
             this.replicas = replicas;
             this.cfg = cfg;
             this.data = data;
             this.state = state;
+            this.out = out;
+            this.back = back;
             this.step = step;
             this.steps = steps;
             this.position = position;
         }
 
         @Override
-        public Iterator<WorkerResult> call(Iterator<Integer> workerIds) {
+        public Iterator<Tuple2<Integer, ChunkedAveraging.Piece>> call(Iterator<Integer> workerIds) {
             if (!workerIds.hasNext()) {
-                return List.<WorkerResult>of().iterator();
+                return java.util.Collections.emptyIterator();
             }
             int worker = workerIds.next();
             if (cfg.parallel().bindGpu()) {
                 GpuBinding.bindToAssignedGpu();
             }
-            GlobalState g = state.value();
             WorkerCache.Entry e = WorkerCache.get(runId, worker, () -> new WorkerCache.Entry(
                     replicas.create(), data.open(worker, cfg.parallel().workers(), cfg.batchSize())));
             Replica replica = e.replica;
-            replica.setParams(g.params());
-            if (e.rounds == 0 || cfg.parallel().averageOptimizerState()) {
-                replica.setOptimizerState(g.optimizerState());
+            boolean fresh = e.rounds == 0;
+            for (int id = 0; id < out.chunks(); id++) {
+                if (!out.isMoments(id) || fresh || cfg.parallel().averageOptimizerState()) {
+                    StateChunks.write(replica, out, id, state.get(id).value());
+                }
+            }
+            if (fresh && out.moments() == 0) {
+                LOG.warn("worker {}: a replica rebuilt after the first round starts from zero AdamW moments "
+                        + "(average-optimizer-state = false sends the moments only in a run's first round)", worker);
             }
             replica.setStep(step);
             if (!e.source.position().equals(position)) {
@@ -204,7 +257,38 @@ public final class SparkAveraging implements RoundRunner {
             }
             RoundStats stats = replica.train(e.source, steps, cfg.parallel().prefetch());
             e.rounds++;
-            return List.of(new WorkerResult(replica.params(), replica.optimizerState(), stats, e.source.position())).iterator();
+            return new PieceIterator(worker, replica, back, ChunkedAveraging.Piece.stats(worker, stats, e.source.position()));
+        }
+    }
+
+    /** The stats piece, then each chunk of the replica's state, copied off-heap only when the shuffle asks for it. */
+    private static final class PieceIterator implements Iterator<Tuple2<Integer, ChunkedAveraging.Piece>> {
+        private final int worker;
+        private final Replica replica;
+        private final ChunkLayout layout;
+        private final ChunkedAveraging.Piece stats;
+        private int next = ChunkedAveraging.STATS;
+
+        PieceIterator(int worker, Replica replica, ChunkLayout layout, ChunkedAveraging.Piece stats) {
+            this.worker = worker;
+            this.replica = replica;
+            this.layout = layout;
+            this.stats = stats;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return next < layout.chunks();
+        }
+
+        @Override
+        public Tuple2<Integer, ChunkedAveraging.Piece> next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            int id = next++;
+            return new Tuple2<>(id, id == ChunkedAveraging.STATS ? stats
+                    : ChunkedAveraging.Piece.chunk(worker, StateChunks.read(replica, layout, id)));
         }
     }
 

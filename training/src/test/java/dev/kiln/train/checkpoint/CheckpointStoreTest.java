@@ -12,7 +12,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.Adam;
 
+import org.deeplearning4j.util.ModelSerializer;
+
 import java.io.IOException;
+import java.nio.file.Paths;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Random;
@@ -59,10 +66,87 @@ class CheckpointStoreTest {
         assertEquals("abc", back.tokenizerSha256());
         assertEquals(2, back.workers());
         assertTrue(back.configJson().contains("\"steps\":40"));
-        assertEquals(model.params(), back.model().params());
-        assertEquals(model.getUpdater().getStateViewArray(), back.model().getUpdater().getStateViewArray());
+        assertArrayEquals(model.params().toFloatVector(), back.model().params().toFloatVector(), "weights, bit for bit");
+        assertArrayEquals(model.getUpdater().getStateViewArray().toFloatVector(),
+                back.model().getUpdater().getStateViewArray().toFloatVector(), "AdamW moments, bit for bit");
         assertEquals(model.getConfiguration().getIterationCount(), back.model().getConfiguration().getIterationCount());
         assertEquals(GptModel.meanLoss(model, rows), GptModel.meanLoss(back.model(), rows), 0.0);
         assertNull(store.load(kept.get(0)).outerMomentum());
+    }
+
+    private static ComputationGraph trained() {
+        GptConfig cfg = new GptConfig(31, 8, 16, 2, 2, 4);
+        ComputationGraph model = GptModel.build(cfg, new Adam(1e-2), 0.1, 3, DataType.FLOAT);
+        int[][] rows = new int[4][9];
+        Random r = new Random(2);
+        for (int[] row : rows) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] = r.nextInt(31);
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            model.fit(GptModel.dataSet(rows, DataType.FLOAT));
+        }
+        return model;
+    }
+
+    private static Map<String, byte[]> entries(java.nio.file.Path zip) throws IOException {
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        try (ZipInputStream in = new ZipInputStream(Files.newInputStream(zip))) {
+            for (ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                out.put(e.getName(), in.readAllBytes());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The streamed model.zip holds, entry for entry and byte for byte, what DL4J's ModelSerializer writes (so every
+     * reader of model.zip loads it), only stored instead of compressed; ModelSerializer reads it back exactly.
+     */
+    @Test
+    void streamedModelZipHoldsModelSerializersBytesUncompressed() throws IOException {
+        ComputationGraph model = trained();
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        CheckpointStore store = new CheckpointStore(fs, new Path(tmp.resolve("ck").toUri()), 1);
+        java.nio.file.Path ours = Paths.get(store.save(new Checkpoint(5, model, DataPosition.START, null, "{}", "abc", 1))
+                .toUri()).resolve(CheckpointStore.MODEL);
+        java.nio.file.Path dl4j = tmp.resolve("dl4j.zip");
+        ModelSerializer.writeModel(model, dl4j.toFile(), true);
+
+        Map<String, byte[]> a = entries(ours);
+        Map<String, byte[]> b = entries(dl4j);
+        assertEquals(b.keySet(), a.keySet());
+        for (String name : b.keySet()) {
+            assertArrayEquals(b.get(name), a.get(name), name);
+        }
+        long payload = a.values().stream().mapToLong(v -> v.length).sum();
+        assertTrue(Files.size(ours) >= payload, "stored, not compressed: " + Files.size(ours) + " bytes for " + payload);
+        try (java.io.InputStream in = Files.newInputStream(ours)) {
+            assertArrayEquals(model.params().toFloatVector(), ModelZip.read(in).params().toFloatVector(),
+                    "the streaming reader takes it (no fall-back)");
+        }
+        ComputationGraph back = ModelSerializer.restoreComputationGraph(ours.toFile(), true);
+        assertArrayEquals(model.params().toFloatVector(), back.params().toFloatVector());
+        assertArrayEquals(model.getUpdater().getStateViewArray().toFloatVector(),
+                back.getUpdater().getStateViewArray().toFloatVector());
+    }
+
+    /** A checkpoint whose model.zip DL4J wrote (compressed, as Kiln did before) loads to the same bits. */
+    @Test
+    void earlierCompressedCheckpointsStillLoadExactly() throws IOException {
+        ComputationGraph model = trained();
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        CheckpointStore store = new CheckpointStore(fs, new Path(tmp.resolve("old").toUri()), 1);
+        Path folder = store.save(new Checkpoint(7, model, DataPosition.START, null, "{}", "abc", 1));
+        java.nio.file.Path zip = Paths.get(folder.toUri()).resolve(CheckpointStore.MODEL);
+        Files.delete(zip);
+        ModelSerializer.writeModel(model, zip.toFile(), true);
+
+        ComputationGraph back = store.load(folder).model();
+        assertArrayEquals(model.params().toFloatVector(), back.params().toFloatVector());
+        assertArrayEquals(model.getUpdater().getStateViewArray().toFloatVector(),
+                back.getUpdater().getStateViewArray().toFloatVector());
+        assertEquals(model.getConfiguration().getIterationCount(), back.getConfiguration().getIterationCount());
     }
 }
