@@ -102,12 +102,10 @@ public final class Finetuning {
         CheckpointStore checkpoints = new CheckpointStore(outFs, new Path(output, "checkpoints"), cfg.checkpointKeep());
         CheckpointStore best = new CheckpointStore(outFs, new Path(output, "best"), 1);
         MetricsLog metrics = new MetricsLog(outFs, new Path(output, "metrics.jsonl"));
-        Optional<Path> existing = checkpoints.latest();
-        if (!resume && existing.isPresent()) {
-            throw new InvalidConfigException(FinetuneConfig.SECTION + ".output", checkpoints.dir().toString(),
-                    "already holds checkpoint " + existing.get().getName()
-                            + ": pass --resume to continue that run, or set kiln.finetune.output to a new folder");
+        if (!resume) {
+            checkpoints.refuseStartOver(FinetuneConfig.SECTION + ".output", "pass --resume");
         }
+        Optional<Path> existing = checkpoints.latest();
 
         ComputationGraph parentModel = GenerationCheckpoint.restore(parent.modelZip());
         GptConfig shape = GptModel.shapeOf(parentModel);

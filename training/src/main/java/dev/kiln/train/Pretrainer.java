@@ -87,14 +87,10 @@ public final class Pretrainer {
     }
 
     public Result run(boolean resume) throws IOException {
-        Optional<Path> existing = checkpoints.latest();
-        if (!resume && existing.isPresent()) {
-            // Starting over would mix two runs' checkpoints and metrics in one folder.
-            String key = from == null ? "kiln.train.output" : from.outputKey();
-            throw new dev.kiln.common.config.InvalidConfigException(key, checkpoints.dir().toString(),
-                    "already holds checkpoint " + existing.get().getName()
-                            + ": pass --resume to continue that run, or set " + key + " to a new folder");
+        if (!resume) {
+            checkpoints.refuseStartOver(from == null ? "kiln.train.output" : from.outputKey(), "pass --resume");
         }
+        Optional<Path> existing = checkpoints.latest();
         Replica global = resume ? resumeFrom(existing) : null;
         if (global == null) {
             global = from == null ? Replica.create(shape, cfg) : wrap(from.initial());

@@ -69,9 +69,7 @@ public final class Pretraining {
             sb.append("  would resume from checkpoint ").append(latest.get()).append(" (step ").append(step).append(" of ")
                     .append(cfg.steps()).append(")\n");
         } else if (latest.isPresent()) {
-            throw new dev.kiln.common.config.InvalidConfigException("kiln.train.output", checkpoints.dir().toString(),
-                    "already holds checkpoint " + latest.get().getName() + ": a run would refuse to start over; pass "
-                            + "--resume or set " + ResumePolicy.KEY + " = auto to continue it, or set kiln.train.output to a new folder");
+            checkpoints.refuseStartOver("kiln.train.output", "pass --resume (or set " + ResumePolicy.KEY + " = auto)");
         } else {
             sb.append("  would start at step 0 and train ").append(cfg.steps()).append(" steps\n");
         }

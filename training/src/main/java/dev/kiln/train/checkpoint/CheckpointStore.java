@@ -3,6 +3,7 @@ package dev.kiln.train.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.train.data.DataPosition;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -137,6 +138,19 @@ public final class CheckpointStore {
     public Optional<Path> latest() throws IOException {
         List<Path> all = list();
         return all.isEmpty() ? Optional.empty() : Optional.of(all.get(all.size() - 1));
+    }
+
+    /**
+     * The one rule for a run that does not resume: its output must hold no checkpoint, since starting over would mix two
+     * runs' checkpoints and metrics in one folder. {@code outputKey} is the key that named the folder; {@code
+     * resumeHint} how this stage continues a run (e.g. {@code "pass --resume"}).
+     */
+    public void refuseStartOver(String outputKey, String resumeHint) throws IOException {
+        Optional<Path> existing = latest();
+        if (existing.isPresent()) {
+            throw new InvalidConfigException(outputKey, dir.toString(), "already holds checkpoint " + existing.get().getName()
+                    + ": " + resumeHint + " to continue that run, or set " + outputKey + " to a new folder");
+        }
     }
 
     static long stepOf(Path p) {
