@@ -8,6 +8,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,8 +91,9 @@ public record EvaluationReport(
         public static final String BASELINE = "baseline";
 
         public ScorerScores {
-            metrics = java.util.Collections.unmodifiableMap(new java.util.EnumMap<>(metrics.isEmpty()
-                    ? new java.util.EnumMap<>(LmMetric.class) : metrics));
+            Map<LmMetric, Double> inTableOrder = new EnumMap<>(LmMetric.class);
+            inTableOrder.putAll(metrics);
+            metrics = Collections.unmodifiableMap(inTableOrder);
         }
 
         /** The scores of {@code stats} for the metrics of {@code place}. */
