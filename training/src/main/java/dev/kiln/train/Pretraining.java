@@ -62,6 +62,7 @@ public final class Pretraining {
                 .append(manifest.tokens(ShardSchema.TRAIN)).append(" train tokens; vocabulary ").append(manifest.vocabSize())
                 .append(", context ").append(manifest.contextLength()).append('\n');
         sb.append("  model: ").append(modelShape(cfg, manifest)).append('\n');
+        sb.append(MemoryModel.of(modelShape(cfg, manifest), cfg).describe());
         sb.append("  output: ").append(output).append(" (").append(ResumePolicy.KEY).append(" = ")
                 .append(mode.name().toLowerCase()).append(")\n");
         if (resume && latest.isPresent()) {
@@ -74,6 +75,28 @@ public final class Pretraining {
             sb.append("  would start at step 0 and train ").append(cfg.steps()).append(" steps\n");
         }
         return sb.toString();
+    }
+
+    /** What this JVM and, on a cluster, each executor were given (Spark's configuration, JavaCPP's limits, the machine). */
+    static MemoryModel.Given given(SparkSession spark) {
+        long physical = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        long heap = Runtime.getRuntime().maxMemory();
+        long offHeap = limit(org.bytedeco.javacpp.Pointer.maxBytes()); // JavaCPP: 0 is no limit
+        if (spark == null || spark.sparkContext().master().startsWith("local")) {
+            return new MemoryModel.Given(heap, offHeap, physical, 0, 0, 0);
+        }
+        org.apache.spark.SparkConf conf = spark.sparkContext().getConf();
+        long executorMemory = conf.getSizeAsBytes("spark.executor.memory", "1g");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("-Dorg\\.bytedeco\\.javacpp\\.maxbytes=(\\S+)")
+                .matcher(conf.get("spark.executor.extraJavaOptions", ""));
+        long executorOffHeap = m.find() ? limit(org.bytedeco.javacpp.Pointer.parseBytes(m.group(1), executorMemory)) : executorMemory;
+        return new MemoryModel.Given(heap, offHeap, physical, executorMemory, executorOffHeap,
+                conf.getInt("spark.executor.cores", 1));
+    }
+
+    private static long limit(long javacppBytes) {
+        return javacppBytes <= 0 ? Long.MAX_VALUE : javacppBytes;
     }
 
     /** Resume or start: {@link ResumePolicy} over the newest checkpoint's state.json. */
@@ -111,6 +134,11 @@ public final class Pretraining {
             throw new IllegalStateException(new Path(shards, Manifest.FILE_NAME) + " lists no shards of split \"train\"");
         }
         GptConfig shape = modelShape(cfg, manifest);
+        MemoryModel memory = MemoryModel.of(shape, cfg);
+        memory.check(given(spark));
+        LOG.info("[pretrain] memory estimate: per replica {} GB off-heap, {} GB travel per copy each round",
+                String.format(java.util.Locale.ROOT, "%.2f", memory.replicaBytes() / 1e9),
+                String.format(java.util.Locale.ROOT, "%.2f", memory.travellingBytes() / 1e9));
         List<int[][]> validationBatches = validation.isEmpty() ? List.of()
                 : ShardBatches.firstBatches(shardFs, validation, cfg.batchSize(), cfg.validationBatches());
         if (validationBatches.isEmpty()) {

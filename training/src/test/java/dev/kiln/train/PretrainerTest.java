@@ -78,6 +78,18 @@ class PretrainerTest {
                 "config is the rendered kiln.train section (d-model), not the Java record (dModel): " + state.path("config"));
     }
 
+    /** --dry-run prints the memory estimate per replica, per executor and for the driver (and for local[N]). */
+    @Test
+    void dryRunPrintsTheMemoryEstimate() throws IOException {
+        Config c = TinyRuns.config(shards.toString(), tmp.resolve("dry").toString(), Map.of("parallel.workers", "2"));
+        String plan = Pretraining.plan(TrainConfig.from(c), new Configuration(), ResumePolicy.Mode.NEVER);
+        MemoryModel m = MemoryModel.of(new dev.kiln.model.GptConfig(SotuShards.VOCAB, TinyRuns.CONTEXT, 64, 2, 4, 4), TrainConfig.from(c));
+        assertTrue(plan.contains(String.format(java.util.Locale.ROOT, "%,d parameters; per replica %s off-heap", m.params(),
+                MemoryModel.gb(m.replicaBytes()))), plan);
+        assertTrue(plan.contains("per executor with one task slot: heap") && plan.contains("driver: heap")
+                && plan.contains("local[N] runs all 2 replicas in the driver"), plan);
+    }
+
     /** {@code validation.every = 0} means no validation pass at all, not even at the end of the run. */
     @Test
     void validationEveryZeroMeasuresNothingEvenAtTheEnd() throws IOException {

@@ -55,6 +55,10 @@ public final class SparkAveraging implements RoundRunner {
     private final ReplicaFactory replicas;
     private final String stage;
     private final BatchSourceFactory data;
+    /** The replica factory and the data factory, sent to the executors once per run (not in every task's closure:
+     *  a fine-tune's factory holds all its training examples). */
+    private Broadcast<ReplicaFactory> replicasOnce;
+    private Broadcast<BatchSourceFactory> dataOnce;
     private final String runId = UUID.randomUUID().toString();
     private DataPosition position = DataPosition.START;
     private float[] momentum;
@@ -100,7 +104,11 @@ public final class SparkAveraging implements RoundRunner {
             state.add(sc.broadcast(StateChunks.read(global, out, id)));
         }
         SparkStages.stage(spark, stage, "round " + round + ": steps " + step + "-" + (step + steps - 1) + " on " + workers + " workers");
-        RoundTask task = new RoundTask(runId, replicas, cfg, data, state, out, back, step, steps, position);
+        if (replicasOnce == null) {
+            replicasOnce = sc.broadcast(replicas);
+            dataOnce = sc.broadcast(data);
+        }
+        RoundTask task = new RoundTask(runId, replicasOnce, cfg, dataOnce, state, out, back, step, steps, position);
         JavaPairRDD<Integer, ChunkedAveraging.Piece> pieces = sc.parallelize(IntStream.range(0, workers).boxed().toList(), workers)
                 .mapPartitionsToPair(task);
         RoundStats stats = null;
@@ -200,14 +208,18 @@ public final class SparkAveraging implements RoundRunner {
     @Override
     public void close() {
         WorkerCache.evictRun(runId); // the driver's own JVM (local mode); executors evict when the next run starts
+        if (replicasOnce != null) {
+            replicasOnce.destroy();
+            dataOnce.destroy();
+        }
     }
 
     /** The executor side of a round: load the broadcast chunks, train, emit the state as pieces by chunk id. */
     static final class RoundTask implements PairFlatMapFunction<Iterator<Integer>, Integer, ChunkedAveraging.Piece> {
         private final String runId;
-        private final ReplicaFactory replicas;
+        private final Broadcast<ReplicaFactory> replicas;
         private final TrainConfig cfg;
-        private final BatchSourceFactory data;
+        private final Broadcast<BatchSourceFactory> data;
         private final List<Broadcast<float[]>> state;
         private final ChunkLayout out;
         private final ChunkLayout back;
@@ -215,7 +227,8 @@ public final class SparkAveraging implements RoundRunner {
         private final int steps;
         private final DataPosition position;
 
-        RoundTask(String runId, ReplicaFactory replicas, TrainConfig cfg, BatchSourceFactory data, List<Broadcast<float[]>> state,
+        RoundTask(String runId, Broadcast<ReplicaFactory> replicas, TrainConfig cfg, Broadcast<BatchSourceFactory> data,
+                  List<Broadcast<float[]>> state,
                   ChunkLayout out, ChunkLayout back, long step, int steps, DataPosition position) {
             this.runId = runId;
             this.replicas = replicas;
@@ -239,7 +252,7 @@ public final class SparkAveraging implements RoundRunner {
                 GpuBinding.bindToAssignedGpu();
             }
             WorkerCache.Entry e = WorkerCache.get(runId, worker, () -> new WorkerCache.Entry(
-                    replicas.create(), data.open(worker, cfg.parallel().workers(), cfg.batchSize())));
+                    replicas.value().create(), data.value().open(worker, cfg.parallel().workers(), cfg.batchSize())));
             Replica replica = e.replica;
             boolean fresh = e.rounds == 0;
             for (int id = 0; id < out.chunks(); id++) {
