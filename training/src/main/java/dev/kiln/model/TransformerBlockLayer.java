@@ -94,6 +94,24 @@ public class TransformerBlockLayer extends HandWrittenLayerImpl<TransformerBlock
         return out;
     }
 
+    /**
+     * Inference over new positions with cached keys and values (generation, see {@link KvCache}): rows of
+     * {@code x [N, C]} are positions {@code slot[r]} of cache rows {@code row[r]}, any number per row, in slot order
+     * within a row. The same math as {@link #forward} on those positions, with row-stable products (a row's bits do
+     * not depend on the other rows); nothing is kept for a backward pass.
+     */
+    INDArray forwardCached(INDArray x, KvCache cache, int layer, int[] row, int[] slot) {
+        Norm ln1 = LayerNorms.forward(x, p(LN1_GAIN), p(LN1_BIAS));
+        INDArray qkv = rowStableProduct(ln1.out(), p(QKV_WEIGHT)).addiRowVector(p(QKV_BIAS));            // [N, 3C]
+        INDArray y = cache.attend(layer, qkv, row, slot);                                                // [N, C]
+        INDArray x1 = rowStableProduct(y, p(PROJ_WEIGHT)).addiRowVector(p(PROJ_BIAS)).addi(x);           // [N, C]
+        Norm ln2 = LayerNorms.forward(x1, p(LN2_GAIN), p(LN2_BIAS));
+        INDArray f = rowStableProduct(ln2.out(), p(FC_WEIGHT)).addiRowVector(p(FC_BIAS));                // [N, rC]
+        INDArray tanh = Transforms.tanh(f.mul(f).muli(f).muli(GELU_C).addi(f).muli(GELU_K), false);
+        INDArray g = tanh.addi(1.0).muli(f).muli(0.5);                                                   // gelu(f) [N, rC]
+        return rowStableProduct(g, p(OUT_WEIGHT)).addiRowVector(p(OUT_BIAS)).addi(x1);                   // [N, C]
+    }
+
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         assertInputSet(true);
