@@ -2,42 +2,44 @@ package dev.kiln.model;
 
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The inference path of a Kiln GPT ({@link GptModel}, hand-written layers) with a {@link KvCache}: only new positions
  * run through the model, as rows {@code [N, C]}; their keys and values join the cache, and attention reads the cached
- * ones. A prompt of n tokens is one pass of n rows (prefill); each new token is then one row (decode). Reads the
- * graph's own parameter arrays (no copy), so it always uses the graph's current weights; like the graph, an instance
- * is not safe for concurrent use.
+ * ones. A prompt of n tokens is one pass of n rows (prefill); each new token is then one row (decode). The arithmetic
+ * is {@link RowMath} on float copies of the weights taken when this is built (a snapshot: later training of the graph
+ * is not seen). Not safe for concurrent use (the caches are; one per decoding thread).
  */
 public final class GptInference {
-    private final INDArray tokenEmbedding;   // wte [V, C]
-    private final PositionEmbedding.Impl positions;
-    private final TransformerBlockLayer[] blocks;
-    private final FinalLayerNorm.Impl finalNorm;
-    private final INDArray headWeight;       // [C, V]
-    private final INDArray headBias;         // [1, V]
     private final GptConfig shape;
+    private final float[] tokenEmbedding;    // wte [V, C]
+    private final float[] positions;         // wpe as [T, C]
+    private final TransformerBlockLayer.Weights[] blocks;
+    private final float[] finalGain;         // [C]
+    private final float[] finalBias;         // [C]
+    private final float[] headWeight;        // [C, V]
+    private final float[] headBias;          // [V]
 
     public GptInference(ComputationGraph graph) {
+        if (!supports(graph)) {
+            throw new IllegalArgumentException("the KV-cached path needs Kiln's hand-written layers (" + GptModel.POSITION_EMBEDDING
+                    + ", " + GptModel.block(0) + ", " + GptModel.FINAL_NORM + "); this graph has "
+                    + graph.getLayer(GptModel.block(0)).getClass().getSimpleName());
+        }
         shape = GptModel.shapeOf(graph);
-        if (!(graph.getLayer(GptModel.POSITION_EMBEDDING) instanceof PositionEmbedding.Impl p)
-                || !(graph.getLayer(GptModel.FINAL_NORM) instanceof FinalLayerNorm.Impl n)) {
-            throw new IllegalArgumentException("the KV-cached path needs Kiln's hand-written layers; this graph has "
-                    + graph.getLayer(GptModel.POSITION_EMBEDDING).getClass().getSimpleName());
-        }
-        positions = p;
-        finalNorm = n;
-        blocks = new TransformerBlockLayer[shape.layers()];
+        tokenEmbedding = RowMath.floats(graph.getLayer(GptModel.TOKEN_EMBEDDING).getParam("W"));
+        positions = RowMath.floats(((PositionEmbedding.Impl) graph.getLayer(GptModel.POSITION_EMBEDDING))
+                .p(PositionEmbedding.POSITIONS).transpose());
+        blocks = new TransformerBlockLayer.Weights[shape.layers()];
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = (TransformerBlockLayer) graph.getLayer(GptModel.block(i));
+            blocks[i] = ((TransformerBlockLayer) graph.getLayer(GptModel.block(i))).weights();
         }
-        tokenEmbedding = graph.getLayer(GptModel.TOKEN_EMBEDDING).getParam("W");
+        FinalLayerNorm.Impl lnf = (FinalLayerNorm.Impl) graph.getLayer(GptModel.FINAL_NORM);
+        finalGain = RowMath.floats(lnf.p(FinalLayerNorm.GAIN));
+        finalBias = RowMath.floats(lnf.p(FinalLayerNorm.BIAS));
         Layer head = graph.getLayer(GptModel.HEAD);
-        headWeight = head.getParam("W");
-        headBias = head.getParam("b").reshape(1, shape.vocabSize());
+        headWeight = RowMath.floats(head.getParam("W"));
+        headBias = RowMath.floats(head.getParam("b"));
     }
 
     /** Whether {@code graph} is a Kiln GPT whose layers have the cached inference path. */
@@ -66,26 +68,39 @@ public final class GptInference {
         for (int[] t : tokens) {
             n += t.length;
         }
-        int[] ids = new int[n], row = new int[n], slot = new int[n], last = new int[rows.length];
+        int c = shape.dModel();
+        int[] row = new int[n], slot = new int[n], last = new int[rows.length];
+        float[] x = new float[n * c];                                                     // [N, C]: wte + wpe
         for (int i = 0, r = 0; i < rows.length; i++) {
             if (tokens[i].length == 0 || from[i] + tokens[i].length > shape.contextLength()) {
                 throw new IllegalArgumentException("row " + rows[i] + ": " + tokens[i].length + " new positions from slot "
                         + from[i] + " do not fit 1.." + shape.contextLength());
             }
             for (int j = 0; j < tokens[i].length; j++, r++) {
-                ids[r] = tokens[i][j];
                 row[r] = rows[i];
                 slot[r] = from[i] + j;
+                for (int k = 0; k < c; k++) {
+                    x[r * c + k] = tokenEmbedding[tokens[i][j] * c + k] + positions[slot[r] * c + k];
+                }
             }
             last[i] = r - 1;
         }
-        INDArray wpeRows = positions.p(PositionEmbedding.POSITIONS).transpose().dup('c');   // [T, C]
-        INDArray x = Nd4j.pullRows(tokenEmbedding, 1, ids).addi(Nd4j.pullRows(wpeRows, 1, slot)); // [N, C]
         for (int l = 0; l < blocks.length; l++) {
-            x = blocks[l].forwardCached(x, cache, l, row, slot);                               // [N, C]
+            x = TransformerBlockLayer.forwardCached(blocks[l], x, n, cache, l, row, slot);     // [N, C]
         }
-        INDArray h = n == rows.length ? x : Nd4j.pullRows(x, 1, last);                          // [B, C]
-        INDArray hn = LayerNorms.forward(h, finalNorm.p(FinalLayerNorm.GAIN), finalNorm.p(FinalLayerNorm.BIAS)).out();
-        return HandWrittenLayerImpl.rowStableProduct(hn, headWeight).addiRowVector(headBias).toDoubleMatrix();                 // [B, V]
+        float[] h = new float[rows.length * c];                                           // [B, C]: each row's last
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(x, last[i] * c, h, i * c, c);
+        }
+        int v = shape.vocabSize();
+        float[] logits = RowMath.affine(RowMath.layerNorm(h, rows.length, c, finalGain, finalBias), rows.length, c,
+                headWeight, v, headBias);                                                    // [B, V]
+        double[][] out = new double[rows.length][v];
+        for (int i = 0; i < rows.length; i++) {
+            for (int j = 0; j < v; j++) {
+                out[i][j] = logits[i * v + j];
+            }
+        }
+        return out;
     }
 }

@@ -9,8 +9,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Runtime side of a {@link HandWrittenLayer}: parameter and gradient views by name, layout conversions. */
 abstract class HandWrittenLayerImpl<C extends HandWrittenLayer> extends BaseLayer<C> {
@@ -72,28 +70,5 @@ abstract class HandWrittenLayerImpl<C extends HandWrittenLayer> extends BaseLaye
     static void sumRows(INDArray a, INDArray into) {
         INDArray ones = Nd4j.ones(a.dataType(), 1, a.size(0));
         into.assign(Nd4j.gemm(ones, a, false, false).reshape(into.shape()));
-    }
-
-    /** Rows per product in {@link #rowStableProduct}. */
-    static final int STABLE_ROWS = 4;
-
-    /**
-     * {@code x [N, K] x w [K, M]} in products of at most {@link #STABLE_ROWS} rows, so that each row gets the same
-     * bits whatever N is and wherever the row sits. Measured (ND4J 1.0.0-M2.1's OpenBLAS, December 2026, K 128 and 512,
-     * widths 128 to 2048): a product of up to 7 rows gives every row exactly the bits of a single-row product; from 8
-     * rows on (16 at width 384) rows differ in their last bits, depending on N and on where they sit. Generation relies
-     * on it: a sequence's text must not depend on the other sequences of its batch (a test checks it bit for bit).
-     */
-    static INDArray rowStableProduct(INDArray x, INDArray w) {
-        long n = x.size(0);
-        if (n <= STABLE_ROWS) {
-            return x.mmul(w);
-        }
-        INDArray out = Nd4j.createUninitialized(x.dataType(), n, w.size(1));
-        for (long r = 0; r < n; r += STABLE_ROWS) {
-            INDArrayIndex rows = NDArrayIndex.interval(r, Math.min(n, r + STABLE_ROWS));
-            out.get(rows, NDArrayIndex.all()).assign(x.get(rows, NDArrayIndex.all()).dup('c').mmul(w));
-        }
-        return out;
     }
 }

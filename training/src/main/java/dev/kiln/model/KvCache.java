@@ -1,7 +1,5 @@
 package dev.kiln.model;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The keys and values of every block for B sequences being generated (a KV cache), and the causal attention that
@@ -45,9 +43,8 @@ public final class KvCache {
      * the block's QKV product lays them out), row r being slot {@code slot[r]} of cache row {@code row[r]}. Writes every
      * row's key and value first, then each row attends to its cache row's slots 0..slot[r]. Returns y {@code [N, C]}.
      */
-    INDArray attend(int layer, INDArray qkv, int[] row, int[] slot) {
+    float[] attend(int layer, float[] in, int[] row, int[] slot) {
         int n = row.length, c = heads * headSize;
-        float[] in = qkv.dup('c').reshape((long) n * 3 * c).toFloatVector();
         for (int r = 0; r < n; r++) {
             store(layer, in, r * 3 * c, row[r], slot[r]);
         }
@@ -60,7 +57,7 @@ public final class KvCache {
                         scale, scores, y, r * c + h * headSize);
             }
         }
-        return Nd4j.create(y, new long[]{n, c}, 'c').castTo(qkv.dataType());
+        return y;
     }
 
     /** Writes the key and value of one new position (at {@code offset} in {@code qkv}) to slot {@code slot}. */

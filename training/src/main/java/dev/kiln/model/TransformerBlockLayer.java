@@ -94,22 +94,35 @@ public class TransformerBlockLayer extends HandWrittenLayerImpl<TransformerBlock
         return out;
     }
 
+    /** The parameters as float copies, for {@link #forwardCached}: a snapshot (inference never changes them). */
+    record Weights(float[] ln1Gain, float[] ln1Bias, float[] qkvW, float[] qkvB, float[] projW, float[] projB,
+                           float[] ln2Gain, float[] ln2Bias, float[] fcW, float[] fcB, float[] outW, float[] outB) {
+    }
+
     /**
      * Inference over new positions with cached keys and values (generation, see {@link KvCache}): rows of
      * {@code x [N, C]} are positions {@code slot[r]} of cache rows {@code row[r]}, any number per row, in slot order
-     * within a row. The same math as {@link #forward} on those positions, with row-stable products (a row's bits do
-     * not depend on the other rows); nothing is kept for a backward pass.
+     * within a row. The same math as {@link #forward} on those positions, on plain float rows ({@link RowMath}).
+     * Returns the block's output {@code [N, C]}.
      */
-    INDArray forwardCached(INDArray x, KvCache cache, int layer, int[] row, int[] slot) {
-        Norm ln1 = LayerNorms.forward(x, p(LN1_GAIN), p(LN1_BIAS));
-        INDArray qkv = rowStableProduct(ln1.out(), p(QKV_WEIGHT)).addiRowVector(p(QKV_BIAS));            // [N, 3C]
-        INDArray y = cache.attend(layer, qkv, row, slot);                                                // [N, C]
-        INDArray x1 = rowStableProduct(y, p(PROJ_WEIGHT)).addiRowVector(p(PROJ_BIAS)).addi(x);           // [N, C]
-        Norm ln2 = LayerNorms.forward(x1, p(LN2_GAIN), p(LN2_BIAS));
-        INDArray f = rowStableProduct(ln2.out(), p(FC_WEIGHT)).addiRowVector(p(FC_BIAS));                // [N, rC]
-        INDArray tanh = Transforms.tanh(f.mul(f).muli(f).muli(GELU_C).addi(f).muli(GELU_K), false);
-        INDArray g = tanh.addi(1.0).muli(f).muli(0.5);                                                   // gelu(f) [N, rC]
-        return rowStableProduct(g, p(OUT_WEIGHT)).addiRowVector(p(OUT_BIAS)).addi(x1);                   // [N, C]
+    static float[] forwardCached(Weights w, float[] x, int n, KvCache cache, int layer, int[] row, int[] slot) {
+        int c = w.ln1Gain().length, rc = w.fcB().length;
+        float[] qkv = RowMath.affine(RowMath.layerNorm(x, n, c, w.ln1Gain(), w.ln1Bias()), n, c, w.qkvW(), 3 * c, w.qkvB()); // [N, 3C]
+        float[] y = cache.attend(layer, qkv, row, slot);                                                      // [N, C]
+        float[] x1 = RowMath.affine(y, n, c, w.projW(), c, w.projB());                                       // [N, C]
+        RowMath.add(x1, x);
+        float[] f = RowMath.affine(RowMath.layerNorm(x1, n, c, w.ln2Gain(), w.ln2Bias()), n, c, w.fcW(), rc, w.fcB()); // [N, rC]
+        RowMath.gelu(f, GELU_K, GELU_C);
+        float[] out = RowMath.affine(f, n, rc, w.outW(), c, w.outB());                                       // [N, C]
+        RowMath.add(out, x1);
+        return out;
+    }
+
+    Weights weights() {
+        return new Weights(RowMath.floats(p(LN1_GAIN)), RowMath.floats(p(LN1_BIAS)), RowMath.floats(p(QKV_WEIGHT)),
+                RowMath.floats(p(QKV_BIAS)), RowMath.floats(p(PROJ_WEIGHT)), RowMath.floats(p(PROJ_BIAS)),
+                RowMath.floats(p(LN2_GAIN)), RowMath.floats(p(LN2_BIAS)), RowMath.floats(p(FC_WEIGHT)),
+                RowMath.floats(p(FC_BIAS)), RowMath.floats(p(OUT_WEIGHT)), RowMath.floats(p(OUT_BIAS)));
     }
 
     @Override
