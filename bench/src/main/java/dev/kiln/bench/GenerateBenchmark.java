@@ -83,8 +83,9 @@ public final class GenerateBenchmark {
         }
         GenerationCheckpoint ckpt = GenerationCheckpoint.open(pretrain, null, null, GenerationConfig.SECTION, new Configuration());
         GptConfig shape = GptModel.shapeOf(GenerationCheckpoint.restore(ckpt.modelZip()));
-        double[] peer = {peer(1, ckpt.tokenizerPath(), promptFile, prompts, newTokens, shape),
-                peer(2, ckpt.tokenizerPath(), promptFile, prompts, newTokens, shape)};
+        String tokenizer = new org.apache.hadoop.fs.Path(ckpt.tokenizerPath()).toUri().getPath();
+        double[] peer = {peer(1, tokenizer, promptFile, prompts, newTokens, shape),
+                peer(2, tokenizer, promptFile, prompts, newTokens, shape)};
         report(results, peer, shape, newTokens);
     }
 
