@@ -128,7 +128,7 @@ public final class Generation {
         warnIgnored(cfg);
         GenerationCheckpoint ckpt = GenerationCheckpoint.open(cfg, hadoop);
         long start = System.nanoTime();
-        LanguageModel model = new GraphModel(GenerationCheckpoint.restore(ckpt.modelZip()));
+        LanguageModel model = CachedModel.of(GenerationCheckpoint.restore(ckpt.modelZip()));
         Progress progress = new Progress("generate tokens", -1, -1);
         List<Completion> out = complete(model, ckpt.tokenizer(), cfg, ckpt.endOfText(), List.of(new Prompt(0, prompt)),
                 progress);
@@ -266,7 +266,7 @@ public final class Generation {
      * executor never outlives more than one).
      */
     static final class ExecutorCache {
-        record Replica(GraphModel model, BpeTokenizer tokenizer) {
+        record Replica(LanguageModel model, BpeTokenizer tokenizer) {
         }
 
         private static final Map<Long, ConcurrentLinkedDeque<Replica>> POOLS = new ConcurrentHashMap<>();
@@ -280,7 +280,7 @@ public final class Generation {
             }
             GenerationCheckpoint c = bc.value();
             try {
-                Replica fresh = new Replica(new GraphModel(GenerationCheckpoint.restore(c.modelZip())), c.tokenizer());
+                Replica fresh = new Replica(CachedModel.of(GenerationCheckpoint.restore(c.modelZip())), c.tokenizer());
                 RESTORED.incrementAndGet();
                 return fresh;
             } catch (IOException e) {
