@@ -416,7 +416,7 @@ public final class Evaluation {
 
     static ComputationGraph restore(byte[] bytes) {
         try {
-            return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false);
+            return dev.kiln.model.GptModel.tie(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot restore the broadcast checkpoint", e);
         }

@@ -13,7 +13,6 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -198,14 +197,13 @@ public final class Inputs {
             throw new InvalidConfigException(key, null, "checkpoint " + folder + " records no tokenizer_sha256 in state.json");
         }
         ComputationGraph model = c.model();
-        LayerVertex v = (LayerVertex) model.getConfiguration().getVertices().get(GptModel.TOKEN_EMBEDDING);
-        EmbeddingSequenceLayer embedding = (EmbeddingSequenceLayer) v.getLayerConf().getLayer();
+        dev.kiln.model.GptConfig shape = GptModel.shapeOf(model);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ModelSerializer.writeModel(model, bytes, false); // the weights only: scoring needs no optimizer state
         String parent = folder.getParent() != null && folder.getParent().getParent() != null
                 ? folder.getParent().getParent().getName() + "/" : "";
         return new CheckpointInput(parent + folder.getName(), folder, c.step(), c.tokenizerSha256(),
                 FileHashes.sha256(fs, new Path(folder, "state.json")), FileHashes.sha256(fs, new Path(folder, "model.zip")),
-                fs.getFileStatus(new Path(folder, "model.zip")).getLen(), (int) embedding.getNIn(), embedding.getInputLength(), bytes.toByteArray());
+                fs.getFileStatus(new Path(folder, "model.zip")).getLen(), shape.vocabSize(), shape.contextLength(), bytes.toByteArray());
     }
 }

@@ -78,7 +78,7 @@ public final class CausalFinetuning {
         GptConfig shape = GptModel.shapeOf(parentModel);
         List<String> frozen = Finetuning.frozenLayers(cfg, shape);
         TrainConfig engine = cfg.causalEngine(new TrainConfig.ModelShape(shape.layers(), shape.dModel(), shape.heads(),
-                shape.mlpRatio()));
+                shape.mlpRatio(), shape.tiedEmbeddings()));
 
         Path output = new Path(cfg.output());
         CheckpointStore checkpoints = new CheckpointStore(output.getFileSystem(hadoop), new Path(output, "checkpoints"),
@@ -116,6 +116,7 @@ public final class CausalFinetuning {
         ClassifierModel.withoutWeightDecay(conf, frozen);
         ComputationGraph model = new ComputationGraph(conf);
         model.init();
+        GptModel.tie(model);
         if (model.numParams() != parent.numParams()) {
             throw new IllegalStateException("the parent holds " + parent.numParams() + " parameters, a model of its shape "
                     + shape + " " + model.numParams());

@@ -154,7 +154,7 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
 
     /** A fresh model from the broadcast bytes, for inference (no updater state). */
     public static ComputationGraph restore(byte[] zip) throws IOException {
-        return ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(zip), false);
+        return dev.kiln.model.GptModel.tie(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(zip), false));
     }
 
     public BpeTokenizer tokenizer() {

@@ -1,9 +1,6 @@
 package dev.kiln.generate;
 
 import dev.kiln.model.GptModel;
-import org.deeplearning4j.nn.conf.graph.GraphVertex;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -23,13 +20,9 @@ public final class GraphModel implements LanguageModel {
 
     public GraphModel(ComputationGraph graph) {
         this.graph = graph;
-        GraphVertex v = graph.getConfiguration().getVertices().get(GptModel.TOKEN_EMBEDDING);
-        if (!(v instanceof LayerVertex lv) || !(lv.getLayerConf().getLayer() instanceof EmbeddingSequenceLayer e)) {
-            throw new IllegalArgumentException("not a Kiln GPT: the graph has no " + GptModel.TOKEN_EMBEDDING
-                    + " embedding layer");
-        }
-        this.contextLength = e.getInputLength();
-        this.vocabSize = (int) e.getNIn();
+        dev.kiln.model.GptConfig shape = GptModel.shapeOf(graph); // tied (TokenEmbedding) or untied (EmbeddingSequenceLayer)
+        this.contextLength = shape.contextLength();
+        this.vocabSize = shape.vocabSize();
     }
 
     public ComputationGraph graph() {

@@ -30,6 +30,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * Conventions are DL4J's output layers': the gradient is that of the loss summed over all N rows (DL4J's updater
  * divides by the minibatch size B), the score is that sum divided by B plus the regularisation term.
  *
+ * <p>Tied ({@link TiedLmHead}): {@code W} is the token embedding's {@code wte [V, C]} read transposed, there is no
+ * bias, and {@code dW} is computed as {@code dz^T x_blk [V, C]} straight into the embedding's gradient view: the
+ * first block ASSIGNS (beta 0), so this head must run before the embedding's backward pass, which adds
+ * (see {@link TokenEmbedding}). A graph back-propagates from its output down, which guarantees that order.
+ *
  * <p>DL4J's {@code ComputationGraph} back-propagates first and asks for the score afterwards, on the same input and
  * labels: the loss of the backward pass is kept for that call, so a training step computes the logits once.
  */
@@ -44,9 +49,38 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
     private transient INDArray lossLabels;
     private transient INDArray lossMask;
     private double lossSum = Double.NaN;
+    // The tied head's embedding (null when untied), set by GptModel.tie after every graph is made or loaded.
+    private transient TokenEmbedding.Impl embedding;
 
     public FusedLmHeadLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
+    }
+
+    /** Ties this head to {@code wte} (a {@link TiedLmHead}'s runtime only); idempotent. */
+    void tie(TokenEmbedding.Impl wte) {
+        if (!tied()) {
+            throw new IllegalStateException("an untied head (" + layerConf().getClass().getSimpleName() + ") cannot be tied " + layerId());
+        }
+        this.embedding = wte;
+        wte.headWritesFirst(true);
+    }
+
+    boolean tied() {
+        return layerConf() instanceof TiedLmHead;
+    }
+
+    /** The tied embedding's runtime; fails when {@link GptModel#tie} was not called on this graph. */
+    private TokenEmbedding.Impl embedding() {
+        if (embedding == null) {
+            throw new IllegalStateException("tied LM head without its embedding: call GptModel.tie(graph) after making or "
+                    + "loading the graph " + layerId());
+        }
+        return embedding;
+    }
+
+    /** {@code W [C, V]} untied, {@code wte [V, C]} tied (used transposed). */
+    private INDArray weights(boolean training, LayerWorkspaceMgr mgr) {
+        return tied() ? embedding().weights() : getParamWithNoise(W, training, mgr);
     }
 
     @Override
@@ -66,8 +100,10 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
         lossMask = maskArray;
 
         Gradient gradient = new DefaultGradient();
-        gradient.gradientForVariable().put(W, gradientViews.get(W));
-        gradient.gradientForVariable().put(BIAS, gradientViews.get(BIAS));
+        if (!tied()) { // tied: the gradient went into the embedding's view, which that layer reports
+            gradient.gradientForVariable().put(W, gradientViews.get(W));
+            gradient.gradientForVariable().put(BIAS, gradientViews.get(BIAS));
+        }
         this.gradient = gradient;
         INDArray epsilonOut = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, input.dataType(), new long[]{b, c, t}, 'c');
         epsilonOut.assign(dx2d.reshape(b, t, c).permute(0, 2, 1));                    // [B, C, T]
@@ -142,12 +178,12 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
     @Override
     protected INDArray preOutput2d(boolean training, LayerWorkspaceMgr mgr) {
         assertInputSet(false);
-        INDArray w = getParamWithNoise(W, training, mgr);
-        INDArray bias = getParamWithNoise(BIAS, training, mgr);
+        boolean tied = tied();
+        INDArray w = weights(training, mgr);
         INDArray x2d = rows(input, mgr, ArrayType.FF_WORKING_MEM);
-        INDArray z = mgr.createUninitialized(ArrayType.FF_WORKING_MEM, x2d.dataType(), x2d.size(0), w.size(1));
-        Nd4j.gemm(x2d, w, z, false, false, 1.0, 0.0);
-        return z.addiRowVector(bias);
+        INDArray z = mgr.createUninitialized(ArrayType.FF_WORKING_MEM, x2d.dataType(), x2d.size(0), w.size(tied ? 0 : 1));
+        Nd4j.gemm(x2d, w, z, false, tied, 1.0, 0.0);
+        return tied ? z : z.addiRowVector(getParamWithNoise(BIAS, training, mgr));
     }
 
     /** Labels as a column {@code [N, 1]} of ids, rows {@code b*T + t}. */
@@ -190,32 +226,35 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
      */
     private double pass(INDArray x2d, int[] ids, float[] mask, INDArray dx2d, double[] rowLoss, boolean training,
                         LayerWorkspaceMgr mgr) {
-        INDArray w = getParamWithNoise(W, training, mgr);                                  // [C, V]
-        INDArray bias = getParamWithNoise(BIAS, training, mgr);                            // [1, V]
+        boolean tied = tied();
+        INDArray w = weights(training, mgr);                                               // [C, V], tied [V, C]
+        INDArray bias = tied ? null : getParamWithNoise(BIAS, training, mgr);              // [1, V]
         long n = x2d.size(0);
-        long v = w.size(1);
+        long v = w.size(tied ? 0 : 1);
         DataType dt = x2d.dataType();
         int block = (int) Math.min(layerConf().getBlockRows(), n);
         ArrayType scratch = dx2d != null ? ArrayType.BP_WORKING_MEM : ArrayType.FF_WORKING_MEM;
         INDArray zBlock = mgr.createUninitialized(scratch, dt, block, v);
-        INDArray ones = dx2d != null ? mgr.create(scratch, dt, 1, block).assign(1.0) : null;
-        INDArray dW = dx2d != null ? gradientViews.get(W) : null;
-        INDArray dB = dx2d != null ? gradientViews.get(BIAS).reshape(1, v) : null;            // a [1, V] view of the rank-1 view
+        INDArray ones = dx2d != null && !tied ? mgr.create(scratch, dt, 1, block).assign(1.0) : null;
+        INDArray dW = dx2d == null ? null : tied ? embedding().weightGradient() : gradientViews.get(W);
+        INDArray dB = dx2d != null && !tied ? gradientViews.get(BIAS).reshape(1, v) : null;   // a [1, V] view of the rank-1 view
 
         double loss = 0;
         for (long r0 = 0; r0 < n; r0 += block) {
             int rows = (int) Math.min(block, n - r0);
             INDArray xb = x2d.get(NDArrayIndex.interval(r0, r0 + rows), NDArrayIndex.all());      // [R, C]
             INDArray z = rows == block ? zBlock : zBlock.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all());
-            Nd4j.gemm(xb, w, z, false, false, 1.0, 0.0);                                        // [R, V]
-            z.addiRowVector(bias);
+            Nd4j.gemm(xb, w, z, false, tied, 1.0, 0.0);                                         // [R, V]
+            if (!tied) {
+                z.addiRowVector(bias);
+            }
             Nd4j.exec(new SoftMax(z, z, 1));
             for (int i = 0; i < rows; i++) {
                 int row = (int) r0 + i;
                 int y = ids[row];
                 double weight = mask == null ? 1.0 : mask[row];
                 double p = z.getDouble(i, y);
-                double rowNll = p >= SMALLEST_TRUSTED_P ? -Math.log(p) : exactNll(xb.getRow(i), w, bias, y);
+                double rowNll = p >= SMALLEST_TRUSTED_P ? -Math.log(p) : exactNll(xb.getRow(i), tied ? w.transpose() : w, bias, y);
                 loss += weight * rowNll;
                 if (rowLoss != null) {
                     rowLoss[row] = weight * rowNll;
@@ -229,20 +268,24 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
             }
             if (dx2d != null) {
                 double beta = r0 == 0 ? 0.0 : 1.0;
-                INDArray onesRow = rows == block ? ones : ones.get(NDArrayIndex.all(), NDArrayIndex.interval(0, rows));
-                Nd4j.gemm(xb, z, dW, true, false, 1.0, beta);                                   // [C, V]
-                Nd4j.gemm(onesRow, z, dB, false, false, 1.0, beta);                             // [1, V]
+                if (tied) {
+                    Nd4j.gemm(z, xb, dW, true, false, 1.0, beta);                               // [V, C]: assigns first
+                } else {
+                    Nd4j.gemm(xb, z, dW, true, false, 1.0, beta);                               // [C, V]
+                    INDArray onesRow = rows == block ? ones : ones.get(NDArrayIndex.all(), NDArrayIndex.interval(0, rows));
+                    Nd4j.gemm(onesRow, z, dB, false, false, 1.0, beta);                         // [1, V]
+                }
                 INDArray dxb = dx2d.get(NDArrayIndex.interval(r0, r0 + rows), NDArrayIndex.all());
-                Nd4j.gemm(z, w, dxb, false, true, 1.0, 0.0);                                    // [R, C]
+                Nd4j.gemm(z, w, dxb, false, !tied, 1.0, 0.0);                                   // [R, C]
             }
         }
         return loss;
     }
 
-    /** {@code -log softmax(x W + b)[y]} in double, for a row whose probability underflowed in the fast path. */
+    /** {@code -log softmax(x W + b)[y]} in double (no bias: null), for a row whose probability underflowed in the fast path. */
     private static double exactNll(INDArray xRow, INDArray w, INDArray bias, int y) {
-        double[] z = xRow.reshape(1, xRow.length()).castTo(DataType.DOUBLE).mmul(w.castTo(DataType.DOUBLE))
-                .addiRowVector(bias.castTo(DataType.DOUBLE)).toDoubleVector();
+        INDArray zd = xRow.reshape(1, xRow.length()).castTo(DataType.DOUBLE).mmul(w.castTo(DataType.DOUBLE));
+        double[] z = (bias == null ? zd : zd.addiRowVector(bias.castTo(DataType.DOUBLE))).toDoubleVector();
         double max = Double.NEGATIVE_INFINITY;
         for (double zi : z) {
             max = Math.max(max, zi);

@@ -5,9 +5,21 @@ import java.io.Serializable;
 /**
  * The shape of a decoder-only transformer (nanoGPT's names: {@code n_layer}, {@code n_head}, {@code n_embd}).
  * Vocabulary size and context length come from the token shards' manifest; the rest from {@code kiln.train.model}.
+ * {@code tiedEmbeddings}: the LM head is the token embedding's matrix, without bias (GPT-2); otherwise a head with its
+ * own weights and a bias (Kiln's models before December 2026).
  */
-public record GptConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, int mlpRatio)
-        implements Serializable {
+public record GptConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, int mlpRatio,
+                        boolean tiedEmbeddings) implements Serializable {
+
+    /** An untied shape (the layout of earlier checkpoints). */
+    public GptConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, int mlpRatio) {
+        this(vocabSize, contextLength, dModel, layers, heads, mlpRatio, false);
+    }
+
+    /** The same shape with the head tied (or not). */
+    public GptConfig withTiedEmbeddings(boolean tied) {
+        return new GptConfig(vocabSize, contextLength, dModel, layers, heads, mlpRatio, tied);
+    }
 
     public GptConfig {
         check(vocabSize >= 2, "vocabulary size must be >= 2, got " + vocabSize);

@@ -1,7 +1,7 @@
 package dev.kiln.model;
 
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The inference path of a Kiln GPT ({@link GptModel}, hand-written layers) with a {@link KvCache}: only new positions
@@ -17,8 +17,8 @@ public final class GptInference {
     private final TransformerBlockLayer.Weights[] blocks;
     private final float[] finalGain;         // [C]
     private final float[] finalBias;         // [C]
-    private final float[] headWeight;        // [C, V]
-    private final float[] headBias;          // [V]
+    private final float[] headWeight;        // [C, V] (tied: wte transposed)
+    private final float[] headBias;          // [V] (tied: zeros, GPT-2's head has no bias)
 
     public GptInference(ComputationGraph graph) {
         if (!supports(graph)) {
@@ -37,9 +37,9 @@ public final class GptInference {
         FinalLayerNorm.Impl lnf = (FinalLayerNorm.Impl) graph.getLayer(GptModel.FINAL_NORM);
         finalGain = RowMath.floats(lnf.p(FinalLayerNorm.GAIN));
         finalBias = RowMath.floats(lnf.p(FinalLayerNorm.BIAS));
-        Layer head = graph.getLayer(GptModel.HEAD);
-        headWeight = RowMath.floats(head.getParam("W"));
-        headBias = RowMath.floats(head.getParam("b"));
+        INDArray[] head = GptModel.headWeights(graph);                                     // tied: wte^T, no bias
+        headWeight = RowMath.floats(head[0]);
+        headBias = head[1] == null ? new float[shape.vocabSize()] : RowMath.floats(head[1]);
     }
 
     /** Whether {@code graph} is a Kiln GPT whose layers have the cached inference path. */

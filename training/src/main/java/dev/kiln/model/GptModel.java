@@ -24,6 +24,9 @@ import java.util.function.Function;
  *   tokens [B, 1, T] -> wte (EmbeddingSequence, NCW) -> + wpe -> block_0 .. block_{L-1} -> lnf
  *                    -> head (FusedLmHead: logits, softmax over V, sparse cross-entropy on ids [B, 1, T], in one pass)
  * </pre>
+ * Tied ({@link GptConfig#tiedEmbeddings}, GPT-2): {@code wte} is a {@link TokenEmbedding} and the head a
+ * {@link TiedLmHead} that uses {@code wte}'s matrix; every graph must then be tied with {@link #tie} once made or
+ * loaded ({@link #build} does it).
  * Activations between layers are {@code [B, C, T]}. DL4J's score is the cross-entropy summed over the T
  * positions and averaged over the batch (plus the weight-decay term); {@link #meanLoss} reports nats per token.
  */
@@ -54,7 +57,28 @@ public final class GptModel {
         ComputationGraph graph = new ComputationGraph(configuration(cfg, updater, weightDecay, seed, dataType));
         Nd4j.getRandom().setSeed(seed); // the custom layers draw their initial weights from ND4J's global generator
         graph.init();
+        return tie(graph);
+    }
+
+    /**
+     * Hands a tied head its token embedding ({@link TiedLmHead}, {@link TokenEmbedding}): call it after any graph is
+     * made or loaded (checkpoints, replicas on executors, fine-tune parents). Does nothing for an untied graph or a
+     * graph without an LM head; idempotent. Returns {@code graph}.
+     */
+    public static ComputationGraph tie(ComputationGraph graph) {
+        if (graph.getVertex(HEAD) != null && graph.getLayer(HEAD) instanceof FusedLmHeadLayer head && head.tied()) {
+            if (!(graph.getLayer(TOKEN_EMBEDDING) instanceof TokenEmbedding.Impl wte)) {
+                throw new IllegalStateException("a tied LM head needs a TokenEmbedding named " + TOKEN_EMBEDDING + ", found "
+                        + graph.getLayer(TOKEN_EMBEDDING));
+            }
+            head.tie(wte);
+        }
         return graph;
+    }
+
+    /** Whether the graph's LM head is tied to its token embedding. */
+    public static boolean isTied(ComputationGraph graph) {
+        return graph.getVertex(HEAD) != null && graph.getLayer(HEAD) instanceof FusedLmHeadLayer head && head.tied();
     }
 
     public static ComputationGraphConfiguration configuration(GptConfig cfg, IUpdater updater, double weightDecay,
@@ -62,8 +86,14 @@ public final class GptModel {
         return configuration(cfg, updater, weightDecay, seed, dataType, HEAD, lmHead(cfg), Trunk.HAND_WRITTEN);
     }
 
-    /** The fused LM head: logits, softmax over V and sparse cross-entropy in one pass, GPT-2's initialisation. */
+    /**
+     * The fused LM head: logits, softmax over V and sparse cross-entropy in one pass; tied ({@link TiedLmHead}, no
+     * parameters) or with its own weights and bias (GPT-2's initialisation).
+     */
     public static FusedLmHead lmHead(GptConfig cfg) {
+        if (cfg.tiedEmbeddings()) {
+            return new TiedLmHead(cfg.dModel(), cfg.vocabSize());
+        }
         WeightInitDistribution normal = new WeightInitDistribution(new NormalDistribution(0, INIT_STD));
         return new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal).build();
     }
@@ -101,7 +131,9 @@ public final class GptModel {
         WeightInitDistribution normal = new WeightInitDistribution(new NormalDistribution(0, INIT_STD));
         ComputationGraphConfiguration.GraphBuilder g = base.graphBuilder().addInputs(INPUT);
         // nIn/nOut are explicit: setInputTypes would reset the embedding's nIn to 1 in M2.1.
-        g.addLayer(TOKEN_EMBEDDING, new EmbeddingSequenceLayer.Builder()
+        g.addLayer(TOKEN_EMBEDDING, cfg.tiedEmbeddings()
+                ? new TokenEmbedding(cfg.vocabSize(), cfg.dModel(), cfg.contextLength())
+                : new EmbeddingSequenceLayer.Builder()
                 .nIn(cfg.vocabSize()).nOut(cfg.dModel()).inputLength(cfg.contextLength())
                 .outputDataFormat(RNNFormat.NCW).hasBias(false).weightInit(normal).build(), INPUT);
         g.addLayer(POSITION_EMBEDDING, trunk.positionEmbedding().apply(cfg), TOKEN_EMBEDDING);
@@ -117,15 +149,30 @@ public final class GptModel {
 
     /** The shape of a model this class built (read back from its layers' configurations). */
     public static GptConfig shapeOf(ComputationGraph model) {
-        if (!(model.getConfiguration().getVertices().get(TOKEN_EMBEDDING) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex wte)
-                || !(wte.getLayerConf().getLayer() instanceof EmbeddingSequenceLayer e)
-                || !(model.getConfiguration().getVertices().get(block(0)) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex b0)
+        var vertices = model.getConfiguration().getVertices();
+        if (!(vertices.get(TOKEN_EMBEDDING) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex wte)
+                || !(wte.getLayerConf().getLayer() instanceof EmbeddingSequenceLayer
+                || wte.getLayerConf().getLayer() instanceof TokenEmbedding)
+                || !(vertices.get(block(0)) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex b0)
                 || !(b0.getLayerConf().getLayer() instanceof TransformerBlock block)) {
-            throw new IllegalArgumentException("not a Kiln GPT: expected layers " + TOKEN_EMBEDDING + " (EmbeddingSequenceLayer) and "
-                    + block(0) + " (TransformerBlock), found " + model.getConfiguration().getVertices().keySet());
+            throw new IllegalArgumentException("not a Kiln GPT: expected layers " + TOKEN_EMBEDDING + " (EmbeddingSequenceLayer "
+                    + "or TokenEmbedding) and " + block(0) + " (TransformerBlock), found " + vertices.keySet());
         }
-        return new GptConfig((int) e.getNIn(), block.getContextLength(), block.getDModel(), block.getTotalLayers(),
-                block.getHeads(), block.getMlpRatio());
+        int vocab = wte.getLayerConf().getLayer() instanceof TokenEmbedding t ? t.getVocabSize()
+                : (int) ((EmbeddingSequenceLayer) wte.getLayerConf().getLayer()).getNIn();
+        boolean tied = vertices.get(HEAD) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex head
+                && head.getLayerConf().getLayer() instanceof TiedLmHead;
+        return new GptConfig(vocab, block.getContextLength(), block.getDModel(), block.getTotalLayers(),
+                block.getHeads(), block.getMlpRatio(), tied || (!vertices.containsKey(HEAD)
+                && wte.getLayerConf().getLayer() instanceof TokenEmbedding));
+    }
+
+    /** The LM head's weights as {@code [C, V]} (the embedding's matrix transposed, when tied) and its bias or null. */
+    public static INDArray[] headWeights(ComputationGraph model) {
+        if (isTied(model)) {
+            return new INDArray[]{model.getLayer(TOKEN_EMBEDDING).getParam("W").transpose(), null};
+        }
+        return new INDArray[]{model.getLayer(HEAD).getParam("W"), model.getLayer(HEAD).getParam("b")};
     }
 
     /** Inputs {@code [B, 1, T]} from rows of T+1 ids: positions 0..T-1 of each row. */
@@ -169,14 +216,18 @@ public final class GptModel {
      */
     public static double[][] nextTokenLogits(ComputationGraph model, int[][] rows, int[] positions) {
         INDArray hidden = model.feedForward(inputs(rows, model.getConfiguration().getDataType()), false).get(FINAL_NORM); // [B, C, T]
-        INDArray w = model.getLayer(HEAD).getParam("W");                                    // [C, V]
-        INDArray bias = model.getLayer(HEAD).getParam("b");                                 // [V]
+        INDArray[] head = headWeights(model);
+        INDArray w = head[0];                                                               // [C, V]
+        INDArray bias = head[1];                                                            // [V] or null (tied)
         long c = hidden.size(1);
         INDArray picked = Nd4j.create(hidden.dataType(), rows.length, c);                   // [B, C]
         for (int i = 0; i < rows.length; i++) {
             picked.putRow(i, hidden.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.point(positions[i])));
         }
-        INDArray logits = picked.mmul(w).addiRowVector(bias);                              // [B, V]
+        INDArray logits = picked.mmul(w);                                                   // [B, V]
+        if (bias != null) {
+            logits.addiRowVector(bias);
+        }
         double[][] out = new double[rows.length][];
         for (int i = 0; i < rows.length; i++) {
             out[i] = logits.getRow(i).toDoubleVector();

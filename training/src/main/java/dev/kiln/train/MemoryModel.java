@@ -34,11 +34,12 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
                 cfg.parallel().chunkMegabytes(), cfg.parallel().outerOptimizer() == TrainConfig.OuterOptimizer.NESTEROV);
     }
 
-    /** Parameters of the GPT {@link dev.kiln.model.GptModel} builds: embeddings, L blocks, final LayerNorm, head. */
+    /** Parameters of the GPT {@link dev.kiln.model.GptModel} builds: embeddings, L blocks, final LayerNorm, head (untied). */
     public long params() {
         long v = shape.vocabSize(), t = shape.contextLength(), c = shape.dModel(), hidden = (long) shape.mlpRatio() * c;
         long block = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + 2 * c + (c * hidden + hidden) + (hidden * c + c);
-        return v * c + t * c + shape.layers() * block + 2 * c + (c * v + v);
+        long head = shape.tiedEmbeddings() ? 0 : c * v + v; // a tied head uses wte's matrix
+        return v * c + t * c + shape.layers() * block + 2 * c + head;
     }
 
     /** Weights, gradients and AdamW moments of one replica. */

@@ -34,7 +34,8 @@ public final class Pretraining {
     /** The model the config and the shards describe together. */
     public static GptConfig modelShape(TrainConfig cfg, Manifest manifest) {
         TrainConfig.ModelShape m = cfg.model();
-        return new GptConfig(manifest.vocabSize(), manifest.contextLength(), m.dModel(), m.layers(), m.heads(), m.mlpRatio());
+        return new GptConfig(manifest.vocabSize(), manifest.contextLength(), m.dModel(), m.layers(), m.heads(), m.mlpRatio(),
+                m.tieEmbeddings());
     }
 
     /** {@code resume} ({@code --resume}) means {@link ResumePolicy.Mode#ALWAYS}; without it, {@code kiln.train.resume} decides. */

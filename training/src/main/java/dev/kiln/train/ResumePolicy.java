@@ -57,6 +57,13 @@ public final class ResumePolicy {
                         + (v == null ? "not recorded" : v.asText()) + " in the checkpoint";
             }
         }
+        // Checkpoints from before tie-embeddings existed are untied.
+        JsonNode tied = model.has("tie-embeddings") ? model.get("tie-embeddings") : model.get("tieEmbeddings");
+        boolean theirTie = tied != null && tied.asBoolean();
+        if (theirTie != m.tieEmbeddings()) {
+            return TrainConfig.SECTION + ".model.tie-embeddings is " + m.tieEmbeddings() + " in this run, " + theirTie
+                    + (tied == null ? " (not recorded: an earlier, untied model)" : "") + " in the checkpoint";
+        }
         String theirs = state.path("tokenizer_sha256").asText(null);
         if (tokenizerSha256 != null && theirs != null && !theirs.equals(tokenizerSha256)) {
             return TrainConfig.SECTION + ".shards come from tokenizer " + tokenizerSha256 + ", the checkpoint from tokenizer " + theirs;

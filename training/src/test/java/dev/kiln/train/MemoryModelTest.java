@@ -29,6 +29,8 @@ class MemoryModelTest {
     void parameterCountIsTheBuiltModels() {
         GptConfig shape = new GptConfig(300, 32, 48, 3, 4, 4);
         assertEquals(GptModel.build(shape, new NoOp(), 0, 1, DataType.FLOAT).numParams(), model(shape, 1, 1).params());
+        GptConfig tied = shape.withTiedEmbeddings(true);
+        assertEquals(GptModel.build(tied, new NoOp(), 0, 1, DataType.FLOAT).numParams(), model(tied, 1, 1).params());
         assertEquals(136_206_848L, model(new GptConfig(32768, 1024, 768, 12, 12, 4), 1, 1).params(), "GPT-2 small's shape");
     }
 

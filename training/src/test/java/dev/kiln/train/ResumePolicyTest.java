@@ -51,8 +51,8 @@ class ResumePolicyTest {
     void autoStartsOnAnEmptyOutputContinuesTheSameRunAndRefusesAnotherNamingTheKey() throws Exception {
         TrainConfig c = cfg("out", Map.of());
         // Both shapes a checkpoint's config can have: the rendered kiln.train section and the record's JSON.
-        JsonNode rendered = state("{\"layers\": 2, \"d-model\": 64, \"heads\": 4, \"mlp-ratio\": 4}", "abc");
-        JsonNode record = state("{\"layers\": 2, \"dModel\": 64, \"heads\": 4, \"mlpRatio\": 4}", "abc");
+        JsonNode rendered = state("{\"layers\": 2, \"d-model\": 64, \"heads\": 4, \"mlp-ratio\": 4, \"tie-embeddings\": true}", "abc");
+        JsonNode record = state("{\"layers\": 2, \"dModel\": 64, \"heads\": 4, \"mlpRatio\": 4, \"tieEmbeddings\": true}", "abc");
         assertFalse(ResumePolicy.resume(ResumePolicy.Mode.AUTO, null, null, c, "abc"));
         assertTrue(ResumePolicy.resume(ResumePolicy.Mode.AUTO, "step-00000020", rendered, c, "abc"));
         assertTrue(ResumePolicy.resume(ResumePolicy.Mode.AUTO, "step-00000020", record, c, "abc"));
@@ -64,6 +64,13 @@ class ResumePolicyTest {
         assertEquals("kiln.train.model.layers", layers.key());
         assertTrue(layers.getMessage().contains("step-00000020") && layers.getMessage().contains("kiln.train.resume = auto"),
                 layers.getMessage());
+        // A checkpoint from before tie-embeddings existed is untied: a tied run does not continue it.
+        InvalidConfigException untied = assertThrows(InvalidConfigException.class, () -> ResumePolicy.resume(ResumePolicy.Mode.AUTO,
+                "step-00000020", state("{\"layers\": 2, \"d-model\": 64, \"heads\": 4, \"mlp-ratio\": 4}", "abc"), c, "abc"));
+        assertEquals("kiln.train.model.tie-embeddings", untied.key());
+        assertTrue(ResumePolicy.resume(ResumePolicy.Mode.AUTO, "step-00000020", state(
+                "{\"layers\": 2, \"d-model\": 64, \"heads\": 4, \"mlp-ratio\": 4}", "abc"),
+                cfg("out", Map.of("model.tie-embeddings", "false")), "abc"), "an untied run continues an earlier checkpoint");
         InvalidConfigException tok = assertThrows(InvalidConfigException.class,
                 () -> ResumePolicy.resume(ResumePolicy.Mode.AUTO, "step-00000020", rendered, c, "other"));
         assertEquals("kiln.train.shards", tok.key());

@@ -205,7 +205,7 @@ public final class CheckpointStore {
         }
         LOG.info("{} is not in the layout Kiln streams: reading it with DL4J's ModelSerializer", zip);
         try (FSDataInputStream in = fs.open(zip)) {
-            return ModelSerializer.restoreComputationGraph(in, true);
+            return dev.kiln.model.GptModel.tie(ModelSerializer.restoreComputationGraph(in, true));
         }
     }
 

@@ -110,6 +110,7 @@ final class ModelZip {
         readValues(data, params);
         ComputationGraph model = new ComputationGraph(ComputationGraphConfiguration.fromJson(json));
         model.init(params, false);
+        dev.kiln.model.GptModel.tie(model);
         e = zip.getNextEntry();
         if (e != null && e.getName().equals(UPDATER)) {
             INDArray state = model.getUpdater().getStateViewArray();

@@ -35,6 +35,7 @@ public interface ReplicaFactory extends Serializable {
             Replica.setThreads(cfg.nd4jThreads());
             ComputationGraph model = new ComputationGraph(ComputationGraphConfiguration.fromJson(graphJson));
             model.init();
+            dev.kiln.model.GptModel.tie(model);
             return Replica.wrap(model, cfg, format, frozenLayers);
         }
     }
