@@ -67,24 +67,31 @@ public final class JobRunner {
      * A stage as JobRunner runs it. {@code section}: the config section the typed record is read from (the lineage
      * records it rendered); {@code output}: the folder the stage writes, locked for the run (null: no lock);
      * {@code writesStatus}: write {@code <output>/status.json} at the end; {@code dryRun}: null when the stage has none;
-     * {@code flags}: the stage's own {@code --flags} besides help, dry-run and break-lock.
+     * {@code flags}: the stage's own {@code --flags} besides help, dry-run and break-lock; {@code spark}: whether the
+     * body needs a SparkSession (without: it gets null, and the lineage records no Spark version).
      */
     public record Stage<C>(String name, String section, String usage, Function<Config, C> config, Set<String> flags,
-                           Function<C, String> output, boolean writesStatus, DryRun<C> dryRun, StageBody<C> body) {
+                           Function<C, String> output, boolean writesStatus, DryRun<C> dryRun, StageBody<C> body,
+                           boolean spark) {
         public static <C> Stage<C> of(String name, String section, String usage, Function<Config, C> config, StageBody<C> body) {
-            return new Stage<>(name, section, usage, config, Set.of(), null, false, null, body);
+            return new Stage<>(name, section, usage, config, Set.of(), null, false, null, body, true);
         }
 
         public Stage<C> withFlags(String... more) {
-            return new Stage<>(name, section, usage, config, Set.of(more), output, writesStatus, dryRun, body);
+            return new Stage<>(name, section, usage, config, Set.of(more), output, writesStatus, dryRun, body, spark);
         }
 
         public Stage<C> lockedOutput(Function<C, String> out, boolean status) {
-            return new Stage<>(name, section, usage, config, flags, out, status, dryRun, body);
+            return new Stage<>(name, section, usage, config, flags, out, status, dryRun, body, spark);
         }
 
         public Stage<C> withDryRun(DryRun<C> d) {
-            return new Stage<>(name, section, usage, config, flags, output, writesStatus, d, body);
+            return new Stage<>(name, section, usage, config, flags, output, writesStatus, d, body, spark);
+        }
+
+        /** A stage whose body runs in the driver alone: no SparkSession is started. */
+        public Stage<C> withoutSpark() {
+            return new Stage<>(name, section, usage, config, flags, output, writesStatus, dryRun, body, false);
         }
     }
 
@@ -150,8 +157,10 @@ public final class JobRunner {
             Outcome outcome;
             SparkSession spark = null;
             try {
-                spark = SparkSession.builder().config(sparkConf).getOrCreate();
-                Lineage lineage = Lineage.of(job, config, stage.section(), spark.version());
+                if (stage.spark()) {
+                    spark = SparkSession.builder().config(sparkConf).getOrCreate();
+                }
+                Lineage lineage = Lineage.of(job, config, stage.section(), spark == null ? null : spark.version());
                 outcome = stage.body().run(spark, typed, lineage, cl);
             } catch (Exception e) {
                 int code = report(job, e);

@@ -44,7 +44,7 @@ class ArchitectureTest {
                 .layer("core").definedBy("dev.kiln.common..", "dev.kiln.shards..")
                 .layer("data").definedBy("dev.kiln.preprocess..", "dev.kiln.tokenize..")
                 .layer("metrics").definedBy("dev.kiln.metrics..")
-                .layer("model").definedBy("dev.kiln.model..", "dev.kiln.train..", "dev.kiln.finetune..", "dev.kiln.generate..")
+                .layer("model").definedBy("dev.kiln.model..", "dev.kiln.train..", "dev.kiln.finetune..", "dev.kiln.generate..", "dev.kiln.hf..")
                 .layer("evaluation").definedBy("dev.kiln.evaluate..")
                 .layer("jobs").definedBy("dev.kiln.jobs..")
                 .whereLayer("jobs").mayNotBeAccessedByAnyLayer()

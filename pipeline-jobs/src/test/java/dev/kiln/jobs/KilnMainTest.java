@@ -37,7 +37,7 @@ class KilnMainTest {
         Map<String, String> expected = new LinkedHashMap<>();
         confStages().forEach((name, row) -> expected.put(name, row[0]));
         assertEquals(expected, KilnMain.JOBS);
-        assertEquals(List.of("preprocess", "tokenize", "pretrain", "finetune", "evaluate", "generate", "cluster-check"),
+        assertEquals(List.of("preprocess", "tokenize", "pretrain", "finetune", "evaluate", "generate", "export", "cluster-check"),
                 List.copyOf(KilnMain.JOBS.keySet()));
     }
 

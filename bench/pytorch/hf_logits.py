@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""Loads a Hugging Face folder (e.g. Kiln's `kiln export`) with transformers' Auto classes and no code, encodes a text
+with its tokenizer and writes {"ids": [...], "logits": [[...] per position]} as JSON.
+
+    python hf_logits.py FOLDER TEXT OUT.json
+"""
+import json
+import sys
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+
+def main(folder, text, out):
+    tok = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder).eval()
+    ids = tok(text)["input_ids"]
+    with torch.no_grad():
+        logits = model(torch.tensor([ids])).logits[0]
+    with open(out, "w") as f:
+        json.dump({"ids": ids, "logits": logits.tolist(), "class": type(model).__name__}, f)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

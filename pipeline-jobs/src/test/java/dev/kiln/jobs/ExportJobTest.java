@@ -1,0 +1,68 @@
+package dev.kiln.jobs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code kiln export} through its entry point, with no spark.master set: the stage starts no SparkSession. */
+class ExportJobTest {
+    @TempDir
+    static Path tmp;
+
+    /** A run layout as pretrain leaves it: shards/{tokenizer.json, manifest.json}, run/checkpoints/step-00000003/. */
+    private static Path run(String name, boolean tied) throws IOException {
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve(name + "-shards").toUri());
+        String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(java.util.Map.of(),
+                dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 257, java.util.List.of("<|endoftext|>"), 1, null));
+        String sha = dev.kiln.common.io.FileHashes.sha256(json);
+        dev.kiln.common.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
+        new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
+                257, 16, java.util.Map.of("<|endoftext|>", 0), null, java.util.List.of(), java.util.List.of()).write(fs, shards);
+        var model = dev.kiln.model.GptModel.build(new dev.kiln.model.GptConfig(257, 16, 32, 1, 2, 2, tied),
+                new org.nd4j.linalg.learning.config.NoOp(), 0, 1, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        Path run = tmp.resolve(name);
+        new dev.kiln.train.checkpoint.CheckpointStore(fs, new org.apache.hadoop.fs.Path(run.resolve("checkpoints").toUri()), 1)
+                .save(new dev.kiln.train.checkpoint.Checkpoint(3, model, dev.kiln.train.data.DataPosition.START, null,
+                        "{\"shards\":\"" + shards + "\"}", sha, 1));
+        return run;
+    }
+
+    @Test
+    void exportsTheNewestCheckpointOfARunAndRefusesAnUntiedOneWithTheReason() throws IOException {
+        Path run = run("tied", true);
+        Path out = tmp.resolve("hf");
+        JobRuns.Run dry = JobRuns.capture(() -> ExportJob.run(new String[]{"--dry-run", "-Dkiln.export.checkpoint=" + run,
+                "-Dkiln.export.output=" + out}));
+        assertEquals(0, dry.status(), dry.both());
+        assertTrue(dry.out().contains("would export") && dry.out().contains("step 3"), dry.both());
+        assertFalse(Files.exists(out), "a dry run writes nothing");
+
+        JobRuns.Run r = JobRuns.capture(() -> ExportJob.run(new String[]{"-Dkiln.export.checkpoint=" + run,
+                "-Dkiln.export.output=" + out}));
+        assertEquals(0, r.status(), r.both());
+        for (String f : new String[]{"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                "special_tokens_map.json", "generation_config.json"}) {
+            assertTrue(Files.exists(out.resolve(f)), f);
+        }
+        var config = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals(257, config.get("vocab_size").asInt());
+        assertEquals(0, config.get("eos_token_id").asInt(), "the end-of-text id of the run's tokenizer");
+        assertEquals(3, config.get("kiln").get("step").asInt());
+
+        Path untied = run("untied", false);
+        JobRuns.Run refused = JobRuns.capture(() -> ExportJob.run(new String[]{"-Dkiln.export.checkpoint=" + untied,
+                "-Dkiln.export.output=" + tmp.resolve("no")}));
+        assertEquals(2, refused.status(), refused.both());
+        assertTrue(refused.err().contains("kiln.export.checkpoint") && refused.err().contains("without a bias"), refused.both());
+        assertFalse(Files.exists(tmp.resolve("no")));
+    }
+}
