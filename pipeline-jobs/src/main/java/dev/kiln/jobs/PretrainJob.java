@@ -1,5 +1,7 @@
 package dev.kiln.jobs;
 
+import dev.kiln.hf.InitFrom;
+
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.ResumePolicy;
@@ -40,7 +42,10 @@ public final class PretrainJob {
                         (spark, cfg, lineage, cl) -> {
                             LOG.info("ND4J backend {} ({} devices)", Nd4j.getBackend().getClass().getSimpleName(),
                                     Nd4j.getAffinityManager().getNumberOfDevices());
-                            Pretrainer.Result r = Pretraining.run(spark, cfg, lineage, cl.has("resume"));
+                            // kiln.train.init-from: the run starts from a Hugging Face folder's weights.
+                            Pretrainer.Continuation from = InitFrom.continuation(cfg, spark.sparkContext().hadoopConfiguration());
+                            Pretrainer.Result r = from == null ? Pretraining.run(spark, cfg, lineage, cl.has("resume"))
+                                    : Pretraining.run(spark, cfg, lineage, lineage.configJson(), mode(cfg, cl), from);
                             LOG.info(String.format(Locale.ROOT,
                                     "kiln pretrain: steps %d-%d, train loss %.4f, validation loss %.4f, %,.0f tokens/s, "
                                             + "averaging %.1f%% of the time; last checkpoint %s",
@@ -50,7 +55,11 @@ public final class PretrainJob {
                         })
                 .withFlags("resume")
                 .lockedOutput(TrainConfig::output, false)
-                .withDryRun((cfg, hadoop, cl) -> Pretraining.plan(cfg, hadoop, mode(cfg, cl)));
+                .withDryRun((cfg, hadoop, cl) -> {
+                    Pretrainer.Continuation from = InitFrom.continuation(cfg, hadoop); // checks the folder, shape, tokenizer
+                    return Pretraining.plan(cfg, hadoop, mode(cfg, cl))
+                            + (from == null ? "" : "  would start from the weights of " + cfg.initFrom() + "\n");
+                });
     }
 
     static ResumePolicy.Mode mode(TrainConfig cfg, dev.kiln.jobs.CommandLine cl) {

@@ -54,9 +54,9 @@ public final class CausalFinetuning {
     public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.common.config.Lineage lineage, boolean resume)
             throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
-        GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
+        GenerationCheckpoint parent = dev.kiln.hf.HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
-        String parentSha = FileHashes.sha256(parent.modelZip());
+        String parentSha = parent.modelSha256();
         String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());
         FinetuneConfig.Causal c = cfg.causal();
 
@@ -141,6 +141,10 @@ public final class CausalFinetuning {
 
     /** kiln.train.shards as the parent's state.json records it. */
     static String parentShards(GenerationCheckpoint parent, Configuration hadoop) throws IOException {
+        if (parent.imported()) {
+            throw new InvalidConfigException(ORIGINAL_KEY, null, "the parent " + parent.folder() + " is a Hugging Face model, "
+                    + "which has no training shards of its own: set " + ORIGINAL_KEY);
+        }
         Path state = new Path(parent.folder(), "state.json");
         JsonNode n;
         try (FSDataInputStream in = state.getFileSystem(hadoop).open(state)) {
@@ -161,6 +165,7 @@ public final class CausalFinetuning {
         p.put("path", parent.folder());
         p.put("step", parent.step());
         p.put("model_sha256", parentSha);
+        p.put("format", parent.imported() ? "huggingface" : "kiln"); // imported: model_sha256 is of its model.safetensors
         n.put("tokenizer_path", parent.tokenizerPath());
         n.put("shards", shards.toString());
         n.put("original_shards", original.toString());

@@ -26,7 +26,7 @@ public final class FinetunePlan {
 
     /** The plan as lines for a person; bad input is the {@link InvalidConfigException} the run would throw. */
     public static String plan(FinetuneConfig cfg, Configuration hadoop, boolean resume) throws IOException {
-        GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null, FinetuneConfig.SECTION, hadoop);
+        GenerationCheckpoint parent = dev.kiln.hf.HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null, FinetuneConfig.SECTION, hadoop);
         StringBuilder sb = new StringBuilder();
         sb.append("  parent: ").append(parent.folder()).append(" (step ").append(parent.step()).append("), context ")
                 .append(parent.contextLength()).append(", vocabulary ").append(parent.vocabSize()).append('\n');

@@ -71,9 +71,9 @@ public final class Finetuning {
 
     public static Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.common.config.Lineage lineage, boolean resume) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        GenerationCheckpoint parent = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), null,
+        GenerationCheckpoint parent = dev.kiln.hf.HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
-        String parentSha = FileHashes.sha256(parent.modelZip());
+        String parentSha = parent.modelSha256();
         int t = parent.contextLength();
         LabelledDocuments.Data data = LabelledDocuments.read(spark, cfg, parent.tokenizerJson(), parent.tokenizerPath(), t);
         List<String> labels = data.labels();
@@ -385,6 +385,7 @@ public final class Finetuning {
         p.put("path", parent.folder());
         p.put("step", parent.step());
         p.put("model_sha256", parentSha);
+        p.put("format", parent.imported() ? "huggingface" : "kiln"); // imported: model_sha256 is of its model.safetensors
         n.put("tokenizer_path", parent.tokenizerPath());
         n.put("context_length", t);
         n.put("pooling", cfg.pooling().name().toLowerCase(Locale.ROOT));

@@ -29,9 +29,12 @@ import java.util.Optional;
  * @param modelZip        DL4J ModelSerializer bytes of the model (its optimizer state is not restored)
  * @param tokenizerJson   the tokenizer's tokenizer.json, whose SHA-256 matched the checkpoint's
  * @param endOfText       the id that ends a sequence
+ * @param importedWeightsSha256 for a model imported from a Hugging Face folder, the SHA-256 of its model.safetensors;
+ *                        null for a Kiln checkpoint
  */
 public record GenerationCheckpoint(String folder, long step, byte[] modelZip, String tokenizerJson, String tokenizerPath,
-                                   int endOfText, int contextLength, int vocabSize) implements Serializable {
+                                   int endOfText, int contextLength, int vocabSize, String importedWeightsSha256)
+        implements Serializable {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String STATE = "state.json";
     static final String MODEL = "model.zip";
@@ -126,7 +129,17 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
             throw bad(section + ".end-of-text", tokenizerPath + ": " + e.getMessage());
         }
         return new GenerationCheckpoint(folder.toString(), state.path("step").asLong(), zip, json, tokenizerPath, eot,
-                model.contextLength(), model.vocabSize());
+                model.contextLength(), model.vocabSize(), null);
+    }
+
+    /** Whether the model was imported from a Hugging Face folder (it then has no state.json and no training shards). */
+    public boolean imported() {
+        return importedWeightsSha256 != null;
+    }
+
+    /** The SHA-256 that identifies the parent's weights: of model.zip, or of an imported model.safetensors. */
+    public String modelSha256() {
+        return imported() ? importedWeightsSha256 : FileHashes.sha256(modelZip);
     }
 
     /** A step folder as given, else the newest step folder in {@code given/checkpoints/} or in {@code given/}. */

@@ -115,6 +115,11 @@ public final class Pretraining {
      */
     public static Pretrainer.Result run(SparkSession spark, TrainConfig cfg, Lineage lineage, ResumePolicy.Mode mode)
             throws IOException {
+        if (cfg.initFrom() != null) {
+            // The imported weights arrive as a Continuation (dev.kiln.hf.InitFrom, which the job calls).
+            throw new IllegalArgumentException("kiln.train.init-from is set: start the run with its continuation "
+                    + "(run(spark, cfg, lineage, configJson, mode, InitFrom.continuation(cfg, hadoop)))");
+        }
         return run(spark, cfg, lineage, lineage.configJson(), mode, null);
     }
 

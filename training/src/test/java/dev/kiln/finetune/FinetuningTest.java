@@ -326,6 +326,22 @@ class FinetuningTest {
         assertEquals(one.test().macro().f1(), two.test().macro().f1(), 0.08, "test macro F1");
     }
 
+    /** A Hugging Face GPT-2 folder (the transformers-made fixture) is a parent: its lineage names it and its weights. */
+    @Test
+    void aHuggingFaceFolderIsAParentAndItsLineageNamesTheFolderAndWeights() throws Exception {
+        java.nio.file.Path hf = java.nio.file.Path.of(getClass().getResource("/hf/tiny-gpt2/config.json").toURI()).getParent();
+        java.nio.file.Path out = tmp.resolve("from-hf");
+        Finetuning.Result r = finetune(out, Map.of("checkpoint", hf.toString(), "epochs", "1"), false);
+        assertEquals(List.of("ham", "spam"), r.labels());
+        ClassifierCheckpoint best = ClassifierCheckpoint.load(fs, new Path(out.toUri()), Finetuning.CHECKPOINT_KEY);
+        JsonNode parent = best.stage().path("parent");
+        assertTrue(parent.path("path").asText().endsWith("hf/tiny-gpt2"), parent.toString());
+        assertEquals("huggingface", parent.path("format").asText());
+        assertEquals(dev.kiln.common.io.FileHashes.sha256(fs, new Path(hf.resolve("model.safetensors").toUri())),
+                parent.path("model_sha256").asText());
+        assertEquals(0, r.steps() == 0 ? 1 : 0, "it trained");
+    }
+
     @Test
     void aCheckpointThatIsNotAKilnCheckpointIsRefusedNamingItsPath() throws IOException {
         java.nio.file.Path fake = Files.createDirectories(tmp.resolve("not-a-checkpoint"));
