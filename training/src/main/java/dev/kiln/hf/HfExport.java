@@ -83,8 +83,10 @@ public final class HfExport {
         ComputationGraph model = GenerationCheckpoint.restore(c.modelZip());
         if (model.getVertex(GptModel.HEAD) == null) {
             throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "is not a language model (its graph has no "
-                    + GptModel.HEAD + " layer: a classifier fine-tune?); kiln export writes GPT2LMHeadModel folders from "
-                    + "pretrain and causal fine-tune checkpoints");
+                    + GptModel.HEAD + " layer: a classifier fine-tune). kiln export writes GPT2LMHeadModel folders from "
+                    + "pretrain and causal fine-tune checkpoints; it does not write classifiers as "
+                    + "GPT2ForSequenceClassification yet (Kiln's classifier head adds a per-class bias, GPT-2's score layer "
+                    + "has none). Export the classifier's parent instead");
         }
         if (!GptModel.isTied(model)) {
             throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "has an untied LM head with a bias (trained with "

@@ -213,6 +213,14 @@ class HuggingFaceRoundTripTest {
         assertEquals("kiln.export.checkpoint", refused.key());
         assertTrue(refused.getMessage().contains("without a bias"), refused.getMessage());
         assertTrue(!Files.exists(tmp.resolve("no")), "nothing written");
+
+        ComputationGraph classifier = dev.kiln.model.ClassifierModel.fromParent(GptModel.build(shape, new NoOp(), 0, 3,
+                DataType.FLOAT), 2, dev.kiln.model.ClassifierHead.Pooling.LAST, null, new NoOp(), 0, 1, java.util.List.of());
+        Path classify = checkpoint("classify", classifier, tokSha);
+        InvalidConfigException notLm = assertThrows(InvalidConfigException.class, () -> HfExport.run(
+                new ExportConfig(classify.toString(), tokenizer.toString(), "<|endoftext|>", tmp.resolve("no").toString()),
+                new Configuration()));
+        assertTrue(notLm.getMessage().contains("GPT2ForSequenceClassification"), notLm.getMessage());
     }
 
     private Path checkpoint(String name, ComputationGraph model, String tokSha) throws IOException {
