@@ -99,9 +99,12 @@ public final class Generator {
         }
     }
 
-    /** Tokens a full window slides by: it restarts at its last {@code context - slide} tokens (see the class comment). */
+    /**
+     * Tokens a full window slides by: it restarts at its last {@code context - slide} tokens (see the class comment).
+     * Below a context of 4 it is 0: the window then moves by one token at a time, each time recomputed whole.
+     */
     static int slide(int context) {
-        return Math.max(1, context / 4);
+        return context / 4;
     }
 
     /** Generates every request; {@code onTokens} is told how many tokens each step produced (may be null). */
