@@ -1,10 +1,12 @@
 package dev.kiln.generate;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
 
 /**
  * Autoregressive decoding of many sequences at once, through a {@link Decoder} of up to {@code batchSize} rows: a
@@ -99,9 +101,12 @@ public final class Generator {
         }
     }
 
-    /** Tokens a full window slides by: it restarts at its last {@code context - slide} tokens (see the class comment). */
+    /**
+     * Tokens a full window slides by: it restarts at its last {@code context - slide} tokens (see the class comment).
+     * Below a context of 4 it is 0: the window then moves by one token at a time, each time recomputed whole.
+     */
     static int slide(int context) {
-        return Math.max(1, context / 4);
+        return context / 4;
     }
 
     /** Generates every request; {@code onTokens} is told how many tokens each step produced (may be null). */
@@ -119,7 +124,7 @@ public final class Generator {
         }
         // Sequences take rows in request order; a sequence's tokens depend only on its own window and random stream
         // (the cached attention reads its own row only), so batching never changes the text.
-        java.util.ArrayDeque<Sequence> waiting = new java.util.ArrayDeque<>(all.stream().filter(s -> s.stop == null).toList());
+        ArrayDeque<Sequence> waiting = new ArrayDeque<>(all.stream().filter(s -> s.stop == null).toList());
         Sequence[] rows = new Sequence[Math.max(1, Math.min(cfg.batchSize(), waiting.size()))];
         Decoder decoder = model.decoder(rows.length);
         while (true) {
@@ -148,7 +153,7 @@ public final class Generator {
     /** One token for every occupied row; frees the rows whose sequence stopped. Returns the tokens produced. */
     private int step(Decoder decoder, Sequence[] rows) {
         int t = model.contextLength();
-        int[] live = java.util.stream.IntStream.range(0, rows.length).filter(r -> rows[r] != null).toArray();
+        int[] live = IntStream.range(0, rows.length).filter(r -> rows[r] != null).toArray();
         if (live.length == 0) {
             return 0;
         }

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * run through the model, as rows {@code [N, C]}; their keys and values join the cache, and attention reads the cached
  * ones. A prompt of n tokens is one pass of n rows (prefill); each new token is then one row (decode). The arithmetic
  * is {@link RowMath} on float copies of the weights taken when this is built (a snapshot: later training of the graph
- * is not seen). Not safe for concurrent use (the caches are; one per decoding thread).
+ * is not seen). The weights are only read: threads may share an instance, each with its own {@link KvCache}.
  */
 public final class GptInference {
     private final GptConfig shape;

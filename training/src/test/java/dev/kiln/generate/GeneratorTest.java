@@ -156,6 +156,14 @@ class GeneratorTest {
         assertNotEquals(java.util.Arrays.toString(one.get(0).tokens()), java.util.Arrays.toString(one.get(1).tokens()));
     }
 
+    @Test
+    void aContextOfOneRecomputesItsOneTokenWindowAtEveryStep() {
+        Recording m = new Recording(1);
+        Generator.Result r = run(m, Map.of("max-new-tokens", "3"), new int[]{1, 2}).get(0);
+        assertEquals(List.of("0:[2]F", "0:[3]F", "0:[4]F"), m.feeds);
+        assertArrayEquals(new int[]{3, 4, 5}, r.tokens());
+    }
+
     private static Map<String, String> with(Map<String, String> m, String k, String v) {
         Map<String, String> out = new java.util.HashMap<>(m);
         out.put(k, v);
