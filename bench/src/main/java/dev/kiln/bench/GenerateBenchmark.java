@@ -254,7 +254,7 @@ public final class GenerateBenchmark {
         }
         BpeTokenizer tokenizer = BpeTrainer.train(counts, PreTokenizer.GPT4, 2048, List.of(eot), 2, null);
         String json = TokenizerJson.write(tokenizer);
-        String sha = TokenizerJson.sha256(json);
+        String sha = dev.kiln.common.io.FileHashes.sha256(json);
         FileSystem fs = FileSystem.getLocal(new Configuration());
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(dir.resolve("shards").toUri());
         AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
