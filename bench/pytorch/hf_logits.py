@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Loads a Hugging Face folder (e.g. Kiln's `kiln export`) with transformers' Auto classes and no code, encodes a text
-with its tokenizer and writes {"ids": [...], "logits": [[...] per position]} as JSON.
+with its tokenizer and writes {"ids": [...], "logits": [[...] per position] (a classifier: [...] per label)} as JSON.
 
     python hf_logits.py FOLDER TEXT OUT.json
 """
@@ -8,15 +8,17 @@ import json
 import sys
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
 
 def main(folder, text, out):
     tok = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder).eval()
+    classifier = any(a.endswith("ForSequenceClassification") for a in AutoConfig.from_pretrained(folder).architectures)
+    auto = AutoModelForSequenceClassification if classifier else AutoModelForCausalLM
+    model = auto.from_pretrained(folder).eval()
     ids = tok(text)["input_ids"]
     with torch.no_grad():
-        logits = model(torch.tensor([ids])).logits[0]
+        logits = model(torch.tensor([ids])).logits[0]  # [T, V], or [num_labels] for a classifier
     with open(out, "w") as f:
         json.dump({"ids": ids, "logits": logits.tolist(), "class": type(model).__name__}, f)
 

@@ -19,6 +19,7 @@ public final class ExportJob {
             model.safetensors, tokenizer.json, tokenizer_config.json, special_tokens_map.json, generation_config.json.
             transformers' AutoModelForCausalLM.from_pretrained(folder) loads it with no code. The model must have a
             tied head (kiln.train.model.tie-embeddings = true, the default): an untied head with a bias is refused.
+            A classifier fine-tune with pooling = last exports as GPT2ForSequenceClassification (mean pooling is refused).
 
               -Dkiln.export.tokenizer=FILE            the tokenizer.json (default: the one of the checkpoint's shards)
               -Dkiln.export.end-of-text=TOKEN         GPT-2's bos/eos token (default <|endoftext|>)

@@ -9,6 +9,8 @@ import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
+import dev.kiln.model.ClassifierHead;
+import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.Gpt2Layout;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
@@ -72,21 +74,33 @@ public final class HfExport {
         kiln.put("step", c.step());
         kiln.put("tokenizer_sha256", FileHashes.sha256(c.tokenizerJson()));
         kiln.put("kiln_version", Lineage.KILN_VERSION);
-        write(fs, output, s.model(), c.tokenizerJson(), cfg.endOfText(), c.endOfText(), kiln);
+        GptConfig shape = GptModel.shapeOf(s.model());
+        if (ClassifierExport.isClassifier(s.model())) {
+            ObjectNode config = ClassifierExport.config(shape, c.endOfText(), labels(fs, c.folder()), kiln);
+            writeFolder(fs, output, ClassifierExport.tensors(s.model(), shape), config, shape, c.tokenizerJson(),
+                    cfg.endOfText(), c.endOfText());
+        } else {
+            write(fs, output, s.model(), c.tokenizerJson(), cfg.endOfText(), c.endOfText(), kiln);
+        }
         return new Result(fs.makeQualified(output).toString(), c.folder(), c.step(), s.model().numParams());
     }
 
-    /** Reads the checkpoint and refuses what GPT-2 cannot hold exactly, saying why. */
+    /** Reads the checkpoint and refuses what GPT-2 cannot hold exactly (an untied head, mean pooling), saying why. */
     static Source open(ExportConfig cfg, Configuration hadoop) throws IOException {
         GenerationCheckpoint c = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), cfg.endOfText(),
                 ExportConfig.SECTION, hadoop);
         ComputationGraph model = GenerationCheckpoint.restore(c.modelZip());
+        if (ClassifierExport.isClassifier(model)) {
+            if (ClassifierExport.pooling(model) != ClassifierHead.Pooling.LAST) {
+                throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "is a classifier with pooling = "
+                        + ClassifierExport.pooling(model).name().toLowerCase() + ", which has no Hugging Face equivalent: "
+                        + "GPT2ForSequenceClassification scores the last token only (pooling = last exports)");
+            }
+            return new Source(c, model);
+        }
         if (model.getVertex(GptModel.HEAD) == null) {
-            throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "is not a language model (its graph has no "
-                    + GptModel.HEAD + " layer: a classifier fine-tune). kiln export writes GPT2LMHeadModel folders from "
-                    + "pretrain and causal fine-tune checkpoints; it does not write classifiers as "
-                    + "GPT2ForSequenceClassification yet (Kiln's classifier head adds a per-class bias, GPT-2's score layer "
-                    + "has none). Export the classifier's parent instead");
+            throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "is neither a Kiln language model nor a Kiln "
+                    + "classifier (its graph has no " + GptModel.HEAD + " or " + ClassifierModel.HEAD + " layer)");
         }
         if (!GptModel.isTied(model)) {
             throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "has an untied LM head with a bias (trained with "
@@ -103,14 +117,35 @@ public final class HfExport {
     public static void write(FileSystem fs, Path output, ComputationGraph model, String tokenizerJson, String endOfText,
                              int endOfTextId, ObjectNode kiln) throws IOException {
         GptConfig shape = GptModel.shapeOf(model);
+        writeFolder(fs, output, tensors(model, shape), config(shape, endOfTextId, kiln), shape, tokenizerJson, endOfText,
+                endOfTextId);
+    }
+
+    /** The classifier's labels, in class order, from its checkpoint's state.json ("stage": {"labels": [...]}). */
+    private static List<String> labels(FileSystem fs, String folder) throws IOException {
+        JsonNode state;
+        try (java.io.InputStream in = fs.open(new Path(folder, "state.json"))) {
+            state = JSON.readTree(in);
+        }
+        List<String> labels = new ArrayList<>();
+        state.path("stage").path("labels").forEach(n -> labels.add(n.asText()));
+        if (labels.isEmpty()) {
+            throw new InvalidConfigException(CHECKPOINT_KEY, folder, "is a classifier whose state.json lists no stage.labels");
+        }
+        return labels;
+    }
+
+    private static void writeFolder(FileSystem fs, Path output, List<SafeTensors.Tensor> tensors, ObjectNode config,
+                                    GptConfig shape, String tokenizerJson, String endOfText, int endOfTextId)
+            throws IOException {
         Path staging = AtomicOutput.stagingFor(output);
         boolean done = false;
         try {
             fs.mkdirs(staging);
             try (OutputStream out = new BufferedOutputStream(fs.create(new Path(staging, WEIGHTS), false), 1 << 20)) {
-                SafeTensors.write(out, tensors(model, shape), Map.of("format", "pt"));
+                SafeTensors.write(out, tensors, Map.of("format", "pt"));
             }
-            text(fs, new Path(staging, CONFIG), config(shape, endOfTextId, kiln));
+            text(fs, new Path(staging, CONFIG), config);
             text(fs, new Path(staging, "generation_config.json"), JSON.createObjectNode()
                     .put("bos_token_id", endOfTextId).put("eos_token_id", endOfTextId));
             text(fs, new Path(staging, TOKENIZER), tokenizerJson);

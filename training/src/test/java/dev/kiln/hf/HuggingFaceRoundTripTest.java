@@ -214,18 +214,71 @@ class HuggingFaceRoundTripTest {
         assertTrue(refused.getMessage().contains("without a bias"), refused.getMessage());
         assertTrue(!Files.exists(tmp.resolve("no")), "nothing written");
 
-        ComputationGraph classifier = dev.kiln.model.ClassifierModel.fromParent(GptModel.build(shape, new NoOp(), 0, 3,
-                DataType.FLOAT), 2, dev.kiln.model.ClassifierHead.Pooling.LAST, null, new NoOp(), 0, 1, java.util.List.of());
-        Path classify = checkpoint("classify", classifier, tokSha);
-        InvalidConfigException notLm = assertThrows(InvalidConfigException.class, () -> HfExport.run(
-                new ExportConfig(classify.toString(), tokenizer.toString(), "<|endoftext|>", tmp.resolve("no").toString()),
+        ComputationGraph meanPooled = dev.kiln.model.ClassifierModel.fromParent(GptModel.build(shape, new NoOp(), 0, 3,
+                DataType.FLOAT), 2, dev.kiln.model.ClassifierHead.Pooling.MEAN, null, new NoOp(), 0, 1, java.util.List.of());
+        Path mean = checkpoint("mean", meanPooled, tokSha);
+        InvalidConfigException refusedMean = assertThrows(InvalidConfigException.class, () -> HfExport.run(
+                new ExportConfig(mean.toString(), tokenizer.toString(), "<|endoftext|>", tmp.resolve("no").toString()),
                 new Configuration()));
-        assertTrue(notLm.getMessage().contains("GPT2ForSequenceClassification"), notLm.getMessage());
+        assertTrue(refusedMean.getMessage().contains("pooling = mean"), refusedMean.getMessage());
     }
 
     private Path checkpoint(String name, ComputationGraph model, String tokSha) throws IOException {
         CheckpointStore store = new CheckpointStore(FS, new Path(tmp.resolve(name).toString(), "checkpoints"), 2);
-        return store.save(new Checkpoint(12, model, DataPosition.START, null, "{}", tokSha, 1));
+        return store.save(new Checkpoint(12, model, DataPosition.START, null, "{}", tokSha, 1,
+                "{\"task\": \"classify\", \"labels\": [\"ham\", \"spam\"]}"));
+    }
+
+    /**
+     * A last-token classifier exports as GPT2ForSequenceClassification with the fixture's names, shapes and label keys;
+     * its head's bias moves into ln_f.bias. With the benchmarks' Python, transformers gives Kiln's logits to 1e-4.
+     */
+    @Test
+    void aLastTokenClassifierExportsAsGpt2ForSequenceClassification() throws Exception {
+        Path fixture = fixture("tiny-gpt2-classifier");
+        Path tokenizer = new Path(fixture, "tokenizer.json");
+        HfImport.HfModel parent = HfImport.read(FS, fixture("tiny-gpt2"), "k");
+        ComputationGraph classifier = dev.kiln.model.ClassifierModel.fromParent(imported(parent), 2,
+                dev.kiln.model.ClassifierHead.Pooling.LAST, null, new NoOp(), 0, 1, java.util.List.of());
+        classifier.getLayer(dev.kiln.model.ClassifierModel.HEAD).getParam("W").muli(20);
+        classifier.getLayer(dev.kiln.model.ClassifierModel.HEAD).getParam("b").assign(
+                org.nd4j.linalg.factory.Nd4j.createFromArray(new float[]{0.7f, -1.3f}).reshape(1, 2));
+        Path folder = checkpoint("classifier", classifier, FileHashes.sha256(FS, tokenizer));
+        Path out = new Path(tmp.resolve("hf-classifier").toString());
+        HfExport.run(new ExportConfig(folder.toString(), tokenizer.toString(), "<|endoftext|>", out.toString()), new Configuration());
+
+        Map<String, SafeTensors.Entry> ours = entries(new Path(out, "model.safetensors"));
+        Map<String, SafeTensors.Entry> theirs = entries(new Path(fixture, "model.safetensors"));
+        assertEquals(new java.util.TreeSet<>(theirs.keySet()), new java.util.TreeSet<>(ours.keySet()));
+        theirs.forEach((n, e) -> assertArrayEquals(e.shape(), ours.get(n).shape(), n));
+        JsonNode ourConfig = json(new Path(out, "config.json")), theirConfig = json(new Path(fixture, "config.json"));
+        for (String k : new String[]{"architectures", "id2label", "label2id", "pad_token_id", "n_embd", "vocab_size"}) {
+            assertEquals(theirConfig.get(k), ourConfig.get(k), "config.json key " + k);
+        }
+
+        String python = System.getenv().getOrDefault("KILN_BENCH_PYTHON",
+                System.getProperty("user.home") + "/.cache/kiln/bench-venv/bin/python");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(java.nio.file.Path.of(python)), "no " + python);
+        String text = "The lazy fox trains.";
+        java.nio.file.Path result = tmp.resolve("cls.json");
+        Process p = new ProcessBuilder(python, java.nio.file.Path.of(System.getProperty("user.dir")).getParent()
+                .resolve("bench/pytorch/hf_logits.py").toString(), out.toUri().getPath(), text, result.toString())
+                .redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), log);
+        JsonNode hf = JSON.readTree(result.toFile());
+        int[] ids = parent.tokenizer().encode(text);
+        int t = GptModel.shapeOf(classifier).contextLength();
+        int[][] rows = {java.util.Arrays.copyOf(ids, t + 1)};
+        org.nd4j.linalg.api.ndarray.INDArray h = classifier.feedForward(GptModel.inputs(rows, DataType.FLOAT), false)
+                .get(GptModel.FINAL_NORM).get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
+                        org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(ids.length - 1));
+        double[] kiln = h.reshape(1, h.length()).mmul(classifier.getLayer(dev.kiln.model.ClassifierModel.HEAD).getParam("W"))
+                .addiRowVector(classifier.getLayer(dev.kiln.model.ClassifierModel.HEAD).getParam("b")).toDoubleVector();
+        for (int k = 0; k < 2; k++) {
+            assertEquals(kiln[k], hf.get("logits").get(k).asDouble(), LOGIT_TOLERANCE, "logit " + k + " " + hf);
+        }
+        assertTrue(Math.abs(kiln[0] - kiln[1]) > 0.5, "the logits differ enough to compare: " + java.util.Arrays.toString(kiln));
     }
 
     @Test
