@@ -85,15 +85,13 @@ public final class SafeTensors {
                 throw new IllegalArgumentException("tensor " + t.name() + " has " + v.length + " values, its shape "
                         + java.util.Arrays.toString(t.shape()) + " needs " + t.length());
             }
-            for (float f : v) {
-                if (!chunk.hasRemaining()) {
-                    out.write(chunk.array(), 0, chunk.position());
-                    chunk.clear();
-                }
-                chunk.putFloat(f);
+            java.nio.FloatBuffer floats = chunk.asFloatBuffer();                            // little-endian view
+            for (int from = 0; from < v.length; from += floats.capacity()) {
+                int n = Math.min(floats.capacity(), v.length - from);
+                floats.clear();
+                floats.put(v, from, n);                                                     // bulk: no per-float call
+                out.write(chunk.array(), 0, n * F32);
             }
-            out.write(chunk.array(), 0, chunk.position());
-            chunk.clear();
         }
     }
 
@@ -173,6 +171,10 @@ public final class SafeTensors {
             position = e.end();
             ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
             float[] v = new float[Math.toIntExact(e.length())];
+            if (e.dtype().equals("F32")) {
+                b.asFloatBuffer().get(v);                                                   // bulk little-endian read
+                return v;
+            }
             for (int i = 0; i < v.length; i++) {
                 v[i] = switch (e.dtype()) {
                     case "F32" -> b.getFloat();
