@@ -143,7 +143,9 @@ class CausalFinetuningTest {
         o.put("kiln.finetune.log-every", "10");
         o.put("kiln.finetune.causal.shards", mail.toString());
         o.put("kiln.finetune.causal.steps", "20");
-        o.put("kiln.finetune.causal.learning-rate", "1e-3");
+        // 3e-3: the parent is tied (GPT-2's head, no bias), so moving to the new corpus's unigram statistics takes
+        // weight changes rather than a bias shift; at 1e-3 its 20 steps lowered the mail loss by 0.04-0.08 only.
+        o.put("kiln.finetune.causal.learning-rate", "3e-3");
         o.put("kiln.finetune.causal.warmup-steps", "2");
         o.put("kiln.finetune.causal.validation-every", "10");
         o.put("kiln.finetune.causal.validation-batches", "2");
@@ -246,8 +248,9 @@ class CausalFinetuningTest {
     @Test
     void twoWorkersAverageTheParentsReplicasAndTheNewCorpusLossFalls() throws IOException {
         java.nio.file.Path out = tmp.resolve("two");
+        // Frozen blocks, not embeddings: the parent is tied, so its token embedding is also the LM head.
         Config c = config(out, Map.of("parallel.workers", "2", "parallel.average-every", "5",
-                "freeze.embeddings", "true"));
+                "freeze.blocks", "1"));
         Pretrainer.Result r = CausalFinetuning.run(dev.kiln.testing.LocalSpark.get(), FinetuneConfig.from(c),
                 dev.kiln.common.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), false);
         assertEquals(20, r.endStep());

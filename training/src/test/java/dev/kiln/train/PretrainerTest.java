@@ -83,7 +83,7 @@ class PretrainerTest {
     void dryRunPrintsTheMemoryEstimate() throws IOException {
         Config c = TinyRuns.config(shards.toString(), tmp.resolve("dry").toString(), Map.of("parallel.workers", "2"));
         String plan = Pretraining.plan(TrainConfig.from(c), new Configuration(), ResumePolicy.Mode.NEVER);
-        MemoryModel m = MemoryModel.of(new dev.kiln.model.GptConfig(SotuShards.VOCAB, TinyRuns.CONTEXT, 64, 2, 4, 4), TrainConfig.from(c));
+        MemoryModel m = MemoryModel.of(new dev.kiln.model.GptConfig(SotuShards.VOCAB, TinyRuns.CONTEXT, 64, 2, 4, 4, true), TrainConfig.from(c));
         assertTrue(plan.contains(String.format(java.util.Locale.ROOT, "%,d parameters; per replica %s off-heap", m.params(),
                 MemoryModel.gb(m.replicaBytes()))), plan);
         assertTrue(plan.contains("per executor with one task slot: heap") && plan.contains("driver: heap")
