@@ -16,9 +16,10 @@ def main(folder, text, out):
     classifier = any(a.endswith("ForSequenceClassification") for a in AutoConfig.from_pretrained(folder).architectures)
     auto = AutoModelForSequenceClassification if classifier else AutoModelForCausalLM
     model = auto.from_pretrained(folder).eval()
-    ids = tok(text)["input_ids"]
+    encoded = tok(text, return_tensors="pt")  # everything the tokenizer returns goes in, as a user's code does
+    ids = encoded["input_ids"][0].tolist()
     with torch.no_grad():
-        logits = model(torch.tensor([ids])).logits[0]  # [T, V], or [num_labels] for a classifier
+        logits = model(**encoded).logits[0]  # [T, V], or [num_labels] for a classifier
     with open(out, "w") as f:
         json.dump({"ids": ids, "logits": logits.tolist(), "class": type(model).__name__}, f)
 

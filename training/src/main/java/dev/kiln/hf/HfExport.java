@@ -212,6 +212,8 @@ public final class HfExport {
         t.put("unk_token", endOfText);
         t.put("add_prefix_space", false);
         t.put("clean_up_tokenization_spaces", false);
+        // GPT-2 takes no token_type_ids (GPT2Model would add wte rows for them): the tokenizer must not return any.
+        t.putArray("model_input_names").add("input_ids").add("attention_mask");
         return t;
     }
 
