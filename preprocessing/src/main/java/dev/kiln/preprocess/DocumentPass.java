@@ -1,6 +1,7 @@
 package dev.kiln.preprocess;
 
 import dev.kiln.common.io.BadInputException;
+import dev.kiln.common.io.DroppedInputException;
 import dev.kiln.common.io.HadoopConf;
 import dev.kiln.common.log.Progress;
 import dev.kiln.preprocess.PreprocessStats.Counts;
@@ -77,6 +78,7 @@ final class DocumentPass {
         DocTally kept = stepCounts.passed();
         DocTally cleaned = read.minus(stepCounts.dropped(Family.CLEAN));
         checkQuarantine(cfg, quarantined, read.documents(), processed);
+        checkDropped(cfg, read.documents(), kept.documents(), stepCounts);
         pass.add(files, inputBytes);
         pass.done();
         double seconds = pass.elapsedSeconds();
@@ -141,6 +143,25 @@ final class DocumentPass {
         List<String> examples = processed.filter(p -> p instanceof Processed.Quarantined).map(p -> (Processed.Quarantined) p)
                 .map(q -> q.path() + ": " + q.reason()).take(5);
         throw new BadInputException(QuarantineBudget.message(quarantined, documents, limit, examples));
+    }
+
+    /**
+     * Fails the run when cleaning and the filters removed every document read, or more than
+     * {@code kiln.preprocess.filter.max-dropped-fraction} of them; the message and the log list the top reasons.
+     */
+    private static void checkDropped(PreprocessConfig cfg, long read, long kept, PipelineCounts counts) {
+        if (!DropBudget.exceeded(read - kept, read, cfg.filter().maxDroppedFraction())) {
+            return;
+        }
+        Map<String, Long> byReason = new LinkedHashMap<>();
+        for (StepCounts step : counts.steps()) {
+            if (step.canDrop()) {
+                byReason.put(step.step(), step.dropped().documents());
+            }
+        }
+        String message = DropBudget.message(read - kept, read, cfg.filter().maxDroppedFraction(), byReason);
+        LOG.error("[preprocess] {}", message);
+        throw new DroppedInputException(message);
     }
 
     /** Quarantined records and the per-step counters of one partition's outcomes; merged across partitions. */

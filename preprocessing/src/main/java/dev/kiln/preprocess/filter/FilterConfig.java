@@ -9,7 +9,7 @@ public record FilterConfig(boolean enabled, int minWords, int maxWords, double m
                            double maxSymbolWordRatio, double maxBulletLines, double maxEllipsisLines, double minAlphaWords,
                            double maxDuplicateLines, double maxDuplicateLineChars, double maxDuplicateParagraphs,
                            double maxDuplicateParagraphChars, double maxTop2gramChars, double maxTop3gramChars,
-                           double maxTop4gramChars) implements Serializable {
+                           double maxTop4gramChars, double maxDroppedFraction) implements Serializable {
 
     public static FilterConfig from(Settings s) {
         int minWords = s.nonNegativeInt("min-words");
@@ -24,6 +24,6 @@ public record FilterConfig(boolean enabled, int minWords, int maxWords, double m
                 s.doubleIn("max-duplicate-lines", 0, 1), s.doubleIn("max-duplicate-line-chars", 0, 1),
                 s.doubleIn("max-duplicate-paragraphs", 0, 1), s.doubleIn("max-duplicate-paragraph-chars", 0, 1),
                 s.doubleIn("max-top-2gram-chars", 0, 1), s.doubleIn("max-top-3gram-chars", 0, 1),
-                s.doubleIn("max-top-4gram-chars", 0, 1));
+                s.doubleIn("max-top-4gram-chars", 0, 1), s.doubleIn("max-dropped-fraction", 0, 1));
     }
 }
