@@ -20,7 +20,8 @@ public final class FetchSamples {
         List<Sample> wanted = new ArrayList<>();
         for (String a : args) {
             SampleCorpora.ALL.stream().filter(s -> s.name().equals(a)).findFirst().ifPresentOrElse(wanted::add, () -> {
-                throw new IllegalArgumentException("unknown sample '" + a + "'; known: sotu, spam-assassin");
+                throw new IllegalArgumentException("unknown sample '" + a + "'; known: "
+                        + SampleCorpora.ALL.stream().map(Sample::name).collect(java.util.stream.Collectors.joining(", ")));
             });
         }
         if (wanted.isEmpty()) {

@@ -190,7 +190,7 @@ public final class JobRunner {
     static int report(String job, Exception e) {
         ExitCode code = ExitCode.of(e);
         if (code == ExitCode.BAD_CONFIG || code == ExitCode.LOCK_HELD || code == ExitCode.MISSING_INPUT
-                || code == ExitCode.BAD_INPUT) {
+                || code == ExitCode.BAD_INPUT || code == ExitCode.FILTERED_OUT) {
             LOG.error("kiln {}: {}", job, e.getMessage());
             System.err.println("kiln " + job + ": " + e.getMessage() + " (exit " + code.code() + ", " + code.name().toLowerCase() + ")");
         } else {

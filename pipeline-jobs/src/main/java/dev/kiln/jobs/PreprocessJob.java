@@ -68,6 +68,12 @@ public final class PreprocessJob {
         counts.put("documents_read", ((Number) read.getOrDefault("documents_out", 0)).longValue());
         counts.put("quarantined", ((Number) read.getOrDefault("quarantined", 0)).longValue());
         counts.put("documents_written", ((Number) write.getOrDefault("documents_out", 0)).longValue());
+        // Documents the filters kept per language: language_en, language_zh, ...
+        Object languages = stats.get("languages");
+        if (languages instanceof Map<?, ?> byLanguage) {
+            byLanguage.forEach((code, c) -> counts.put("language_" + code,
+                    ((Number) ((Map<?, ?>) c).get("documents")).longValue()));
+        }
         return new Outcome(run, false, counts);
     }
 

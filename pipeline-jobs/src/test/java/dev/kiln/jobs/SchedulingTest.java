@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.BadInputException;
+import dev.kiln.common.io.DroppedInputException;
 import dev.kiln.common.io.MissingInputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -70,7 +71,8 @@ class SchedulingTest {
         // The most specific cause wins over a wrapping I/O or Spark exception.
         assertEquals(ExitCode.MISSING_INPUT, ExitCode.of(new SparkException("task failed", new MissingInputException("gone"))));
         assertEquals(ExitCode.BAD_INPUT, ExitCode.of(new RuntimeException(new BadInputException("bad"))));
-        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), Stream.of(ExitCode.values()).map(ExitCode::code).toList());
+        assertEquals(ExitCode.FILTERED_OUT, ExitCode.of(new SparkException("x", new DroppedInputException("empty"))));
+        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8), Stream.of(ExitCode.values()).map(ExitCode::code).toList());
         for (ExitCode c : ExitCode.values()) {
             assertTrue(ExitCode.table().contains(c.code() + "  " + c.name().toLowerCase().replace('_', '-')), ExitCode.table());
         }
@@ -114,7 +116,9 @@ class SchedulingTest {
         Path in = Files.createDirectories(tmp.resolve("in"));
         Files.writeString(in.resolve("a.txt"), "The first document of the corpus, long enough to keep for this test run.");
         Path out = tmp.resolve("out");
-        String[] args = {"-Dkiln.preprocess.input.paths=" + in, "-Dkiln.preprocess.output.path=" + out};
+        // One-line documents: Gopher's 50-word minimum would drop them all (exit 8, filtered-out).
+        String[] args = {"-Dkiln.preprocess.input.paths=" + in, "-Dkiln.preprocess.output.path=" + out,
+                "-Dkiln.preprocess.filter.min-words=5"};
         Run first = run(PreprocessJob.stage(), args);
         assertEquals(0, first.status(), first.err());
         assertTrue(Files.exists(out.resolve("_SUCCESS")));
@@ -151,7 +155,7 @@ class SchedulingTest {
             assertEquals(1, new ObjectMapper().readTree(out.resolve("status.json").toFile()).path("run").asInt(), "status untouched");
 
             // A stale lock (its holder is known to be gone): --break-lock takes it over and runs.
-            Run broken = run(PreprocessJob.stage(), args[0], args[1], "--break-lock");
+            Run broken = run(PreprocessJob.stage(), args[0], args[1], args[2], "--break-lock");
             assertEquals(0, broken.status(), broken.err());
             assertEquals(2, new ObjectMapper().readTree(out.resolve("status.json").toFile()).path("run").asInt());
         }

@@ -162,6 +162,9 @@ public final class PreprocessPipeline {
             Map<String, Object> stats = new PreprocessStats.Written(spark.version(), target.toString(), run, input, pass.read(),
                     pass.clean(), pass.filter(), exact.stage(), near.stage(), write, allClusters,
                     new PreprocessStats.Index(indexBefore, indexDocuments), total, parallelism).toMap();
+            if (cfg.language().enabled()) {
+                stats.put("languages", PreprocessStats.languages(pass.languages(), cfg.filter()));
+            }
             JsonNode config = lineage == null ? null : lineage.config();
             // The same lineage object in stats.json and in the run manifest.
             JsonNode lineageJson = config == null ? null : lineage.toJson();
@@ -176,7 +179,7 @@ public final class PreprocessPipeline {
             List<InputLedger.Entry> inputs = files.stream()
                     .map(f -> new InputLedger.Entry(f.path(), f.length(), f.modificationTime(), sha.get(f.path()))).toList();
             new RunManifest(RunManifest.FORMAT_VERSION, run, Instant.now().toString(), inputs, listParquet(fs, staging, docsStaging),
-                    out.documents(), indexRel, indexDocuments, spec, config, lineageJson).write(fs, runStaging);
+                    out.documents(), indexRel, indexDocuments, spec, config, lineageJson, documentsPerLanguage(pass.languages())).write(fs, runStaging);
             publish(fs, staging, target, run, incremental, json);
             LOG.info("[preprocess] run {}: wrote {} documents ({}) to {} in {}; the index holds {} documents", run, out.documents(),
                     Progress.human(out.bytes()), new Path(target, RunManifest.DOCUMENTS_DIR + "/" + runName), Progress.duration(total), indexDocuments);
@@ -459,6 +462,12 @@ public final class PreprocessPipeline {
                 fs.delete(st.getPath(), true);
             }
         }
+    }
+
+    private static java.util.SortedMap<String, Long> documentsPerLanguage(Map<String, Counts> languages) {
+        java.util.SortedMap<String, Long> m = new TreeMap<>();
+        languages.forEach((l, c) -> m.put(l, c.documents()));
+        return m;
     }
 
     /** The Parquet files of a run's documents folder, relative to the (staged) output folder, with their sizes. */

@@ -62,6 +62,25 @@ public sealed interface PreprocessStats {
         }
     }
 
+    /**
+     * stats.json's {@code languages}: per language the filters kept (most documents first), its documents and bytes,
+     * which thresholds it ran with ({@code settings}: the language's own, or {@code default}) and which filters were
+     * skipped for it.
+     */
+    static Map<String, Object> languages(Map<String, Counts> kept, dev.kiln.preprocess.filter.FilterConfig filter) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        kept.entrySet().stream()
+                .sorted(Map.Entry.<String, Counts>comparingByValue(java.util.Comparator.comparingLong(Counts::documents).reversed())
+                        .thenComparing(Map.Entry.comparingByKey()))
+                .forEach(e -> {
+                    Map<String, Object> l = e.getValue().toMap();
+                    l.put("settings", filter.byLanguage().containsKey(e.getKey()) ? e.getKey() : "default");
+                    l.put("skipped_filters", filter.enabled() ? filter.skipped(e.getKey()) : List.of());
+                    m.put(e.getKey(), l);
+                });
+        return m;
+    }
+
     /** Documents and their bytes (UTF-8). Serializable: Spark adds them up per duplicate reason. */
     record Counts(long documents, long bytes) implements java.io.Serializable {
         public static final Counts ZERO = new Counts(0, 0);
@@ -200,6 +219,9 @@ public sealed interface PreprocessStats {
             m.put("removed", removedMap(removed));
             m.put("enabled", enabled);
             m.put("shingles", minhash.ngram().name().toLowerCase(Locale.ROOT) + " " + minhash.ngramSize() + "-grams");
+            if (minhash.ngram() == MinHashConfig.Shingling.WORD) {
+                m.put("unspaced_shingles", "dictionary word " + minhash.unspacedNgramSize() + "-grams");
+            }
             m.put("permutations", minhash.permutations());
             m.put("bands", minhash.bands());
             m.put("rows", minhash.rows());

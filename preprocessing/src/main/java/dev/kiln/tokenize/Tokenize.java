@@ -73,6 +73,8 @@ public final class Tokenize {
     static final String SUCCESS = "_SUCCESS";
     /** The documents' source column, kept through to the shards. */
     private static final String SOURCE = "source";
+    private static final String METADATA = "metadata";
+    private static final String LANGUAGE = "language";
     private static final long BYTES_PER_SHARD = 64L << 20;
 
     private Tokenize() {
@@ -171,7 +173,7 @@ public final class Tokenize {
         logPlan(cfg, plan);
         long freshBytes = fresh.stream().mapToLong(Manifest.InputFile::size).sum();
         LOG.info("kiln tokenize: tokenizing {} of Parquet", Progress.human(freshBytes));
-        Splits splits = Splits.of(readDocuments(spark, fresh), cfg.validationFraction());
+        Splits splits = Splits.of(readDocuments(spark, fresh, cfg.source()), cfg.validationFraction());
 
         // 2. The tokenizer: the output's own (shards must share one), a given file, or trained on the train split.
         String json = tokenizerJson(spark, cfg, hadoop, previous, outDir, splits.train());
@@ -415,7 +417,7 @@ public final class Tokenize {
         }
     }
 
-    private static Dataset<Row> readDocuments(SparkSession spark, List<Manifest.InputFile> files) {
+    private static Dataset<Row> readDocuments(SparkSession spark, List<Manifest.InputFile> files, TokenizeConfig.Source sourceKind) {
         String[] paths = files.stream().map(Manifest.InputFile::path).toArray(String[]::new);
         Dataset<Row> docs = spark.read().parquet(paths);
         Set<String> names = new HashSet<>(List.of(docs.schema().fieldNames()));
@@ -429,10 +431,17 @@ public final class Tokenize {
                 throw new IllegalArgumentException("kiln.tokenize.input: column \"" + required + "\" is " + f.dataType().simpleString() + ", expected string");
             }
         }
-        // A document's source: kiln preprocess's `source` column (the input path), else the Parquet file it was read from.
+        // A document's source: kiln preprocess's `source` column (the input path), else the Parquet file it was read from;
+        // with source = language, "language=<code>" from the metadata language identification wrote ("language=unknown"
+        // without it), so evaluate's per-source results (group-by = file) come per language.
         Column fileName = input_file_name();
         Column source = names.contains(SOURCE) && docs.schema().apply(SOURCE).dataType().equals(DataTypes.StringType)
                 ? coalesce(col(SOURCE), fileName) : fileName;
+        if (sourceKind == TokenizeConfig.Source.LANGUAGE) {
+            Column language = names.contains(METADATA) ? col(METADATA).getItem(LANGUAGE) : org.apache.spark.sql.functions.lit(null);
+            source = org.apache.spark.sql.functions.concat(org.apache.spark.sql.functions.lit("language="),
+                    coalesce(language, org.apache.spark.sql.functions.lit("unknown")));
+        }
         Dataset<Row> selected = docs.select(col("hash"), col("text"), source.as(SOURCE));
         long nulls = selected.filter(col("text").isNull().or(col("hash").isNull())).count();
         if (nulls > 0) {

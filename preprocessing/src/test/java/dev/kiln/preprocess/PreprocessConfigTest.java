@@ -35,4 +35,31 @@ class PreprocessConfigTest {
         e = assertThrows(InvalidConfigException.class, () -> PreprocessRuns.config("input.paths", "x", "output.path", "o", "input.format", "xml"));
         assertTrue(e.getMessage().contains("expected one of text, lines, jsonl, parquet, mail, auto"), e.getMessage());
     }
+
+    @Test
+    void languageSettingsOverrideTheDefaultsAndAnyLanguageTakesTheSameKeys() {
+        PreprocessConfig c = PreprocessRuns.config("input.paths", "x", "output.path", "o",
+                "filter.by-language.ja.min-mean-word-length", "1.2", "filter.by-language.zh.min-words", "80", "filter.languages", "[zh, ja]");
+        assertEquals(1.0, c.filter().byLanguage().get("zh").minMeanWordLength(), "reference.conf's Chinese setting");
+        assertEquals(80, c.filter().byLanguage().get("zh").minWords());
+        assertEquals(1.2, c.filter().byLanguage().get("ja").minMeanWordLength());
+        assertEquals(100000, c.filter().byLanguage().get("ja").maxWords(), "a key left out keeps the default");
+        assertEquals(3.0, c.filter().thresholdsFor("en", dev.kiln.preprocess.lang.Words.Segmentation.SPACED).minMeanWordLength());
+        assertEquals(3.0, c.filter().thresholdsFor("zh", dev.kiln.preprocess.lang.Words.Segmentation.SPACED).minMeanWordLength(),
+                "Chinese settings are for Chinese script");
+        assertEquals(java.util.List.of("zh", "ja"), c.filter().languages());
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> PreprocessRuns.config("input.paths", "x",
+                "output.path", "o", "filter.by-language.ja.min-wrds", "3"));
+        assertTrue(e.getMessage().contains("kiln.preprocess.filter.by-language.ja.min-wrds") && e.getMessage().contains("unknown key"), e.getMessage());
+        e = assertThrows(InvalidConfigException.class, () -> PreprocessRuns.config("input.paths", "x", "output.path", "o",
+                "filter.by-language.ja.min-alpha-words", "2"));
+        assertTrue(e.getMessage().contains("kiln.preprocess.filter.by-language.ja.min-alpha-words"), e.getMessage());
+        e = assertThrows(InvalidConfigException.class, () -> PreprocessRuns.config("input.paths", "x", "output.path", "o",
+                "filter.by-language.ja.enabled", "false"));
+        assertTrue(e.getMessage().contains("kiln.preprocess.filter.by-language.ja.enabled") && e.getMessage().contains("only the thresholds"),
+                e.getMessage());
+        e = assertThrows(InvalidConfigException.class, () -> PreprocessRuns.config("input.paths", "x", "output.path", "o",
+                "filter.languages", "[zh]", "language.enabled", "false"));
+        assertTrue(e.getMessage().contains("kiln.preprocess.filter.languages"), e.getMessage());
+    }
 }

@@ -103,13 +103,36 @@ public final class KilnConfig {
     static void checkKnownKeys(Config user, Config reference) {
         for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
             String key = e.getKey();
-            if (!key.startsWith("kiln.") || reference.hasPathOrNull(key) || underFreeFormSection(key, reference)) {
+            if (!key.startsWith("kiln.") || reference.hasPathOrNull(key) || underFreeFormSection(key, reference)
+                    || underKeyedSection(key, reference)) {
                 continue;
             }
             String hint = closestKnownKey(key, reference);
             throw new InvalidConfigException(key, describeOrigin(e.getValue().origin()),
                     "unknown key" + (hint == null ? "" : "; did you mean " + hint + "?"));
         }
+    }
+
+    /**
+     * Sections keyed by a name the user chooses (a language code), whose entries take keys of the section around them:
+     * {@code filter.by-language.ko.min-words} is known because {@code filter.min-words} is. The stage's config record
+     * then checks which of those keys an entry may set ({@code FilterConfig}: the thresholds).
+     */
+    static final java.util.Set<String> KEYED_SECTIONS = java.util.Set.of("kiln.preprocess.filter.by-language");
+
+    private static boolean underKeyedSection(String key, Config reference) {
+        List<String> elements = com.typesafe.config.ConfigUtil.splitPath(key);
+        for (String section : KEYED_SECTIONS) {
+            List<String> prefix = com.typesafe.config.ConfigUtil.splitPath(section);
+            if (elements.size() > prefix.size() + 1 && elements.subList(0, prefix.size()).equals(prefix)) {
+                List<String> known = new java.util.ArrayList<>(prefix.subList(0, prefix.size() - 1));
+                known.addAll(elements.subList(prefix.size() + 1, elements.size()));
+                if (reference.hasPathOrNull(com.typesafe.config.ConfigUtil.joinPath(known))) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean underFreeFormSection(String key, Config reference) {

@@ -32,6 +32,16 @@ public final class Settings {
         return prefix.isEmpty() ? path : prefix + "." + path;
     }
 
+    /** The keys of the object at {@code path}, sorted (e.g. the languages under {@code filter.by-language}). */
+    public java.util.SortedSet<String> objectKeys(String path) {
+        String k = key(path);
+        ConfigValue v = value(k);
+        if (v.valueType() != ConfigValueType.OBJECT) {
+            throw new InvalidConfigException(k, origin(k), "expected an object of sections, got " + describe(v));
+        }
+        return new java.util.TreeSet<>(root.getObject(k).keySet());
+    }
+
     public boolean has(String path) {
         return root.hasPath(key(path));
     }

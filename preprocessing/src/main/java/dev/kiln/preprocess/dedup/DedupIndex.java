@@ -36,9 +36,15 @@ public final class DedupIndex {
      *
      * @param shingling word or char n-grams ({@code kiln.preprocess.minhash.ngram})
      */
-    public record Spec(boolean near, String shingling, int ngramSize, int permutations, long seed) implements Serializable {
+    /**
+     * How an index's signatures were made. {@code unspacedNgramSize}: word n-gram size of dictionary-segmented text
+     * (Chinese, Japanese, Thai, ...); 0 in indexes written before Kiln segmented those scripts, which any value
+     * extends (their few documents in those scripts were shingled by letter runs, and match new ones less well).
+     */
+    public record Spec(boolean near, String shingling, int ngramSize, int permutations, long seed, int unspacedNgramSize) implements Serializable {
         public static Spec of(boolean near, MinHashConfig c) {
-            return new Spec(near, c.ngram().name().toLowerCase(java.util.Locale.ROOT), c.ngramSize(), c.permutations(), c.seed());
+            return new Spec(near, c.ngram().name().toLowerCase(java.util.Locale.ROOT), c.ngramSize(), c.permutations(), c.seed(),
+                    c.unspacedNgramSize());
         }
 
         /**
@@ -58,6 +64,9 @@ public final class DedupIndex {
             }
             if (ngramSize != current.ngramSize()) {
                 diffs.add("kiln.preprocess.minhash.ngram-size " + ngramSize + " -> " + current.ngramSize());
+            }
+            if (unspacedNgramSize != 0 && unspacedNgramSize != current.unspacedNgramSize()) {
+                diffs.add("kiln.preprocess.minhash.unspaced-ngram-size " + unspacedNgramSize + " -> " + current.unspacedNgramSize());
             }
             if (permutations != current.permutations()) {
                 diffs.add("kiln.preprocess.minhash.permutations " + permutations + " -> " + current.permutations());

@@ -70,7 +70,7 @@ public final class NearDuplicates {
         MinHasher hasher = new MinHasher(c);
         boolean verify = c.verify();
         JavaPairRDD<String, Features> features = idAndText
-                .mapValues(text -> Shingles.of(text, c.ngram(), c.ngramSize()))
+                .mapValues(text -> Shingles.of(text, c))
                 .filter(t -> t._2().length > 0)
                 .mapValues(sh -> {
                     documents.add(1);
@@ -172,7 +172,7 @@ public final class NearDuplicates {
         boolean verify = c.verify();
         JavaPairRDD<String, Features> oldFeatures = verify
                 ? earlier.texts().join(pairs.keys().distinct(partitions).mapToPair(id -> new Tuple2<>(id, Boolean.TRUE)), partitions)
-                        .mapToPair(t -> new Tuple2<>(t._1(), new Features(Shingles.of(t._2()._1(), c.ngram(), c.ngramSize()), null)))
+                        .mapToPair(t -> new Tuple2<>(t._1(), new Features(Shingles.of(t._2()._1(), c), null)))
                 : earlier.signatures().mapValues(sig -> new Features(null, sig));
         double threshold = c.threshold();
         return pairs.join(oldFeatures, partitions)

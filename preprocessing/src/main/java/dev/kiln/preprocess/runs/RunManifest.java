@@ -35,10 +35,12 @@ import java.util.Locale;
  * @param config         the effective {@code kiln.preprocess} section of this run (may be null)
  * @param lineage        the run's {@link dev.kiln.common.config.Lineage#toJson()}, the same object as in its stats.json;
  *                       null in manifests written before run manifests recorded it (and in tests without a job)
+ * @param languages      documents the filters kept per language (language identification's codes), before dedup; empty
+ *                       when language identification was off and in manifests written before it existed
  */
 public record RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
                           long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config,
-                          JsonNode lineage) {
+                          JsonNode lineage, java.util.SortedMap<String, Long> languages) {
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
     public static final String RUNS_DIR = "runs";
@@ -64,12 +66,19 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
         inputs = List.copyOf(inputs);
         documentFiles = List.copyOf(documentFiles);
         lineage = lineage == null || lineage.isNull() || lineage.isMissingNode() ? null : lineage; // absent in older manifests
+        languages = java.util.Collections.unmodifiableSortedMap(languages == null ? new java.util.TreeMap<>() : new java.util.TreeMap<>(languages));
+    }
+
+    /** A manifest without language counts. */
+    public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
+                       long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config, JsonNode lineage) {
+        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, lineage, null);
     }
 
     /** A manifest without lineage. */
     public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
                        long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config) {
-        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, null);
+        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, null, null);
     }
 
     /** The partition folder name of a run: {@code run=0001} (Spark reads {@code documents/} as a table partitioned by run). */

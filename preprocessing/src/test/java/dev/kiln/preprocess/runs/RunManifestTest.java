@@ -26,7 +26,7 @@ class RunManifestTest {
         return new RunManifest(RunManifest.FORMAT_VERSION, run, "2026-01-01T00:00:00Z",
                 List.of(new InputLedger.Entry("file:/in/a.json", 10, 20, "abc")),
                 List.of(new RunManifest.FileEntry("documents/" + RunManifest.runName(run) + "/part-0.parquet", 123)),
-                7, "index/" + RunManifest.runName(run), 7 * run, new DedupIndex.Spec(true, "word", 5, 128, 1),
+                7, "index/" + RunManifest.runName(run), 7 * run, new DedupIndex.Spec(true, "word", 5, 128, 1, 3),
                 new ObjectMapper().readTree("{\"x\": 1}"));
     }
 
@@ -99,11 +99,11 @@ class RunManifestTest {
 
     @Test
     void indexSpecsMustMatchWhereNearDedupReadsSignatures() {
-        DedupIndex.Spec made = new DedupIndex.Spec(true, "word", 5, 128, 1);
+        DedupIndex.Spec made = new DedupIndex.Spec(true, "word", 5, 128, 1, 3);
         assertEquals(null, made.incompatibility(made));
-        assertEquals(null, made.incompatibility(new DedupIndex.Spec(false, "char", 3, 64, 2)), "no near dedup: signatures unused");
-        String why = made.incompatibility(new DedupIndex.Spec(true, "word", 7, 128, 9));
+        assertEquals(null, made.incompatibility(new DedupIndex.Spec(false, "char", 3, 64, 2, 3)), "no near dedup: signatures unused");
+        String why = made.incompatibility(new DedupIndex.Spec(true, "word", 7, 128, 9, 3));
         assertTrue(why.contains("kiln.preprocess.minhash.ngram-size 5 -> 7") && why.contains("kiln.preprocess.minhash.seed 1 -> 9"), why);
-        assertTrue(new DedupIndex.Spec(false, "word", 5, 128, 1).incompatibility(made).contains("kiln.preprocess.dedup.near"));
+        assertTrue(new DedupIndex.Spec(false, "word", 5, 128, 1, 3).incompatibility(made).contains("kiln.preprocess.dedup.near"));
     }
 }
