@@ -11,7 +11,7 @@ import dev.kiln.evaluate.text.BleuStats;
 import dev.kiln.evaluate.text.Rouge;
 import dev.kiln.generate.GenerationConfig;
 import dev.kiln.generate.Generator;
-import dev.kiln.generate.GraphModel;
+import dev.kiln.generate.CachedModel;
 import dev.kiln.generate.LanguageModel;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
@@ -278,40 +278,6 @@ public final class GenerationReport {
         return out;
     }
 
-    /**
-     * A forward pass of exactly {@code rows} windows: the generator's batches shrink as sequences finish, and a
-     * smaller matrix can round differently, so every batch is padded (with copies of its first window) to the same
-     * shape and a sequence's text does not depend on which prompts share its task.
-     */
-    static final class FixedBatch implements LanguageModel {
-        private final LanguageModel model;
-        private final int rows;
-
-        FixedBatch(LanguageModel model, int rows) {
-            this.model = model;
-            this.rows = rows;
-        }
-
-        @Override
-        public int contextLength() {
-            return model.contextLength();
-        }
-
-        @Override
-        public int vocabSize() {
-            return model.vocabSize();
-        }
-
-        @Override
-        public double[][] nextLogits(List<int[]> windows) {
-            List<int[]> padded = new ArrayList<>(windows);
-            while (padded.size() < rows) {
-                padded.add(windows.get(0));
-            }
-            return Arrays.copyOf(model.nextLogits(padded), windows.size());
-        }
-    }
-
     /** The executor side: a slice of prompts, every checkpoint, one {@link Sample} per (checkpoint, prompt). */
     static final class GenerateTask implements FlatMapFunction<Iterator<EvalPrompt>, Sample> {
         private final String runId;
@@ -353,7 +319,9 @@ public final class GenerationReport {
                 ComputationGraph g = ModelCache.borrow(runId, key, () -> Evaluation.restore(models.value().get(index)));
                 List<Generator.Result> results;
                 try {
-                    LanguageModel model = new FixedBatch(new GraphModel(g), decoding.batchSize());
+                    // KV-cached decoding; a sequence's numbers do not depend on the other rows of its batch (see
+                    // KvCache), so the text does not depend on which prompts share this task.
+                    LanguageModel model = CachedModel.of(g);
                     results = new Generator(model, decoding, endOfText).generate(requests, null);
                 } finally {
                     ModelCache.release(runId, key, g);

@@ -128,7 +128,7 @@ public final class Generation {
         warnIgnored(cfg);
         GenerationCheckpoint ckpt = GenerationCheckpoint.open(cfg, hadoop);
         long start = System.nanoTime();
-        LanguageModel model = new GraphModel(GenerationCheckpoint.restore(ckpt.modelZip()));
+        LanguageModel model = CachedModel.of(GenerationCheckpoint.restore(ckpt.modelZip()));
         Progress progress = new Progress("generate tokens", -1, -1);
         List<Completion> out = complete(model, ckpt.tokenizer(), cfg, ckpt.endOfText(), List.of(new Prompt(0, prompt)),
                 progress);
@@ -261,26 +261,28 @@ public final class Generation {
 
     /**
      * Models restored from the broadcast, per executor JVM: a task borrows one and gives it back, so an executor
-     * holds at most as many as it runs tasks at once (its cores), whatever the number of tasks. Entries of an older
-     * broadcast are dropped when a newer one arrives (each kiln command is its own Spark application, so an
-     * executor never outlives more than one).
+     * holds at most as many as it runs tasks at once (its cores), whatever the number of tasks. Models are keyed by
+     * the checkpoint (folder, step and a CRC-32 of the model's bytes), so a later job on the same checkpoint in the
+     * same JVM (a local master running several jobs, the benchmark) reuses them; when another checkpoint arrives, the
+     * older ones are dropped (each kiln command is its own Spark application, so an executor never outlives more than one).
      */
     static final class ExecutorCache {
-        record Replica(GraphModel model, BpeTokenizer tokenizer) {
+        record Replica(LanguageModel model, BpeTokenizer tokenizer) {
         }
 
-        private static final Map<Long, ConcurrentLinkedDeque<Replica>> POOLS = new ConcurrentHashMap<>();
+        private static final Map<String, ConcurrentLinkedDeque<Replica>> POOLS = new ConcurrentHashMap<>();
         private static final java.util.concurrent.atomic.AtomicInteger RESTORED = new java.util.concurrent.atomic.AtomicInteger();
 
         static Replica borrow(Broadcast<GenerationCheckpoint> bc) {
-            POOLS.keySet().removeIf(id -> id != bc.id());
-            Replica r = POOLS.computeIfAbsent(bc.id(), id -> new ConcurrentLinkedDeque<>()).pollFirst();
+            GenerationCheckpoint c = bc.value();
+            String key = key(c);
+            POOLS.keySet().removeIf(k -> !k.equals(key));
+            Replica r = POOLS.computeIfAbsent(key, k -> new ConcurrentLinkedDeque<>()).pollFirst();
             if (r != null) {
                 return r;
             }
-            GenerationCheckpoint c = bc.value();
             try {
-                Replica fresh = new Replica(new GraphModel(GenerationCheckpoint.restore(c.modelZip())), c.tokenizer());
+                Replica fresh = new Replica(CachedModel.of(GenerationCheckpoint.restore(c.modelZip())), c.tokenizer());
                 RESTORED.incrementAndGet();
                 return fresh;
             } catch (IOException e) {
@@ -289,10 +291,16 @@ public final class Generation {
         }
 
         static void release(Broadcast<GenerationCheckpoint> bc, Replica r) {
-            ConcurrentLinkedDeque<Replica> pool = POOLS.get(bc.id());
+            ConcurrentLinkedDeque<Replica> pool = POOLS.get(key(bc.value()));
             if (pool != null) {
                 pool.addFirst(r);
             }
+        }
+
+        private static String key(GenerationCheckpoint c) {
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(c.modelZip());
+            return c.folder() + "@" + c.step() + "#" + Long.toHexString(crc.getValue());
         }
 
         /** Models restored from a broadcast in this JVM so far (tests: never one per task). */

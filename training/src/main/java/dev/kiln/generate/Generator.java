@@ -1,17 +1,26 @@
 package dev.kiln.generate;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
 
 /**
- * Autoregressive decoding of many sequences at once. Every step runs one forward over the windows of up to
- * {@code batchSize} unfinished sequences, applies the logits processors to each sequence's scores and picks its
- * next token (argmax, or one draw from the sequence's own random stream). The window is the last T tokens of
- * prompt + generated text, so a prompt longer than the context keeps its last tokens and the window slides as
- * tokens are added. A sequence stops at end-of-text (not part of its tokens) or after its budget of new tokens.
+ * Autoregressive decoding of many sequences at once, through a {@link Decoder} of up to {@code batchSize} rows: a
+ * sequence takes a free row (its window is run whole: prefill), then adds one token per step (one new position with a
+ * KV cache); when it stops, the next waiting sequence takes its row. Each step applies the logits processors to each
+ * sequence's scores and picks its next token (argmax, or one draw from the sequence's own random stream).
+ *
+ * <p>The window is at most T = the model's context. A prompt longer than T keeps its last T tokens. When a token
+ * would make the window longer than T, the window restarts at the last {@code T - slide} tokens ({@link #slide}: T/4),
+ * which run again as a new prefill: learned absolute positions tie each cached key to its slot, so a window cannot
+ * slide by one without recomputing every position. Cost past the context: one prefill of T - T/4 positions per T/4
+ * new tokens (4 positions per token at T = 128 instead of 1, still far below a full forward of T per token); the
+ * model then sees between 3T/4 and T tokens of context. A sequence stops at end-of-text (not part of its tokens) or
+ * after its budget of new tokens.
  */
 public final class Generator {
     /** Why a sequence ended: Hugging Face's (and OpenAI's) finish reasons. */
@@ -56,6 +65,8 @@ public final class Generator {
         final SplittableRandom random;
         int[] ids; // prompt (or end-of-text for an empty prompt) then the new tokens
         int length;
+        int start; // the window is ids[start, length)
+        boolean fresh = true; // the window must run whole (new, or slid) before the next token
         int generated;
         StopReason stop;
 
@@ -71,14 +82,31 @@ public final class Generator {
             }
         }
 
-        int[] window(int t) {
-            return Arrays.copyOfRange(ids, Math.max(0, length - t), length);
+        /** What the decoder has not seen yet: the whole window when fresh, else the last token. */
+        int[] feed(int context) {
+            if (fresh) {
+                start = Math.max(start, length - context);
+                return Arrays.copyOfRange(ids, start, length);
+            }
+            return new int[]{ids[length - 1]};
         }
 
-        void add(int id) {
+        void add(int id, int context) {
             ids[length++] = id;
             generated++;
+            if (length - start > context) {
+                start = length - (context - slide(context));
+                fresh = true;
+            }
         }
+    }
+
+    /**
+     * Tokens a full window slides by: it restarts at its last {@code context - slide} tokens (see the class comment).
+     * Below a context of 4 it is 0: the window then moves by one token at a time, each time recomputed whole.
+     */
+    static int slide(int context) {
+        return context / 4;
     }
 
     /** Generates every request; {@code onTokens} is told how many tokens each step produced (may be null). */
@@ -94,46 +122,68 @@ public final class Generator {
             all.add(new Sequence(r, cfg.newTokens(r.promptIds().length),
                     Sampler.stream(cfg.seed(), r.promptIndex(), r.sequenceIndex()), endOfText));
         }
-        // Batches are cut from the sequences still running, in request order; a sequence's tokens depend only on
-        // its own window and random stream, so batching never changes the text.
-        List<Sequence> running = new ArrayList<>(all.stream().filter(s -> s.stop == null).toList());
-        while (!running.isEmpty()) {
-            int produced = 0;
-            for (int from = 0; from < running.size(); from += cfg.batchSize()) {
-                List<Sequence> batch = running.subList(from, Math.min(running.size(), from + cfg.batchSize()));
-                List<int[]> windows = new ArrayList<>(batch.size());
-                for (Sequence s : batch) {
-                    windows.add(s.window(model.contextLength()));
-                }
-                double[][] scores = model.nextLogits(windows);
-                for (int i = 0; i < batch.size(); i++) {
-                    Sequence s = batch.get(i);
-                    // the repetition penalty reads the whole context, prompt included; copy it only for that
-                    int[] context = cfg.repetitionPenalty() == 1.0 ? NO_CONTEXT : Arrays.copyOf(s.ids, s.length);
-                    int next = pick(scores[i], context, s.random);
-                    produced++;
-                    if (next == endOfText) {
-                        s.stop = StopReason.END_OF_TEXT;
-                    } else {
-                        s.add(next);
-                        if (s.generated == s.budget) {
-                            s.stop = StopReason.LENGTH;
-                        }
-                    }
+        // Sequences take rows in request order; a sequence's tokens depend only on its own window and random stream
+        // (the cached attention reads its own row only), so batching never changes the text.
+        ArrayDeque<Sequence> waiting = new ArrayDeque<>(all.stream().filter(s -> s.stop == null).toList());
+        Sequence[] rows = new Sequence[Math.max(1, Math.min(cfg.batchSize(), waiting.size()))];
+        Decoder decoder = model.decoder(rows.length);
+        while (true) {
+            for (int r = 0; r < rows.length; r++) {
+                if (rows[r] == null && !waiting.isEmpty()) {
+                    rows[r] = waiting.poll();
                 }
             }
-            running.removeIf(s -> s.stop != null);
+            int produced = step(decoder, rows);
+            if (produced == 0) {
+                break;
+            }
             if (onTokens != null) {
                 onTokens.accept(produced);
             }
         }
         List<Result> out = new ArrayList<>(all.size());
         for (Sequence s : all) {
-            int start = s.length - s.generated;
+            int first = s.length - s.generated;
             out.add(new Result(s.request.promptIndex(), s.request.sequenceIndex(),
-                    Arrays.copyOfRange(s.ids, start, s.length), s.stop));
+                    Arrays.copyOfRange(s.ids, first, s.length), s.stop));
         }
         return out;
+    }
+
+    /** One token for every occupied row; frees the rows whose sequence stopped. Returns the tokens produced. */
+    private int step(Decoder decoder, Sequence[] rows) {
+        int t = model.contextLength();
+        int[] live = IntStream.range(0, rows.length).filter(r -> rows[r] != null).toArray();
+        if (live.length == 0) {
+            return 0;
+        }
+        int[][] feeds = new int[live.length][];
+        boolean[] fresh = new boolean[live.length];
+        for (int i = 0; i < live.length; i++) {
+            Sequence s = rows[live[i]];
+            fresh[i] = s.fresh;
+            feeds[i] = s.feed(t);
+            s.fresh = false;
+        }
+        double[][] scores = decoder.extend(live, feeds, fresh);
+        for (int i = 0; i < live.length; i++) {
+            Sequence s = rows[live[i]];
+            // the repetition penalty reads the whole context, prompt included; copy it only for that
+            int[] context = cfg.repetitionPenalty() == 1.0 ? NO_CONTEXT : Arrays.copyOf(s.ids, s.length);
+            int next = pick(scores[i], context, s.random);
+            if (next == endOfText) {
+                s.stop = StopReason.END_OF_TEXT;
+            } else {
+                s.add(next, t);
+                if (s.generated == s.budget) {
+                    s.stop = StopReason.LENGTH;
+                }
+            }
+            if (s.stop != null) {
+                rows[live[i]] = null;
+            }
+        }
+        return live.length;
     }
 
     /** One decoding step for one sequence: the processors in Hugging Face's order, then argmax or a draw. */

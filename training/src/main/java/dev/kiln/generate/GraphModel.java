@@ -13,8 +13,9 @@ import java.util.List;
 /**
  * A Kiln GPT ({@link GptModel}) as a {@link LanguageModel}. The graph's context T is fixed when it is built, so a
  * window shorter than T is padded at the end; attention is causal, so the padding cannot change the distribution
- * read at the window's last real position. Each call is one full forward of B x T positions (there is no KV cache).
- * A graph is not safe for concurrent forwards: use one instance per thread.
+ * read at the window's last real position. Each call is one full forward of B x T positions, with no KV cache: the
+ * reference the cached path ({@link CachedModel}) is tested against, and the path for graphs whose layers have no
+ * cached inference (the SameDiff reference layers). A graph is not safe for concurrent forwards: use one instance per thread.
  */
 public final class GraphModel implements LanguageModel {
     private final ComputationGraph graph;

@@ -15,4 +15,13 @@ public interface LanguageModel {
      * logits shifted by a constant per window, would give the same result for temperature, top-k and top-p only).
      */
     double[][] nextLogits(List<int[]> windows);
+
+    /**
+     * A decoder for up to {@code rows} sequences at once. This default keeps each row's window and runs
+     * {@link #nextLogits} over all of it at every step (no cache: up to T positions per new token); a model with a
+     * KV cache runs only the new positions.
+     */
+    default Decoder decoder(int rows) {
+        return new Decoder.Recomputing(this, rows);
+    }
 }

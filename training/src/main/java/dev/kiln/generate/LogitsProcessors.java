@@ -62,13 +62,48 @@ public final class LogitsProcessors {
         if (k <= 0 || k >= scores.length) {
             return;
         }
-        double[] sorted = scores.clone();
-        Arrays.sort(sorted);
-        double kth = sorted[sorted.length - k];
+        double kth = kthLargest(scores, k);
         for (int i = 0; i < scores.length; i++) {
             if (scores[i] < kth) {
                 scores[i] = Double.NEGATIVE_INFINITY;
             }
+        }
+    }
+
+    /**
+     * The k-th largest value (duplicates counted, as in a sorted copy's {@code [length - k]}), with a min-heap of the
+     * k largest so far: O(V log k), not a sort of all V scores at every generated token.
+     */
+    static double kthLargest(double[] a, int k) {
+        double[] heap = Arrays.copyOf(a, k); // the first k values, then heapified: heap[0] is their minimum
+        for (int i = k / 2 - 1; i >= 0; i--) {
+            siftDown(heap, i, k);
+        }
+        for (int i = k; i < a.length; i++) {
+            if (a[i] > heap[0]) {
+                heap[0] = a[i];
+                siftDown(heap, 0, k);
+            }
+        }
+        return heap[0];
+    }
+
+    private static void siftDown(double[] heap, int i, int n) {
+        while (true) {
+            int smallest = i, l = 2 * i + 1, r = l + 1;
+            if (l < n && heap[l] < heap[smallest]) {
+                smallest = l;
+            }
+            if (r < n && heap[r] < heap[smallest]) {
+                smallest = r;
+            }
+            if (smallest == i) {
+                return;
+            }
+            double t = heap[i];
+            heap[i] = heap[smallest];
+            heap[smallest] = t;
+            i = smallest;
         }
     }
 

@@ -94,6 +94,37 @@ public class TransformerBlockLayer extends HandWrittenLayerImpl<TransformerBlock
         return out;
     }
 
+    /** The parameters as float copies, for {@link #forwardCached}: a snapshot (inference never changes them). */
+    record Weights(float[] ln1Gain, float[] ln1Bias, float[] qkvW, float[] qkvB, float[] projW, float[] projB,
+                           float[] ln2Gain, float[] ln2Bias, float[] fcW, float[] fcB, float[] outW, float[] outB) {
+    }
+
+    /**
+     * Inference over new positions with cached keys and values (generation, see {@link KvCache}): rows of
+     * {@code x [N, C]} are positions {@code slot[r]} of cache rows {@code row[r]}, any number per row, in slot order
+     * within a row. The same math as {@link #forward} on those positions, on plain float rows ({@link RowMath}).
+     * Returns the block's output {@code [N, C]}.
+     */
+    static float[] forwardCached(Weights w, float[] x, int n, KvCache cache, int layer, int[] row, int[] slot) {
+        int c = w.ln1Gain().length, rc = w.fcB().length;
+        float[] qkv = RowMath.affine(RowMath.layerNorm(x, n, c, w.ln1Gain(), w.ln1Bias()), n, c, w.qkvW(), 3 * c, w.qkvB()); // [N, 3C]
+        float[] y = cache.attend(layer, qkv, row, slot);                                                      // [N, C]
+        float[] x1 = RowMath.affine(y, n, c, w.projW(), c, w.projB());                                       // [N, C]
+        RowMath.add(x1, x);
+        float[] f = RowMath.affine(RowMath.layerNorm(x1, n, c, w.ln2Gain(), w.ln2Bias()), n, c, w.fcW(), rc, w.fcB()); // [N, rC]
+        RowMath.gelu(f, GELU_K, GELU_C);
+        float[] out = RowMath.affine(f, n, rc, w.outW(), c, w.outB());                                       // [N, C]
+        RowMath.add(out, x1);
+        return out;
+    }
+
+    Weights weights() {
+        return new Weights(RowMath.floats(p(LN1_GAIN)), RowMath.floats(p(LN1_BIAS)), RowMath.floats(p(QKV_WEIGHT)),
+                RowMath.floats(p(QKV_BIAS)), RowMath.floats(p(PROJ_WEIGHT)), RowMath.floats(p(PROJ_BIAS)),
+                RowMath.floats(p(LN2_GAIN)), RowMath.floats(p(LN2_BIAS)), RowMath.floats(p(FC_WEIGHT)),
+                RowMath.floats(p(FC_BIAS)), RowMath.floats(p(OUT_WEIGHT)), RowMath.floats(p(OUT_BIAS)));
+    }
+
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         assertInputSet(true);

@@ -16,7 +16,7 @@ class GeneratorTest {
     static final int V = 10;
     static final int EOT = 9;
 
-    static final class Counting implements LanguageModel {
+    static class Counting implements LanguageModel {
         final int context;
         final List<int[]> windows = new ArrayList<>();
         final List<Integer> batchSizes = new ArrayList<>();
@@ -86,14 +86,44 @@ class GeneratorTest {
     }
 
     @Test
-    void aLongPromptKeepsItsLastTokensAndTheWindowSlides() {
+    void aLongPromptKeepsItsLastTokensAndAFullWindowRestartsAtItsLastThreeQuarters() {
         Counting m = new Counting(4);
         Generator.Result r = run(m, Map.of("max-new-tokens", "3"), new int[]{0, 1, 2, 3, 4, 5}).get(0);
         assertArrayEquals(new int[]{2, 3, 4, 5}, m.windows.get(0));
-        assertArrayEquals(new int[]{3, 4, 5, 6}, m.windows.get(1));
+        assertArrayEquals(new int[]{4, 5, 6}, m.windows.get(1)); // 5 tokens > 4: the last 4 - 4/4 = 3
         assertArrayEquals(new int[]{4, 5, 6, 7}, m.windows.get(2));
         assertEquals(3, m.windows.size());
         assertArrayEquals(new int[]{6, 7, 8}, r.tokens());
+    }
+
+    /** A Counting model whose decoder records what it is fed: "row:tokens" with F for a fresh window. */
+    static final class Recording extends Counting {
+        final List<String> feeds = new ArrayList<>();
+
+        Recording(int context) {
+            super(context);
+        }
+
+        @Override
+        public Decoder decoder(int rows) {
+            Decoder inner = new Decoder.Recomputing(this, rows);
+            return (r, tokens, fresh) -> {
+                for (int i = 0; i < r.length; i++) {
+                    feeds.add(r[i] + ":" + java.util.Arrays.toString(tokens[i]) + (fresh[i] ? "F" : ""));
+                }
+                return inner.extend(r, tokens, fresh);
+            };
+        }
+    }
+
+    @Test
+    void theDecoderGetsEachWindowOnceThenOneTokenPerStepAndAFreedRowTakesTheNextSequence() {
+        Recording m = new Recording(4);
+        List<Generator.Result> r = run(m, Map.of("max-new-tokens", "5", "batch-size", "1"), new int[]{1, 2}, new int[]{5});
+        assertEquals(List.of("0:[1, 2]F", "0:[3]", "0:[4]", "0:[3, 4, 5]F", "0:[6]", // 3..7; 5 tokens > 4: a slide
+                "0:[5]F", "0:[6]", "0:[7]", "0:[8]"), m.feeds);                  // 6, 7, 8, then end-of-text
+        assertArrayEquals(new int[]{3, 4, 5, 6, 7}, r.get(0).tokens());
+        assertArrayEquals(new int[]{6, 7, 8}, r.get(1).tokens());
     }
 
     @Test
@@ -124,6 +154,14 @@ class GeneratorTest {
         assertArrayEquals(one.get(7).tokens(), a.get(1).tokens());
         // the three sequences of a prompt differ (10% of the mass is spread over the other tokens)
         assertNotEquals(java.util.Arrays.toString(one.get(0).tokens()), java.util.Arrays.toString(one.get(1).tokens()));
+    }
+
+    @Test
+    void aContextOfOneRecomputesItsOneTokenWindowAtEveryStep() {
+        Recording m = new Recording(1);
+        Generator.Result r = run(m, Map.of("max-new-tokens", "3"), new int[]{1, 2}).get(0);
+        assertEquals(List.of("0:[2]F", "0:[3]F", "0:[4]F"), m.feeds);
+        assertArrayEquals(new int[]{3, 4, 5}, r.tokens());
     }
 
     private static Map<String, String> with(Map<String, String> m, String k, String v) {

@@ -114,4 +114,20 @@ class LogitsProcessorsTest {
         LogitsProcessors.apply(s, new int[0], TinyGpt.generation(Map.of("top-k", "1", "top-p", "0.1", "temperature", "3")));
         assertArrayEquals(before, s);
     }
+
+    @Test
+    void theKthLargestOfTheHeapIsTheSortedCopysWithTiesCounted() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int trial = 0; trial < 200; trial++) {
+            double[] a = new double[1 + random.nextInt(300)];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = random.nextInt(trial % 2 == 0 ? 7 : 100000) - 3.5; // many ties on even trials
+            }
+            double[] sorted = a.clone();
+            java.util.Arrays.sort(sorted);
+            int k = 1 + random.nextInt(a.length);
+            org.junit.jupiter.api.Assertions.assertEquals(sorted[a.length - k], LogitsProcessors.kthLargest(a, k),
+                    "k " + k + " of " + a.length);
+        }
+    }
 }
