@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.common.log.Progress;
 import dev.kiln.generate.CachedModel;
@@ -254,7 +255,7 @@ public final class GenerateBenchmark {
         }
         BpeTokenizer tokenizer = BpeTrainer.train(counts, PreTokenizer.GPT4, 2048, List.of(eot), 2, null);
         String json = TokenizerJson.write(tokenizer);
-        String sha = TokenizerJson.sha256(json);
+        String sha = FileHashes.sha256(json);
         FileSystem fs = FileSystem.getLocal(new Configuration());
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(dir.resolve("shards").toUri());
         AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
