@@ -87,7 +87,7 @@ public final class Pretraining {
             return new MemoryModel.Given(heap, offHeap, physical, 0, 0, 0);
         }
         org.apache.spark.SparkConf conf = spark.sparkContext().getConf();
-        long executorMemory = conf.getSizeAsBytes("spark.executor.memory", "1g");
+        long executorMemory = conf.getSizeAsMb("spark.executor.memory", "1g") << 20; // a bare number is MiB there
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("-Dorg\\.bytedeco\\.javacpp\\.maxbytes=(\\S+)")
                 .matcher(conf.get("spark.executor.extraJavaOptions", ""));
         long executorOffHeap = m.find() ? limit(org.bytedeco.javacpp.Pointer.parseBytes(m.group(1), executorMemory)) : executorMemory;

@@ -90,6 +90,22 @@ class PretrainerTest {
                 && plan.contains("local[N] runs all 2 replicas in the driver"), plan);
     }
 
+    /**
+     * A model that cannot fit this JVM (48 blocks of width 4096: 9.7 G parameters, 155 GB of weights, gradients and
+     * moments) is refused before anything is built or written, with the key to change (exit 2 in the job).
+     */
+    @Test
+    void aRunThatCannotFitIsRefusedAtStartNamingTheKey() {
+        java.nio.file.Path out = tmp.resolve("too-big");
+        Config c = TinyRuns.config(shards.toString(), out.toString(), Map.of("model.d-model", "4096", "model.layers", "48",
+                "model.heads", "32"));
+        dev.kiln.common.config.InvalidConfigException e = assertThrows(dev.kiln.common.config.InvalidConfigException.class,
+                () -> Pretraining.run(null, TrainConfig.from(c), TinyRuns.lineage(c), false));
+        assertTrue(e.getMessage().contains("org.bytedeco.javacpp.maxbytes") && e.getMessage().contains("does not fit"),
+                e.getMessage());
+        assertTrue(!Files.exists(out.resolve("checkpoints")), "nothing written");
+    }
+
     /** {@code validation.every = 0} means no validation pass at all, not even at the end of the run. */
     @Test
     void validationEveryZeroMeasuresNothingEvenAtTheEnd() throws IOException {
