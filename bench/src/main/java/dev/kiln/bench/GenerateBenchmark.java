@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
-import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.common.log.Progress;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.generate.CachedModel;
 import dev.kiln.generate.Generation;
 import dev.kiln.generate.GenerationCheckpoint;
@@ -31,6 +31,7 @@ import org.nd4j.linalg.learning.config.NoOp;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -144,7 +145,7 @@ public final class GenerateBenchmark {
         for (String l : lines) {
             prompts.add(new Generation.Prompt(prompts.size(), l));
         }
-        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        var threads = ManagementFactory.getThreadMXBean();
         double best = Double.MAX_VALUE, bestCpu = Double.MAX_VALUE;
         long tokens = 0;
         for (int i = 0; i < 4; i++) {

@@ -5,6 +5,7 @@ import dev.kiln.common.io.BadInputException;
 import dev.kiln.common.io.DroppedInputException;
 import dev.kiln.common.io.MissingInputException;
 import dev.kiln.common.io.OutputLock;
+import org.apache.spark.SparkException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -63,7 +64,7 @@ public enum ExitCode {
             if (t instanceof InvalidConfigException) {
                 return BAD_CONFIG;
             }
-            if (t instanceof IOException || t instanceof UncheckedIOException || t instanceof org.apache.spark.SparkException) {
+            if (t instanceof IOException || t instanceof UncheckedIOException || t instanceof SparkException) {
                 transientFailure = true;
             }
         }

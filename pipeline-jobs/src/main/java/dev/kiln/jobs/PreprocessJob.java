@@ -3,6 +3,8 @@ package dev.kiln.jobs;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -79,7 +81,7 @@ public final class PreprocessJob {
 
     /** {@code --reprocess} is {@code -Dkiln.preprocess.reprocess=true}, so the config record stays the one source. */
     static String[] withFlags(String[] args) {
-        java.util.List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (String a : args) {
             out.add(a.equals("--reprocess") ? "-D" + PreprocessConfig.SECTION + ".reprocess=true" : a);
         }

@@ -9,6 +9,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code kiln pretrain}: trains the GPT model on the token shards of {@code kiln.train.shards}, in the driver
@@ -46,14 +47,14 @@ public final class PretrainJob {
                                             + "averaging %.1f%% of the time; last checkpoint %s",
                                     r.startStep(), r.endStep(), r.lastTrainLoss(), r.lastValidationLoss(), r.tokensPerSecond(),
                                     100 * r.averagingShare(), r.lastCheckpoint()));
-                            return new Outcome(0, false, java.util.Map.of("start_step", r.startStep(), "end_step", r.endStep()));
+                            return new Outcome(0, false, Map.of("start_step", r.startStep(), "end_step", r.endStep()));
                         })
                 .withFlags("resume")
                 .lockedOutput(TrainConfig::output, false)
                 .withDryRun((cfg, hadoop, cl) -> Pretraining.plan(cfg, hadoop, mode(cfg, cl)));
     }
 
-    static ResumePolicy.Mode mode(TrainConfig cfg, dev.kiln.jobs.CommandLine cl) {
+    static ResumePolicy.Mode mode(TrainConfig cfg, CommandLine cl) {
         return cl.has("resume") ? ResumePolicy.Mode.ALWAYS : cfg.resume();
     }
 }

@@ -2,6 +2,7 @@ package dev.kiln.jobs;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.jobs.JobRuns.Run;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,7 +40,7 @@ class FilteredOutJobTest {
     /** Two real SOTU speeches (kept by the default filters) and {@code shortOnes} one-line documents (too few words). */
     private Path corpus(int shortOnes) throws Exception {
         Path in = Files.createDirectories(tmp.resolve("in"));
-        try (Stream<Path> s = Files.list(dev.kiln.common.samples.SampleCorpora.sotu())) {
+        try (Stream<Path> s = Files.list(SampleCorpora.sotu())) {
             for (Path p : s.sorted().limit(2).toList()) {
                 Files.copy(p, in.resolve(p.getFileName()));
             }

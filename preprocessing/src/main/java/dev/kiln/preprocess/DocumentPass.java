@@ -31,6 +31,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -44,7 +46,7 @@ final class DocumentPass {
 
     /** The outcomes, the read, clean and filter stages of stats.json, and the documents every step kept. */
     record Result(JavaRDD<Processed> processed, PreprocessStats.ReadStage read, PreprocessStats.RemovalStage clean,
-                  PreprocessStats.RemovalStage filter, Counts kept, java.util.SortedMap<String, Counts> languages) {
+                  PreprocessStats.RemovalStage filter, Counts kept, SortedMap<String, Counts> languages) {
         /** The kept documents (lazily, from the persisted outcomes). */
         JavaRDD<Processed.Kept> keptDocuments() {
             return processed.filter(p -> p instanceof Processed.Kept).map(p -> (Processed.Kept) p);
@@ -170,7 +172,7 @@ final class DocumentPass {
         private long quarantined;
         private final PipelineCounts.Counter steps;
         /** Kept documents and their cleaned bytes per language (metadata language; absent when identification is off). */
-        private final java.util.TreeMap<String, Counts> languages = new java.util.TreeMap<>();
+        private final TreeMap<String, Counts> languages = new TreeMap<>();
 
         PassCounter(int stepCount) {
             steps = new PipelineCounts.Counter(stepCount);
@@ -202,7 +204,7 @@ final class DocumentPass {
             return quarantined;
         }
 
-        java.util.SortedMap<String, Counts> languages() {
+        SortedMap<String, Counts> languages() {
             return languages;
         }
 

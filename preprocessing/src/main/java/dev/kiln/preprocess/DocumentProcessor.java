@@ -7,9 +7,9 @@ import dev.kiln.preprocess.doc.DocPipeline;
 import dev.kiln.preprocess.doc.DocStep;
 import dev.kiln.preprocess.doc.Document;
 import dev.kiln.preprocess.filter.FilterConfig;
+import dev.kiln.preprocess.filter.QualityFilters;
 import dev.kiln.preprocess.lang.LanguageConfig;
 import dev.kiln.preprocess.lang.LanguageStep;
-import dev.kiln.preprocess.filter.QualityFilters;
 import dev.kiln.preprocess.read.ReadRecord;
 
 import java.io.Serializable;

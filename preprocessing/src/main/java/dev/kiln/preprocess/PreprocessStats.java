@@ -3,7 +3,11 @@ package dev.kiln.preprocess;
 import dev.kiln.preprocess.PreprocessConfig.Keep;
 import dev.kiln.preprocess.dedup.ClusterSizes;
 import dev.kiln.preprocess.dedup.MinHashConfig;
+import dev.kiln.preprocess.filter.FilterConfig;
 
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -67,10 +71,10 @@ public sealed interface PreprocessStats {
      * which thresholds it ran with ({@code settings}: the language's own, or {@code default}) and which filters were
      * skipped for it.
      */
-    static Map<String, Object> languages(Map<String, Counts> kept, dev.kiln.preprocess.filter.FilterConfig filter) {
+    static Map<String, Object> languages(Map<String, Counts> kept, FilterConfig filter) {
         Map<String, Object> m = new LinkedHashMap<>();
         kept.entrySet().stream()
-                .sorted(Map.Entry.<String, Counts>comparingByValue(java.util.Comparator.comparingLong(Counts::documents).reversed())
+                .sorted(Map.Entry.<String, Counts>comparingByValue(Comparator.comparingLong(Counts::documents).reversed())
                         .thenComparing(Map.Entry.comparingByKey()))
                 .forEach(e -> {
                     Map<String, Object> l = e.getValue().toMap();
@@ -82,7 +86,7 @@ public sealed interface PreprocessStats {
     }
 
     /** Documents and their bytes (UTF-8). Serializable: Spark adds them up per duplicate reason. */
-    record Counts(long documents, long bytes) implements java.io.Serializable {
+    record Counts(long documents, long bytes) implements Serializable {
         public static final Counts ZERO = new Counts(0, 0);
 
         public Counts plus(Counts o) {
@@ -150,7 +154,7 @@ public sealed interface PreprocessStats {
      */
     record RemovalStage(Flow flow, double seconds, double taskSeconds, Map<String, Counts> removed, List<Step> steps) {
         public RemovalStage {
-            removed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(removed));
+            removed = Collections.unmodifiableMap(new LinkedHashMap<>(removed));
             steps = List.copyOf(steps);
         }
 
@@ -172,7 +176,7 @@ public sealed interface PreprocessStats {
      */
     record Step(String name, long documentsIn, long documentsKept, Map<String, Counts> dropped, double taskSeconds) {
         public Step {
-            dropped = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(dropped));
+            dropped = Collections.unmodifiableMap(new LinkedHashMap<>(dropped));
         }
 
         Map<String, Object> toMap() {
@@ -189,7 +193,7 @@ public sealed interface PreprocessStats {
     /** Exact dedup: {@code groups}: this run's groups of identical documents by size. */
     record ExactStage(Flow flow, double seconds, Map<String, Counts> removed, boolean enabled, ClusterSizes groups) {
         public ExactStage {
-            removed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(removed));
+            removed = Collections.unmodifiableMap(new LinkedHashMap<>(removed));
         }
 
         Map<String, Object> toMap() {
@@ -211,7 +215,7 @@ public sealed interface PreprocessStats {
     record NearStage(Flow flow, double seconds, Map<String, Counts> removed, boolean enabled, MinHashConfig minhash,
                      Optional<NearFindings> findings) {
         public NearStage {
-            removed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(removed));
+            removed = Collections.unmodifiableMap(new LinkedHashMap<>(removed));
         }
 
         Map<String, Object> toMap() {
@@ -244,7 +248,7 @@ public sealed interface PreprocessStats {
     /** Writing: the documents written, in {@code files} Parquet files; removed samples written per reason. */
     record WriteStage(Counts written, double seconds, int files, Keep keep, Map<String, Long> removedSamples) {
         public WriteStage {
-            removedSamples = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(removedSamples));
+            removedSamples = Collections.unmodifiableMap(new LinkedHashMap<>(removedSamples));
         }
 
         Map<String, Object> toMap() {

@@ -1,7 +1,9 @@
 package dev.kiln.tokenize;
 
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
+import dev.kiln.common.io.MissingInputException;
 import dev.kiln.common.log.Progress;
 import dev.kiln.common.spark.SparkStages;
 import dev.kiln.preprocess.read.InputListing;
@@ -156,7 +158,7 @@ public final class Tokenize {
     }
 
     /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage); may be null (tests). */
-    public static Result run(SparkSession spark, TokenizeConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
+    public static Result run(SparkSession spark, TokenizeConfig cfg, Lineage lineage) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         // 1. The input: what no earlier run into this output tokenized.
         Plan plan = plan(cfg, hadoop);
@@ -328,7 +330,7 @@ public final class Tokenize {
             }
         }
         if (out.isEmpty()) {
-            throw new dev.kiln.common.io.MissingInputException("kiln.tokenize.input: no Parquet files found at " + input
+            throw new MissingInputException("kiln.tokenize.input: no Parquet files found at " + input
                     + " (expected the folder `kiln preprocess` wrote, or *.parquet files)");
         }
         out.sort(Comparator.comparing(Manifest.InputFile::path));

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -133,7 +134,7 @@ class EnglishResultsUnchangedTest {
 
     private static String digest(List<String> lines) throws Exception {
         List<String> sorted = new ArrayList<>(lines);
-        java.util.Collections.sort(sorted);
+        Collections.sort(sorted);
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         for (String l : sorted) {
             md.update(l.getBytes(StandardCharsets.UTF_8));

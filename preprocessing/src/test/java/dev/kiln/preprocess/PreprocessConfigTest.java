@@ -1,9 +1,12 @@
 package dev.kiln.preprocess;
 
 import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.preprocess.lang.Words;
 import dev.kiln.preprocess.read.InputFormat;
 import dev.kiln.testing.PreprocessRuns;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -44,10 +47,10 @@ class PreprocessConfigTest {
         assertEquals(80, c.filter().byLanguage().get("zh").minWords());
         assertEquals(1.2, c.filter().byLanguage().get("ja").minMeanWordLength());
         assertEquals(100000, c.filter().byLanguage().get("ja").maxWords(), "a key left out keeps the default");
-        assertEquals(3.0, c.filter().thresholdsFor("en", dev.kiln.preprocess.lang.Words.Segmentation.SPACED).minMeanWordLength());
-        assertEquals(3.0, c.filter().thresholdsFor("zh", dev.kiln.preprocess.lang.Words.Segmentation.SPACED).minMeanWordLength(),
+        assertEquals(3.0, c.filter().thresholdsFor("en", Words.Segmentation.SPACED).minMeanWordLength());
+        assertEquals(3.0, c.filter().thresholdsFor("zh", Words.Segmentation.SPACED).minMeanWordLength(),
                 "Chinese settings are for Chinese script");
-        assertEquals(java.util.List.of("zh", "ja"), c.filter().languages());
+        assertEquals(List.of("zh", "ja"), c.filter().languages());
         InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> PreprocessRuns.config("input.paths", "x",
                 "output.path", "o", "filter.by-language.ja.min-wrds", "3"));
         assertTrue(e.getMessage().contains("kiln.preprocess.filter.by-language.ja.min-wrds") && e.getMessage().contains("unknown key"), e.getMessage());

@@ -6,23 +6,30 @@ import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
+import dev.kiln.shards.ShardInfo;
+import dev.kiln.shards.ShardReader;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.testing.ChineseDuplicates;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -89,7 +96,7 @@ class MixedLanguagesTest {
         int[] ids = tok.encode(chinese);
         assertEquals(chinese, tok.decode(ids), "Chinese round-trips through the byte-level BPE");
         assertArrayEquals(ids, tok.encode(tok.decode(ids)));
-        double bytesPerToken = (double) chinese.getBytes(java.nio.charset.StandardCharsets.UTF_8).length / ids.length;
+        double bytesPerToken = (double) chinese.getBytes(StandardCharsets.UTF_8).length / ids.length;
         System.out.printf("mixed corpus: %s; Chinese at %.2f UTF-8 bytes a token (vocab 2048)%n", written, bytesPerToken);
         assertTrue(bytesPerToken > 1.0, "merges learned over Chinese bytes: " + bytesPerToken);
 
@@ -97,10 +104,10 @@ class MixedLanguagesTest {
         o.put("kiln.tokenize.output", tmp.resolve("by-language").toUri().toString());
         o.put("kiln.tokenize.source", "language");
         Tokenize.Result byLanguage = Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, o)), null);
-        java.util.Set<String> sources = new java.util.TreeSet<>();
-        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
-        for (dev.kiln.shards.ShardInfo shard : byLanguage.newShards()) {
-            try (dev.kiln.shards.ShardReader r = dev.kiln.shards.ShardReader.open(fs,
+        Set<String> sources = new TreeSet<>();
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        for (ShardInfo shard : byLanguage.newShards()) {
+            try (ShardReader r = ShardReader.open(fs,
                     new org.apache.hadoop.fs.Path(tmp.resolve("by-language").toUri().toString(), shard.path()))) {
                 for (int b = 0; b < r.blockCount(); b++) {
                     int rows = r.loadBlock(b);
@@ -110,6 +117,6 @@ class MixedLanguagesTest {
                 }
             }
         }
-        assertEquals(java.util.Set.of("language=en", "language=zh"), sources);
+        assertEquals(Set.of("language=en", "language=zh"), sources);
     }
 }

@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -117,9 +118,9 @@ public final class GptModel {
 
     /** The shape of a model this class built (read back from its layers' configurations). */
     public static GptConfig shapeOf(ComputationGraph model) {
-        if (!(model.getConfiguration().getVertices().get(TOKEN_EMBEDDING) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex wte)
+        if (!(model.getConfiguration().getVertices().get(TOKEN_EMBEDDING) instanceof LayerVertex wte)
                 || !(wte.getLayerConf().getLayer() instanceof EmbeddingSequenceLayer e)
-                || !(model.getConfiguration().getVertices().get(block(0)) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex b0)
+                || !(model.getConfiguration().getVertices().get(block(0)) instanceof LayerVertex b0)
                 || !(b0.getLayerConf().getLayer() instanceof TransformerBlock block)) {
             throw new IllegalArgumentException("not a Kiln GPT: expected layers " + TOKEN_EMBEDDING + " (EmbeddingSequenceLayer) and "
                     + block(0) + " (TransformerBlock), found " + model.getConfiguration().getVertices().keySet());

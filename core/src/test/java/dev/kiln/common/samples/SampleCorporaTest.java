@@ -2,6 +2,7 @@ package dev.kiln.common.samples;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -33,7 +34,7 @@ class SampleCorporaTest {
         }
         try (var s = Files.list(data.resolve("spam-1"))) {
             Path first = s.filter(p -> p.toString().endsWith(".txt")).sorted().findFirst().orElseThrow();
-            String head = Files.readString(first, java.nio.charset.StandardCharsets.ISO_8859_1);
+            String head = Files.readString(first, StandardCharsets.ISO_8859_1);
             assertTrue(head.contains("From:") || head.contains("From "), "raw RFC 822 headers expected in " + first);
         }
     }

@@ -10,10 +10,12 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
+import scala.collection.JavaConverters;
 
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The cross-run dedup index: one row per document kept by any run so far (id, exact hash, MinHash signature), so a
@@ -43,7 +45,7 @@ public final class DedupIndex {
      */
     public record Spec(boolean near, String shingling, int ngramSize, int permutations, long seed, int unspacedNgramSize) implements Serializable {
         public static Spec of(boolean near, MinHashConfig c) {
-            return new Spec(near, c.ngram().name().toLowerCase(java.util.Locale.ROOT), c.ngramSize(), c.permutations(), c.seed(),
+            return new Spec(near, c.ngram().name().toLowerCase(Locale.ROOT), c.ngramSize(), c.permutations(), c.seed(),
                     c.unspacedNgramSize());
         }
 
@@ -83,7 +85,7 @@ public final class DedupIndex {
         Row toRow() {
             // Spark's row encoder takes a Scala Seq for an array column
             return RowFactory.create(id, hash, signature == null ? null
-                    : scala.collection.JavaConverters.asScalaBuffer(toList(signature)).toSeq());
+                    : JavaConverters.asScalaBuffer(toList(signature)).toSeq());
         }
     }
 

@@ -2,15 +2,16 @@ package dev.kiln.preprocess.dedup;
 
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.SparkContext;
-import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 import scala.Tuple2;
 
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -194,7 +195,7 @@ public final class NearDuplicates {
                 .reduceByKey((a, b) -> a.compareTo(b) <= 0 ? a : b, partitions);
     }
 
-    private static java.util.Iterator<Tuple2<Long, String>> bandEntries(MinHasher hasher, int[] signature, String id) {
+    private static Iterator<Tuple2<Long, String>> bandEntries(MinHasher hasher, int[] signature, String id) {
         long[] keys = hasher.bandKeys(signature);
         List<Tuple2<Long, String>> out = new ArrayList<>(keys.length);
         for (long k : keys) {

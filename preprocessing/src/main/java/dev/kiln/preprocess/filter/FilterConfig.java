@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * {@code kiln.preprocess.filter}: the quality filters' thresholds (Gopher's published values are the defaults, in
@@ -40,7 +41,7 @@ public record FilterConfig(boolean enabled, Thresholds defaults, Map<String, Thr
         for (String code : s.has(BY_LANGUAGE) ? s.objectKeys(BY_LANGUAGE) : Set.<String>of()) {
             for (String key : by.objectKeys(code)) {
                 by.section(code).require(Thresholds.KEYS.contains(key), key, "a language's settings take only the thresholds "
-                        + new java.util.TreeSet<>(Thresholds.KEYS));
+                        + new TreeSet<>(Thresholds.KEYS));
             }
             byLanguage.put(code, Thresholds.from(by.section(code), defaults));
         }

@@ -3,6 +3,7 @@ package dev.kiln.preprocess.filter;
 import dev.kiln.common.config.Settings;
 
 import java.io.Serializable;
+import java.util.Set;
 
 /**
  * The bounds of the quality filters for one language (or the defaults): Gopher's published values for English are
@@ -15,7 +16,7 @@ public record Thresholds(int minWords, int maxWords, double minMeanWordLength, d
                          double maxTop4gramChars) implements Serializable {
 
     /** The keys of a language's settings (filter.by-language.<code>.<key>). */
-    static final java.util.Set<String> KEYS = java.util.Set.of("min-words", "max-words", "min-mean-word-length",
+    static final Set<String> KEYS = Set.of("min-words", "max-words", "min-mean-word-length",
             "max-mean-word-length", "max-symbol-word-ratio", "max-bullet-lines", "max-ellipsis-lines", "min-alpha-words",
             "max-duplicate-lines", "max-duplicate-line-chars", "max-duplicate-paragraphs", "max-duplicate-paragraph-chars",
             "max-top-2gram-chars", "max-top-3gram-chars", "max-top-4gram-chars");

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.MissingResourceException;
 
 /**
  * Language identification with Apache OpenNLP's language detector and its published model {@code langdetect-183.bin}
@@ -78,7 +79,7 @@ public final class LanguageId {
         for (String iso1 : Locale.getISOLanguages()) {
             try {
                 m.put(new Locale(iso1).getISO3Language(), iso1);
-            } catch (java.util.MissingResourceException e) {
+            } catch (MissingResourceException e) {
                 // a code without a three-letter form keeps its model code
             }
         }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The language step, first of the filters: identifies the cleaned text's language ({@link LanguageId}), records it in
@@ -43,7 +44,7 @@ public final class LanguageStep implements DocStep {
         LanguageId.Guess g = LanguageId.identify(doc.text(), config.maxChars());
         String score = String.format(Locale.ROOT, "%.4f", g.score());
         if (!keep.isEmpty() && !keep.contains(g.language())) {
-            return Verdict.drop(NAME, NAME + ": " + g.language() + " (" + score + ") not in " + new java.util.TreeSet<>(keep));
+            return Verdict.drop(NAME, NAME + ": " + g.language() + " (" + score + ") not in " + new TreeSet<>(keep));
         }
         TreeMap<String, String> metadata = new TreeMap<>(doc.metadata());
         metadata.put(LANGUAGE, g.language());

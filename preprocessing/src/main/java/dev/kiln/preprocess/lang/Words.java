@@ -4,6 +4,7 @@ import com.ibm.icu.text.BreakIterator;
 import com.ibm.icu.util.ULocale;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -147,7 +148,7 @@ public final class Words {
                 inWord = true;
             } else if (inWord) {
                 if (n == tokens.length) {
-                    tokens = java.util.Arrays.copyOf(tokens, n * 2);
+                    tokens = Arrays.copyOf(tokens, n * 2);
                 }
                 tokens[n++] = mix(h);
                 h = 0;
@@ -156,7 +157,7 @@ public final class Words {
         }
         if (inWord) {
             if (n == tokens.length) {
-                tokens = java.util.Arrays.copyOf(tokens, n + 1);
+                tokens = Arrays.copyOf(tokens, n + 1);
             }
             tokens[n++] = mix(h);
         }

@@ -14,9 +14,12 @@ import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * {@code runs/run=NNNN/manifest.json}: one committed preprocess run. It is written last, after the run's documents
@@ -40,7 +43,7 @@ import java.util.Locale;
  */
 public record RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
                           long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config,
-                          JsonNode lineage, java.util.SortedMap<String, Long> languages) {
+                          JsonNode lineage, SortedMap<String, Long> languages) {
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
     public static final String RUNS_DIR = "runs";
@@ -66,7 +69,7 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
         inputs = List.copyOf(inputs);
         documentFiles = List.copyOf(documentFiles);
         lineage = lineage == null || lineage.isNull() || lineage.isMissingNode() ? null : lineage; // absent in older manifests
-        languages = java.util.Collections.unmodifiableSortedMap(languages == null ? new java.util.TreeMap<>() : new java.util.TreeMap<>(languages));
+        languages = Collections.unmodifiableSortedMap(languages == null ? new TreeMap<>() : new TreeMap<>(languages));
     }
 
     /** A manifest without language counts. */

@@ -1,5 +1,7 @@
 package dev.kiln.preprocess.lang;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.DocumentProcessor;
 import dev.kiln.preprocess.PreprocessConfig;
@@ -61,7 +63,7 @@ class LanguageIdTest {
     /** Every passage of the Analects (20 chapters of short sayings, simplified characters) of at least 20 characters. */
     private static List<String> passages(Path lunyu) throws Exception {
         List<String> out = new ArrayList<>();
-        for (com.fasterxml.jackson.databind.JsonNode chapter : new com.fasterxml.jackson.databind.ObjectMapper().readTree(lunyu.toFile())) {
+        for (JsonNode chapter : new ObjectMapper().readTree(lunyu.toFile())) {
             chapter.path("paragraphs").forEach(p -> {
                 if (p.asText().length() >= 20) {
                     out.add(p.asText());

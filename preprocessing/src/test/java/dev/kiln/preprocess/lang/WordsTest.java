@@ -2,6 +2,7 @@ package dev.kiln.preprocess.lang;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 
 import static dev.kiln.preprocess.lang.Words.Segmentation.DICTIONARY;
@@ -54,7 +55,7 @@ class WordsTest {
         Words.Tokens y = Words.shingleTokens("床前明月光 疑是地上霜");
         assertEquals(DICTIONARY, x.segmentation());
         assertEquals(x.count(), y.count());
-        assertEquals(java.util.Arrays.toString(java.util.Arrays.copyOf(x.hashes(), x.count())),
-                java.util.Arrays.toString(java.util.Arrays.copyOf(y.hashes(), y.count())));
+        assertEquals(Arrays.toString(Arrays.copyOf(x.hashes(), x.count())),
+                Arrays.toString(Arrays.copyOf(y.hashes(), y.count())));
     }
 }

@@ -1,8 +1,11 @@
 package dev.kiln.preprocess.runs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.preprocess.dedup.DedupIndex;
+import dev.kiln.testing.LineageAssertions;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -54,19 +57,19 @@ class RunManifestTest {
 
     @Test
     void theLineageRoundTripsAndManifestsWrittenWithoutItStillRead() throws Exception {
-        dev.kiln.common.config.Lineage lineage = dev.kiln.common.config.Lineage.of("preprocess", "kiln.preprocess",
+        Lineage lineage = Lineage.of("preprocess", "kiln.preprocess",
                 new ObjectMapper().readTree("{\"output\": {\"path\": \"out\"}}"), "3.5.7");
         RunManifest plain = manifest(2);
         RunManifest with = new RunManifest(plain.formatVersion(), plain.run(), plain.created(), plain.inputs(), plain.documentFiles(),
                 plain.documents(), plain.index(), plain.indexDocuments(), plain.indexSpec(), plain.config(), lineage.toJson());
         RunManifest back = RunManifest.fromJson(with.toJsonBytes(), "m.json");
         assertEquals(lineage.toJson(), back.lineage());
-        dev.kiln.testing.LineageAssertions.assertLineage(back.lineage(), "preprocess", "kiln.preprocess");
-        assertEquals(lineage, dev.kiln.common.config.Lineage.fromJson(back.lineage()));
+        LineageAssertions.assertLineage(back.lineage(), "preprocess", "kiln.preprocess");
+        assertEquals(lineage, Lineage.fromJson(back.lineage()));
 
         // A manifest of an earlier Kiln has no lineage key at all (or null): it reads, with no lineage, and the scheduled
         // incremental runs that read earlier runs' manifests go on.
-        com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(plain.toJsonBytes());
+        ObjectNode old = (ObjectNode) new ObjectMapper().readTree(plain.toJsonBytes());
         old.remove("lineage");
         assertTrue(!old.has("lineage"));
         RunManifest read = RunManifest.fromJson(new ObjectMapper().writeValueAsBytes(old), "old.json");
