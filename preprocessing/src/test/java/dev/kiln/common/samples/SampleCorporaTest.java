@@ -37,4 +37,16 @@ class SampleCorporaTest {
             assertTrue(head.contains("From:") || head.contains("From "), "raw RFC 822 headers expected in " + first);
         }
     }
+
+    @Test
+    void chinesePoetryHasItsCollectionsAsJsonArraysOfPoems() throws Exception {
+        Path data = SampleCorpora.chinesePoetry();
+        assertEquals(2245, SampleCorpora.countFiles(data, ".json"));
+        for (String folder : new String[]{"quantangshi", "songci", "lunyu", "shijing"}) {
+            assertTrue(Files.isDirectory(data.resolve(folder)), folder);
+        }
+        com.fasterxml.jackson.databind.JsonNode first = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(data.resolve("quantangshi/poet.tang.0.json").toFile()).get(0);
+        assertTrue(first.path("paragraphs").isArray() && first.path("author").isTextual(), first.toString());
+    }
 }
