@@ -47,7 +47,7 @@ public final class LanguagesBenchmark {
             List<String> docs = lang.equals("en") ? en : zh;
             report(lang, "words (filters)", docs, repeats, t -> Words.of(t, Words.segmentationOf(t)));
             report(lang, "shingles (word 5 / dictionary 3)", docs, repeats, t -> Shingles.words(t, 5, 3));
-            report(lang, "language id, 1000 chars", docs, repeats, t -> LanguageId.identify(t, 1000));
+            report(lang, "language id, 500 chars (default)", docs, repeats, t -> LanguageId.identify(t, 500));
             report(lang, "language id, whole doc", docs, repeats, t -> LanguageId.identify(t, 0));
         }
         String master = System.getProperty("spark.master", "local[2]");

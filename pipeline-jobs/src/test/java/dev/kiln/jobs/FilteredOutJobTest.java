@@ -95,5 +95,9 @@ class FilteredOutJobTest {
         assertEquals(0, under.status(), under.err());
         JsonNode stats = new ObjectMapper().readTree(out.resolve("stats.json").toFile());
         assertEquals(2, stats.path("stages").path("filter").path("documents_out").asLong(), stats.toString());
+        // The documents kept per language reach status.json too.
+        JsonNode status = new ObjectMapper().readTree(out.resolve("status.json").toFile());
+        assertEquals(2, status.path("counts").path("language_en").asLong(), status.toString());
+        assertEquals(2, stats.path("languages").path("en").path("documents").asLong(), stats.path("languages").toString());
     }
 }

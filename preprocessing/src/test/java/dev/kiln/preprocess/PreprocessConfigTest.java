@@ -51,6 +51,8 @@ class PreprocessConfigTest {
         assertEquals(3.0, c.filter().thresholdsFor("zh", Words.Segmentation.SPACED).minMeanWordLength(),
                 "Chinese settings are for Chinese script");
         assertEquals(List.of("zh", "ja"), c.filter().languages());
+        assertEquals(List.of("en", "zh"), PreprocessRuns.config("input.paths", "x", "output.path", "o",
+                "filter.languages", "[eng, cmn]").filter().languages(), "ISO 639-3 codes become the codes documents carry");
         InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> PreprocessRuns.config("input.paths", "x",
                 "output.path", "o", "filter.by-language.ja.min-wrds", "3"));
         assertTrue(e.getMessage().contains("kiln.preprocess.filter.by-language.ja.min-wrds") && e.getMessage().contains("unknown key"), e.getMessage());

@@ -1,9 +1,11 @@
 package dev.kiln.preprocess.filter;
 
 import dev.kiln.common.config.Settings;
+import dev.kiln.preprocess.lang.LanguageId;
 import dev.kiln.preprocess.lang.Words;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,9 +47,11 @@ public record FilterConfig(boolean enabled, Thresholds defaults, Map<String, Thr
             }
             byLanguage.put(code, Thresholds.from(by.section(code), defaults));
         }
-        List<String> languages = s.stringList("languages");
-        for (String l : languages) {
-            s.require(l.matches("[a-z]{2,3}"), "languages", "language codes are ISO 639-1 (en, zh) or 639-3 (cmn), got \"" + l + "\"");
+        List<String> languages = new ArrayList<>();
+        for (String l : s.stringList("languages")) {
+            s.require(l.matches("[a-z]{2,3}"), "languages", "language codes are ISO 639-1 (en, zh) or 639-3 (eng), got \"" + l + "\"");
+            // The codes language identification writes: eng is en, cmn is zh.
+            languages.add(LanguageId.code(l));
         }
         return new FilterConfig(s.bool("enabled"), defaults, byLanguage, languages, s.doubleIn("max-dropped-fraction", 0, 1));
     }
