@@ -1,6 +1,7 @@
 package dev.kiln.bench;
 
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.evaluate.Evaluate;
 import dev.kiln.evaluate.EvaluateConfig;
 import dev.kiln.model.GptModel;
@@ -16,6 +17,7 @@ import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.File;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,8 +35,8 @@ import java.util.Map;
  */
 public final class EvaluateBenchmark {
     public static void main(String[] args) throws Exception {
-        String tokenized = new java.io.File(args.length > 0 ? args[0] : ".kiln/demo/tokenized").getAbsolutePath();
-        String pretrain = new java.io.File(args.length > 1 ? args[1] : ".kiln/demo/pretrain").getAbsolutePath();
+        String tokenized = new File(args.length > 0 ? args[0] : ".kiln/demo/tokenized").getAbsolutePath();
+        String pretrain = new File(args.length > 1 ? args[1] : ".kiln/demo/pretrain").getAbsolutePath();
         Nd4j.getEnvironment().setMaxMasterThreads(1);
         Nd4j.getEnvironment().setMaxThreads(1);
         Nd4j.factory().blas().setMaxThreads(1);
@@ -89,7 +91,7 @@ public final class EvaluateBenchmark {
             }
             config = KilnConfig.load(null, o);
             Evaluate.Outcome r = Evaluate.run(spark, EvaluateConfig.from(config),
-                    dev.kiln.common.config.Lineage.of("evaluate", config, EvaluateConfig.SECTION, spark.version()));
+                    Lineage.of("evaluate", config, EvaluateConfig.SECTION, spark.version()));
             long scored = r.result().perShardSet().get(0).get(0).tokens();
             if (round < 2) {
                 evaluated = Math.max(evaluated, scored / r.result().scoringSeconds());
@@ -111,7 +113,7 @@ public final class EvaluateBenchmark {
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
         Evaluate.Outcome single = Evaluate.run(one, EvaluateConfig.from(config),
-                dev.kiln.common.config.Lineage.of("evaluate", config, EvaluateConfig.SECTION, one.version()));
+                Lineage.of("evaluate", config, EvaluateConfig.SECTION, one.version()));
         one.stop();
         double local1 = single.result().perShardSet().get(0).get(0).tokens() / single.result().scoringSeconds();
         System.out.printf(Locale.ROOT, "(3) kiln evaluate, local[1]: %,.0f tokens/s = %.2fx the forward pass alone; local[2] / local[1] = %.2fx%n",

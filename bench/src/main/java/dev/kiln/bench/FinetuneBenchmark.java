@@ -4,17 +4,22 @@ import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.evaluate.classify.BaselineClassifiers;
 import dev.kiln.evaluate.classify.ClassifyConfig;
-import dev.kiln.finetune.FinetuneConfig;
 import dev.kiln.finetune.CausalFinetuning;
+import dev.kiln.finetune.FinetuneConfig;
 import dev.kiln.finetune.Finetuning;
 import dev.kiln.finetune.LabelledDocuments;
 import dev.kiln.tokenize.Tokenize;
 import dev.kiln.tokenize.TokenizeConfig;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.DataTypes;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.File;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -119,7 +124,7 @@ public final class FinetuneBenchmark {
 
     static Run finetune(SparkSession spark, File pretrain, File mail, int epochs, int workers, Map<String, String> extra)
             throws Exception {
-        java.nio.file.Path out = Files.createTempDirectory("kiln-finetune-bench-" + workers + "w");
+        Path out = Files.createTempDirectory("kiln-finetune-bench-" + workers + "w");
         // The demo's classifier settings (conf/demo.conf), then the paths, the epochs and the workers of this run, then
         // any key=value given on the command line.
         Map<String, String> o = new LinkedHashMap<>();
@@ -144,14 +149,14 @@ public final class FinetuneBenchmark {
      * the causal run's folder, the parent of run (3).
      */
     static File adaptToMail(SparkSession spark, File demo, File pretrain, File mail) throws Exception {
-        java.nio.file.Path work = Files.createTempDirectory("kiln-finetune-bench-adapt");
+        Path work = Files.createTempDirectory("kiln-finetune-bench-adapt");
         var fc = KilnConfig.load(DEMO_CONF, Map.of("kiln.finetune.checkpoint", pretrain.getPath()));
         FinetuneConfig split = FinetuneConfig.from(fc);
         double validation = split.validationFraction(), test = split.testFraction();
-        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> docs = spark.read().parquet(new File(mail, "documents").getPath());
-        org.apache.spark.sql.api.java.UDF1<String, Boolean> inTrain =
+        Dataset<Row> docs = spark.read().parquet(new File(mail, "documents").getPath());
+        UDF1<String, Boolean> inTrain =
                 key -> LabelledDocuments.TRAIN.equals(LabelledDocuments.splitOf(key, validation, test));
-        spark.udf().register("kiln_bench_in_train", inTrain, org.apache.spark.sql.types.DataTypes.BooleanType);
+        spark.udf().register("kiln_bench_in_train", inTrain, DataTypes.BooleanType);
         String trainDocs = work.resolve("train-documents").toString();
         docs.filter(org.apache.spark.sql.functions.callUDF("kiln_bench_in_train",
                         org.apache.spark.sql.functions.coalesce(docs.col("cluster_id"), docs.col("hash"))))

@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.io.AtomicOutput;
-import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.log.Progress;
+import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.generate.CachedModel;
 import dev.kiln.generate.Generation;
 import dev.kiln.generate.GenerationCheckpoint;
@@ -30,6 +31,7 @@ import org.nd4j.linalg.learning.config.NoOp;
 
 import java.io.File;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -143,7 +145,7 @@ public final class GenerateBenchmark {
         for (String l : lines) {
             prompts.add(new Generation.Prompt(prompts.size(), l));
         }
-        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        var threads = ManagementFactory.getThreadMXBean();
         double best = Double.MAX_VALUE, bestCpu = Double.MAX_VALUE;
         long tokens = 0;
         for (int i = 0; i < 4; i++) {
@@ -254,7 +256,7 @@ public final class GenerateBenchmark {
         }
         BpeTokenizer tokenizer = BpeTrainer.train(counts, PreTokenizer.GPT4, 2048, List.of(eot), 2, null);
         String json = TokenizerJson.write(tokenizer);
-        String sha = dev.kiln.common.io.FileHashes.sha256(json);
+        String sha = FileHashes.sha256(json);
         FileSystem fs = FileSystem.getLocal(new Configuration());
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(dir.resolve("shards").toUri());
         AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);

@@ -16,7 +16,6 @@ import org.apache.spark.ml.feature.NGram;
 import org.apache.spark.ml.feature.RegexTokenizer;
 import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -147,7 +146,7 @@ public final class NearDupBenchmark {
         for (String run : List.of("cold", "warm")) {
             // The warm run reprocesses: over the same output, an incremental run would find nothing new.
             PreprocessConfig c = run.equals("cold") ? cfg
-                    : new PreprocessConfig(cfg.input(), cfg.clean(), cfg.filter(), cfg.dedup(), cfg.minhash(), cfg.output(), true);
+                    : new PreprocessConfig(cfg.input(), cfg.clean(), cfg.language(), cfg.filter(), cfg.dedup(), cfg.minhash(), cfg.output(), true);
             Map<String, Object> stats = PreprocessPipeline.run(spark, c, null);
             @SuppressWarnings("unchecked")
             Map<String, Object> input = (Map<String, Object>) stats.get("input");

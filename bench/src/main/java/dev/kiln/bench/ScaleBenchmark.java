@@ -12,6 +12,7 @@ import dev.kiln.train.parallel.Replica;
 import dev.kiln.train.parallel.RoundRunner;
 import dev.kiln.train.parallel.RoundStats;
 import dev.kiln.train.parallel.SparkAveraging;
+import org.apache.commons.io.FileUtils;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -24,6 +25,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -58,7 +60,7 @@ public final class ScaleBenchmark {
                         args.length > 4 ? Integer.parseInt(args[4]) : 20, args.length > 5 ? Integer.parseInt(args[5]) : 1);
             }
         } finally {
-            org.apache.commons.io.FileUtils.deleteDirectory(work.toFile());
+            FileUtils.deleteDirectory(work.toFile());
         }
         System.out.printf(Locale.ROOT, "peak resident memory of this JVM: %.2f GB%n", peakRssBytes() / 1e9);
     }
@@ -103,7 +105,7 @@ public final class ScaleBenchmark {
             t0 = System.nanoTime();
             ComputationGraph back = store.load(folder).model();
             double read = (System.nanoTime() - t0) / 1e9;
-            if (!java.util.Arrays.equals(back.params().toFloatVector(), replica.model().params().toFloatVector())) {
+            if (!Arrays.equals(back.params().toFloatVector(), replica.model().params().toFloatVector())) {
                 throw new IllegalStateException("the checkpoint read back differs");
             }
             back.clear();

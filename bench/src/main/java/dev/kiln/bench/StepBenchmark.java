@@ -9,6 +9,8 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -68,7 +70,7 @@ public final class StepBenchmark {
         }
         double[][] ms = new double[variants.size()][rounds];
         double[][] cpuMs = new double[variants.size()][rounds];
-        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         for (int i = 0; i < variants.size(); i++) {
             for (int w = 0; w < 3; w++) {
                 graphs.get(i).fit(data.get(i)); // warm-up: JIT, workspaces
@@ -106,7 +108,7 @@ public final class StepBenchmark {
         int t = m ? 256 : 128, batch = m ? 8 : 16;
         GptConfig shape = m ? new GptConfig(8192, t, 256, 4, 4, 4) : new GptConfig(8192, t, 128, 2, 4, 4);
         ComputationGraph g = GptModel.build(shape, new Adam(1e-3), 0.1, 1, DataType.FLOAT);
-        java.lang.management.ThreadMXBean cpu = java.lang.management.ManagementFactory.getThreadMXBean();
+        ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         Random r = new Random(5);
         long windowCpu = cpu.getCurrentThreadCpuTime();
         long windowWall = System.nanoTime();

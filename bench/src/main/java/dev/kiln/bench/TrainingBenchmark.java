@@ -1,9 +1,12 @@
 package dev.kiln.bench;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.jobs.cluster.StandaloneCluster;
 import dev.kiln.model.GptConfig;
+import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.RowPacker;
 import dev.kiln.shards.ShardInfo;
@@ -12,6 +15,7 @@ import dev.kiln.shards.ShardWriter;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.TrainConfig;
+import dev.kiln.train.data.BatchSource;
 import dev.kiln.train.data.ShardBatches;
 import dev.kiln.train.parallel.LocalRounds;
 import dev.kiln.train.parallel.Replica;
@@ -20,21 +24,29 @@ import dev.kiln.train.parallel.SparkAveraging;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
+import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -167,7 +179,7 @@ public final class TrainingBenchmark {
             o.put("kiln.train.parallel.average-every", "20");
             o.put("kiln.train.parallel.outer-optimizer", outer);
             var cfg = KilnConfig.load(null, o);
-            Pretrainer.Result r = Pretraining.run(again, TrainConfig.from(cfg), dev.kiln.common.config.Lineage.of("pretrain", cfg, "kiln.train", again.version()), false);
+            Pretrainer.Result r = Pretraining.run(again, TrainConfig.from(cfg), Lineage.of("pretrain", cfg, "kiln.train", again.version()), false);
             System.out.printf(Locale.ROOT, "outer %-8s (2 workers, every 20 steps, 120 steps, SOTU bytes): validation loss %.4f, %,.0f tokens/s, averaging %.1f%%%n",
                     outer, r.lastValidationLoss(), r.tokensPerSecond(), 100 * r.averagingShare());
         }
@@ -211,7 +223,7 @@ public final class TrainingBenchmark {
                 }
                 return new double[]{RECORDED_PYTORCH_S[0], RECORDED_PYTORCH_S[1], 0};
             }
-            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.lines().reduce((x, y) -> y).orElseThrow());
+            var node = new ObjectMapper().readTree(json.lines().reduce((x, y) -> y).orElseThrow());
             out[threads - 1] = node.get("tokens_per_s").asDouble();
             torchVersion = node.get("torch").asText();
             System.out.printf(Locale.ROOT, "PyTorch eager, model %s, %d thread(s): %,.0f tokens/s (%.1f ms/step); torch's float32 matmul "
@@ -228,18 +240,18 @@ public final class TrainingBenchmark {
      * scala.Function3).
      */
     static String executorClassPath(java.nio.file.Path sparkJars) throws IOException {
-        java.util.Set<String> provided = new java.util.HashSet<>();
+        Set<String> provided = new HashSet<>();
         try (Stream<java.nio.file.Path> st = Files.list(sparkJars)) {
             st.forEach(p -> provided.add(p.getFileName().toString()));
         }
         List<String> keep = new ArrayList<>();
-        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
             String name = java.nio.file.Path.of(e).getFileName().toString();
             if (!provided.contains(name) && !name.startsWith("scala-") && !name.startsWith("spark-")) {
                 keep.add(java.nio.file.Path.of(e).toAbsolutePath().toString());
             }
         }
-        return String.join(java.io.File.pathSeparator, keep);
+        return String.join(File.pathSeparator, keep);
     }
 
     /** (a): the replica trains in this JVM; the first round is warm-up (JIT, workspaces), then {@code rounds} are timed. */
@@ -264,21 +276,21 @@ public final class TrainingBenchmark {
      * period: {tokens/s, NaN, seconds per round}. It has no outer optimizer and rebuilds the network every round.
      */
     static double[] dl4jSpark(SparkSession spark, TrainConfig cfg, GptConfig shape, Path shards, int rounds) {
-        org.apache.spark.api.java.JavaSparkContext sc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext());
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int workers = cfg.parallel().workers();
         int every = cfg.parallel().averageEvery();
-        List<org.nd4j.linalg.dataset.DataSet> batches = new ArrayList<>();
-        try (dev.kiln.train.data.BatchSource src = ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed())
+        List<DataSet> batches = new ArrayList<>();
+        try (BatchSource src = ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed())
                 .open(0, 1, cfg.batchSize())) {
             for (int i = 0; i < workers * every * (rounds + 1); i++) {
-                batches.add(dev.kiln.model.GptModel.dataSet(src.next(), DataType.FLOAT));
+                batches.add(GptModel.dataSet(src.next(), DataType.FLOAT));
             }
         }
-        org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster tm =
-                new org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster.Builder(cfg.batchSize())
+        ParameterAveragingTrainingMaster tm =
+                new ParameterAveragingTrainingMaster.Builder(cfg.batchSize())
                         .batchSizePerWorker(cfg.batchSize()).averagingFrequency(every).workerPrefetchNumBatches(2)
-                        .rddTrainingApproach(org.deeplearning4j.spark.api.RDDTrainingApproach.Direct).build();
-        org.deeplearning4j.spark.impl.graph.SparkComputationGraph net = new org.deeplearning4j.spark.impl.graph.SparkComputationGraph(
+                        .rddTrainingApproach(RDDTrainingApproach.Direct).build();
+        SparkComputationGraph net = new SparkComputationGraph(
                 sc, Replica.create(shape, cfg).model(), tm);
         int perRound = workers * every;
         net.fit(sc.parallelize(batches.subList(0, perRound), workers)); // warm-up round

@@ -6,16 +6,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
+import dev.kiln.common.io.MissingInputException;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -140,7 +138,7 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
     }
 
     public static Manifest read(FileSystem fs, Path dir) throws IOException {
-        return readIfExists(fs, dir).orElseThrow(() -> new dev.kiln.common.io.MissingInputException(
+        return readIfExists(fs, dir).orElseThrow(() -> new MissingInputException(
                 "no " + FILE_NAME + " in " + dir + ": run `kiln tokenize` first, or point at its output folder"));
     }
 
@@ -150,7 +148,7 @@ public record Manifest(int formatVersion, String tokenizer, String tokenizerSha2
             return Optional.empty();
         }
         try (FSDataInputStream in = fs.open(file)) {
-            return Optional.of(fromJson(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), file.toString()));
+            return Optional.of(fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8), file.toString()));
         }
     }
 

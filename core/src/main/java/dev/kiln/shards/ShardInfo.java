@@ -1,5 +1,7 @@
 package dev.kiln.shards;
 
+import java.io.Serializable;
+
 /**
  * One committed shard as the manifest lists it.
  *
@@ -13,7 +15,7 @@ package dev.kiln.shards;
  * @param sha256        lower-case hex SHA-256 of the file's bytes
  */
 public record ShardInfo(String path, String split, long rows, long tokens, long droppedTokens, long documents, long bytes, String sha256)
-        implements java.io.Serializable {
+        implements Serializable {
     public ShardInfo {
         if (path == null || path.isBlank() || path.startsWith("/")) {
             throw new IllegalArgumentException("shard path must be relative to the manifest folder, got " + path);

@@ -1,14 +1,20 @@
 package dev.kiln.shards;
 
+import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.ipc.ReadChannel;
 import org.apache.arrow.vector.ipc.message.ArrowBlock;
+import org.apache.arrow.vector.ipc.message.MessageMetadataResult;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -36,7 +42,7 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
     private final BufferAllocator allocator;
     private final ArrowFileReader reader;
     private final HadoopSeekableChannel channel;
-    private final org.apache.arrow.vector.VectorSchemaRoot root;
+    private final VectorSchemaRoot root;
     private final ShardSchema.Header header;
     private final String formatVersion;
     private final boolean hasSources;
@@ -123,13 +129,13 @@ public final class ShardReader implements Iterable<int[]>, Closeable {
         try {
             for (int b = 0; b < rows.length; b++) {
                 channel.position(blocks.get(b).getOffset());
-                org.apache.arrow.vector.ipc.message.MessageMetadataResult m =
-                        org.apache.arrow.vector.ipc.message.MessageSerializer.readMessage(new org.apache.arrow.vector.ipc.ReadChannel(channel));
-                if (m == null || m.getMessage().headerType() != org.apache.arrow.flatbuf.MessageHeader.RecordBatch) {
+                MessageMetadataResult m =
+                        MessageSerializer.readMessage(new ReadChannel(channel));
+                if (m == null || m.getMessage().headerType() != MessageHeader.RecordBatch) {
                     throw new IllegalStateException(path + ": block " + b + " of the footer is not a record batch");
                 }
-                org.apache.arrow.flatbuf.RecordBatch batch = (org.apache.arrow.flatbuf.RecordBatch) m.getMessage()
-                        .header(new org.apache.arrow.flatbuf.RecordBatch());
+                RecordBatch batch = (RecordBatch) m.getMessage()
+                        .header(new RecordBatch());
                 rows[b] = batch.length();
             }
         } catch (IOException e) {

@@ -5,6 +5,7 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +56,7 @@ public final class ShardSchema {
     }
 
     /** What a shard declares about itself in its schema metadata. */
-    public record Header(int contextLength, int vocabSize, String tokenizerSha256, String split) implements java.io.Serializable {
+    public record Header(int contextLength, int vocabSize, String tokenizerSha256, String split) implements Serializable {
         public Header {
             if (contextLength < 1) {
                 throw new IllegalArgumentException("context length must be >= 1, got " + contextLength);

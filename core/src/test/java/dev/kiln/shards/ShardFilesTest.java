@@ -26,6 +26,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -222,7 +223,7 @@ class ShardFilesTest {
         Path bad = new Path(dir, "bad.arrow");
         ShardSchema.Header h = new ShardSchema.Header(T, VOCAB, TOKENIZER_SHA, "train");
         Schema v1 = ShardSchema.schemaVersion1(h);
-        Map<String, String> meta = new java.util.LinkedHashMap<>(v1.getCustomMetadata());
+        Map<String, String> meta = new LinkedHashMap<>(v1.getCustomMetadata());
         meta.put("kiln.format_version", "2");
         try (RootAllocator alloc = new RootAllocator();
              VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(v1.getFields(), meta), alloc);

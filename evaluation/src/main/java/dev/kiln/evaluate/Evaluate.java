@@ -1,9 +1,11 @@
 package dev.kiln.evaluate;
 
+import dev.kiln.common.config.Lineage;
 import dev.kiln.evaluate.classify.ClassifierReport;
 import dev.kiln.shards.ShardInfo;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +22,7 @@ public final class Evaluate {
     }
 
     /** What a run read and produced: the inputs, the numbers and the report folder; classifier and generation are null when off. */
-    public record Outcome(Inputs.Checked inputs, Evaluation.Result result, EvaluationReport report, org.apache.hadoop.fs.Path folder,
+    public record Outcome(Inputs.Checked inputs, Evaluation.Result result, EvaluationReport report, Path folder,
                           ClassifierReport.Result classifier, GenerationReport.Result generation) {
     }
 
@@ -70,7 +72,7 @@ public final class Evaluate {
     }
 
     /** {@code lineage}: the run's (effective kiln.evaluate section, versions), recorded in report.json. */
-    public static Outcome run(SparkSession spark, EvaluateConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
+    public static Outcome run(SparkSession spark, EvaluateConfig cfg, Lineage lineage) throws IOException {
         Instant started = Instant.now();
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Prepared prepared = prepare(cfg, hadoop);

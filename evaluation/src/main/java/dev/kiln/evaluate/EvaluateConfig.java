@@ -6,6 +6,7 @@ import dev.kiln.evaluate.classify.ClassifyConfig;
 import dev.kiln.generate.GenerationConfig;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 
@@ -85,7 +86,7 @@ public record EvaluateConfig(List<String> checkpoints, List<String> shards, Stri
         s.require(runName.matches("[A-Za-z0-9][A-Za-z0-9._-]*"), "run-name",
                 "expected a folder name of letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-'), got \"" + runName + "\"");
         Settings b = s.section("baselines");
-        List<Baseline> baselines = new java.util.ArrayList<>();
+        List<Baseline> baselines = new ArrayList<>();
         for (String name : b.stringList("models")) {
             Baseline found = null;
             for (Baseline candidate : Baseline.values()) {

@@ -8,8 +8,8 @@ import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
@@ -25,10 +25,13 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -222,7 +225,7 @@ public final class Evaluation {
                         + ": expected its batch 0 (which carries the document's counts), got batch " + first.batch());
             }
             double[] nll = new double[scorers];
-            java.util.Set<Integer> tasks = new java.util.HashSet<>();
+            Set<Integer> tasks = new HashSet<>();
             for (int b = 0; b < doc.batches(); b++, i++) {
                 ItemResult r = i < sorted.size() ? sorted.get(i) : null;
                 if (r == null || r.chunk() != first.chunk() || r.ordinal() != first.ordinal() || r.batch() != b) {
@@ -444,7 +447,7 @@ public final class Evaluation {
                 }
                 long first = 0;
                 if (rowsPerTask > 0) {
-                    long total = java.util.Arrays.stream(blockRows).sum();
+                    long total = Arrays.stream(blockRows).sum();
                     for (; first < total; first += rowsPerTask) {
                         out.add(new Chunk(out.size(), s, p.toString(), first, Math.min(rowsPerTask, total - first)));
                     }

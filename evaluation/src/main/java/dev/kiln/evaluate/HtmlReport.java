@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -251,7 +252,7 @@ public final class HtmlReport {
 
     static List<Object> row(Object... cells) {
         List<Object> r = new ArrayList<>();
-        java.util.Collections.addAll(r, cells);
+        Collections.addAll(r, cells);
         return r;
     }
 }

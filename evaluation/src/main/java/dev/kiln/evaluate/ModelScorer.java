@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -33,7 +34,7 @@ public final class ModelScorer implements TokenScorer {
         if (windows.size() > batchSize) {
             throw new IllegalArgumentException(windows.size() + " windows in a batch of " + batchSize);
         }
-        java.util.Arrays.fill(flat, endOfText);
+        Arrays.fill(flat, endOfText);
         for (int i = 0; i < windows.size(); i++) {
             int[] input = windows.get(i).input();
             for (int j = 0; j < contextLength; j++) {

@@ -1,5 +1,6 @@
 package dev.kiln.evaluate;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,7 +26,7 @@ public final class RollingWindows {
      * One model input of T ids; positions {@code [from, to)} are scored against {@code target}.
      * {@code input[j]} is the context token right before {@code target[j]}.
      */
-    public record Window(int[] input, int[] target, int from, int to) implements java.io.Serializable {
+    public record Window(int[] input, int[] target, int from, int to) implements Serializable {
         public int scored() {
             return to - from;
         }

@@ -1,6 +1,7 @@
 package dev.kiln.evaluate;
 
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -21,7 +22,7 @@ public final class TextCounts {
     /** {@code len(re.split(r"\s+", text))}. */
     public static long words(String text) {
         // Counting the separators avoids building the array: pieces = matches + 1 (an empty text is one piece).
-        java.util.regex.Matcher m = WHITESPACE.matcher(text);
+        Matcher m = WHITESPACE.matcher(text);
         long matches = 0;
         while (m.find()) {
             matches++;

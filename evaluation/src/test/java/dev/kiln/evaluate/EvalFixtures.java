@@ -2,6 +2,8 @@ package dev.kiln.evaluate;
 
 import com.typesafe.config.Config;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
+import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.shards.Manifest;
@@ -80,7 +82,7 @@ final class EvalFixtures {
         String sha = FileHashes.sha256(json);
         FileSystem fs = FileSystem.getLocal(new Configuration());
         Path out = new Path(dir.toUri());
-        dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
+        AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
         int eot = tok.specialTokenId(EOT);
         List<ShardInfo> infos = new ArrayList<>();
         infos.add(shard(fs, out, "shards/train/part-0.arrow", ShardSchema.TRAIN, evenOdd(train, 0), evenOdd(trainSources, 0), tok, sha, eot));
@@ -142,7 +144,7 @@ final class EvalFixtures {
         o.put("kiln.train.validation.every", "0");
         o.put("kiln.train.checkpoint.every", Integer.toString(checkpointEvery));
         Config c = KilnConfig.load(null, o);
-        Pretraining.run(null, TrainConfig.from(c), dev.kiln.common.config.Lineage.of("pretrain", c, TrainConfig.SECTION, null), false);
+        Pretraining.run(null, TrainConfig.from(c), Lineage.of("pretrain", c, TrainConfig.SECTION, null), false);
         return new Path(output.toUri());
     }
 
@@ -154,10 +156,10 @@ final class EvalFixtures {
     }
 
     /** The lineage the job would hand over, with the Spark version on the test classpath. */
-    static dev.kiln.common.config.Lineage lineage(Map<String, String> overrides) {
+    static Lineage lineage(Map<String, String> overrides) {
         Map<String, String> o = new LinkedHashMap<>();
         overrides.forEach((k, v) -> o.put("kiln.evaluate." + k, v));
-        return dev.kiln.common.config.Lineage.of("evaluate", KilnConfig.load(null, o), EvaluateConfig.SECTION,
+        return Lineage.of("evaluate", KilnConfig.load(null, o), EvaluateConfig.SECTION,
                 org.apache.spark.package$.MODULE$.SPARK_VERSION());
     }
 }

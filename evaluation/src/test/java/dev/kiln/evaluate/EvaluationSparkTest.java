@@ -2,34 +2,48 @@ package dev.kiln.evaluate;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
+import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
 import dev.kiln.shards.ShardSchema;
+import dev.kiln.shards.ShardWriter;
+import dev.kiln.testing.LineageAssertions;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.IntList;
 import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,7 +65,7 @@ class EvaluationSparkTest {
         try {
             return FileSystem.getLocal(new Configuration());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -179,9 +193,9 @@ class EvaluationSparkTest {
         java.nio.file.Path folder = tmp.resolve("reports").resolve("one");
         JsonNode json = new ObjectMapper().readTree(folder.resolve("report.json").toFile());
         assertEquals(Report.SCHEMA_VERSION, json.path("schema_version").asInt());
-        dev.kiln.testing.LineageAssertions.assertLineage(json.path("lineage"), "evaluate", EvaluateConfig.SECTION);
+        LineageAssertions.assertLineage(json.path("lineage"), "evaluate", EvaluateConfig.SECTION);
         assertEquals(json.path("config"), json.path("lineage").path("config"));
-        assertEquals(dev.kiln.common.config.Lineage.KILN_VERSION, json.path("versions").path("kiln").asText());
+        assertEquals(Lineage.KILN_VERSION, json.path("versions").path("kiln").asText());
         int flags = 0;
         for (int i = 0; i < 2; i++) {
             JsonNode model = json.path("results").path(0).path("scorers").path(i);
@@ -222,14 +236,14 @@ class EvaluationSparkTest {
         String html = Files.readString(folder.resolve(HtmlReport.FILE));
         assertTrue(html.contains("<section id=\"training\">") && html.contains("<section id=\"lineage\">"));
         assertTrue(html.contains("<section id=\"per-source\">"));
-        try (java.util.stream.Stream<java.nio.file.Path> files = Files.list(folder)) {
-            assertEquals(java.util.Set.of("report.json", "report.md", HtmlReport.FILE),
-                    files.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet()),
+        try (Stream<java.nio.file.Path> files = Files.list(folder)) {
+            assertEquals(Set.of("report.json", "report.md", HtmlReport.FILE),
+                    files.map(f -> f.getFileName().toString()).collect(Collectors.toSet()),
                     "the report folder holds the three reports and nothing else (no .crc side files)");
         }
         Files.createDirectories(java.nio.file.Path.of("target", "report-browser"));
         Files.copy(folder.resolve(HtmlReport.FILE), java.nio.file.Path.of("target", "report-browser", "spark-report.html"),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                StandardCopyOption.REPLACE_EXISTING);
         try (var s = Files.list(tmp.resolve("reports"))) {
             assertEquals(List.of("one", "two"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no staging folders left");
         }
@@ -262,8 +276,8 @@ class EvaluationSparkTest {
         List<int[]> validation = documents(m.shardPaths(shards, ShardSchema.VALIDATION), eot, separators);
         List<SourcedDocument> sourced = sourcedDocuments(m.shardPaths(shards, ShardSchema.VALIDATION), eot);
         assertEquals(validation.size(), sourced.size());
-        Map<String, double[]> groupNll = new java.util.TreeMap<>();
-        Map<String, long[]> groupCounts = new java.util.TreeMap<>(); // tokens, bytes, words, documents
+        Map<String, double[]> groupNll = new TreeMap<>();
+        Map<String, long[]> groupCounts = new TreeMap<>(); // tokens, bytes, words, documents
         NgramCounts.Counter counter = new NgramCounts.Counter(m.vocabSize(), eot);
         documents(m.shardPaths(shards, ShardSchema.TRAIN), eot, new long[1]).forEach(counter::addDocument);
         NgramCounts counts = counter.counts();
@@ -311,7 +325,7 @@ class EvaluationSparkTest {
         for (double n : nll) {
             stats.add(new LmStats(n, tokens, bytes, words, validation.size()));
         }
-        Map<String, List<LmStats>> perSource = new java.util.TreeMap<>();
+        Map<String, List<LmStats>> perSource = new TreeMap<>();
         groupNll.forEach((g, gn) -> {
             long[] gc = groupCounts.get(g);
             List<LmStats> l = new ArrayList<>();
@@ -497,7 +511,7 @@ class EvaluationSparkTest {
         java.nio.file.Path speech = EvalFixtures.speechFiles(20).get(5);
         var info = EvalFixtures.shard(FS, new Path(dir.toUri()), "shards/validation/long.arrow", ShardSchema.VALIDATION,
                 List.of(Files.readString(speech)), List.of(EvalFixtures.source(speech)), tok, m.tokenizerSha256(), eot);
-        List<dev.kiln.shards.ShardInfo> keep = new ArrayList<>(m.shards(ShardSchema.TRAIN));
+        List<ShardInfo> keep = new ArrayList<>(m.shards(ShardSchema.TRAIN));
         keep.add(info);
         Path folder = new Path(copyShards("one-long", keep, m).toUri());
         int batch = 4;
@@ -533,24 +547,24 @@ class EvaluationSparkTest {
     void aFolderOfFormat1AndFormat2ShardsIsScoredWithTheFormat1DocumentsUnderTheFolder() throws IOException {
         Manifest m = Manifest.read(FS, shards);
         Path mixed = new Path(tmp.resolve("mixed").toUri());
-        List<dev.kiln.shards.ShardInfo> infos = new ArrayList<>(); // the "old" run's: train and the format 1 validation shard
-        List<dev.kiln.shards.ShardInfo> appended = new ArrayList<>(); // the "new" run's: the format 2 validation shard
-        for (dev.kiln.shards.ShardInfo info : m.shards()) {
-            org.apache.hadoop.fs.FileUtil.copy(FS, new Path(shards, info.path()), FS, new Path(mixed, info.path()), false, FS.getConf());
+        List<ShardInfo> infos = new ArrayList<>(); // the "old" run's: train and the format 1 validation shard
+        List<ShardInfo> appended = new ArrayList<>(); // the "new" run's: the format 2 validation shard
+        for (ShardInfo info : m.shards()) {
+            FileUtil.copy(FS, new Path(shards, info.path()), FS, new Path(mixed, info.path()), false, FS.getConf());
             (info.split().equals(ShardSchema.VALIDATION) ? appended : infos).add(info);
             if (info.split().equals(ShardSchema.VALIDATION)) {
                 String v1 = info.path().replace(".arrow", "-format1.arrow");
                 try (ShardReader r = ShardReader.open(FS, new Path(shards, info.path()));
-                     dev.kiln.shards.ShardWriter w = dev.kiln.shards.ShardWriter.createFormat1(FS, new Path(mixed, v1), r.header(),
+                     ShardWriter w = ShardWriter.createFormat1(FS, new Path(mixed, v1), r.header(),
                              EvalFixtures.ROWS_PER_BLOCK)) {
                     r.forEach(w::write);
                     var c = w.commit();
-                    infos.add(new dev.kiln.shards.ShardInfo(v1, info.split(), c.rows(), c.tokens(), info.droppedTokens(), info.documents(),
+                    infos.add(new ShardInfo(v1, info.split(), c.rows(), c.tokens(), info.droppedTokens(), info.documents(),
                             c.bytes(), c.sha256()));
                 }
             }
         }
-        org.apache.hadoop.fs.FileUtil.copy(FS, new Path(shards, "tokenizer.json"), FS, new Path(mixed, "tokenizer.json"), false, FS.getConf());
+        FileUtil.copy(FS, new Path(shards, "tokenizer.json"), FS, new Path(mixed, "tokenizer.json"), false, FS.getConf());
         new Manifest(1, m.tokenizer(), m.tokenizerSha256(), m.vocabSize(), m.contextLength(), m.specialTokens(), null, List.of(), infos)
                 .append(List.of(), appended, List.of()).write(FS, mixed);
         Map<String, String> o = Map.of("checkpoints", "[\"" + pretrain + "\"]", "shards", "[\"" + mixed + "\"]",
@@ -621,7 +635,7 @@ class EvaluationSparkTest {
         BpeTokenizer tok = TokenizerJson.read(Files.readString(tmp.resolve("tokenized").resolve("tokenizer.json")), "test");
         var info = EvalFixtures.shard(FS, emptyDir, "shards/validation/empty.arrow", ShardSchema.VALIDATION, List.of(), tok,
                 m.tokenizerSha256(), m.specialTokens().get(EvalFixtures.EOT));
-        List<dev.kiln.shards.ShardInfo> withEmpty = new ArrayList<>(m.shards(ShardSchema.TRAIN));
+        List<ShardInfo> withEmpty = new ArrayList<>(m.shards(ShardSchema.TRAIN));
         withEmpty.add(info);
         copyShards("empty-validation", withEmpty, m);
         assertRefused(conf, Map.of("shards", "[\"" + empty + "\"]", "output", reports.toString(), "run-name", "r"),
@@ -632,12 +646,12 @@ class EvaluationSparkTest {
         }
     }
 
-    private static java.nio.file.Path copyShards(String name, List<dev.kiln.shards.ShardInfo> keep, Manifest m) throws IOException {
+    private static java.nio.file.Path copyShards(String name, List<ShardInfo> keep, Manifest m) throws IOException {
         java.nio.file.Path dir = tmp.resolve(name);
         Files.createDirectories(dir);
         java.nio.file.Path source = tmp.resolve("tokenized");
-        Files.copy(source.resolve("tokenizer.json"), dir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        for (dev.kiln.shards.ShardInfo s : keep) {
+        Files.copy(source.resolve("tokenizer.json"), dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+        for (ShardInfo s : keep) {
             java.nio.file.Path target = dir.resolve(s.path());
             if (!Files.exists(target)) {
                 Files.createDirectories(target.getParent());
@@ -650,10 +664,10 @@ class EvaluationSparkTest {
     }
 
     private static void assertRefused(Configuration conf, Map<String, String> changes, String... expected) {
-        Map<String, String> o = new java.util.HashMap<>(overrides("r"));
+        Map<String, String> o = new HashMap<>(overrides("r"));
         o.putAll(changes);
-        dev.kiln.common.config.InvalidConfigException e = org.junit.jupiter.api.Assertions.assertThrows(
-                dev.kiln.common.config.InvalidConfigException.class, () -> Inputs.check(EvalFixtures.config(o), conf));
+        InvalidConfigException e = Assertions.assertThrows(
+                InvalidConfigException.class, () -> Inputs.check(EvalFixtures.config(o), conf));
         for (String s : expected) {
             assertTrue(e.getMessage().contains(s), "message should contain " + s + ": " + e.getMessage());
         }

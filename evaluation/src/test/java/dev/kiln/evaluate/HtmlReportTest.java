@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +24,7 @@ class HtmlReportTest {
     static final String ATTACK = HtmlTest.ATTACK;
 
     @TempDir
-    java.nio.file.Path tmp;
+    Path tmp;
 
     @Test
     void everySectionAndChartIsThereAndNoDataStringIsMarkup() throws IOException {

@@ -2,6 +2,8 @@ package dev.kiln.evaluate;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,7 +27,7 @@ class NgramBaselinesTest {
     void countsAreThoseOfTheScoredPairs() {
         NgramCounts n = counts();
         assertEquals(6, n.tokens());
-        assertEquals(List.of(3L, 2L, 1L, 0L, 0L), java.util.Arrays.stream(n.unigrams()).boxed().toList());
+        assertEquals(List.of(3L, 2L, 1L, 0L, 0L), Arrays.stream(n.unigrams()).boxed().toList());
         assertEquals(2, n.bigram(EOT, 0));
         assertEquals(2, n.bigram(0, 1));
         assertEquals(1, n.bigram(1, 0));
@@ -102,7 +104,7 @@ class NgramBaselinesTest {
     void scoredThroughTheSameMetricCodeAsTheModel() {
         // The document "0 1 0 1" scored by the add-one unigram with windows of 3: nll = -ln(4/11) - ln(3/11) * 2 - ln(4/11)
         NgramScorer.UnigramAddOne u = new NgramScorer.UnigramAddOne(counts());
-        DocumentScorer s = new DocumentScorer(3, EOT, 2, ids -> "a b".getBytes(java.nio.charset.StandardCharsets.UTF_8), List.of(u));
+        DocumentScorer s = new DocumentScorer(3, EOT, 2, ids -> "a b".getBytes(StandardCharsets.UTF_8), List.of(u));
         s.add(new int[]{0, 1, 0, 1});
         LmStats st = s.stats().get(0);
         assertEquals(-2 * Math.log(4.0 / 11) - 2 * Math.log(3.0 / 11), st.nll(), 1e-12);

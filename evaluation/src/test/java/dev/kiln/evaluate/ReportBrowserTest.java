@@ -86,7 +86,7 @@ class ReportBrowserTest {
             // The project installs the browser it tests with (Debian's package), never a downloaded one.
             Path script = Path.of("..", "bin", "ensure-chromium").toAbsolutePath().normalize();
             Process install = new ProcessBuilder(script.toString()).inheritIO().start();
-            if (!install.waitFor(15, java.util.concurrent.TimeUnit.MINUTES) || install.exitValue() != 0) {
+            if (!install.waitFor(15, TimeUnit.MINUTES) || install.exitValue() != 0) {
                 fail(script + " could not install Debian's chromium (exit " + (install.isAlive() ? "timeout" : install.exitValue())
                         + "); the report test needs it, or KILN_CHROMIUM naming another binary");
             }

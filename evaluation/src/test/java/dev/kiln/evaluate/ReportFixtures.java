@@ -3,10 +3,12 @@ package dev.kiln.evaluate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.train.MetricsLog;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -15,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -35,7 +38,7 @@ final class ReportFixtures {
     static final Instant FINISHED = Instant.parse("2026-12-01T20:01:05Z");
 
     /** The inputs of the fixture report. */
-    record Setting(EvaluateConfig cfg, dev.kiln.common.config.Lineage lineage, Inputs.Checked in, Evaluation.Result result) {
+    record Setting(EvaluateConfig cfg, Lineage lineage, Inputs.Checked in, Evaluation.Result result) {
     }
 
     static EvaluationReport report(java.nio.file.Path dir, String injected) throws IOException {
@@ -71,7 +74,7 @@ final class ReportFixtures {
             stats.add(new LmStats(bpb * 29_315 * Math.log(2), 12_352, 29_315, 4_925, 2));
         }
         // Two source groups (one named with the injected string, as a source path can be) that add up to the totals.
-        Map<String, List<LmStats>> groups = new java.util.LinkedHashMap<>();
+        Map<String, List<LmStats>> groups = new LinkedHashMap<>();
         List<LmStats> first = new ArrayList<>();
         List<LmStats> second = new ArrayList<>();
         for (int i = 0; i < bitsPerByte.length; i++) {
@@ -86,7 +89,7 @@ final class ReportFixtures {
         groups.put("sotu/18" + injected, second);
         Evaluation.Result r = new Evaluation.Result("fixture", names, cps.size(), List.of(stats), List.of(cfg.perSource().cap(groups)),
                 null, null, 200, 4, 12.5, 40, 8, 2);
-        dev.kiln.common.config.Lineage lineage = new dev.kiln.common.config.Lineage("evaluate", "0.1.0-SNAPSHOT",
+        Lineage lineage = new Lineage("evaluate", "0.1.0-SNAPSHOT",
                 Map.of("spark", "3.5.7", "dl4j", "1.0.0-M2.1", "nd4j", "1.0.0-M2.1", "arrow", "12.0.1"), "3.5.7", "17",
                 EvaluateConfig.SECTION, EvalFixtures.lineage(o).config());
         return new Setting(cfg, lineage, in, r);
@@ -138,7 +141,7 @@ final class ReportFixtures {
     }
 
     static Inputs.CheckpointInput checkpoint(FileSystem fs, Path run, long step, String name) throws IOException {
-        Path folder = new Path(run, "checkpoints/" + dev.kiln.train.checkpoint.CheckpointStore.name(step));
+        Path folder = new Path(run, "checkpoints/" + CheckpointStore.name(step));
         Files.createDirectories(java.nio.file.Path.of(folder.toUri()));
         return new Inputs.CheckpointInput(name, folder, step, "cd".repeat(32), "12".repeat(32), "34".repeat(32), 1_234_567L,
                 512, 64, new byte[0]);

@@ -1,9 +1,14 @@
 package dev.kiln.evaluate;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.Lineage;
+import dev.kiln.shards.ShardInfo;
+import dev.kiln.shards.ShardSchema;
+import org.apache.spark.SparkContext;
+import org.apache.spark.SparkExecutorInfo;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -23,9 +28,9 @@ final class ReportJsonSchema2 {
     }
 
     /** What Evaluate.run added to {@link #json} before writing: Spark, training curves, classifier, generation. */
-    static ObjectNode full(ObjectNode root, ObjectNode spark, com.fasterxml.jackson.databind.JsonNode training,
-                           com.fasterxml.jackson.databind.JsonNode classifier, List<String> classifierFlags,
-                           com.fasterxml.jackson.databind.JsonNode generation) {
+    static ObjectNode full(ObjectNode root, ObjectNode spark, JsonNode training,
+                           JsonNode classifier, List<String> classifierFlags,
+                           JsonNode generation) {
         root.set("spark", spark);
         root.set("training", training);
         if (classifier != null) {
@@ -77,13 +82,13 @@ final class ReportJsonSchema2 {
             n.put("context_length", s.manifest().contextLength());
             n.put("split", cfg.split());
             n.put("shard_files", s.scored().size());
-            n.put("rows", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::rows).sum());
-            n.put("bytes", s.scored().stream().mapToLong(dev.kiln.shards.ShardInfo::bytes).sum());
+            n.put("rows", s.scored().stream().mapToLong(ShardInfo::rows).sum());
+            n.put("bytes", s.scored().stream().mapToLong(ShardInfo::bytes).sum());
             n.put("train_shard_files", s.train().size());
         }
 
         ObjectNode base = root.putObject("baselines");
-        base.put("counted_on_split", dev.kiln.shards.ShardSchema.TRAIN);
+        base.put("counted_on_split", ShardSchema.TRAIN);
         if (r.counts() != null) {
             base.put("train_tokens", r.counts().tokens());
             base.put("distinct_bigrams", r.counts().distinctBigrams());
@@ -133,7 +138,7 @@ final class ReportJsonSchema2 {
         ArrayNode notes = root.putArray("notes");
         notes.add("documents are recovered from the shards by splitting at end-of-text; their sources come from the shards' "
                 + "sources column (shard format 2), and documents of format 1 shards, which have none, are grouped under their shard folder");
-        if (cfg.split().equals(dev.kiln.shards.ShardSchema.TRAIN) && r.counts() != null) {
+        if (cfg.split().equals(ShardSchema.TRAIN) && r.counts() != null) {
             notes.add("the n-gram baselines were counted on the split they are scored on (train): their numbers are fits to seen data");
         }
 
@@ -225,14 +230,14 @@ final class ReportJsonSchema2 {
     }
 
     /** The Spark application the report was computed by: master, application, parallelism, executors (host:port). */
-    public static ObjectNode spark(org.apache.spark.SparkContext sc) {
+    public static ObjectNode spark(SparkContext sc) {
         ObjectNode n = JSON.createObjectNode();
         n.put("master", sc.master());
         n.put("app_id", sc.applicationId());
         n.put("app_name", sc.appName());
         n.put("default_parallelism", sc.defaultParallelism());
         ArrayNode executors = n.putArray("executors");
-        for (org.apache.spark.SparkExecutorInfo e : sc.statusTracker().getExecutorInfos()) {
+        for (SparkExecutorInfo e : sc.statusTracker().getExecutorInfos()) {
             executors.add(e.host() + ":" + e.port());
         }
         n.put("executors_note", "as Spark's status tracker lists them when the report is written, the driver included");

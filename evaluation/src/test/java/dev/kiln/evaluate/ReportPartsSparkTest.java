@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -259,8 +261,8 @@ class ReportPartsSparkTest {
         EvaluateConfig.Classifier cls = cfg.classifier();
         EvaluationReport now = run.report();
         ObjectNode before = ReportJsonSchema2.full(
-                ReportJsonSchema2.json(cfg, EvalFixtures.lineage(o), run.inputs(), run.result(), java.time.Instant.parse(now.started()),
-                        java.time.Instant.parse(now.finished())),
+                ReportJsonSchema2.json(cfg, EvalFixtures.lineage(o), run.inputs(), run.result(), Instant.parse(now.started()),
+                        Instant.parse(now.finished())),
                 ReportJsonSchema2.spark(spark.sparkContext()),
                 TrainingCurves.read(spark.sparkContext().hadoopConfiguration(), run.inputs().checkpoints()),
                 ClassifierReport.json(run.classifier(), cls.documents(), cls.classify()),
@@ -312,7 +314,7 @@ class ReportPartsSparkTest {
             Map<String, Double> probabilities = new TreeMap<>(Map.of("spam", p, "ham", 1 - p));
             out.add(new Prediction(r.getString(0), r.getString(3), hits >= 2 ? "spam" : "ham", probabilities));
         }
-        out.sort(java.util.Comparator.comparing(Prediction::id));
+        out.sort(Comparator.comparing(Prediction::id));
         assertNotNull(out.isEmpty() ? null : out, "test documents to predict");
         return out;
     }

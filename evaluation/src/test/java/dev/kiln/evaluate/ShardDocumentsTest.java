@@ -7,11 +7,13 @@ import dev.kiln.shards.ShardWriter;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -104,7 +106,7 @@ class ShardDocumentsTest {
                 }
                 // Chunks of rows, cut anywhere inside a record batch (what scoring uses): the same documents and sources.
                 long[] blockRows = r.blockRows();
-                long total = java.util.Arrays.stream(blockRows).sum();
+                long total = Arrays.stream(blockRows).sum();
                 assertEquals(r.countRows(), total, "the batch headers' row counts");
                 for (long rowsPerChunk : new long[]{1, 2, 5, total + 1}) {
                     Seen seen = new Seen();
@@ -134,9 +136,9 @@ class ShardDocumentsTest {
             w.commit();
         }
         try (ShardReader r = ShardReader.open(fs, shard)) {
-            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+            IllegalStateException e = Assertions.assertThrows(IllegalStateException.class,
                     () -> ShardDocuments.forEachDocument(r, 0, 1, EOT, (s, d) -> { }));
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("bad.arrow: document 0 of a chunk has no entry in column sources"),
+            Assertions.assertTrue(e.getMessage().contains("bad.arrow: document 0 of a chunk has no entry in column sources"),
                     e.getMessage());
         }
     }

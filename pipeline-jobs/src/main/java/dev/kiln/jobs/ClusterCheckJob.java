@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.config.Settings;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.spark.SparkStages;
@@ -12,6 +13,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
@@ -53,7 +55,7 @@ public final class ClusterCheckJob {
                 args, CheckConfig::from, (spark, cfg, lineage, cl) -> run(spark, cfg, lineage));
     }
 
-    static void run(SparkSession spark, CheckConfig cfg, dev.kiln.common.config.Lineage lineage) throws Exception {
+    static void run(SparkSession spark, CheckConfig cfg, Lineage lineage) throws Exception {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         waitForExecutors(jsc, cfg.minExecutors(), cfg.waitSeconds());
         SparkStages.stage(spark, "cluster-check", "report executors");
@@ -103,7 +105,7 @@ public final class ClusterCheckJob {
         double check = Double.NaN;
         if (nd4j) {
             // ones(8x8) x ones(8x8): each of the 64 entries is 8, so the sum is 512.
-            INDArray a = Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.FLOAT, 8, 8);
+            INDArray a = Nd4j.ones(DataType.FLOAT, 8, 8);
             check = a.mmul(a).sumNumber().doubleValue();
             backend = Nd4j.getBackend().getClass().getSimpleName();
         }

@@ -2,8 +2,10 @@ package dev.kiln.jobs;
 
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.BadInputException;
+import dev.kiln.common.io.DroppedInputException;
 import dev.kiln.common.io.MissingInputException;
 import dev.kiln.common.io.OutputLock;
+import org.apache.spark.SparkException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,7 +22,8 @@ public enum ExitCode {
     MISSING_INPUT(4, "the input is missing (glob matches nothing, no manifest): wait for the upstream stage"),
     BAD_INPUT(5, "too much of the input is unusable (over a configured threshold): look at the data"),
     LOCK_HELD(6, "another run holds the output's lock: skip this slot (or clear a stale lock)"),
-    RETRY(7, "I/O or Spark failure (lost executor, file system error): worth a retry");
+    RETRY(7, "I/O or Spark failure (lost executor, file system error): worth a retry"),
+    FILTERED_OUT(8, "cleaning and filters removed every document read, or over a configured fraction: read the drop reasons");
 
     private final int code;
     private final String meaning;
@@ -55,10 +58,13 @@ public enum ExitCode {
             if (t instanceof BadInputException) {
                 return BAD_INPUT;
             }
+            if (t instanceof DroppedInputException) {
+                return FILTERED_OUT;
+            }
             if (t instanceof InvalidConfigException) {
                 return BAD_CONFIG;
             }
-            if (t instanceof IOException || t instanceof UncheckedIOException || t instanceof org.apache.spark.SparkException) {
+            if (t instanceof IOException || t instanceof UncheckedIOException || t instanceof SparkException) {
                 transientFailure = true;
             }
         }

@@ -6,6 +6,7 @@ import dev.kiln.common.samples.SampleCorpora.Sample;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * {@code kiln fetch-samples [sotu] [spam-assassin]}: fetches the pinned sample corpora into the cache (no-op for
@@ -20,7 +21,8 @@ public final class FetchSamples {
         List<Sample> wanted = new ArrayList<>();
         for (String a : args) {
             SampleCorpora.ALL.stream().filter(s -> s.name().equals(a)).findFirst().ifPresentOrElse(wanted::add, () -> {
-                throw new IllegalArgumentException("unknown sample '" + a + "'; known: sotu, spam-assassin");
+                throw new IllegalArgumentException("unknown sample '" + a + "'; known: "
+                        + SampleCorpora.ALL.stream().map(Sample::name).collect(Collectors.joining(", ")));
             });
         }
         if (wanted.isEmpty()) {

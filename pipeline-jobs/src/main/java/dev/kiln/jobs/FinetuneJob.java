@@ -1,7 +1,7 @@
 package dev.kiln.jobs;
 
-import dev.kiln.finetune.FinetuneConfig;
 import dev.kiln.finetune.CausalFinetuning;
+import dev.kiln.finetune.FinetuneConfig;
 import dev.kiln.finetune.FinetunePlan;
 import dev.kiln.finetune.Finetuning;
 import dev.kiln.train.Pretrainer;

@@ -1,12 +1,14 @@
 package dev.kiln.jobs;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
 import dev.kiln.common.config.InvalidConfigException;
-import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.OutputLock;
 import dev.kiln.common.io.RunStatus;
-import dev.kiln.jobs.CommandLine;
+import dev.kiln.common.log.Progress;
+import dev.kiln.common.spark.KilnKryoRegistrator;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -20,6 +22,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
 
@@ -172,7 +175,7 @@ public final class JobRunner {
                     spark.stop();
                 }
             }
-            LOG.info("kiln {}: finished in {}", job, dev.kiln.common.log.Progress.duration((System.nanoTime() - start) / 1e9));
+            LOG.info("kiln {}: finished in {}", job, Progress.duration((System.nanoTime() - start) / 1e9));
             writeStatus(stage, fs, output, new RunStatus(job, outcome.run(), outcome.upToDate() ? RunStatus.UP_TO_DATE
                     : RunStatus.SUCCEEDED, started, Instant.now().toString(), outcome.counts(), ExitCode.OK.code(), null));
             return ExitCode.OK.code();
@@ -199,7 +202,7 @@ public final class JobRunner {
     static int report(String job, Exception e) {
         ExitCode code = ExitCode.of(e);
         if (code == ExitCode.BAD_CONFIG || code == ExitCode.LOCK_HELD || code == ExitCode.MISSING_INPUT
-                || code == ExitCode.BAD_INPUT) {
+                || code == ExitCode.BAD_INPUT || code == ExitCode.FILTERED_OUT) {
             LOG.error("kiln {}: {}", job, e.getMessage());
             System.err.println("kiln " + job + ": " + e.getMessage() + " (exit " + code.code() + ", " + code.name().toLowerCase() + ")");
         } else {
@@ -251,7 +254,7 @@ public final class JobRunner {
         }
         sparkProperties(config).forEach(conf::set);
         // Kiln's task payloads are Java records, which Spark's Kryo cannot serialise by itself (see the class).
-        dev.kiln.common.spark.KilnKryoRegistrator.applyTo(conf);
+        KilnKryoRegistrator.applyTo(conf);
         return conf;
     }
 
@@ -262,13 +265,13 @@ public final class JobRunner {
 
     /** {@code kiln.spark.conf { "spark.x.y" = v }} as Spark property names and string values. */
     static Map<String, String> sparkProperties(Config config) {
-        Map<String, String> out = new java.util.TreeMap<>();
+        Map<String, String> out = new TreeMap<>();
         if (!config.hasPath("kiln.spark.conf")) {
             return out;
         }
-        for (Map.Entry<String, com.typesafe.config.ConfigValue> e : config.getConfig("kiln.spark.conf").entrySet()) {
+        for (Map.Entry<String, ConfigValue> e : config.getConfig("kiln.spark.conf").entrySet()) {
             // Spark property names contain dots: quoted in HOCON, so join the path elements back with dots.
-            String name = String.join(".", com.typesafe.config.ConfigUtil.splitPath(e.getKey()));
+            String name = String.join(".", ConfigUtil.splitPath(e.getKey()));
             out.put(name, String.valueOf(e.getValue().unwrapped()));
         }
         return out;

@@ -3,6 +3,8 @@ package dev.kiln.jobs;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -68,12 +70,18 @@ public final class PreprocessJob {
         counts.put("documents_read", ((Number) read.getOrDefault("documents_out", 0)).longValue());
         counts.put("quarantined", ((Number) read.getOrDefault("quarantined", 0)).longValue());
         counts.put("documents_written", ((Number) write.getOrDefault("documents_out", 0)).longValue());
+        // Documents the filters kept per language: language_en, language_zh, ...
+        Object languages = stats.get("languages");
+        if (languages instanceof Map<?, ?> byLanguage) {
+            byLanguage.forEach((code, c) -> counts.put("language_" + code,
+                    ((Number) ((Map<?, ?>) c).get("documents")).longValue()));
+        }
         return new Outcome(run, false, counts);
     }
 
     /** {@code --reprocess} is {@code -Dkiln.preprocess.reprocess=true}, so the config record stays the one source. */
     static String[] withFlags(String[] args) {
-        java.util.List<String> out = new java.util.ArrayList<>();
+        List<String> out = new ArrayList<>();
         for (String a : args) {
             out.add(a.equals("--reprocess") ? "-D" + PreprocessConfig.SECTION + ".reprocess=true" : a);
         }

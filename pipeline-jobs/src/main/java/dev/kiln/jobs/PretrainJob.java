@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code kiln pretrain}: trains the GPT model on the token shards of {@code kiln.train.shards}, in the driver
@@ -51,7 +52,7 @@ public final class PretrainJob {
                                             + "averaging %.1f%% of the time; last checkpoint %s",
                                     r.startStep(), r.endStep(), r.lastTrainLoss(), r.lastValidationLoss(), r.tokensPerSecond(),
                                     100 * r.averagingShare(), r.lastCheckpoint()));
-                            return new Outcome(0, false, java.util.Map.of("start_step", r.startStep(), "end_step", r.endStep()));
+                            return new Outcome(0, false, Map.of("start_step", r.startStep(), "end_step", r.endStep()));
                         })
                 .withFlags("resume")
                 .lockedOutput(TrainConfig::output, false)
@@ -62,7 +63,7 @@ public final class PretrainJob {
                 });
     }
 
-    static ResumePolicy.Mode mode(TrainConfig cfg, dev.kiln.jobs.CommandLine cl) {
+    static ResumePolicy.Mode mode(TrainConfig cfg, CommandLine cl) {
         return cl.has("resume") ? ResumePolicy.Mode.ALWAYS : cfg.resume();
     }
 }

@@ -4,6 +4,8 @@ import dev.kiln.shards.ShardSchema;
 import dev.kiln.tokenize.Tokenize;
 import dev.kiln.tokenize.TokenizeConfig;
 
+import java.util.Map;
+
 /**
  * {@code kiln tokenize}: trains (or loads) a byte-level BPE tokenizer and packs the preprocessed documents into Arrow
  * token shards with a manifest. See {@link Tokenize} for the steps and reference.conf ({@code kiln.tokenize}) for
@@ -42,9 +44,9 @@ public final class TokenizeJob {
 
     static Outcome outcome(Tokenize.Result r) {
         if (r.upToDate()) {
-            return new Outcome(0, true, java.util.Map.of());
+            return new Outcome(0, true, Map.of());
         }
-        return new Outcome(r.run(), false, java.util.Map.of("input_files", (long) r.newInputs(), "shards", (long) r.newShards().size(),
+        return new Outcome(r.run(), false, Map.of("input_files", (long) r.newInputs(), "shards", (long) r.newShards().size(),
                 "documents", r.documents(), "train_tokens", r.tokens(ShardSchema.TRAIN),
                 "validation_tokens", r.tokens(ShardSchema.VALIDATION)));
     }

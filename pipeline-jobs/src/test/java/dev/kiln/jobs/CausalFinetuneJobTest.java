@@ -1,9 +1,14 @@
 package dev.kiln.jobs;
 
-import dev.kiln.jobs.JobRuns.Run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.jobs.JobRuns.Run;
+import dev.kiln.shards.Manifest;
+import dev.kiln.shards.ShardSchema;
+import dev.kiln.testing.LineageAssertions;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,9 +74,9 @@ class CausalFinetuneJobTest {
         return out;
     }
 
-    private static dev.kiln.shards.Manifest manifest(Path tokenized) throws IOException {
-        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
-        return dev.kiln.shards.Manifest.read(fs, new org.apache.hadoop.fs.Path(tokenized.toUri()));
+    private static Manifest manifest(Path tokenized) throws IOException {
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        return Manifest.read(fs, new org.apache.hadoop.fs.Path(tokenized.toUri()));
     }
 
     private static Path newest(Path checkpoints) throws IOException {
@@ -116,7 +121,7 @@ class CausalFinetuneJobTest {
         String tokenizerSha = manifest(sotuTokens).tokenizerSha256();
         assertFalse(tokenizerSha.isEmpty());
         assertEquals(tokenizerSha, manifest(mailTokens).tokenizerSha256(), "the mail is tokenized with the parent's tokenizer");
-        assertTrue(manifest(mailTokens).tokens(dev.kiln.shards.ShardSchema.VALIDATION) > 0, "the mail has a validation split");
+        assertTrue(manifest(mailTokens).tokens(ShardSchema.VALIDATION) > 0, "the mail has a validation split");
 
         // The causal fine-tune, through the job: first a dry run, which checks both corpora and writes nothing.
         Path out = tmp.resolve("causal");
@@ -154,7 +159,7 @@ class CausalFinetuneJobTest {
         Path parentModel = newest(parent.resolve("checkpoints")).resolve("model.zip");
         String parentSha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(parentModel)));
         assertEquals(parentSha, stage.path("parent").path("model_sha256").asText(), stage.toString());
-        dev.kiln.testing.LineageAssertions.assertLineage(state.path("lineage"), "finetune", "kiln.finetune");
+        LineageAssertions.assertLineage(state.path("lineage"), "finetune", "kiln.finetune");
 
         // kiln evaluate: the parent and the fine-tune side by side on the mail's validation split; a dry run first.
         Path reports = tmp.resolve("reports");

@@ -2,8 +2,13 @@ package dev.kiln.jobs;
 
 import com.typesafe.config.Config;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.evaluate.EvaluateConfig;
+import dev.kiln.generate.GenerationConfig;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.tokenize.TokenizeConfig;
+import dev.kiln.train.TrainConfig;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,18 +39,18 @@ class ExampleConfigsTest {
         Config config = KilnConfig.load(file.toString(), PATHS);
         PreprocessConfig.from(config);
         TokenizeConfig.from(config);
-        dev.kiln.train.TrainConfig.from(config);
+        TrainConfig.from(config);
         ClusterCheckJob.CheckConfig.from(config);
-        dev.kiln.evaluate.EvaluateConfig.from(config);
-        dev.kiln.generate.GenerationConfig.from(config);
+        EvaluateConfig.from(config);
+        GenerationConfig.from(config);
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void sparkPropertiesFromConfigKeepTheirDottedNames() {
         Path file = KilnCliAccess.repoRoot().resolve("conf/local.conf");
         Map<String, String> props = JobRunner.sparkProperties(KilnConfig.load(file.toString(),
                 Map.of("kiln.spark.conf.\"spark.executor.memory\"", "3g")));
-        org.junit.jupiter.api.Assertions.assertEquals(Map.of("spark.sql.shuffle.partitions", "8",
+        Assertions.assertEquals(Map.of("spark.sql.shuffle.partitions", "8",
                 "spark.default.parallelism", "8", "spark.executor.memory", "3g"), props);
     }
 }

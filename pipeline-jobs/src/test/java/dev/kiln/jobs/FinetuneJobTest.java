@@ -1,5 +1,22 @@
 package dev.kiln.jobs;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.io.FileHashes;
+import dev.kiln.model.GptConfig;
+import dev.kiln.model.GptModel;
+import dev.kiln.shards.Manifest;
+import dev.kiln.shards.ShardSchema;
+import dev.kiln.testing.LineageAssertions;
+import dev.kiln.tokenize.bpe.BpeTrainer;
+import dev.kiln.tokenize.bpe.PreTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
+import dev.kiln.train.checkpoint.Checkpoint;
+import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.data.DataPosition;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -9,6 +26,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.NoOp;
+import scala.collection.JavaConverters;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,7 +66,7 @@ class FinetuneJobTest {
         for (int i = 0; i < 48; i++) {
             String label = i % 3 == 0 ? "spam" : "ham";
             String text = label.equals("spam") ? "WIN MONEY NOW!!! click here " + i : "hi, the meeting is at " + i;
-            rows.add(RowFactory.create("d" + i, text, scala.collection.JavaConverters.mapAsScalaMap(Map.of("label", label))
+            rows.add(RowFactory.create("d" + i, text, JavaConverters.mapAsScalaMap(Map.of("label", label))
                     .toMap(scala.Predef.$conforms()), "h" + i, "d" + i));
         }
         SparkSession spark = SparkSession.builder().getOrCreate();
@@ -67,19 +87,19 @@ class FinetuneJobTest {
 
     /** shards/{tokenizer.json, manifest.json} and run/checkpoints/step-00000001/ (tiny random GPT, context 16). */
     private static Path tinyRun() throws IOException {
-        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        FileSystem fs = FileSystem.getLocal(new Configuration());
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve("shards").toUri());
-        String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(Map.of(),
-                dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 257, List.of("<|endoftext|>"), 1, null));
-        String sha = dev.kiln.common.io.FileHashes.sha256(json);
-        dev.kiln.common.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
-        new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
+        String json = TokenizerJson.write(BpeTrainer.train(Map.of(),
+                PreTokenizer.GPT2, 257, List.of("<|endoftext|>"), 1, null));
+        String sha = FileHashes.sha256(json);
+        AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
+        new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 257, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, shards);
-        var model = dev.kiln.model.GptModel.build(new dev.kiln.model.GptConfig(257, 16, 32, 1, 2, 2),
-                new org.nd4j.linalg.learning.config.NoOp(), 0, 1, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        var model = GptModel.build(new GptConfig(257, 16, 32, 1, 2, 2),
+                new NoOp(), 0, 1, DataType.FLOAT);
         Path r = tmp.resolve("tiny-run");
-        new dev.kiln.train.checkpoint.CheckpointStore(fs, new org.apache.hadoop.fs.Path(r.resolve("checkpoints").toUri()), 1)
-                .save(new dev.kiln.train.checkpoint.Checkpoint(1, model, dev.kiln.train.data.DataPosition.START, null,
+        new CheckpointStore(fs, new org.apache.hadoop.fs.Path(r.resolve("checkpoints").toUri()), 1)
+                .save(new Checkpoint(1, model, DataPosition.START, null,
                         "{\"shards\":\"" + shards + "\"}", sha, 1));
         return r;
     }
@@ -99,9 +119,9 @@ class FinetuneJobTest {
         }
         try (var s = Files.list(out.resolve("checkpoints"))) {
             Path newest = s.sorted().reduce((x, y) -> y).orElseThrow();
-            com.fasterxml.jackson.databind.JsonNode state = new com.fasterxml.jackson.databind.ObjectMapper()
+            JsonNode state = new ObjectMapper()
                     .readTree(newest.resolve("state.json").toFile());
-            dev.kiln.testing.LineageAssertions.assertLineage(state.path("lineage"), "finetune", "kiln.finetune");
+            LineageAssertions.assertLineage(state.path("lineage"), "finetune", "kiln.finetune");
             assertEquals(org.apache.spark.package$.MODULE$.SPARK_VERSION(), state.path("lineage").path("runtime").path("spark").asText(),
                     "the running session's Spark version");
             assertEquals(state.path("config"), state.path("lineage").path("config"));
@@ -152,12 +172,12 @@ class FinetuneJobTest {
 
     @Test
     void causalShardsOfAnotherTokenizerExit2NamingBothTokenizers() throws IOException {
-        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
-        String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(Map.of(),
-                dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 258, List.of("<|endoftext|>", "<|other|>"), 1, null));
-        String sha = dev.kiln.common.io.FileHashes.sha256(json);
+        FileSystem fs = FileSystem.getLocal(new Configuration());
+        String json = TokenizerJson.write(BpeTrainer.train(Map.of(),
+                PreTokenizer.GPT2, 258, List.of("<|endoftext|>", "<|other|>"), 1, null));
+        String sha = FileHashes.sha256(json);
         org.apache.hadoop.fs.Path other = new org.apache.hadoop.fs.Path(tmp.resolve("other-shards").toUri());
-        new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
+        new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 258, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, other);
         Object[] r = run("-Dkiln.finetune.task=causal", "-Dkiln.finetune.checkpoint=" + run,
                 "-Dkiln.finetune.causal.shards=" + other, "-Dkiln.finetune.output=" + tmp.resolve("never-causal"));

@@ -1,8 +1,16 @@
 package dev.kiln.jobs;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,10 +33,10 @@ class KilnCliIT {
     }
 
     @Test
-    void gpuDiscoveryScriptReportsTheAddressesNvidiaSmiLists(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    void gpuDiscoveryScriptReportsTheAddressesNvidiaSmiLists(@TempDir Path dir) throws Exception {
         // nvidia-smi stands in for a two-GPU host; the script's output is what Spark parses as ResourceInformation.
-        java.nio.file.Path smi = dir.resolve("nvidia-smi");
-        java.nio.file.Files.writeString(smi, "#!/bin/sh\nprintf '0\\n 1\\n'\n");
+        Path smi = dir.resolve("nvidia-smi");
+        Files.writeString(smi, "#!/bin/sh\nprintf '0\\n 1\\n'\n");
         smi.toFile().setExecutable(true);
         ProcessBuilder pb = new ProcessBuilder(KilnCliAccess.repoRoot().resolve("bin/gpu-discovery.sh").toString()).redirectErrorStream(true);
         pb.environment().put("PATH", dir + ":" + System.getenv("PATH"));
@@ -46,11 +54,11 @@ class KilnCliIT {
     }
 
     @Test
-    void stageMissingFromTheJarSaysSoAndFails(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    void stageMissingFromTheJarSaysSoAndFails(@TempDir Path dir) throws Exception {
         // A jar without the stage's class stands for a build in which that stage does not exist yet.
-        java.nio.file.Path jar = dir.resolve("kiln.jar");
-        try (var out = new java.util.zip.ZipOutputStream(java.nio.file.Files.newOutputStream(jar))) {
-            out.putNextEntry(new java.util.zip.ZipEntry("META-INF/MANIFEST.MF"));
+        Path jar = dir.resolve("kiln.jar");
+        try (var out = new ZipOutputStream(Files.newOutputStream(jar))) {
+            out.putNextEntry(new ZipEntry("META-INF/MANIFEST.MF"));
             out.write("Manifest-Version: 1.0\n".getBytes());
             out.closeEntry();
         }
@@ -72,14 +80,14 @@ class KilnCliIT {
     }
 
     @Test
-    void withSparkHomeTheRealSparkSubmitGetsTheSameArguments(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    void withSparkHomeTheRealSparkSubmitGetsTheSameArguments(@TempDir Path dir) throws Exception {
         // A SPARK_HOME whose bin/spark-submit records its arguments, then runs Spark's SparkSubmit on the embedded jars
         // (the way the real script does through the launcher), so the job really runs.
-        java.nio.file.Path bin = java.nio.file.Files.createDirectories(dir.resolve("spark/bin"));
-        java.nio.file.Path args = dir.resolve("args.txt");
-        java.nio.file.Path script = bin.resolve("spark-submit");
+        Path bin = Files.createDirectories(dir.resolve("spark/bin"));
+        Path args = dir.resolve("args.txt");
+        Path script = bin.resolve("spark-submit");
         String jars = KilnCliAccess.repoRoot().resolve("pipeline-jobs/spark-home/target/jars") + "/*";
-        java.nio.file.Files.writeString(script, "#!/usr/bin/env bash\n"
+        Files.writeString(script, "#!/usr/bin/env bash\n"
                 + "printf '%s\\n' \"$@\" > '" + args + "'\n"
                 + "exec java --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED "
                 + "--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED "
@@ -89,7 +97,7 @@ class KilnCliIT {
                 "cluster", "check", "--master", "local[2]", "--spark-conf", "spark.ui.enabled=false", "-Dkiln.check.tasks=2");
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("2 tasks ran in 1 executor JVM(s)"), r.output());
-        java.util.List<String> passed = java.nio.file.Files.readAllLines(args);
+        List<String> passed = Files.readAllLines(args);
         String joined = String.join(" ", passed);
         assertTrue(joined.startsWith("--master local[2] --deploy-mode client"), joined);
         assertTrue(joined.contains("--class dev.kiln.jobs.ClusterCheckJob"), joined);
@@ -110,21 +118,21 @@ class KilnCliIT {
      * this checkout and a temp folder): exit 0, the new files listed, nothing written; and --help lists the exit codes.
      */
     @Test
-    void theCronDryRunCommandRunsAndWritesNothing(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        String cron = java.nio.file.Files.readString(KilnCliAccess.repoRoot().resolve("conf/scheduling/kiln.cron"));
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\$KILN (preprocess --dry-run[^>]*)>>").matcher(cron);
+    void theCronDryRunCommandRunsAndWritesNothing(@TempDir Path dir) throws Exception {
+        String cron = Files.readString(KilnCliAccess.repoRoot().resolve("conf/scheduling/kiln.cron"));
+        Matcher m = Pattern.compile("\\$KILN (preprocess --dry-run[^>]*)>>").matcher(cron);
         assertTrue(m.find(), cron);
-        java.nio.file.Path incoming = java.nio.file.Files.createDirectories(dir.resolve("data/incoming"));
-        java.nio.file.Files.writeString(incoming.resolve("a.jsonl"), "{\"text\": \"one document\"}\n");
+        Path incoming = Files.createDirectories(dir.resolve("data/incoming"));
+        Files.writeString(incoming.resolve("a.jsonl"), "{\"text\": \"one document\"}\n");
         String[] args = m.group(1).trim().replace("/opt/kiln/", KilnCliAccess.repoRoot() + "/").replace("/data/", dir + "/data/").split(" +");
-        java.util.List<String> before;
-        try (var s = java.nio.file.Files.walk(dir)) {
+        List<String> before;
+        try (var s = Files.walk(dir)) {
             before = s.map(Object::toString).sorted().toList();
         }
         var r = KilnCliAccess.run(Map.of("KILN_DRIVER_MEMORY", "1g"), 120, args);
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("a.jsonl") && r.output().contains("would write run run=0001"), r.output());
-        try (var s = java.nio.file.Files.walk(dir)) {
+        try (var s = Files.walk(dir)) {
             assertEquals(before, s.map(Object::toString).sorted().toList(), "a dry run writes nothing");
         }
         var help = KilnCliAccess.run(Map.of(), 30, "--help");

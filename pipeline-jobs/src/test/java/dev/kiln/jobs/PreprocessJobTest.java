@@ -1,7 +1,5 @@
 package dev.kiln.jobs;
 
-import dev.kiln.common.config.KilnConfig;
-import dev.kiln.jobs.CommandLine;
 import dev.kiln.preprocess.PreprocessConfig;
 import org.junit.jupiter.api.Test;
 

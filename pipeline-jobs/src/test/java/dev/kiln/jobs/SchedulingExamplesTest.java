@@ -1,8 +1,6 @@
 package dev.kiln.jobs;
 
 import com.typesafe.config.Config;
-import dev.kiln.common.config.KilnConfig;
-import dev.kiln.jobs.CommandLine;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;

@@ -1,11 +1,15 @@
 package dev.kiln.jobs;
 
-import dev.kiln.jobs.JobRuns.Run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.BadInputException;
+import dev.kiln.common.io.DroppedInputException;
 import dev.kiln.common.io.MissingInputException;
+import dev.kiln.common.io.OutputLock;
+import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.jobs.JobRuns.Run;
+import dev.kiln.testing.LineageAssertions;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.SparkException;
@@ -70,7 +74,8 @@ class SchedulingTest {
         // The most specific cause wins over a wrapping I/O or Spark exception.
         assertEquals(ExitCode.MISSING_INPUT, ExitCode.of(new SparkException("task failed", new MissingInputException("gone"))));
         assertEquals(ExitCode.BAD_INPUT, ExitCode.of(new RuntimeException(new BadInputException("bad"))));
-        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), Stream.of(ExitCode.values()).map(ExitCode::code).toList());
+        assertEquals(ExitCode.FILTERED_OUT, ExitCode.of(new SparkException("x", new DroppedInputException("empty"))));
+        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8), Stream.of(ExitCode.values()).map(ExitCode::code).toList());
         for (ExitCode c : ExitCode.values()) {
             assertTrue(ExitCode.table().contains(c.code() + "  " + c.name().toLowerCase().replace('_', '-')), ExitCode.table());
         }
@@ -114,7 +119,9 @@ class SchedulingTest {
         Path in = Files.createDirectories(tmp.resolve("in"));
         Files.writeString(in.resolve("a.txt"), "The first document of the corpus, long enough to keep for this test run.");
         Path out = tmp.resolve("out");
-        String[] args = {"-Dkiln.preprocess.input.paths=" + in, "-Dkiln.preprocess.output.path=" + out};
+        // One-line documents: Gopher's 50-word minimum would drop them all (exit 8, filtered-out).
+        String[] args = {"-Dkiln.preprocess.input.paths=" + in, "-Dkiln.preprocess.output.path=" + out,
+                "-Dkiln.preprocess.filter.min-words=5"};
         Run first = run(PreprocessJob.stage(), args);
         assertEquals(0, first.status(), first.err());
         assertTrue(Files.exists(out.resolve("_SUCCESS")));
@@ -128,19 +135,19 @@ class SchedulingTest {
         assertFalse(status.path("started").asText().isEmpty() || status.path("ended").asText().isEmpty());
         // stats.json records the run's lineage: this build's Kiln version, the session's Spark, the effective section.
         JsonNode stats = new ObjectMapper().readTree(out.resolve("stats.json").toFile());
-        dev.kiln.testing.LineageAssertions.assertLineage(stats.path("lineage"), "preprocess", "kiln.preprocess");
+        LineageAssertions.assertLineage(stats.path("lineage"), "preprocess", "kiln.preprocess");
         assertEquals(org.apache.spark.package$.MODULE$.SPARK_VERSION(), stats.path("lineage").path("runtime").path("spark").asText());
         assertEquals(out.toString(), stats.path("lineage").path("config").path("output").path("path").asText());
         assertEquals(stats.path("config"), stats.path("lineage").path("config"));
         // The run manifest records the same lineage object (and still its config).
         JsonNode runManifest = new ObjectMapper().readTree(out.resolve("runs/run=0001/manifest.json").toFile());
-        dev.kiln.testing.LineageAssertions.assertLineage(runManifest.path("lineage"), "preprocess", "kiln.preprocess");
+        LineageAssertions.assertLineage(runManifest.path("lineage"), "preprocess", "kiln.preprocess");
         assertEquals(stats.path("lineage"), runManifest.path("lineage"));
         assertEquals(stats.path("config"), runManifest.path("config"));
 
         // Another run holds the lock: exit 6, naming the file, the holder and how to clear it; nothing touched.
         FileSystem fs = FileSystem.getLocal(new Configuration());
-        try (dev.kiln.common.io.OutputLock held = dev.kiln.common.io.OutputLock.acquire(fs, new org.apache.hadoop.fs.Path(out.toUri()), "preprocess", false)) {
+        try (OutputLock held = OutputLock.acquire(fs, new org.apache.hadoop.fs.Path(out.toUri()), "preprocess", false)) {
             Files.writeString(in.resolve("b.txt"), "A second document arrives while the other run still holds the lock.");
             Run locked = run(PreprocessJob.stage(), args);
             assertEquals(ExitCode.LOCK_HELD.code(), locked.status(), locked.err());
@@ -151,7 +158,7 @@ class SchedulingTest {
             assertEquals(1, new ObjectMapper().readTree(out.resolve("status.json").toFile()).path("run").asInt(), "status untouched");
 
             // A stale lock (its holder is known to be gone): --break-lock takes it over and runs.
-            Run broken = run(PreprocessJob.stage(), args[0], args[1], "--break-lock");
+            Run broken = run(PreprocessJob.stage(), args[0], args[1], args[2], "--break-lock");
             assertEquals(0, broken.status(), broken.err());
             assertEquals(2, new ObjectMapper().readTree(out.resolve("status.json").toFile()).path("run").asInt());
         }
@@ -174,7 +181,7 @@ class SchedulingTest {
     void tokenizeDryRunListsTheNewPreprocessRunThenARunWritesSuccessAndStatus() throws Exception {
         // Three real SOTU speeches, preprocessed by the job, are run 1 of the preprocess output.
         Path in = Files.createDirectories(tmp.resolve("sotu"));
-        try (Stream<Path> s = Files.list(dev.kiln.common.samples.SampleCorpora.sotu())) {
+        try (Stream<Path> s = Files.list(SampleCorpora.sotu())) {
             for (Path p : s.sorted().limit(3).toList()) {
                 Files.copy(p, in.resolve(p.getFileName()));
             }
@@ -201,7 +208,7 @@ class SchedulingTest {
         assertEquals(1, status.path("run").asInt());
         assertTrue(status.path("counts").path("train_tokens").asLong() > 0, status.toString());
         JsonNode manifest = new ObjectMapper().readTree(tok.resolve("manifest.json").toFile());
-        dev.kiln.testing.LineageAssertions.assertLineage(manifest.path("lineage"), "tokenize", "kiln.tokenize");
+        LineageAssertions.assertLineage(manifest.path("lineage"), "tokenize", "kiln.tokenize");
         assertEquals(32, manifest.path("lineage").path("config").path("context-length").asInt());
         assertEquals(manifest.path("config"), manifest.path("lineage").path("config"));
 

@@ -1,6 +1,7 @@
 package dev.kiln.preprocess;
 
 import dev.kiln.common.io.BadInputException;
+import dev.kiln.common.io.DroppedInputException;
 import dev.kiln.common.io.HadoopConf;
 import dev.kiln.common.log.Progress;
 import dev.kiln.preprocess.PreprocessStats.Counts;
@@ -10,6 +11,7 @@ import dev.kiln.preprocess.doc.DocStep.Family;
 import dev.kiln.preprocess.doc.DocTally;
 import dev.kiln.preprocess.doc.PipelineCounts;
 import dev.kiln.preprocess.doc.StepCounts;
+import dev.kiln.preprocess.lang.LanguageStep;
 import dev.kiln.preprocess.read.FileReaders;
 import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.ReadRecord;
@@ -29,6 +31,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
@@ -42,7 +46,7 @@ final class DocumentPass {
 
     /** The outcomes, the read, clean and filter stages of stats.json, and the documents every step kept. */
     record Result(JavaRDD<Processed> processed, PreprocessStats.ReadStage read, PreprocessStats.RemovalStage clean,
-                  PreprocessStats.RemovalStage filter, Counts kept) {
+                  PreprocessStats.RemovalStage filter, Counts kept, SortedMap<String, Counts> languages) {
         /** The kept documents (lazily, from the persisted outcomes). */
         JavaRDD<Processed.Kept> keptDocuments() {
             return processed.filter(p -> p instanceof Processed.Kept).map(p -> (Processed.Kept) p);
@@ -60,7 +64,7 @@ final class DocumentPass {
                       int files, long inputBytes) {
         Progress pass = new Progress("preprocess: read, clean, filter", files, inputBytes);
         LongAccumulator readNanos = jsc.sc().longAccumulator("preprocess read ns");
-        DocumentProcessor processor = new DocumentProcessor(cfg.clean(), cfg.filter());
+        DocumentProcessor processor = new DocumentProcessor(cfg.clean(), cfg.language(), cfg.filter());
         DocPipeline docSteps = processor.pipeline();
         List<LongAccumulator> stepNanos = docSteps.steps().stream()
                 .map(step -> jsc.sc().longAccumulator("preprocess " + step.name() + " ns")).toList();
@@ -77,6 +81,7 @@ final class DocumentPass {
         DocTally kept = stepCounts.passed();
         DocTally cleaned = read.minus(stepCounts.dropped(Family.CLEAN));
         checkQuarantine(cfg, quarantined, read.documents(), processed);
+        checkDropped(cfg, read.documents(), kept.documents(), stepCounts);
         pass.add(files, inputBytes);
         pass.done();
         double seconds = pass.elapsedSeconds();
@@ -96,7 +101,7 @@ final class DocumentPass {
                         removedBy(stepCounts, Family.CLEAN), steps(stepCounts, Family.CLEAN)),
                 new PreprocessStats.RemovalStage(new Flow(cleanOut, keptOut), seconds, stepCounts.nanos(Family.FILTER) / 1e9,
                         removedBy(stepCounts, Family.FILTER), steps(stepCounts, Family.FILTER)),
-                keptOut);
+                keptOut, passCounts.languages());
     }
 
     /**
@@ -143,10 +148,31 @@ final class DocumentPass {
         throw new BadInputException(QuarantineBudget.message(quarantined, documents, limit, examples));
     }
 
+    /**
+     * Fails the run when cleaning and the filters removed every document read, or more than
+     * {@code kiln.preprocess.filter.max-dropped-fraction} of them; the message and the log list the top reasons.
+     */
+    private static void checkDropped(PreprocessConfig cfg, long read, long kept, PipelineCounts counts) {
+        if (!DropBudget.exceeded(read - kept, read, cfg.filter().maxDroppedFraction())) {
+            return;
+        }
+        Map<String, Long> byReason = new LinkedHashMap<>();
+        for (StepCounts step : counts.steps()) {
+            if (step.canDrop()) {
+                byReason.put(step.step(), step.dropped().documents());
+            }
+        }
+        String message = DropBudget.message(read - kept, read, cfg.filter().maxDroppedFraction(), byReason);
+        LOG.error("[preprocess] {}", message);
+        throw new DroppedInputException(message);
+    }
+
     /** Quarantined records and the per-step counters of one partition's outcomes; merged across partitions. */
     private static final class PassCounter implements Serializable {
         private long quarantined;
         private final PipelineCounts.Counter steps;
+        /** Kept documents and their cleaned bytes per language (metadata language; absent when identification is off). */
+        private final TreeMap<String, Counts> languages = new TreeMap<>();
 
         PassCounter(int stepCount) {
             steps = new PipelineCounts.Counter(stepCount);
@@ -155,6 +181,10 @@ final class DocumentPass {
         PassCounter add(Processed p) {
             if (p instanceof Processed.Kept k) {
                 steps.passed(DocTally.of(k.bytesRead(), k.bytesCleaned()));
+                String language = k.document().metadata().get(LanguageStep.LANGUAGE);
+                if (language != null) {
+                    languages.merge(language, new Counts(1, k.bytesCleaned()), Counts::plus);
+                }
             } else if (p instanceof Processed.Removed r) {
                 steps.dropped(r.step(), DocTally.of(r.bytesRead(), r.bytesCleaned()));
             } else {
@@ -166,11 +196,16 @@ final class DocumentPass {
         PassCounter merge(PassCounter o) {
             quarantined += o.quarantined;
             steps.merge(o.steps);
+            o.languages.forEach((l, c) -> languages.merge(l, c, Counts::plus));
             return this;
         }
 
         long quarantined() {
             return quarantined;
+        }
+
+        SortedMap<String, Counts> languages() {
+            return languages;
         }
 
         PipelineCounts.Counter steps() {

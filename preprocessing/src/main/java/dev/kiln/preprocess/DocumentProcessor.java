@@ -8,6 +8,8 @@ import dev.kiln.preprocess.doc.DocStep;
 import dev.kiln.preprocess.doc.Document;
 import dev.kiln.preprocess.filter.FilterConfig;
 import dev.kiln.preprocess.filter.QualityFilters;
+import dev.kiln.preprocess.lang.LanguageConfig;
+import dev.kiln.preprocess.lang.LanguageStep;
 import dev.kiln.preprocess.read.ReadRecord;
 
 import java.io.Serializable;
@@ -21,8 +23,17 @@ import java.util.List;
 public final class DocumentProcessor implements Serializable {
     private final DocPipeline pipeline;
 
+    /** Cleaning and the quality filters, without language identification. */
     public DocumentProcessor(CleanConfig clean, FilterConfig filter) {
+        this(clean, new LanguageConfig(false, 0), filter);
+    }
+
+    /** Cleaning, the language step (when enabled: it annotates, and drops languages not in filter.languages), the filters. */
+    public DocumentProcessor(CleanConfig clean, LanguageConfig language, FilterConfig filter) {
         List<DocStep> steps = new ArrayList<>(CleaningSteps.from(clean));
+        if (language.enabled()) {
+            steps.add(new LanguageStep(language, filter.languages()));
+        }
         steps.addAll(QualityFilters.from(filter));
         this.pipeline = DocPipeline.of(steps);
     }

@@ -8,6 +8,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import scala.collection.JavaConverters;
 
 import static org.apache.spark.sql.functions.col;
 
@@ -31,7 +32,7 @@ final class DocumentsWriter {
     static void write(SparkSession spark, JavaRDD<Clustered> docs, int files, String dir) {
         JavaRDD<Row> rows = docs.map(x -> {
             Document d = x.p().document();
-            return RowFactory.create(d.id(), d.source(), d.text(), scala.collection.JavaConverters.mapAsScalaMapConverter(d.metadata()).asScala(),
+            return RowFactory.create(d.id(), d.source(), d.text(), JavaConverters.mapAsScalaMapConverter(d.metadata()).asScala(),
                     x.p().hash(), x.cluster());
         });
         spark.createDataFrame(rows, SCHEMA).repartition(files, col("id")).sortWithinPartitions("id")

@@ -5,6 +5,7 @@ import dev.kiln.common.config.Settings;
 import dev.kiln.preprocess.clean.CleanConfig;
 import dev.kiln.preprocess.dedup.MinHashConfig;
 import dev.kiln.preprocess.filter.FilterConfig;
+import dev.kiln.preprocess.lang.LanguageConfig;
 import dev.kiln.preprocess.read.InputConfig;
 
 import java.io.Serializable;
@@ -15,7 +16,7 @@ import java.io.Serializable;
  *
  * @param reprocess start the output over: process every input again and replace all earlier runs
  */
-public record PreprocessConfig(InputConfig input, CleanConfig clean, FilterConfig filter, DedupConfig dedup,
+public record PreprocessConfig(InputConfig input, CleanConfig clean, LanguageConfig language, FilterConfig filter, DedupConfig dedup,
                                MinHashConfig minhash, OutputConfig output, boolean reprocess) implements Serializable {
 
     public static final String SECTION = "kiln.preprocess";
@@ -24,11 +25,14 @@ public record PreprocessConfig(InputConfig input, CleanConfig clean, FilterConfi
         Settings s = new Settings(config, SECTION);
         InputConfig input = InputConfig.from(s.section("input"));
         CleanConfig clean = CleanConfig.from(s.section("clean"));
+        LanguageConfig language = LanguageConfig.from(s.section("language"));
         FilterConfig filter = FilterConfig.from(s.section("filter"));
+        s.require(language.enabled() || filter.languages().isEmpty(), "filter.languages",
+                "needs language identification (kiln.preprocess.language.enabled = true)");
         DedupConfig dedup = DedupConfig.from(s.section("dedup"));
         MinHashConfig minhash = MinHashConfig.from(s.section("minhash"));
         OutputConfig output = OutputConfig.from(s.section("output"));
-        return new PreprocessConfig(input, clean, filter, dedup, minhash, output, s.bool("reprocess"));
+        return new PreprocessConfig(input, clean, language, filter, dedup, minhash, output, s.bool("reprocess"));
     }
 
     /** Which documents of a duplicate cluster are written. */

@@ -3,9 +3,11 @@ package dev.kiln.preprocess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.io.HadoopConf;
+import dev.kiln.common.io.RunStatus;
 import dev.kiln.common.log.Progress;
 import dev.kiln.common.spark.SparkStages;
 import dev.kiln.preprocess.PreprocessConfig.Keep;
@@ -19,7 +21,6 @@ import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.InputListing;
 import dev.kiln.preprocess.runs.InputLedger;
 import dev.kiln.preprocess.runs.RunManifest;
-import dev.kiln.shards.Manifest;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -43,10 +44,13 @@ import scala.Tuple2;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -82,7 +86,7 @@ public final class PreprocessPipeline {
      * @param lineage the run's lineage (effective {@code kiln.preprocess} section, versions), recorded in stats.json
      *                and in the run manifest (its config also as the manifest's config); may be null (tests)
      */
-    public static Map<String, Object> run(SparkSession spark, PreprocessConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
+    public static Map<String, Object> run(SparkSession spark, PreprocessConfig cfg, Lineage lineage) throws IOException {
         long jobStart = System.nanoTime();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Configuration hconf = spark.sparkContext().hadoopConfiguration();
@@ -162,6 +166,9 @@ public final class PreprocessPipeline {
             Map<String, Object> stats = new PreprocessStats.Written(spark.version(), target.toString(), run, input, pass.read(),
                     pass.clean(), pass.filter(), exact.stage(), near.stage(), write, allClusters,
                     new PreprocessStats.Index(indexBefore, indexDocuments), total, parallelism).toMap();
+            if (cfg.language().enabled()) {
+                stats.put("languages", PreprocessStats.languages(pass.languages(), cfg.filter()));
+            }
             JsonNode config = lineage == null ? null : lineage.config();
             // The same lineage object in stats.json and in the run manifest.
             JsonNode lineageJson = config == null ? null : lineage.toJson();
@@ -176,7 +183,7 @@ public final class PreprocessPipeline {
             List<InputLedger.Entry> inputs = files.stream()
                     .map(f -> new InputLedger.Entry(f.path(), f.length(), f.modificationTime(), sha.get(f.path()))).toList();
             new RunManifest(RunManifest.FORMAT_VERSION, run, Instant.now().toString(), inputs, listParquet(fs, staging, docsStaging),
-                    out.documents(), indexRel, indexDocuments, spec, config, lineageJson).write(fs, runStaging);
+                    out.documents(), indexRel, indexDocuments, spec, config, lineageJson, documentsPerLanguage(pass.languages())).write(fs, runStaging);
             publish(fs, staging, target, run, incremental, json);
             LOG.info("[preprocess] run {}: wrote {} documents ({}) to {} in {}; the index holds {} documents", run, out.documents(),
                     Progress.human(out.bytes()), new Path(target, RunManifest.DOCUMENTS_DIR + "/" + runName), Progress.duration(total), indexDocuments);
@@ -404,8 +411,8 @@ public final class PreprocessPipeline {
             return List.of();
         }
         List<RunManifest.Committed> runs = RunManifest.readAll(fs, target);
-        if (runs.isEmpty() && java.util.Arrays.stream(fs.listStatus(target)).map(st -> st.getPath().getName())
-                .anyMatch(n -> !n.startsWith("_") && !n.startsWith(".") && !n.equals(dev.kiln.common.io.RunStatus.FILE_NAME))) {
+        if (runs.isEmpty() && Arrays.stream(fs.listStatus(target)).map(st -> st.getPath().getName())
+                .anyMatch(n -> !n.startsWith("_") && !n.startsWith(".") && !n.equals(RunStatus.FILE_NAME))) {
             throw new IllegalStateException("kiln.preprocess.output.path " + target + " exists but holds no committed preprocess run "
                     + "(no " + RunManifest.RUNS_DIR + "/run=NNNN/" + RunManifest.FILE_NAME + "; an older Kiln layout or another folder); "
                     + "use a new output path, or --reprocess (kiln.preprocess.reprocess = true) to replace it");
@@ -461,6 +468,12 @@ public final class PreprocessPipeline {
         }
     }
 
+    private static SortedMap<String, Long> documentsPerLanguage(Map<String, Counts> languages) {
+        SortedMap<String, Long> m = new TreeMap<>();
+        languages.forEach((l, c) -> m.put(l, c.documents()));
+        return m;
+    }
+
     /** The Parquet files of a run's documents folder, relative to the (staged) output folder, with their sizes. */
     private static List<RunManifest.FileEntry> listParquet(FileSystem fs, Path root, Path dir) throws IOException {
         List<RunManifest.FileEntry> out = new ArrayList<>();
@@ -471,7 +484,7 @@ public final class PreprocessPipeline {
                 out.add(new RunManifest.FileEntry(st.getPath().toUri().getPath().substring(prefix.length()), st.getLen()));
             }
         }
-        out.sort(java.util.Comparator.comparing(RunManifest.FileEntry::path));
+        out.sort(Comparator.comparing(RunManifest.FileEntry::path));
         return out;
     }
 

@@ -3,7 +3,11 @@ package dev.kiln.preprocess;
 import dev.kiln.preprocess.PreprocessConfig.Keep;
 import dev.kiln.preprocess.dedup.ClusterSizes;
 import dev.kiln.preprocess.dedup.MinHashConfig;
+import dev.kiln.preprocess.filter.FilterConfig;
 
+import java.io.Serializable;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -62,8 +66,27 @@ public sealed interface PreprocessStats {
         }
     }
 
+    /**
+     * stats.json's {@code languages}: per language the filters kept (most documents first), its documents and bytes,
+     * which thresholds it ran with ({@code settings}: the language's own, or {@code default}) and which filters were
+     * skipped for it.
+     */
+    static Map<String, Object> languages(Map<String, Counts> kept, FilterConfig filter) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        kept.entrySet().stream()
+                .sorted(Map.Entry.<String, Counts>comparingByValue(Comparator.comparingLong(Counts::documents).reversed())
+                        .thenComparing(Map.Entry.comparingByKey()))
+                .forEach(e -> {
+                    Map<String, Object> l = e.getValue().toMap();
+                    l.put("settings", filter.byLanguage().containsKey(e.getKey()) ? e.getKey() : "default");
+                    l.put("skipped_filters", filter.enabled() ? filter.skipped(e.getKey()) : List.of());
+                    m.put(e.getKey(), l);
+                });
+        return m;
+    }
+
     /** Documents and their bytes (UTF-8). Serializable: Spark adds them up per duplicate reason. */
-    record Counts(long documents, long bytes) implements java.io.Serializable {
+    record Counts(long documents, long bytes) implements Serializable {
         public static final Counts ZERO = new Counts(0, 0);
 
         public Counts plus(Counts o) {
@@ -131,7 +154,7 @@ public sealed interface PreprocessStats {
      */
     record RemovalStage(Flow flow, double seconds, double taskSeconds, Map<String, Counts> removed, List<Step> steps) {
         public RemovalStage {
-            removed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(removed));
+            removed = Collections.unmodifiableMap(new LinkedHashMap<>(removed));
             steps = List.copyOf(steps);
         }
 
@@ -153,7 +176,7 @@ public sealed interface PreprocessStats {
      */
     record Step(String name, long documentsIn, long documentsKept, Map<String, Counts> dropped, double taskSeconds) {
         public Step {
-            dropped = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(dropped));
+            dropped = Collections.unmodifiableMap(new LinkedHashMap<>(dropped));
         }
 
         Map<String, Object> toMap() {
@@ -170,7 +193,7 @@ public sealed interface PreprocessStats {
     /** Exact dedup: {@code groups}: this run's groups of identical documents by size. */
     record ExactStage(Flow flow, double seconds, Map<String, Counts> removed, boolean enabled, ClusterSizes groups) {
         public ExactStage {
-            removed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(removed));
+            removed = Collections.unmodifiableMap(new LinkedHashMap<>(removed));
         }
 
         Map<String, Object> toMap() {
@@ -192,7 +215,7 @@ public sealed interface PreprocessStats {
     record NearStage(Flow flow, double seconds, Map<String, Counts> removed, boolean enabled, MinHashConfig minhash,
                      Optional<NearFindings> findings) {
         public NearStage {
-            removed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(removed));
+            removed = Collections.unmodifiableMap(new LinkedHashMap<>(removed));
         }
 
         Map<String, Object> toMap() {
@@ -200,6 +223,9 @@ public sealed interface PreprocessStats {
             m.put("removed", removedMap(removed));
             m.put("enabled", enabled);
             m.put("shingles", minhash.ngram().name().toLowerCase(Locale.ROOT) + " " + minhash.ngramSize() + "-grams");
+            if (minhash.ngram() == MinHashConfig.Shingling.WORD) {
+                m.put("unspaced_shingles", "dictionary word " + minhash.unspacedNgramSize() + "-grams");
+            }
             m.put("permutations", minhash.permutations());
             m.put("bands", minhash.bands());
             m.put("rows", minhash.rows());
@@ -222,7 +248,7 @@ public sealed interface PreprocessStats {
     /** Writing: the documents written, in {@code files} Parquet files; removed samples written per reason. */
     record WriteStage(Counts written, double seconds, int files, Keep keep, Map<String, Long> removedSamples) {
         public WriteStage {
-            removedSamples = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(removedSamples));
+            removedSamples = Collections.unmodifiableMap(new LinkedHashMap<>(removedSamples));
         }
 
         Map<String, Object> toMap() {

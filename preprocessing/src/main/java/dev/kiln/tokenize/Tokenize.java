@@ -1,7 +1,9 @@
 package dev.kiln.tokenize;
 
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
+import dev.kiln.common.io.MissingInputException;
 import dev.kiln.common.log.Progress;
 import dev.kiln.common.spark.SparkStages;
 import dev.kiln.preprocess.read.InputListing;
@@ -73,6 +75,8 @@ public final class Tokenize {
     static final String SUCCESS = "_SUCCESS";
     /** The documents' source column, kept through to the shards. */
     private static final String SOURCE = "source";
+    private static final String METADATA = "metadata";
+    private static final String LANGUAGE = "language";
     private static final long BYTES_PER_SHARD = 64L << 20;
 
     private Tokenize() {
@@ -154,7 +158,7 @@ public final class Tokenize {
     }
 
     /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage); may be null (tests). */
-    public static Result run(SparkSession spark, TokenizeConfig cfg, dev.kiln.common.config.Lineage lineage) throws IOException {
+    public static Result run(SparkSession spark, TokenizeConfig cfg, Lineage lineage) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         // 1. The input: what no earlier run into this output tokenized.
         Plan plan = plan(cfg, hadoop);
@@ -171,7 +175,7 @@ public final class Tokenize {
         logPlan(cfg, plan);
         long freshBytes = fresh.stream().mapToLong(Manifest.InputFile::size).sum();
         LOG.info("kiln tokenize: tokenizing {} of Parquet", Progress.human(freshBytes));
-        Splits splits = Splits.of(readDocuments(spark, fresh), cfg.validationFraction());
+        Splits splits = Splits.of(readDocuments(spark, fresh, cfg.source()), cfg.validationFraction());
 
         // 2. The tokenizer: the output's own (shards must share one), a given file, or trained on the train split.
         String json = tokenizerJson(spark, cfg, hadoop, previous, outDir, splits.train());
@@ -326,7 +330,7 @@ public final class Tokenize {
             }
         }
         if (out.isEmpty()) {
-            throw new dev.kiln.common.io.MissingInputException("kiln.tokenize.input: no Parquet files found at " + input
+            throw new MissingInputException("kiln.tokenize.input: no Parquet files found at " + input
                     + " (expected the folder `kiln preprocess` wrote, or *.parquet files)");
         }
         out.sort(Comparator.comparing(Manifest.InputFile::path));
@@ -415,7 +419,7 @@ public final class Tokenize {
         }
     }
 
-    private static Dataset<Row> readDocuments(SparkSession spark, List<Manifest.InputFile> files) {
+    private static Dataset<Row> readDocuments(SparkSession spark, List<Manifest.InputFile> files, TokenizeConfig.Source sourceKind) {
         String[] paths = files.stream().map(Manifest.InputFile::path).toArray(String[]::new);
         Dataset<Row> docs = spark.read().parquet(paths);
         Set<String> names = new HashSet<>(List.of(docs.schema().fieldNames()));
@@ -429,10 +433,17 @@ public final class Tokenize {
                 throw new IllegalArgumentException("kiln.tokenize.input: column \"" + required + "\" is " + f.dataType().simpleString() + ", expected string");
             }
         }
-        // A document's source: kiln preprocess's `source` column (the input path), else the Parquet file it was read from.
+        // A document's source: kiln preprocess's `source` column (the input path), else the Parquet file it was read from;
+        // with source = language, "language=<code>" from the metadata language identification wrote ("language=unknown"
+        // without it), so evaluate's per-source results (group-by = file) come per language.
         Column fileName = input_file_name();
         Column source = names.contains(SOURCE) && docs.schema().apply(SOURCE).dataType().equals(DataTypes.StringType)
                 ? coalesce(col(SOURCE), fileName) : fileName;
+        if (sourceKind == TokenizeConfig.Source.LANGUAGE) {
+            Column language = names.contains(METADATA) ? col(METADATA).getItem(LANGUAGE) : org.apache.spark.sql.functions.lit(null);
+            source = org.apache.spark.sql.functions.concat(org.apache.spark.sql.functions.lit("language="),
+                    coalesce(language, org.apache.spark.sql.functions.lit("unknown")));
+        }
         Dataset<Row> selected = docs.select(col("hash"), col("text"), source.as(SOURCE));
         long nulls = selected.filter(col("text").isNull().or(col("hash").isNull())).count();
         if (nulls > 0) {

@@ -13,7 +13,10 @@ import java.util.Locale;
  */
 public record TokenizeConfig(String input, String output, int contextLength, double validationFraction, int shards,
                              boolean specialTokensInText, String tokenizerPath, int vocabSize, PreTokenizer preTokenizer,
-                             List<String> specialTokens, String endOfText, int minFrequency) {
+                             List<String> specialTokens, String endOfText, int minFrequency, Source source) {
+    /** What the shards record as a document's source (evaluate's per-source results group by it). */
+    public enum Source { PATH, LANGUAGE }
+
     public static final String SECTION = "kiln.tokenize";
 
     public static TokenizeConfig from(Config config) {
@@ -38,6 +41,6 @@ public record TokenizeConfig(String input, String output, int contextLength, dou
         PreTokenizer pre = PreTokenizer.valueOf(t.oneOf("pre-tokenizer", "gpt4", "gpt2").toUpperCase(Locale.ROOT));
         int minFrequency = t.intIn("min-frequency", 1, Integer.MAX_VALUE);
         return new TokenizeConfig(input, output, context, fraction, shards, specialInText, path, vocab, pre,
-                List.copyOf(specials), eot, minFrequency);
+                List.copyOf(specials), eot, minFrequency, s.enumValue("source", Source.class));
     }
 }

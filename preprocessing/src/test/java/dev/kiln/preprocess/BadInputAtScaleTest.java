@@ -3,6 +3,7 @@ package dev.kiln.preprocess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.GarbageCollectionNotificationInfo;
+import com.sun.management.ThreadMXBean;
 import dev.kiln.preprocess.read.FileReaders;
 import dev.kiln.preprocess.read.InputConfig;
 import dev.kiln.preprocess.read.InputFile;
@@ -17,9 +18,6 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.management.NotificationEmitter;
-import javax.management.NotificationListener;
-import javax.management.openmbean.CompositeData;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -48,6 +46,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -189,7 +190,7 @@ class BadInputAtScaleTest {
         Path in = Files.createDirectories(tmp.resolve("huge"));
         Path file = in.resolve("huge.jsonl");
         writeHuge(file, 100 * MB);
-        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().getId();
         List<InputFile> files = List.of(new InputFile(file.toUri().toString(), Files.size(file), 0, InputFormat.JSONL));
         InputConfig input = PreprocessRuns.input(file.toString(), "max-record-bytes", "1m");

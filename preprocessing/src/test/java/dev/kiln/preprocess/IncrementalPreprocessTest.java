@@ -2,6 +2,7 @@ package dev.kiln.preprocess;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.dedup.MinHashConfig;
 import dev.kiln.preprocess.dedup.Shingles;
@@ -9,6 +10,7 @@ import dev.kiln.testing.InjectedDuplicates;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -26,7 +28,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -66,7 +67,7 @@ class IncrementalPreprocessTest {
         assertTrue(run1Docs >= 30, "run 1 kept " + run1Docs);
         // Run 1's manifest as a Kiln from before run manifests recorded the lineage wrote it (no such key): run 2 reads it.
         Path manifest1 = out.resolve("runs/run=0001/manifest.json");
-        com.fasterxml.jackson.databind.node.ObjectNode older = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(manifest1.toFile());
+        ObjectNode older = (ObjectNode) JSON.readTree(manifest1.toFile());
         assertTrue(older.has("lineage"), older.toString());
         older.remove("lineage");
         Files.write(manifest1, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(older));
@@ -107,7 +108,7 @@ class IncrementalPreprocessTest {
 
         // Across both runs: one table partitioned by run, unique ids and hashes, and no near-duplicate pair.
         Dataset<Row> all = spark.read().parquet(out.resolve("documents").toString());
-        assertEquals(List.of(1, 2), all.select("run").distinct().orderBy("run").as(org.apache.spark.sql.Encoders.INT()).collectAsList());
+        assertEquals(List.of(1, 2), all.select("run").distinct().orderBy("run").as(Encoders.INT()).collectAsList());
         long n = all.count();
         assertEquals(run1Docs + stats2.at("/stages/write/documents_out").asLong(), n);
         assertEquals(n, all.select("id").distinct().count());

@@ -3,6 +3,7 @@ package dev.kiln.preprocess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.preprocess.clean.CleaningSteps;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
 import org.apache.spark.sql.Dataset;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +47,7 @@ class PreprocessPipelineTest {
         assertTrue(json.at("/stages/exact_dedup/removed/exact_duplicate/documents").asLong() > 50, "the corpus has many exact duplicates");
         assertTrue(json.at("/stages/near_dedup/removed/near_duplicate/documents").asLong() > 50, "and many near duplicates");
         // Every cleaning step and filter, in pipeline order: documents in, kept, dropped by reason and its time.
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         long in = json.at("/stages/read/documents_out").asLong();
         for (String stage : List.of("clean", "filter")) {
             for (Iterator<Map.Entry<String, JsonNode>> it = json.at("/stages/" + stage + "/steps").fields(); it.hasNext(); ) {
@@ -69,7 +71,7 @@ class PreprocessPipelineTest {
         }
         assertEquals(json.at("/stages/filter/documents_out").asLong(), in);
         assertEquals(List.of("mail_html_to_text", "strip_mail_headers", "html_to_text"), names.subList(0, 3), "the mail steps first");
-        assertTrue(names.contains(dev.kiln.preprocess.clean.CleaningSteps.EMPTY_AFTER_CLEANING) && names.size() > 10, names.toString());
+        assertTrue(names.contains(CleaningSteps.EMPTY_AFTER_CLEANING) && names.size() > 10, names.toString());
         assertTrue(json.at("/stages/filter/steps").size() > 5);
 
         Dataset<Row> docs = spark.read().parquet(out.resolve("documents").toString());

@@ -2,13 +2,18 @@ package dev.kiln.tokenize;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.preprocess.PreprocessConfig;
+import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
 import dev.kiln.shards.ShardSchema;
+import dev.kiln.testing.LineageAssertions;
 import dev.kiln.testing.LocalSpark;
+import dev.kiln.testing.PreprocessRuns;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.conf.Configuration;
@@ -19,6 +24,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +39,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -104,7 +111,7 @@ class TokenizeTest {
         writeParquet(spark, first, in.resolve("batch-1"));
         java.nio.file.Path out = tmp.resolve("tokenized");
         TokenizeConfig cfg = config(in, out);
-        var json = dev.kiln.common.config.Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{\"context-length\": 64}"),
+        var json = Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{\"context-length\": 64}"),
                 spark.version());
 
         // Run 1: trains the tokenizer and writes train + validation shards.
@@ -117,7 +124,7 @@ class TokenizeTest {
         assertEquals(FileHashes.sha256(tokenizerJson), m1.tokenizerSha256());
         assertEquals(1024, m1.vocabSize());
         assertEquals(64, m1.contextLength());
-        dev.kiln.testing.LineageAssertions.assertLineage(m1.lineage(), "tokenize", TokenizeConfig.SECTION);
+        LineageAssertions.assertLineage(m1.lineage(), "tokenize", TokenizeConfig.SECTION);
         assertEquals(m1.config(), m1.lineage().path("config"), "the manifest's config is the lineage's");
         assertEquals(Map.of("<|endoftext|>", 0, "<|pad|>", 1), m1.specialTokens());
         assertEquals(3, m1.shards(ShardSchema.TRAIN).size());
@@ -155,7 +162,7 @@ class TokenizeTest {
                 files.map(p -> "shards/" + split + "/" + p.getFileName()).filter(n -> !n.contains("/.")).forEach(onDisk::add);
             }
         }
-        assertEquals(m3.shards().stream().map(ShardInfo::path).collect(java.util.stream.Collectors.toSet()), onDisk,
+        assertEquals(m3.shards().stream().map(ShardInfo::path).collect(Collectors.toSet()), onDisk,
                 "only the manifest's shards remain: the crashed attempt's leftovers were removed");
 
         // The same input into another folder gives byte-identical tokenizer and shards (deterministic training and packing).
@@ -225,13 +232,13 @@ class TokenizeTest {
         }
         java.nio.file.Path pre = tmp.resolve("preprocessed");
         java.nio.file.Path out = tmp.resolve("tokenized");
-        dev.kiln.preprocess.PreprocessConfig pcfg = dev.kiln.testing.PreprocessRuns.config(
+        PreprocessConfig pcfg = PreprocessRuns.config(
                 "input.paths", raw.toString(), "output.path", pre.toString());
         TokenizeConfig cfg = config(pre, out);
-        var json = dev.kiln.common.config.Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{}"), spark.version());
+        var json = Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{}"), spark.version());
         Path outDir = new Path(out.toUri());
 
-        dev.kiln.preprocess.PreprocessPipeline.run(spark, pcfg, null);
+        PreprocessPipeline.run(spark, pcfg, null);
         long run1Docs = spark.read().parquet(pre.resolve("documents/run=0001").toString()).count();
         Tokenize.Result t1 = Tokenize.run(spark, cfg, json);
         Manifest m1 = Manifest.read(fs, outDir);
@@ -240,7 +247,7 @@ class TokenizeTest {
         assertEquals(List.of(1), m1.preprocessRuns().stream().map(Manifest.PreprocessRun::run).toList());
 
         // The same input again: preprocess writes nothing, tokenize finds nothing new; the token count is unchanged.
-        assertEquals(true, dev.kiln.preprocess.PreprocessPipeline.run(spark, pcfg, null).get("up_to_date"));
+        assertEquals(true, PreprocessPipeline.run(spark, pcfg, null).get("up_to_date"));
         assertTrue(Tokenize.run(spark, cfg, json).upToDate());
         Manifest m2 = Manifest.read(fs, outDir);
         assertEquals(m1, m2);
@@ -252,7 +259,7 @@ class TokenizeTest {
         for (java.nio.file.Path p : speeches.subList(20, 30)) {
             Files.copy(p, raw.resolve(p.getFileName()));
         }
-        assertEquals(2, dev.kiln.preprocess.PreprocessPipeline.run(spark, pcfg, null).get("run"));
+        assertEquals(2, PreprocessPipeline.run(spark, pcfg, null).get("run"));
         long run2Docs = spark.read().parquet(pre.resolve("documents/run=0002").toString()).count();
         Tokenize.Result t3 = Tokenize.run(spark, cfg, json);
         Manifest m3 = Manifest.read(fs, outDir);
@@ -265,9 +272,9 @@ class TokenizeTest {
                 + " (" + run1Docs + " + " + run2Docs + " documents)");
 
         // Reprocessing rewrites run 1: tokenizing into the same output is an error naming it, and writes nothing.
-        dev.kiln.preprocess.PreprocessPipeline.run(spark, dev.kiln.testing.PreprocessRuns.config(
+        PreprocessPipeline.run(spark, PreprocessRuns.config(
                 "input.paths", raw.toString(), "output.path", pre.toString(), "reprocess", "true"), null);
-        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        IllegalStateException e = Assertions.assertThrows(IllegalStateException.class,
                 () -> Tokenize.run(spark, cfg, json));
         assertTrue(e.getMessage().contains("run=0001") && e.getMessage().contains("rewritten"), e.getMessage());
         assertEquals(m3, Manifest.read(fs, outDir));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
 import dev.kiln.model.ClassifierModel;
@@ -51,7 +52,7 @@ public final class CausalFinetuning {
     }
 
     /** {@code spark} may be null when {@code parallel.workers = 1}; {@code resume} is {@code --resume}. */
-    public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.common.config.Lineage lineage, boolean resume)
+    public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, Lineage lineage, boolean resume)
             throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
         GenerationCheckpoint parent = dev.kiln.hf.HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,

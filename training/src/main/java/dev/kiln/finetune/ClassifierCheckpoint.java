@@ -16,6 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A fine-tuned classifier read back from its checkpoint folder (for the evaluate stage and the tests): the model,
@@ -57,7 +58,7 @@ public record ClassifierCheckpoint(Path folder, ComputationGraph model, List<Str
     public INDArray probabilities(List<int[]> documents) {
         int windows = stage.path("windows").asInt(1);
         FinetuneConfig.Truncation truncation = FinetuneConfig.Truncation.valueOf(
-                stage.path("truncation").asText("head").toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+                stage.path("truncation").asText("head").toUpperCase(Locale.ROOT).replace('-', '_'));
         List<int[]> kept = documents.stream()
                 .map(d -> LabelledDocuments.truncate(d, contextLength * windows, truncation)).toList();
         return Nd4j.create(Finetuning.probabilities(model, kept, contextLength)).castTo(model.getConfiguration().getDataType());

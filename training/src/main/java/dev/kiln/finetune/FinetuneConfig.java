@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.Settings;
 import dev.kiln.model.ClassifierHead;
+import dev.kiln.train.ResumePolicy;
 import dev.kiln.train.TrainConfig;
 
 import java.io.Serializable;
@@ -110,7 +111,7 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                         parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu(),
                         parallel.chunkMegabytes()),
                 logEvery, c.validationEvery(), c.validationBatches(), c.checkpointEvery(), checkpointKeep,
-                dev.kiln.train.ResumePolicy.Mode.NEVER, null);
+                ResumePolicy.Mode.NEVER, null);
     }
 
     /** Where the label comes from, for messages: {@code column "x"} or {@code metadata key "label"}. */
@@ -131,6 +132,6 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                         parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu(),
                         parallel.chunkMegabytes()),
                 // Fine-tuning decides on resuming itself (--resume, per epoch): the engine never resumes on its own.
-                logEvery, 0, 1, 0, checkpointKeep, dev.kiln.train.ResumePolicy.Mode.NEVER, null);
+                logEvery, 0, 1, 0, checkpointKeep, ResumePolicy.Mode.NEVER, null);
     }
 }

@@ -39,9 +39,13 @@ public final class FinetunePlan {
         Path output = new Path(cfg.output());
         CheckpointStore checkpoints = new CheckpointStore(output.getFileSystem(hadoop), new Path(output, "checkpoints"),
                 cfg.checkpointKeep());
+        if (!resume) {
+            // The dry run refuses what the run would refuse, with the same message and exit code.
+            checkpoints.refuseStartOver(FinetuneConfig.SECTION + ".output", "pass --resume");
+        }
         Optional<Path> latest = checkpoints.latest();
         sb.append("  output: ").append(output).append(latest.isPresent()
-                ? ": holds checkpoint " + latest.get().getName() + (resume ? "; --resume would continue it" : "; without --resume a run refuses it")
+                ? ": holds checkpoint " + latest.get().getName() + "; --resume would continue it"
                 : ": no checkpoint yet; a run would start from the parent").append('\n');
         return sb.toString();
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
@@ -40,6 +41,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -69,7 +71,7 @@ public final class Finetuning {
                          LabelledDocuments.Data data) {
     }
 
-    public static Result run(SparkSession spark, FinetuneConfig cfg, dev.kiln.common.config.Lineage lineage, boolean resume) throws IOException {
+    public static Result run(SparkSession spark, FinetuneConfig cfg, Lineage lineage, boolean resume) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         GenerationCheckpoint parent = dev.kiln.hf.HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
@@ -324,7 +326,7 @@ public final class Finetuning {
         }
         int[] truth = data.test().stream().mapToInt(data::classIndex).toArray();
         int[] predicted = new int[truth.length];
-        java.util.Arrays.fill(predicted, top);
+        Arrays.fill(predicted, top);
         return metrics(data.labels(), truth, predicted);
     }
 

@@ -26,12 +26,15 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.CRC32;
 
 /**
  * {@code kiln generate}: text from a checkpoint for a file of prompts, spread over Spark tasks, or for one prompt
@@ -210,7 +213,7 @@ public final class Generation {
     public static List<Completion> complete(LanguageModel model, BpeTokenizer tokenizer, GenerationConfig cfg,
                                             int endOfText, List<Prompt> prompts, Progress progress) {
         List<Generator.Request> requests = new ArrayList<>();
-        Map<Long, String> texts = new java.util.HashMap<>();
+        Map<Long, String> texts = new HashMap<>();
         for (Prompt p : prompts) {
             // As text: a literal <|endoftext|> in a prompt is not the special token (BpeTokenizer.encode).
             int[] ids = tokenizer.encode(p.text());
@@ -271,7 +274,7 @@ public final class Generation {
         }
 
         private static final Map<String, ConcurrentLinkedDeque<Replica>> POOLS = new ConcurrentHashMap<>();
-        private static final java.util.concurrent.atomic.AtomicInteger RESTORED = new java.util.concurrent.atomic.AtomicInteger();
+        private static final AtomicInteger RESTORED = new AtomicInteger();
 
         static Replica borrow(Broadcast<GenerationCheckpoint> bc) {
             GenerationCheckpoint c = bc.value();
@@ -298,7 +301,7 @@ public final class Generation {
         }
 
         private static String key(GenerationCheckpoint c) {
-            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            CRC32 crc = new CRC32();
             crc.update(c.modelZip());
             return c.folder() + "@" + c.step() + "#" + Long.toHexString(crc.getValue());
         }

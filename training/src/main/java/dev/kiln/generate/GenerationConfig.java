@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import dev.kiln.common.config.Settings;
 
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The typed, validated {@code kiln.generate} section (every key is documented in the training module's
@@ -56,8 +58,8 @@ public record GenerationConfig(String checkpoint, String tokenizer, String promp
      * The sampling keys set away from their defaults although {@code do-sample = false} (greedy decoding ignores them;
      * Hugging Face warns about the same), for a warning.
      */
-    public java.util.List<String> ignoredByGreedy() {
-        java.util.List<String> out = new java.util.ArrayList<>();
+    public List<String> ignoredByGreedy() {
+        List<String> out = new ArrayList<>();
         if (!doSample) {
             if (temperature != 1.0) {
                 out.add("temperature");

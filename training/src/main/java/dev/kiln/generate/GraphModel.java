@@ -2,8 +2,6 @@ package dev.kiln.generate;
 
 import dev.kiln.model.GptModel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.List;
 

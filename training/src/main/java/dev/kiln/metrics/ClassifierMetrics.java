@@ -2,6 +2,8 @@ package dev.kiln.metrics;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,8 +39,8 @@ public record ClassifierMetrics(long n, List<String> labels, ConfusionMatrix con
 
     public ClassifierMetrics {
         labels = List.copyOf(labels);
-        perClass = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(perClass));
-        curves = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(curves));
+        perClass = Collections.unmodifiableMap(new LinkedHashMap<>(perClass));
+        curves = Collections.unmodifiableMap(new LinkedHashMap<>(curves));
     }
 
     /**
@@ -173,7 +175,7 @@ public record ClassifierMetrics(long n, List<String> labels, ConfusionMatrix con
     private static List<List<Object>> points(List<Curves.Point> pts) {
         List<List<Object>> out = new ArrayList<>(pts.size());
         for (Curves.Point p : pts) {
-            out.add(java.util.Arrays.asList(num(p.threshold()), num(p.x()), num(p.y())));
+            out.add(Arrays.asList(num(p.threshold()), num(p.x()), num(p.y())));
         }
         return out;
     }

@@ -6,7 +6,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Counts of (true label, predicted label) pairs: the sufficient statistics of accuracy, precision, recall and F1.
@@ -52,7 +54,7 @@ public final class ConfusionMatrix implements Serializable {
 
     /** Every label seen as a true or a predicted label, sorted. */
     public List<String> labels() {
-        java.util.SortedSet<String> s = new java.util.TreeSet<>(counts.keySet());
+        SortedSet<String> s = new TreeSet<>(counts.keySet());
         counts.values().forEach(row -> s.addAll(row.keySet()));
         return List.copyOf(s);
     }

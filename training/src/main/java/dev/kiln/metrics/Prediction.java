@@ -1,6 +1,7 @@
 package dev.kiln.metrics;
 
 import java.io.Serializable;
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -15,6 +16,6 @@ public record Prediction(String id, String label, String predicted, Map<String, 
             throw new IllegalArgumentException("prediction " + id + ": label and predicted must be set, got label="
                     + label + ", predicted=" + predicted);
         }
-        probabilities = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(probabilities));
+        probabilities = Collections.unmodifiableSortedMap(new TreeMap<>(probabilities));
     }
 }

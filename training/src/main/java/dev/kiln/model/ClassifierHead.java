@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Map;
 
@@ -118,7 +119,7 @@ public class ClassifierHead extends BaseOutputLayer {
                 for (double w : weights) {
                     if (!(w > 0) || Double.isInfinite(w)) {
                         throw new IllegalArgumentException("class weights must be finite and > 0, got "
-                                + java.util.Arrays.toString(weights));
+                                + Arrays.toString(weights));
                     }
                 }
             }

@@ -15,6 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.util.Arrays;
+
 /**
  * Runtime of {@link ClassifierHead}. With B sequences, width C, T positions and K classes:
  * <pre>
@@ -49,11 +51,11 @@ public class ClassifierHeadLayer extends BaseOutputLayer<ClassifierHead> {
         long b = input.size(0), t = input.size(2);
         int[] out = new int[(int) b];
         if (maskArray == null) {
-            java.util.Arrays.fill(out, (int) t);
+            Arrays.fill(out, (int) t);
             return out;
         }
         if (maskArray.size(0) != b || maskArray.length() != b * t) {
-            throw new IllegalArgumentException("features mask " + java.util.Arrays.toString(maskArray.shape())
+            throw new IllegalArgumentException("features mask " + Arrays.toString(maskArray.shape())
                     + " does not match the input [" + b + ", C, " + t + "] " + layerId());
         }
         float[] m = maskArray.dup('c').reshape(b * t).toFloatVector();
@@ -266,7 +268,7 @@ public class ClassifierHeadLayer extends BaseOutputLayer<ClassifierHead> {
         long k = layerConf().getNOut();
         if (labels.rank() != 2 || labels.size(0) != input.size(0) || labels.size(1) != k) {
             throw new IllegalArgumentException("labels must be [B, K] = [" + input.size(0) + ", " + k + "], got "
-                    + java.util.Arrays.toString(labels.shape()) + " " + layerId());
+                    + Arrays.toString(labels.shape()) + " " + layerId());
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInitDistribution;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -68,7 +69,7 @@ public final class ClassifierModel {
     public static void withoutWeightDecay(ComputationGraphConfiguration conf, List<String> layers) {
         for (String name : layers) {
             if (!(conf.getVertices().get(name) instanceof LayerVertex v)
-                    || !(v.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer l)) {
+                    || !(v.getLayerConf().getLayer() instanceof BaseLayer l)) {
                 throw new IllegalArgumentException("no trainable layer " + name + " in " + conf.getVertices().keySet());
             }
             l.setRegularization(new ArrayList<>());

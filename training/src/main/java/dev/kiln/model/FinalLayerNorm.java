@@ -2,6 +2,7 @@ package dev.kiln.model;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -39,7 +40,7 @@ public class FinalLayerNorm extends HandWrittenLayer {
     }
 
     @Override
-    org.deeplearning4j.nn.layers.BaseLayer<?> runtime(NeuralNetConfiguration conf, DataType dataType) {
+    BaseLayer<?> runtime(NeuralNetConfiguration conf, DataType dataType) {
         return new Impl(conf, dataType);
     }
 

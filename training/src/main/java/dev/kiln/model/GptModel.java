@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -150,17 +151,17 @@ public final class GptModel {
     /** The shape of a model this class built (read back from its layers' configurations). */
     public static GptConfig shapeOf(ComputationGraph model) {
         var vertices = model.getConfiguration().getVertices();
-        if (!(vertices.get(TOKEN_EMBEDDING) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex wte)
+        if (!(vertices.get(TOKEN_EMBEDDING) instanceof LayerVertex wte)
                 || !(wte.getLayerConf().getLayer() instanceof EmbeddingSequenceLayer
                 || wte.getLayerConf().getLayer() instanceof TokenEmbedding)
-                || !(vertices.get(block(0)) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex b0)
+                || !(vertices.get(block(0)) instanceof LayerVertex b0)
                 || !(b0.getLayerConf().getLayer() instanceof TransformerBlock block)) {
             throw new IllegalArgumentException("not a Kiln GPT: expected layers " + TOKEN_EMBEDDING + " (EmbeddingSequenceLayer "
                     + "or TokenEmbedding) and " + block(0) + " (TransformerBlock), found " + vertices.keySet());
         }
         int vocab = wte.getLayerConf().getLayer() instanceof TokenEmbedding t ? t.getVocabSize()
                 : (int) ((EmbeddingSequenceLayer) wte.getLayerConf().getLayer()).getNIn();
-        boolean tied = vertices.get(HEAD) instanceof org.deeplearning4j.nn.conf.graph.LayerVertex head
+        boolean tied = vertices.get(HEAD) instanceof LayerVertex head
                 && head.getLayerConf().getLayer() instanceof TiedLmHead;
         return new GptConfig(vocab, block.getContextLength(), block.getDModel(), block.getTotalLayers(),
                 block.getHeads(), block.getMlpRatio(), tied || (!vertices.containsKey(HEAD)

@@ -1,5 +1,7 @@
 package dev.kiln.model;
 
+import java.util.Arrays;
+
 
 /**
  * The keys and values of every block for B sequences being generated (a KV cache), and the causal attention that
@@ -79,7 +81,7 @@ public final class KvCache {
     private void attendHead(float[] k, float[] v, int h, int slot, float[] qkv, int qOffset, float scale,
                             float[] scores, float[] y, int yOffset) {
         int len = slot + 1;
-        java.util.Arrays.fill(scores, 0, len, 0f);
+        Arrays.fill(scores, 0, len, 0f);
         for (int i = 0; i < headSize; i++) {
             float qi = qkv[qOffset + i] * scale;
             int base = (h * headSize + i) * context;

@@ -1,6 +1,7 @@
 package dev.kiln.model;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.layers.BaseLayer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -114,7 +115,7 @@ public class TransformerBlock extends HandWrittenLayer {
     }
 
     @Override
-    org.deeplearning4j.nn.layers.BaseLayer<?> runtime(NeuralNetConfiguration conf, DataType dataType) {
+    BaseLayer<?> runtime(NeuralNetConfiguration conf, DataType dataType) {
         return new TransformerBlockLayer(conf, dataType);
     }
 

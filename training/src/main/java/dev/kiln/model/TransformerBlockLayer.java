@@ -1,5 +1,6 @@
 package dev.kiln.model;
 
+import dev.kiln.model.LayerNorms.Norm;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.workspace.ArrayType;
@@ -14,7 +15,6 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
-import dev.kiln.model.LayerNorms.Norm;
 
 import static dev.kiln.model.TransformerBlock.FC_BIAS;
 import static dev.kiln.model.TransformerBlock.FC_WEIGHT;

@@ -1,5 +1,6 @@
 package dev.kiln.train;
 
+import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.model.GptConfig;
 
 import java.util.Locale;
@@ -144,7 +145,7 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
 
     private static void require(boolean ok, String key, String problem) {
         if (!ok) {
-            throw new dev.kiln.common.config.InvalidConfigException(key, null, "the run does not fit: " + problem);
+            throw new InvalidConfigException(key, null, "the run does not fit: " + problem);
         }
     }
 

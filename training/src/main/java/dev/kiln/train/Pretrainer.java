@@ -1,6 +1,7 @@
 package dev.kiln.train;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.log.Progress;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
@@ -11,6 +12,9 @@ import dev.kiln.train.parallel.RoundRunner;
 import dev.kiln.train.parallel.RoundStats;
 import dev.kiln.train.parallel.RowFormat;
 import org.apache.hadoop.fs.Path;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.NoOp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +53,7 @@ public final class Pretrainer {
      * forgetting shows; {@code stageJson} goes into every checkpoint (the parent's path and hash); {@code tag} prefixes
      * the progress lines and {@code outputKey} is the key errors about the output folder name.
      */
-    public record Continuation(org.deeplearning4j.nn.graph.ComputationGraph initial, List<String> frozen,
+    public record Continuation(ComputationGraph initial, List<String> frozen,
                                List<int[][]> original, String stageJson, String tag, String outputKey) {
     }
 
@@ -71,7 +75,7 @@ public final class Pretrainer {
      * {@code from}: the parent to continue, or null for pre-training from fresh weights.
      */
     public Pretrainer(TrainConfig cfg, GptConfig shape, RoundRunner runner, List<int[][]> validation,
-                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, dev.kiln.common.config.Lineage lineage,
+                      CheckpointStore checkpoints, MetricsLog metrics, String configJson, Lineage lineage,
                       String tokenizerSha256, Continuation from) {
         this.from = from;
         this.tag = from == null ? "[pretrain]" : from.tag();
@@ -200,7 +204,7 @@ public final class Pretrainer {
     }
 
     /** The parent's model under this run's optimizer, with its frozen layers, training on next-token rows. */
-    private Replica wrap(org.deeplearning4j.nn.graph.ComputationGraph model) {
+    private Replica wrap(ComputationGraph model) {
         return Replica.wrap(model, cfg, new RowFormat.NextToken(shape.contextLength()), from.frozen());
     }
 
@@ -261,8 +265,8 @@ public final class Pretrainer {
             throw new IllegalStateException("checkpoint " + latest.get() + " was trained on shards of tokenizer "
                     + c.tokenizerSha256() + ", these shards come from tokenizer " + tokenizerSha256);
         }
-        long expected = GptModel.build(shape, new org.nd4j.linalg.learning.config.NoOp(), 0, 0,
-                org.nd4j.linalg.api.buffer.DataType.FLOAT).numParams();
+        long expected = GptModel.build(shape, new NoOp(), 0, 0,
+                DataType.FLOAT).numParams();
         if (c.model().numParams() != expected) {
             throw new IllegalStateException("checkpoint " + latest.get() + " holds a model of " + c.model().numParams()
                     + " parameters; kiln.train.model and the shards describe one of " + expected);

@@ -1,5 +1,7 @@
 package dev.kiln.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.management.OperatingSystemMXBean;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.model.GptConfig;
 import dev.kiln.shards.Manifest;
@@ -14,12 +16,19 @@ import dev.kiln.train.parallel.SparkAveraging;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.bytedeco.javacpp.Pointer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Wires a pre-training run from its inputs: the shard folder's manifest (vocabulary, context length, splits,
@@ -56,7 +65,7 @@ public final class Pretraining {
         List<Path> train = manifest.shardPaths(shards, ShardSchema.TRAIN);
         Path output = new Path(cfg.output());
         CheckpointStore checkpoints = new CheckpointStore(output.getFileSystem(hadoop), new Path(output, "checkpoints"), cfg.checkpointKeep());
-        java.util.Optional<Path> latest = checkpoints.latest();
+        Optional<Path> latest = checkpoints.latest();
         boolean resume = decide(checkpoints, latest, mode, cfg, manifest);
         StringBuilder sb = new StringBuilder();
         sb.append("  shards: ").append(shards).append(": ").append(train.size()).append(" train shard(s), ")
@@ -80,18 +89,18 @@ public final class Pretraining {
 
     /** What this JVM and, on a cluster, each executor were given (Spark's configuration, JavaCPP's limits, the machine). */
     static MemoryModel.Given given(SparkSession spark) {
-        long physical = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        long physical = ((OperatingSystemMXBean) ManagementFactory
                 .getOperatingSystemMXBean()).getTotalMemorySize();
         long heap = Runtime.getRuntime().maxMemory();
-        long offHeap = limit(org.bytedeco.javacpp.Pointer.maxBytes()); // JavaCPP: 0 is no limit
+        long offHeap = limit(Pointer.maxBytes()); // JavaCPP: 0 is no limit
         if (spark == null || spark.sparkContext().master().startsWith("local")) {
             return new MemoryModel.Given(heap, offHeap, physical, 0, 0, 0);
         }
-        org.apache.spark.SparkConf conf = spark.sparkContext().getConf();
-        long executorMemory = conf.getSizeAsBytes("spark.executor.memory", "1g");
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("-Dorg\\.bytedeco\\.javacpp\\.maxbytes=(\\S+)")
+        SparkConf conf = spark.sparkContext().getConf();
+        long executorMemory = conf.getSizeAsMb("spark.executor.memory", "1g") << 20; // a bare number is MiB there
+        Matcher m = Pattern.compile("-Dorg\\.bytedeco\\.javacpp\\.maxbytes=(\\S+)")
                 .matcher(conf.get("spark.executor.extraJavaOptions", ""));
-        long executorOffHeap = m.find() ? limit(org.bytedeco.javacpp.Pointer.parseBytes(m.group(1), executorMemory)) : executorMemory;
+        long executorOffHeap = m.find() ? limit(Pointer.parseBytes(m.group(1), executorMemory)) : executorMemory;
         return new MemoryModel.Given(heap, offHeap, physical, executorMemory, executorOffHeap,
                 conf.getInt("spark.executor.cores", 1));
     }
@@ -101,9 +110,9 @@ public final class Pretraining {
     }
 
     /** Resume or start: {@link ResumePolicy} over the newest checkpoint's state.json. */
-    private static boolean decide(CheckpointStore checkpoints, java.util.Optional<Path> latest, ResumePolicy.Mode mode,
+    private static boolean decide(CheckpointStore checkpoints, Optional<Path> latest, ResumePolicy.Mode mode,
                                   TrainConfig cfg, Manifest manifest) throws IOException {
-        com.fasterxml.jackson.databind.JsonNode state = latest.isPresent() && mode == ResumePolicy.Mode.AUTO
+        JsonNode state = latest.isPresent() && mode == ResumePolicy.Mode.AUTO
                 ? checkpoints.readState(latest.get()) : null;
         return ResumePolicy.resume(mode, latest.map(Path::getName).orElse(null), state, cfg, manifest.tokenizerSha256());
     }
@@ -143,8 +152,8 @@ public final class Pretraining {
         MemoryModel memory = MemoryModel.of(shape, cfg);
         memory.check(given(spark));
         LOG.info("[pretrain] memory estimate: per replica {} GB off-heap, {} GB travel per copy each round",
-                String.format(java.util.Locale.ROOT, "%.2f", memory.replicaBytes() / 1e9),
-                String.format(java.util.Locale.ROOT, "%.2f", memory.travellingBytes() / 1e9));
+                String.format(Locale.ROOT, "%.2f", memory.replicaBytes() / 1e9),
+                String.format(Locale.ROOT, "%.2f", memory.travellingBytes() / 1e9));
         List<int[][]> validationBatches = validation.isEmpty() ? List.of()
                 : ShardBatches.firstBatches(shardFs, validation, cfg.batchSize(), cfg.validationBatches());
         if (validationBatches.isEmpty()) {

@@ -5,13 +5,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
+import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.generate.GenerationCheckpoint;
+import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.RowPacker;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.shards.ShardWriter;
+import dev.kiln.testing.LocalSpark;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.BpeTrainer;
 import dev.kiln.tokenize.bpe.PreTokenizer;
@@ -27,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -84,7 +90,7 @@ class CausalFinetuningTest {
         p.put("kiln.train.validation.batches", "2");
         p.put("kiln.train.checkpoint.every", "0");
         Config pc = KilnConfig.load(null, p);
-        Pretraining.run(null, TrainConfig.from(pc), dev.kiln.common.config.Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
+        Pretraining.run(null, TrainConfig.from(pc), Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
     }
 
     /** Every {@code every}-th .txt file of {@code dir} by name, at most {@code limit}. */
@@ -104,7 +110,7 @@ class CausalFinetuningTest {
             throws IOException {
         Path out = new Path(dir.toUri());
         String sha = FileHashes.sha256(json);
-        dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
+        AtomicOutput.writeString(fs, new Path(out, "tokenizer.json"), json);
         List<java.nio.file.Path> train = new ArrayList<>();
         List<java.nio.file.Path> validation = new ArrayList<>();
         for (int i = 0; i < docs.size(); i++) {
@@ -123,7 +129,7 @@ class CausalFinetuningTest {
                 new ShardSchema.Header(CONTEXT, tok.vocabSize(), sha, split), 64)) {
             RowPacker packer = new RowPacker(CONTEXT, w::write);
             for (java.nio.file.Path doc : docs) {
-                for (int id : tok.encode(Files.readString(doc, java.nio.charset.StandardCharsets.ISO_8859_1))) {
+                for (int id : tok.encode(Files.readString(doc, StandardCharsets.ISO_8859_1))) {
                     packer.add(id);
                 }
                 packer.add(tok.specialTokenId(EOT));
@@ -157,7 +163,7 @@ class CausalFinetuningTest {
     static Pretrainer.Result finetune(java.nio.file.Path output, Map<String, String> overrides, boolean resume)
             throws IOException {
         Config c = config(output, overrides);
-        return CausalFinetuning.run(null, FinetuneConfig.from(c), dev.kiln.common.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
+        return CausalFinetuning.run(null, FinetuneConfig.from(c), Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
     }
 
     static List<JsonNode> validation(java.nio.file.Path out, String corpus) throws IOException {
@@ -196,7 +202,7 @@ class CausalFinetuningTest {
         assertEquals(64, parent.path("model_sha256").asText().length(), parent.toString());
         assertEquals(tokenizerSha, state.path("tokenizer_sha256").asText());
         // kiln generate reads the output as it reads a pre-training run's, tokenizer included.
-        var generation = dev.kiln.generate.GenerationCheckpoint.open(out.toString(), null, null, "kiln.generate",
+        var generation = GenerationCheckpoint.open(out.toString(), null, null, "kiln.generate",
                 new Configuration());
         assertEquals(20, generation.step());
         assertTrue(generation.tokenizerPath().endsWith("mail-shards/tokenizer.json"), generation.tokenizerPath());
@@ -234,15 +240,15 @@ class CausalFinetuningTest {
         // A resume that would continue a different run refuses.
         assertThrows(InvalidConfigException.class, () -> finetune(whole, frozen, false));
 
-        var parentModel = dev.kiln.generate.GenerationCheckpoint.restore(Files.readAllBytes(
+        var parentModel = GenerationCheckpoint.restore(Files.readAllBytes(
                 pretrained.resolve("checkpoints/step-00000040/model.zip")));
-        var tuned = dev.kiln.generate.GenerationCheckpoint.restore(Files.readAllBytes(
+        var tuned = GenerationCheckpoint.restore(Files.readAllBytes(
                 whole.resolve("checkpoints/step-00000020/model.zip")));
-        for (String layer : List.of(dev.kiln.model.GptModel.TOKEN_EMBEDDING, dev.kiln.model.GptModel.block(0))) {
+        for (String layer : List.of(GptModel.TOKEN_EMBEDDING, GptModel.block(0))) {
             assertEquals(parentModel.getLayer(layer).params(), tuned.getLayer(layer).params(), layer);
         }
-        assertTrue(!parentModel.getLayer(dev.kiln.model.GptModel.FINAL_NORM).params()
-                .equals(tuned.getLayer(dev.kiln.model.GptModel.FINAL_NORM).params()), "the final LayerNorm trains");
+        assertTrue(!parentModel.getLayer(GptModel.FINAL_NORM).params()
+                .equals(tuned.getLayer(GptModel.FINAL_NORM).params()), "the final LayerNorm trains");
     }
 
     @Test
@@ -251,8 +257,8 @@ class CausalFinetuningTest {
         // Frozen blocks, not embeddings: the parent is tied, so its token embedding is also the LM head.
         Config c = config(out, Map.of("parallel.workers", "2", "parallel.average-every", "5",
                 "freeze.blocks", "1"));
-        Pretrainer.Result r = CausalFinetuning.run(dev.kiln.testing.LocalSpark.get(), FinetuneConfig.from(c),
-                dev.kiln.common.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), false);
+        Pretrainer.Result r = CausalFinetuning.run(LocalSpark.get(), FinetuneConfig.from(c),
+                Lineage.of("finetune", c, FinetuneConfig.SECTION, null), false);
         assertEquals(20, r.endStep());
         List<JsonNode> mailLoss = validation(out, "new");
         assertTrue(mailLoss.get(2).path("loss").asDouble() < mailLoss.get(0).path("loss").asDouble() - 0.05,

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.metrics.ClassifierMetrics;
 import dev.kiln.preprocess.PreprocessPipeline;
@@ -14,6 +15,8 @@ import dev.kiln.tokenize.Tokenize;
 import dev.kiln.tokenize.TokenizeConfig;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.TrainConfig;
+import dev.kiln.train.checkpoint.CheckpointStore;
+import org.apache.commons.io.FileUtils;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -22,20 +25,26 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import scala.collection.JavaConverters;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -92,7 +101,7 @@ class FinetuningTest {
         t.put("kiln.tokenize.validation-fraction", "0.05");
         t.put("kiln.tokenize.shards", "2");
         t.put("kiln.tokenize.tokenizer.vocab-size", "1024");
-        Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, t)), dev.kiln.common.config.Lineage.of("tokenize", KilnConfig.load(null, t), TokenizeConfig.SECTION, spark.version()));
+        Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, t)), Lineage.of("tokenize", KilnConfig.load(null, t), TokenizeConfig.SECTION, spark.version()));
 
         pretrained = tmp.resolve("pretrain");
         Map<String, String> p = new LinkedHashMap<>();
@@ -111,7 +120,7 @@ class FinetuningTest {
         p.put("kiln.train.validation.batches", "2");
         p.put("kiln.train.checkpoint.every", "0");
         Config pc = KilnConfig.load(null, p);
-        Pretraining.run(null, TrainConfig.from(pc), dev.kiln.common.config.Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
+        Pretraining.run(null, TrainConfig.from(pc), Lineage.of("pretrain", pc, TrainConfig.SECTION, null), false);
     }
 
     static Config finetuneConfig(java.nio.file.Path output, Map<String, String> overrides) {
@@ -133,7 +142,7 @@ class FinetuningTest {
     static Finetuning.Result finetune(java.nio.file.Path output, Map<String, String> overrides, boolean resume)
             throws IOException {
         Config c = finetuneConfig(output, overrides);
-        return Finetuning.run(spark, FinetuneConfig.from(c), dev.kiln.common.config.Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
+        return Finetuning.run(spark, FinetuneConfig.from(c), Lineage.of("finetune", c, FinetuneConfig.SECTION, null), resume);
     }
 
     @Test
@@ -148,7 +157,7 @@ class FinetuningTest {
         Map<String, Integer> sizes = new HashMap<>();
         for (String split : List.of(LabelledDocuments.TRAIN, LabelledDocuments.VALIDATION, LabelledDocuments.TEST)) {
             for (LabelledDocuments.Example e : data.split(split)) {
-                splitsByCluster.computeIfAbsent(e.splitKey(), k -> new java.util.TreeSet<>()).add(split);
+                splitsByCluster.computeIfAbsent(e.splitKey(), k -> new TreeSet<>()).add(split);
                 sizes.merge(e.splitKey(), 1, Integer::sum);
             }
         }
@@ -163,7 +172,7 @@ class FinetuningTest {
 
         ClassifierMetrics test = r.test();
         ClassifierMetrics majority = r.majority();
-        System.out.printf(java.util.Locale.ROOT, "spam/ham test: %d documents, accuracy %.4f, macro F1 %.4f (spam F1 %.4f); "
+        System.out.printf(Locale.ROOT, "spam/ham test: %d documents, accuracy %.4f, macro F1 %.4f (spam F1 %.4f); "
                         + "majority class: accuracy %.4f, macro F1 %.4f; best epoch %d of %d, %d steps%n",
                 test.n(), test.accuracy(), test.macro().f1(), test.perClass().get("spam").f1(), majority.accuracy(), majority.macro().f1(),
                 r.bestEpoch() + 1, r.epochsRun(), r.steps());
@@ -194,7 +203,7 @@ class FinetuningTest {
             try {
                 return om.readTree(l);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }).filter(n -> n.path("kind").asText().equals("validation")).toList();
         assertEquals(r.epochsRun(), validation.size(), "validation after every epoch");
@@ -214,7 +223,7 @@ class FinetuningTest {
         int rows = Finetuning.rows(data, data.train(), t).size();
         assertTrue(rows > 2 * data.train().size(), rows + " training rows for " + data.train().size() + " documents");
         ClassifierMetrics test = r.test();
-        System.out.printf(java.util.Locale.ROOT, "spam/ham test with 3 windows: accuracy %.4f, macro F1 %.4f%n",
+        System.out.printf(Locale.ROOT, "spam/ham test with 3 windows: accuracy %.4f, macro F1 %.4f%n",
                 test.accuracy(), test.macro().f1());
         assertTrue(test.macro().f1() > r.majority().macro().f1() + 0.3, "macro F1 " + test.macro().f1());
 
@@ -268,14 +277,14 @@ class FinetuningTest {
 
         java.nio.file.Path resumed = tmp.resolve("resumed");
         copy(straight, resumed);
-        String last = org.apache.hadoop.fs.Path.SEPARATOR + dev.kiln.train.checkpoint.CheckpointStore.name(a.steps());
-        org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(resumed + "/checkpoints" + last));
-        org.apache.commons.io.FileUtils.deleteDirectory(new java.io.File(resumed + "/best" + last));
-        org.apache.commons.io.FileUtils.deleteDirectory(resumed.resolve("predictions").toFile());
+        String last = org.apache.hadoop.fs.Path.SEPARATOR + CheckpointStore.name(a.steps());
+        FileUtils.deleteDirectory(new File(resumed + "/checkpoints" + last));
+        FileUtils.deleteDirectory(new File(resumed + "/best" + last));
+        FileUtils.deleteDirectory(resumed.resolve("predictions").toFile());
         if (!Files.exists(resumed.resolve("best")) || Files.list(resumed.resolve("best")).findAny().isEmpty()) {
             // The first epoch's checkpoint was the best one until the second replaced it.
-            copy(resumed.resolve("checkpoints/" + dev.kiln.train.checkpoint.CheckpointStore.name(a.steps() / 2)),
-                    resumed.resolve("best/" + dev.kiln.train.checkpoint.CheckpointStore.name(a.steps() / 2)));
+            copy(resumed.resolve("checkpoints/" + CheckpointStore.name(a.steps() / 2)),
+                    resumed.resolve("best/" + CheckpointStore.name(a.steps() / 2)));
         }
         Finetuning.Result b = finetune(resumed, o, true);
 
@@ -297,10 +306,10 @@ class FinetuningTest {
         java.nio.file.Path out = tmp.resolve("frozen");
         finetune(out, Map.of("epochs", "1", "freeze.embeddings", "true", "freeze.blocks", "1"), false);
         ClassifierCheckpoint c = ClassifierCheckpoint.load(fs, new Path(out.toUri()), Finetuning.CHECKPOINT_KEY);
-        org.deeplearning4j.nn.graph.ComputationGraph parent;
+        ComputationGraph parent;
         try (Stream<java.nio.file.Path> s = Files.list(pretrained.resolve("checkpoints"))) {
             java.nio.file.Path step = s.sorted().reduce((x, y) -> y).orElseThrow();
-            parent = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(step.resolve("model.zip").toFile(), false);
+            parent = ModelSerializer.restoreComputationGraph(step.resolve("model.zip").toFile(), false);
         }
         for (String frozen : List.of("wte", "wpe", "block0")) {
             assertEquals(parent.getLayer(frozen).params(), c.model().getLayer(frozen).params(), frozen + " is unchanged");
@@ -319,7 +328,7 @@ class FinetuningTest {
         Finetuning.Result one = finetune(tmp.resolve("one-worker"), Map.of("epochs", "2"), false);
         Finetuning.Result two = finetune(tmp.resolve("two-workers"), Map.of("epochs", "2", "batch-size", "8",
                 "parallel.workers", "2", "parallel.average-every", "5"), false);
-        System.out.printf(java.util.Locale.ROOT, "one worker: test accuracy %.4f macro F1 %.4f; two workers: %.4f / %.4f%n",
+        System.out.printf(Locale.ROOT, "one worker: test accuracy %.4f macro F1 %.4f; two workers: %.4f / %.4f%n",
                 one.test().accuracy(), one.test().macro().f1(), two.test().accuracy(), two.test().macro().f1());
         assertEquals(one.steps(), two.steps(), "the same steps of the same global batch");
         assertEquals(one.test().accuracy(), two.test().accuracy(), 0.06, "test accuracy");
@@ -361,7 +370,7 @@ class FinetuningTest {
         for (String[] d : docs) {
             Map<String, String> meta = d[1] == null ? Map.of() : Map.of("label", d[1]);
             rows.add(RowFactory.create(d[0], "test", "Dear friend, this is mail number " + d[0] + " about the offer.",
-                    scala.collection.JavaConverters.mapAsScalaMap(meta).toMap(scala.Predef.$conforms()), "h" + d[0], d[0]));
+                    JavaConverters.mapAsScalaMap(meta).toMap(scala.Predef.$conforms()), "h" + d[0], d[0]));
         }
         java.nio.file.Path dir = tmp.resolve(name);
         spark.createDataFrame(rows, schema).coalesce(1).write().parquet(dir.resolve("documents").toString());

@@ -17,8 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -78,7 +80,7 @@ class CachedModelTest {
                 }
                 compared++;
             }
-            int[] rows = java.util.stream.IntStream.range(0, 2).filter(r -> length[r] < TinyRuns.CONTEXT).toArray();
+            int[] rows = IntStream.range(0, 2).filter(r -> length[r] < TinyRuns.CONTEXT).toArray();
             if (rows.length == 0) {
                 break;
             }
@@ -157,7 +159,7 @@ class CachedModelTest {
                 "num-return-sequences", "3", "max-new-tokens", "80", "seed", "7");
         List<List<String>> runs = new ArrayList<>();
         for (String batch : List.of("1", "5", "16")) {
-            Map<String, String> o = new java.util.HashMap<>(sample);
+            Map<String, String> o = new HashMap<>(sample);
             o.put("batch-size", batch);
             runs.add(generate(new CachedModel(graph), o, prompts()).stream()
                     .map(r -> Arrays.toString(r.tokens()) + r.stop()).toList());

@@ -1,6 +1,7 @@
 package dev.kiln.generate;
 
 import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.common.config.KilnConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -39,7 +40,7 @@ class GenerationConfigTest {
 
     @Test
     void theCheckpointFollowsTheTrainingOutput() {
-        GenerationConfig c = GenerationConfig.from(dev.kiln.common.config.KilnConfig.load(null,
+        GenerationConfig c = GenerationConfig.from(KilnConfig.load(null,
                 Map.of("kiln.train.output", "/runs/a")));
         assertEquals("/runs/a", c.checkpoint());
     }

@@ -2,6 +2,7 @@ package dev.kiln.generate;
 
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.testing.LocalSpark;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,7 +96,7 @@ class GenerationSparkTest {
         java.nio.file.Path bad = tmp.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"a\"}\n{\"text\": \"b\"}\n");
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
-                () -> Generation.readPrompts(new org.apache.hadoop.conf.Configuration(), bad.toString()));
+                () -> Generation.readPrompts(new Configuration(), bad.toString()));
         assertTrue(e.getMessage().contains(bad + ":2"), e.getMessage());
     }
 }

@@ -3,6 +3,8 @@ package dev.kiln.generate;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -109,7 +111,7 @@ class GeneratorTest {
             Decoder inner = new Decoder.Recomputing(this, rows);
             return (r, tokens, fresh) -> {
                 for (int i = 0; i < r.length; i++) {
-                    feeds.add(r[i] + ":" + java.util.Arrays.toString(tokens[i]) + (fresh[i] ? "F" : ""));
+                    feeds.add(r[i] + ":" + Arrays.toString(tokens[i]) + (fresh[i] ? "F" : ""));
                 }
                 return inner.extend(r, tokens, fresh);
             };
@@ -153,7 +155,7 @@ class GeneratorTest {
         assertArrayEquals(one.get(6).tokens(), a.get(0).tokens());
         assertArrayEquals(one.get(7).tokens(), a.get(1).tokens());
         // the three sequences of a prompt differ (10% of the mass is spread over the other tokens)
-        assertNotEquals(java.util.Arrays.toString(one.get(0).tokens()), java.util.Arrays.toString(one.get(1).tokens()));
+        assertNotEquals(Arrays.toString(one.get(0).tokens()), Arrays.toString(one.get(1).tokens()));
     }
 
     @Test
@@ -165,7 +167,7 @@ class GeneratorTest {
     }
 
     private static Map<String, String> with(Map<String, String> m, String k, String v) {
-        Map<String, String> out = new java.util.HashMap<>(m);
+        Map<String, String> out = new HashMap<>(m);
         out.put(k, v);
         return out;
     }

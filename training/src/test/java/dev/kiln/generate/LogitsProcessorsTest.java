@@ -1,8 +1,11 @@
 package dev.kiln.generate;
 
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Map;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -117,16 +120,16 @@ class LogitsProcessorsTest {
 
     @Test
     void theKthLargestOfTheHeapIsTheSortedCopysWithTiesCounted() {
-        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        SplittableRandom random = new SplittableRandom(3);
         for (int trial = 0; trial < 200; trial++) {
             double[] a = new double[1 + random.nextInt(300)];
             for (int i = 0; i < a.length; i++) {
                 a[i] = random.nextInt(trial % 2 == 0 ? 7 : 100000) - 3.5; // many ties on even trials
             }
             double[] sorted = a.clone();
-            java.util.Arrays.sort(sorted);
+            Arrays.sort(sorted);
             int k = 1 + random.nextInt(a.length);
-            org.junit.jupiter.api.Assertions.assertEquals(sorted[a.length - k], LogitsProcessors.kthLargest(a, k),
+            Assertions.assertEquals(sorted[a.length - k], LogitsProcessors.kthLargest(a, k),
                     "k " + k + " of " + a.length);
         }
     }

@@ -3,7 +3,9 @@ package dev.kiln.generate;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,9 +45,9 @@ class SamplerTest {
         Integer[] order = new Integer[logits.length];
         Arrays.setAll(order, i -> i);
         Arrays.sort(order, (a, b) -> Double.compare(logits[b], logits[a]));
-        java.util.Set<Integer> top5 = java.util.Set.of(Arrays.copyOf(order, 5));
+        Set<Integer> top5 = Set.of(Arrays.copyOf(order, 5));
         SplittableRandom r = new SplittableRandom(5);
-        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 5_000; i++) {
             double[] s = logits.clone();
             LogitsProcessors.temperature(s, 2.0); // flat, so tokens outside the top 5 would be drawn often

@@ -2,6 +2,7 @@ package dev.kiln.generate;
 
 import com.typesafe.config.Config;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
@@ -53,7 +54,7 @@ final class TinyGpt {
         Path shards = new Path(dir.resolve("shards").toUri());
         String json = TokenizerJson.write(tokenizer());
         String sha = FileHashes.sha256(json);
-        dev.kiln.common.io.AtomicOutput.writeString(fs, new Path(shards, "tokenizer.json"), json);
+        AtomicOutput.writeString(fs, new Path(shards, "tokenizer.json"), json);
         new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), "tokenizer.json", sha, 257, CONTEXT,
                 Map.of(EOT, 0), null, List.of(), List.of()).write(fs, shards);
         Path run = new Path(dir.resolve("run").toUri());

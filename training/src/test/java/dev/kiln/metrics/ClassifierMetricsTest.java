@@ -1,10 +1,13 @@
 package dev.kiln.metrics;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -90,7 +93,7 @@ class ClassifierMetricsTest {
         assertEquals(251.0 / 336, c.averagePrecision(), 1e-15);
         assertEquals(0.75, r.positiveStats().f1(), 1e-15);
         assertEquals(0.75, r.positiveStats().precision(), 1e-15);
-        assertEquals(r.curves().keySet(), java.util.Set.of("spam"), "a binary task draws the positive class's curves");
+        assertEquals(r.curves().keySet(), Set.of("spam"), "a binary task draws the positive class's curves");
 
         // One point per distinct score (5), plus the start point.
         assertEquals(List.of(new Curves.Point(Double.POSITIVE_INFINITY, 0, 0), new Curves.Point(0.9, 0, 0.25),
@@ -111,8 +114,8 @@ class ClassifierMetricsTest {
                 new Prediction("2", "ham", "spam", Map.of("spam", 0.6, "ham", 0.4)),
                 new Prediction("3", "ham", "ham", Map.of("spam", 0.2, "ham", 0.8)));
         Map<String, Object> m = ClassifierMetrics.of(preds, "spam").toMap();
-        String json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
-        com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        String json = new ObjectMapper().writeValueAsString(m);
+        JsonNode n = new ObjectMapper().readTree(json);
         assertEquals(2.0 / 3, n.at("/accuracy").asDouble(), 1e-15);
         assertEquals(1.0, n.at("/per_class/spam/roc_auc").asDouble(), 1e-15);
         assertEquals(1, n.at("/confusion_matrix/rows_true_columns_predicted/0/1").asLong(), "ham predicted as spam");

@@ -7,7 +7,9 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.NoOp;
 
 import java.util.Map;
@@ -80,14 +82,14 @@ class FusedLmHeadTest extends DoublePrecisionTest {
 
             INDArray in = GptModel.inputs(rows, DataType.DOUBLE);
             INDArray labels = GptModel.labels(rows, DataType.DOUBLE);
-            org.nd4j.linalg.dataset.MultiDataSet data = new org.nd4j.linalg.dataset.MultiDataSet(in, labels);
+            MultiDataSet data = new MultiDataSet(in, labels);
             assertEquals(reference.score(data), fused.score(data), 1e-10 * Math.abs(reference.score(data)), "score() without backprop");
             // DL4J's own RnnOutputLayer cannot score examples with workspaces on (it returns an array from its working
             // memory): the reference per-example score is the score of each row alone (a minibatch of 1).
             INDArray perExample = fused.scoreExamples(data, false);
             for (int i = 0; i < rows.length; i++) {
                 int[][] one = {rows[i]};
-                double alone = reference.score(new org.nd4j.linalg.dataset.MultiDataSet(
+                double alone = reference.score(new MultiDataSet(
                         GptModel.inputs(one, DataType.DOUBLE), GptModel.labels(one, DataType.DOUBLE)));
                 assertEquals(alone, perExample.getDouble(i, 0), 1e-10 * alone, "score of example " + i);
             }
@@ -123,8 +125,8 @@ class FusedLmHeadTest extends DoublePrecisionTest {
         int t = CFG.contextLength();
         for (int i = 0; i < rows.length; i++) {
             for (int j = 0; j < t; j++) {
-                double[] z = x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(i), org.nd4j.linalg.indexing.NDArrayIndex.all(),
-                        org.nd4j.linalg.indexing.NDArrayIndex.point(j)).reshape(1, CFG.dModel()).mmul(w).add(b).toDoubleVector();
+                double[] z = x.get(NDArrayIndex.point(i), NDArrayIndex.all(),
+                        NDArrayIndex.point(j)).reshape(1, CFG.dModel()).mmul(w).add(b).toDoubleVector();
                 double max = Double.NEGATIVE_INFINITY;
                 for (double zi : z) {
                     max = Math.max(max, zi);
@@ -136,7 +138,7 @@ class FusedLmHeadTest extends DoublePrecisionTest {
                 expected += max + Math.log(sum) - z[rows[i][j + 1]];
             }
         }
-        double score = fused.score(new org.nd4j.linalg.dataset.MultiDataSet(in, GptModel.labels(rows, DataType.DOUBLE)));
+        double score = fused.score(new MultiDataSet(in, GptModel.labels(rows, DataType.DOUBLE)));
         assertTrue(expected / rows.length > 1000, "the test must reach the underflow regime, mean loss " + expected / rows.length);
         assertEquals(expected / rows.length, score, 1e-9 * expected / rows.length);
     }

@@ -11,6 +11,8 @@ import org.nd4j.linalg.learning.config.NoOp;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
@@ -49,8 +51,8 @@ class MemoryModelTest {
     }
 
     private static long probe(int... shape) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(List.of(
-                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
                 "-cp", System.getProperty("java.class.path"), MemoryProbe.class.getName()));
         for (int s : shape) {
             cmd.add(String.valueOf(s));

@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
+import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -17,7 +18,7 @@ import java.util.Random;
  */
 public final class MemoryProbe {
     public static void main(String[] a) {
-        int[] v = java.util.Arrays.stream(a).mapToInt(Integer::parseInt).toArray();
+        int[] v = Arrays.stream(a).mapToInt(Integer::parseInt).toArray();
         Nd4j.create(1); // loads the backend: its libraries are not the model's memory
         System.gc();
         long before = Pointer.physicalBytes();

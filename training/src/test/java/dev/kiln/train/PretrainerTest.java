@@ -1,10 +1,16 @@
 package dev.kiln.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
+import dev.kiln.common.config.InvalidConfigException;
+import dev.kiln.model.GptConfig;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
+import dev.kiln.testing.LineageAssertions;
+import dev.kiln.train.checkpoint.CheckpointStore;
 import dev.kiln.train.data.ShardBatches;
+import org.apache.commons.io.FileUtils;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -13,8 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -38,9 +46,9 @@ class PretrainerTest {
     private static List<JsonNode> metrics(java.nio.file.Path out, String kind) throws IOException {
         return Files.readAllLines(out.resolve("metrics.jsonl")).stream().map(l -> {
             try {
-                return new com.fasterxml.jackson.databind.ObjectMapper().readTree(l);
+                return new ObjectMapper().readTree(l);
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         }).filter(n -> n.path("kind").asText().equals(kind)).toList();
     }
@@ -70,9 +78,9 @@ class PretrainerTest {
         assertTrue(r.tokens() == 150L * 16 * TinyRuns.CONTEXT);
         assertEquals(1, metrics(out, "validation").size());
         assertEquals(1, metrics(out, "checkpoint").size(), "a checkpoint at the end");
-        JsonNode state = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
-                out.resolve("checkpoints").resolve(dev.kiln.train.checkpoint.CheckpointStore.name(150)).resolve("state.json").toFile());
-        dev.kiln.testing.LineageAssertions.assertLineage(state.path("lineage"), "pretrain", TrainConfig.SECTION);
+        JsonNode state = new ObjectMapper().readTree(
+                out.resolve("checkpoints").resolve(CheckpointStore.name(150)).resolve("state.json").toFile());
+        LineageAssertions.assertLineage(state.path("lineage"), "pretrain", TrainConfig.SECTION);
         assertEquals(state.path("config"), state.path("lineage").path("config"), "config is the lineage's section");
         assertTrue(state.path("config").path("model").has("d-model"),
                 "config is the rendered kiln.train section (d-model), not the Java record (dModel): " + state.path("config"));
@@ -83,11 +91,27 @@ class PretrainerTest {
     void dryRunPrintsTheMemoryEstimate() throws IOException {
         Config c = TinyRuns.config(shards.toString(), tmp.resolve("dry").toString(), Map.of("parallel.workers", "2"));
         String plan = Pretraining.plan(TrainConfig.from(c), new Configuration(), ResumePolicy.Mode.NEVER);
-        MemoryModel m = MemoryModel.of(new dev.kiln.model.GptConfig(SotuShards.VOCAB, TinyRuns.CONTEXT, 64, 2, 4, 4, true), TrainConfig.from(c));
-        assertTrue(plan.contains(String.format(java.util.Locale.ROOT, "%,d parameters; per replica %s off-heap", m.params(),
+        MemoryModel m = MemoryModel.of(new GptConfig(SotuShards.VOCAB, TinyRuns.CONTEXT, 64, 2, 4, 4, true), TrainConfig.from(c));
+        assertTrue(plan.contains(String.format(Locale.ROOT, "%,d parameters; per replica %s off-heap", m.params(),
                 MemoryModel.gb(m.replicaBytes()))), plan);
         assertTrue(plan.contains("per executor with one task slot: heap") && plan.contains("driver: heap")
                 && plan.contains("local[N] runs all 2 replicas in the driver"), plan);
+    }
+
+    /**
+     * A model that cannot fit this JVM (48 blocks of width 4096: 9.7 G parameters, 155 GB of weights, gradients and
+     * moments) is refused before anything is built or written, with the key to change (exit 2 in the job).
+     */
+    @Test
+    void aRunThatCannotFitIsRefusedAtStartNamingTheKey() {
+        java.nio.file.Path out = tmp.resolve("too-big");
+        Config c = TinyRuns.config(shards.toString(), out.toString(), Map.of("model.d-model", "4096", "model.layers", "48",
+                "model.heads", "32"));
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> Pretraining.run(null, TrainConfig.from(c), TinyRuns.lineage(c), false));
+        assertTrue(e.getMessage().contains("org.bytedeco.javacpp.maxbytes") && e.getMessage().contains("does not fit"),
+                e.getMessage());
+        assertTrue(!Files.exists(out.resolve("checkpoints")), "nothing written");
     }
 
     /** {@code validation.every = 0} means no validation pass at all, not even at the end of the run. */
@@ -119,7 +143,7 @@ class PretrainerTest {
         // An interrupted copy: the same output up to the step-20 checkpoint (as if the job died after it).
         java.nio.file.Path resumed = tmp.resolve("resumed");
         copy(straight, resumed);
-        org.apache.commons.io.FileUtils.deleteDirectory(resumed.resolve("checkpoints/step-00000040").toFile());
+        FileUtils.deleteDirectory(resumed.resolve("checkpoints/step-00000040").toFile());
         Config rc = TinyRuns.config(shards.toString(), resumed.toString(), o);
         Pretrainer.Result r = Pretraining.run(null, TrainConfig.from(rc), TinyRuns.lineage(rc), true);
 
@@ -136,7 +160,7 @@ class PretrainerTest {
             }
         }
         // Without --resume a run refuses to start over in a folder that holds another run's checkpoints.
-        dev.kiln.common.config.InvalidConfigException e = assertThrows(dev.kiln.common.config.InvalidConfigException.class,
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
                 () -> Pretraining.run(null, TrainConfig.from(rc), TinyRuns.lineage(rc), false));
         assertTrue(e.getMessage().contains("--resume"), e.getMessage());
     }

@@ -6,6 +6,7 @@ import dev.kiln.shards.RowPacker;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.shards.ShardWriter;
+import dev.kiln.train.data.TokenBatches;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -83,7 +84,7 @@ public final class SotuShards {
         Manifest m = Manifest.read(fs, shards);
         long[] counts = new long[m.vocabSize()];
         long total = 0;
-        try (dev.kiln.train.data.TokenBatches b = dev.kiln.train.data.TokenBatches.builder(fs, m.shardPaths(shards, ShardSchema.TRAIN))
+        try (TokenBatches b = TokenBatches.builder(fs, m.shardPaths(shards, ShardSchema.TRAIN))
                 .batchSize(256).open()) {
             while (b.hasNext()) {
                 for (int[] row : b.next()) {

@@ -2,6 +2,7 @@ package dev.kiln.train;
 
 import com.typesafe.config.Config;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,7 +38,7 @@ public final class TinyRuns {
     }
 
     /** The lineage the job would hand over (no SparkSession: no runtime Spark version). */
-    public static dev.kiln.common.config.Lineage lineage(Config c) {
-        return dev.kiln.common.config.Lineage.of("pretrain", c, TrainConfig.SECTION, null);
+    public static Lineage lineage(Config c) {
+        return Lineage.of("pretrain", c, TrainConfig.SECTION, null);
     }
 }

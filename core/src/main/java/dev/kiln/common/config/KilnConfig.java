@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
 import org.apache.hadoop.conf.Configuration;
@@ -14,11 +15,14 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Loads Kiln's configuration once per job: {@code -Dkey=value} overrides, then the {@code --conf} file (any Hadoop
@@ -81,13 +85,13 @@ public final class KilnConfig {
                     return ConfigFactory.parseString(text, options);
                 }
             }
-            java.io.File file = uri.getScheme() != null && uri.getScheme().equals("file") ? new java.io.File(uri) : new java.io.File(confFile);
+            File file = uri.getScheme() != null && uri.getScheme().equals("file") ? new File(uri) : new File(confFile);
             if (!file.isFile()) {
                 throw new InvalidConfigException("--conf", confFile, "no such file");
             }
             return ConfigFactory.parseFile(file, options.setOriginDescription(null));
         } catch (IllegalArgumentException e) {
-            java.io.File file = new java.io.File(confFile);
+            File file = new File(confFile);
             if (!file.isFile()) {
                 throw new InvalidConfigException("--conf", confFile, "no such file");
             }
@@ -103,7 +107,8 @@ public final class KilnConfig {
     static void checkKnownKeys(Config user, Config reference) {
         for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
             String key = e.getKey();
-            if (!key.startsWith("kiln.") || reference.hasPathOrNull(key) || underFreeFormSection(key, reference)) {
+            if (!key.startsWith("kiln.") || reference.hasPathOrNull(key) || underFreeFormSection(key, reference)
+                    || underKeyedSection(key, reference)) {
                 continue;
             }
             String hint = closestKnownKey(key, reference);
@@ -112,11 +117,33 @@ public final class KilnConfig {
         }
     }
 
+    /**
+     * Sections keyed by a name the user chooses (a language code), whose entries take keys of the section around them:
+     * {@code filter.by-language.ko.min-words} is known because {@code filter.min-words} is. The stage's config record
+     * then checks which of those keys an entry may set ({@code FilterConfig}: the thresholds).
+     */
+    static final Set<String> KEYED_SECTIONS = Set.of("kiln.preprocess.filter.by-language");
+
+    private static boolean underKeyedSection(String key, Config reference) {
+        List<String> elements = ConfigUtil.splitPath(key);
+        for (String section : KEYED_SECTIONS) {
+            List<String> prefix = ConfigUtil.splitPath(section);
+            if (elements.size() > prefix.size() + 1 && elements.subList(0, prefix.size()).equals(prefix)) {
+                List<String> known = new ArrayList<>(prefix.subList(0, prefix.size() - 1));
+                known.addAll(elements.subList(prefix.size() + 1, elements.size()));
+                if (reference.hasPathOrNull(ConfigUtil.joinPath(known))) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private static boolean underFreeFormSection(String key, Config reference) {
         // Keys come rendered ("kiln.spark.conf.\"spark.sql.shuffle.partitions\""): split them as paths, not at dots.
-        List<String> elements = com.typesafe.config.ConfigUtil.splitPath(key);
+        List<String> elements = ConfigUtil.splitPath(key);
         for (int n = elements.size() - 1; n > 0; n--) {
-            String path = com.typesafe.config.ConfigUtil.joinPath(elements.subList(0, n));
+            String path = ConfigUtil.joinPath(elements.subList(0, n));
             if (reference.hasPathOrNull(path)) {
                 ConfigValue v = reference.getValue(path);
                 // An empty object in reference.conf (e.g. kiln.spark.conf {}) accepts any keys below it.

@@ -8,6 +8,8 @@ import com.typesafe.config.ConfigValueType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * Typed, validating view of one section of the configuration (for example {@code kiln.preprocess}).
@@ -30,6 +32,16 @@ public final class Settings {
 
     public String key(String path) {
         return prefix.isEmpty() ? path : prefix + "." + path;
+    }
+
+    /** The keys of the object at {@code path}, sorted (e.g. the languages under {@code filter.by-language}). */
+    public SortedSet<String> objectKeys(String path) {
+        String k = key(path);
+        ConfigValue v = value(k);
+        if (v.valueType() != ConfigValueType.OBJECT) {
+            throw new InvalidConfigException(k, origin(k), "expected an object of sections, got " + describe(v));
+        }
+        return new TreeSet<>(root.getObject(k).keySet());
     }
 
     public boolean has(String path) {

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -166,8 +167,8 @@ public final class OutputLock implements AutoCloseable {
         if (fs instanceof LocalFileSystem local) {
             // Hadoop's local create(overwrite = false) checks, then creates; CREATE_NEW is one atomic system call.
             try {
-                Files.write(local.pathToFile(file).toPath(), content, java.nio.file.StandardOpenOption.CREATE_NEW,
-                        java.nio.file.StandardOpenOption.WRITE);
+                Files.write(local.pathToFile(file).toPath(), content, StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.WRITE);
                 return true;
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 return false;

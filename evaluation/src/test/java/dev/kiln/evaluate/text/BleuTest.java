@@ -1,7 +1,9 @@
 package dev.kiln.evaluate.text;
 
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -84,12 +86,12 @@ class BleuTest {
         List<String> sys = List.of("The dog bit the man.", "It wasn't surprising.");
         List<String> r1 = List.of("The dog bit the man.", "It was not unexpected.");
         List<String> r2 = List.of("The dog had bit the man.", "");
-        List<String> r2null = java.util.Arrays.asList("The dog had bit the man.", null);
+        List<String> r2null = Arrays.asList("The dog had bit the man.", null);
         BleuStats expected = Bleu.segment(sys.get(0), List.of(r1.get(0), r2.get(0))).plus(Bleu.segment(sys.get(1), List.of(r1.get(1))));
         assertEquals(expected, Bleu.corpus(sys, List.of(r1, r2)).stats());
         assertEquals(expected, Bleu.corpus(sys, List.of(r1, r2null)).stats());
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> Bleu.segment("a b", java.util.Arrays.asList("", null)));
+        Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Bleu.segment("a b", Arrays.asList("", null)));
         // sacreBLEU right-strips before 13a, so a trailing "-\n" is a hyphen, not a joined line break.
         assertEquals(Bleu.segment("well-", List.of("well-")), Bleu.segment("well-\n", List.of("well- ")));
         assertEquals(1, Bleu.segment("well-\n", List.of("well-")).correct()[0]);

@@ -2,6 +2,7 @@ package dev.kiln.jobs.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.jobs.KilnCliAccess;
 import dev.kiln.testing.LocalSpark;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -242,7 +244,7 @@ class FaultToleranceIT {
 
     /** Removes every "seconds" and "task_seconds", at any depth (the stages' and each step's in stages.*.steps). */
     private static void withoutTimings(JsonNode node) {
-        if (node instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+        if (node instanceof ObjectNode o) {
             o.remove(List.of("seconds", "task_seconds"));
         }
         node.forEach(FaultToleranceIT::withoutTimings);
@@ -277,7 +279,7 @@ class FaultToleranceIT {
     private static List<Path> executorLogs() {
         try (Stream<Path> s = Files.walk(runDir.resolve("cluster/work"))) {
             return s.filter(p -> p.getFileName().toString().equals("stderr")).toList();
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             return List.of(); // a folder vanished or appeared mid-walk: look again on the next poll
         }
     }

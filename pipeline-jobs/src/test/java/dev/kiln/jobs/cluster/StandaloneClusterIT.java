@@ -2,6 +2,7 @@ package dev.kiln.jobs.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.jobs.KilnCliAccess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,16 +28,16 @@ class StandaloneClusterIT {
     void startSubmitToTwoExecutorJvmsAndStop(@TempDir Path runDir) throws Exception {
         Map<String, String> env = Map.of("KILN_RUN_DIR", runDir.toString(), "KILN_DRIVER_MEMORY", "1g");
         Path clusterDir = runDir.resolve("cluster");
-        var started = dev.kiln.jobs.KilnCliAccess.run(env, 180, "cluster", "start", "--workers", "2", "--cores", "1", "--memory", "1536m");
+        var started = KilnCliAccess.run(env, 180, "cluster", "start", "--workers", "2", "--cores", "1", "--memory", "1536m");
         try {
             assertEquals(0, started.exitCode(), started.output());
             assertTrue(started.output().contains("registered with the master: 2 workers, 2 cores"), started.output());
 
-            var status = dev.kiln.jobs.KilnCliAccess.run(env, 60, "cluster", "status");
+            var status = KilnCliAccess.run(env, 60, "cluster", "status");
             assertEquals(0, status.exitCode(), status.output());
 
             Path report = runDir.resolve("check.json");
-            var check = dev.kiln.jobs.KilnCliAccess.run(env, 300, "cluster", "check",
+            var check = KilnCliAccess.run(env, 300, "cluster", "check",
                     "--spark-conf", "spark.executor.memory=1g",
                     "-Dkiln.check.min-executors=2", "-Dkiln.check.tasks=12", "-Dkiln.check.output=" + report);
             assertEquals(0, check.exitCode(), check.output());
@@ -57,7 +58,7 @@ class StandaloneClusterIT {
             assertFalse(executorPids.contains(driverPid), "no task may run in the driver JVM");
             assertFalse(executorIds.contains("driver"));
         } finally {
-            var stopped = dev.kiln.jobs.KilnCliAccess.run(env, 120, "cluster", "stop");
+            var stopped = KilnCliAccess.run(env, 120, "cluster", "stop");
             assertEquals(0, stopped.exitCode(), stopped.output());
         }
         JsonNode state = new ObjectMapper().readTree(clusterDir.resolve("cluster.stopped.json").toFile());
@@ -67,7 +68,7 @@ class StandaloneClusterIT {
         }
         assertFalse(ProcessHandle.of(state.path("masterPid").asLong()).map(ProcessHandle::isAlive).orElse(false), "master still running");
         assertFalse(Files.exists(clusterDir.resolve("cluster.json")));
-        var after = dev.kiln.jobs.KilnCliAccess.run(env, 60, "cluster", "status");
+        var after = KilnCliAccess.run(env, 60, "cluster", "status");
         assertEquals(1, after.exitCode(), "status after stop reports no cluster: " + after.output());
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.preprocess.dedup;
 import org.apache.spark.api.java.JavaRDD;
 
 import java.io.Serializable;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.TreeMap;
@@ -20,7 +21,7 @@ public record ClusterSizes(Map<String, Long> clustersBySize) implements Serializ
     public ClusterSizes {
         TreeMap<String, Long> sorted = new TreeMap<>(BY_BUCKET_START);
         sorted.putAll(clustersBySize);
-        clustersBySize = java.util.Collections.unmodifiableSortedMap(sorted);
+        clustersBySize = Collections.unmodifiableSortedMap(sorted);
     }
 
     /** The histogram of {@code sizes} (documents per cluster), counted by Spark (one action). */

@@ -10,10 +10,12 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import scala.Tuple2;
+import scala.collection.JavaConverters;
 
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The cross-run dedup index: one row per document kept by any run so far (id, exact hash, MinHash signature), so a
@@ -36,9 +38,15 @@ public final class DedupIndex {
      *
      * @param shingling word or char n-grams ({@code kiln.preprocess.minhash.ngram})
      */
-    public record Spec(boolean near, String shingling, int ngramSize, int permutations, long seed) implements Serializable {
+    /**
+     * How an index's signatures were made. {@code unspacedNgramSize}: word n-gram size of dictionary-segmented text
+     * (Chinese, Japanese, Thai, ...); 0 in indexes written before Kiln segmented those scripts, which any value
+     * extends (their few documents in those scripts were shingled by letter runs, and match new ones less well).
+     */
+    public record Spec(boolean near, String shingling, int ngramSize, int permutations, long seed, int unspacedNgramSize) implements Serializable {
         public static Spec of(boolean near, MinHashConfig c) {
-            return new Spec(near, c.ngram().name().toLowerCase(java.util.Locale.ROOT), c.ngramSize(), c.permutations(), c.seed());
+            return new Spec(near, c.ngram().name().toLowerCase(Locale.ROOT), c.ngramSize(), c.permutations(), c.seed(),
+                    c.unspacedNgramSize());
         }
 
         /**
@@ -59,6 +67,9 @@ public final class DedupIndex {
             if (ngramSize != current.ngramSize()) {
                 diffs.add("kiln.preprocess.minhash.ngram-size " + ngramSize + " -> " + current.ngramSize());
             }
+            if (unspacedNgramSize != 0 && unspacedNgramSize != current.unspacedNgramSize()) {
+                diffs.add("kiln.preprocess.minhash.unspaced-ngram-size " + unspacedNgramSize + " -> " + current.unspacedNgramSize());
+            }
             if (permutations != current.permutations()) {
                 diffs.add("kiln.preprocess.minhash.permutations " + permutations + " -> " + current.permutations());
             }
@@ -74,7 +85,7 @@ public final class DedupIndex {
         Row toRow() {
             // Spark's row encoder takes a Scala Seq for an array column
             return RowFactory.create(id, hash, signature == null ? null
-                    : scala.collection.JavaConverters.asScalaBuffer(toList(signature)).toSeq());
+                    : JavaConverters.asScalaBuffer(toList(signature)).toSeq());
         }
     }
 

@@ -9,7 +9,8 @@ import java.io.Serializable;
  * {@link #bands()} and {@link #rows()} are always resolved (derived from the threshold when the config gave 0).
  */
 public record MinHashConfig(Shingling ngram, int ngramSize, int permutations, int bands, int rows, double threshold,
-                            double targetRecall, boolean verify, long seed, int maxBucketSize, int maxRounds) implements Serializable {
+                            double targetRecall, boolean verify, long seed, int maxBucketSize, int maxRounds,
+                            int unspacedNgramSize) implements Serializable {
 
     public enum Shingling { WORD, CHAR }
 
@@ -17,6 +18,12 @@ public record MinHashConfig(Shingling ngram, int ngramSize, int permutations, in
         if (bands * rows > permutations || bands < 1 || rows < 1) {
             throw new IllegalArgumentException("bands x rows (" + bands + " x " + rows + ") must be positive and fit in " + permutations + " permutations");
         }
+    }
+
+    /** Word n-grams of the same size for every script (tests and benchmarks that predate dictionary words). */
+    public MinHashConfig(Shingling ngram, int ngramSize, int permutations, int bands, int rows, double threshold,
+                         double targetRecall, boolean verify, long seed, int maxBucketSize, int maxRounds) {
+        this(ngram, ngramSize, permutations, bands, rows, threshold, targetRecall, verify, seed, maxBucketSize, maxRounds, ngramSize);
     }
 
     public static MinHashConfig from(Settings s) {
@@ -35,6 +42,7 @@ public record MinHashConfig(Shingling ngram, int ngramSize, int permutations, in
         }
         s.require(bands * rows <= perms, "bands", "bands x rows (" + bands + " x " + rows + ") must not exceed permutations (" + perms + ")");
         return new MinHashConfig(ngram, size, perms, bands, rows, threshold, target, s.bool("verify"),
-                s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("max-bucket-size", 2, 1_000_000), s.intIn("max-rounds", 1, 10_000));
+                s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("max-bucket-size", 2, 1_000_000), s.intIn("max-rounds", 1, 10_000),
+                s.intIn("unspaced-ngram-size", 1, 1000));
     }
 }

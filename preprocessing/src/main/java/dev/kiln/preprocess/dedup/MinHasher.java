@@ -1,6 +1,7 @@
 package dev.kiln.preprocess.dedup;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -37,7 +38,7 @@ public final class MinHasher implements Serializable {
     public int[] signature(long[] shingles) {
         int k = a.length;
         long[] min = new long[k];
-        java.util.Arrays.fill(min, Long.MAX_VALUE);
+        Arrays.fill(min, Long.MAX_VALUE);
         long[] a = this.a;
         long[] b = this.b;
         for (long x : shingles) {

@@ -2,15 +2,16 @@ package dev.kiln.preprocess.dedup;
 
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.SparkContext;
-import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.LongAccumulator;
 import scala.Tuple2;
 
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -70,7 +71,7 @@ public final class NearDuplicates {
         MinHasher hasher = new MinHasher(c);
         boolean verify = c.verify();
         JavaPairRDD<String, Features> features = idAndText
-                .mapValues(text -> Shingles.of(text, c.ngram(), c.ngramSize()))
+                .mapValues(text -> Shingles.of(text, c))
                 .filter(t -> t._2().length > 0)
                 .mapValues(sh -> {
                     documents.add(1);
@@ -172,7 +173,7 @@ public final class NearDuplicates {
         boolean verify = c.verify();
         JavaPairRDD<String, Features> oldFeatures = verify
                 ? earlier.texts().join(pairs.keys().distinct(partitions).mapToPair(id -> new Tuple2<>(id, Boolean.TRUE)), partitions)
-                        .mapToPair(t -> new Tuple2<>(t._1(), new Features(Shingles.of(t._2()._1(), c.ngram(), c.ngramSize()), null)))
+                        .mapToPair(t -> new Tuple2<>(t._1(), new Features(Shingles.of(t._2()._1(), c), null)))
                 : earlier.signatures().mapValues(sig -> new Features(null, sig));
         double threshold = c.threshold();
         return pairs.join(oldFeatures, partitions)
@@ -194,7 +195,7 @@ public final class NearDuplicates {
                 .reduceByKey((a, b) -> a.compareTo(b) <= 0 ? a : b, partitions);
     }
 
-    private static java.util.Iterator<Tuple2<Long, String>> bandEntries(MinHasher hasher, int[] signature, String id) {
+    private static Iterator<Tuple2<Long, String>> bandEntries(MinHasher hasher, int[] signature, String id) {
         long[] keys = hasher.bandKeys(signature);
         List<Tuple2<Long, String>> out = new ArrayList<>(keys.length);
         for (long k : keys) {

@@ -1,10 +1,13 @@
 package dev.kiln.preprocess.dedup;
 
+import dev.kiln.preprocess.lang.Words;
+
 import java.util.Arrays;
 
 /**
- * Shingle sets as sorted, distinct 64-bit hashes. Word shingles: n consecutive words, a word being a maximal run of
- * letters and digits, case-folded (punctuation, spacing and case do not matter). Character shingles: n consecutive
+ * Shingle sets as sorted, distinct 64-bit hashes. Word shingles: n consecutive words as {@link Words#shingleTokens}
+ * finds them: for spaced scripts a maximal run of letters and digits, for Chinese, Japanese, Thai and the other
+ * unspaced scripts a dictionary word; case-folded (punctuation, spacing and case do not matter). Character shingles: n consecutive
  * characters of the case-folded text with whitespace runs collapsed to one space. A document shorter than n words
  * (or characters) has one shingle, itself; an empty one has none.
  */
@@ -12,38 +15,33 @@ public final class Shingles {
     private Shingles() {
     }
 
-    public static long[] of(String text, MinHashConfig.Shingling kind, int n) {
-        return kind == MinHashConfig.Shingling.WORD ? words(text, n) : chars(text, n);
+    /** The shingles {@code c} asks for: its n for spaced text, its {@code unspaced-ngram-size} for dictionary words. */
+    public static long[] of(String text, MinHashConfig c) {
+        return c.ngram() == MinHashConfig.Shingling.WORD ? words(text, c.ngramSize(), c.unspacedNgramSize()) : chars(text, c.ngramSize());
     }
 
+    public static long[] of(String text, MinHashConfig.Shingling kind, int n) {
+        return kind == MinHashConfig.Shingling.WORD ? words(text, n, n) : chars(text, n);
+    }
+
+    /** Word n-grams of {@code n} words, dictionary words included. */
     public static long[] words(String text, int n) {
-        long[] tokens = new long[Math.max(16, text.length() / 5)];
-        int count = 0;
-        long h = 0;
-        boolean inWord = false;
-        for (int i = 0, len = text.length(); i < len; ) {
-            int cp = text.codePointAt(i);
-            i += Character.charCount(cp);
-            if (Character.isLetterOrDigit(cp)) {
-                h = (h ^ Character.toLowerCase(cp)) * 0x100000001B3L; // FNV-1a over code points
-                inWord = true;
-            } else if (inWord) {
-                if (count == tokens.length) {
-                    tokens = Arrays.copyOf(tokens, count * 2);
-                }
-                tokens[count++] = mix(h);
-                h = 0;
-                inWord = false;
-            }
-        }
-        if (inWord) {
-            if (count == tokens.length) {
-                tokens = Arrays.copyOf(tokens, count + 1);
-            }
-            tokens[count++] = mix(h);
-        }
+        return words(text, n, n);
+    }
+
+    /**
+     * Word n-grams: {@code n} words of spaced text, {@code unspacedN} dictionary words of text in an unspaced script
+     * (a Chinese word is 1-2 characters, so fewer of them make a shingle as specific as n English words).
+     */
+    public static long[] words(String text, int n, int unspacedN) {
+        Words.Tokens t = Words.shingleTokens(text);
+        long[] tokens = t.hashes();
+        int count = t.count();
         if (count == 0) {
             return new long[0];
+        }
+        if (t.segmentation() == Words.Segmentation.DICTIONARY) {
+            n = unspacedN;
         }
         int shingles = Math.max(1, count - n + 1);
         long[] out = new long[shingles];
@@ -100,14 +98,8 @@ public final class Shingles {
         return w == a.length ? a : Arrays.copyOf(a, w);
     }
 
-    /** MurmurHash3's 64-bit finaliser: every input bit affects every output bit. */
     static long mix(long k) {
-        k ^= k >>> 33;
-        k *= 0xff51afd7ed558ccdL;
-        k ^= k >>> 33;
-        k *= 0xc4ceb9fe1a85ec53L;
-        k ^= k >>> 33;
-        return k;
+        return Words.mix(k);
     }
 
     /** Exact Jaccard similarity of two sorted, distinct sets. */

@@ -71,7 +71,7 @@ public record PipelineCounts(DocTally entered, List<StepCounts> steps, DocTally 
             DocTally in = entered;
             for (int i = 0; i < steps.size(); i++) {
                 DocStep s = steps.get(i);
-                out.add(new StepCounts(s.name(), s.family(), s instanceof Filter, in, dropped[i], nanos[i]));
+                out.add(new StepCounts(s.name(), s.family(), !(s instanceof Cleaner), in, dropped[i], nanos[i]));
                 in = in.minus(dropped[i]);
             }
             return new PipelineCounts(entered, out, passed);

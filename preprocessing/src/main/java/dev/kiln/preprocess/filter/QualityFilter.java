@@ -2,6 +2,7 @@ package dev.kiln.preprocess.filter;
 
 import dev.kiln.preprocess.doc.Document;
 import dev.kiln.preprocess.doc.Filter;
+import dev.kiln.preprocess.lang.LanguageStep;
 
 import java.io.Serializable;
 import java.math.BigDecimal;
@@ -10,26 +11,43 @@ import java.util.Optional;
 
 /**
  * One Gopher check: a {@link TextMeasure} of the document's text must lie in [{@code min}, {@code max}] (an open side
- * is an infinity). Built by {@link QualityFilters#from}, whose checks share one {@link SharedProfile} so a document's
+ * is an infinity) of the {@link Thresholds} for the document's language (metadata {@code language}, set by the
+ * language step; the defaults without it). Skipped where {@link FilterConfig#skipped} says it means nothing for the
+ * language (see {@link FilterConfig#thresholdsFor}). Built by {@link QualityFilters#from}, whose checks share one {@link SharedProfile} so a document's
  * {@link TextProfile} is computed once, not once per check.
  */
 public final class QualityFilter extends Filter {
+    /** One side of a check's range, read from a language's thresholds. */
+    interface Bound extends Serializable {
+        double of(Thresholds t);
+    }
+
     private final TextMeasure measure;
-    private final double min;
-    private final double max;
+    private final Bound min;
+    private final Bound max;
+    private final FilterConfig config;
     private final SharedProfile profiles;
 
-    QualityFilter(String name, TextMeasure measure, double min, double max, SharedProfile profiles) {
+    QualityFilter(String name, TextMeasure measure, Bound min, Bound max, FilterConfig config, SharedProfile profiles) {
         super(name);
         this.measure = measure;
         this.min = min;
         this.max = max;
+        this.config = config;
         this.profiles = profiles;
     }
 
     @Override
     protected Optional<String> failure(Document doc) {
-        double value = measure.of(profiles.of(doc.text()));
+        String language = doc.metadata().get(LanguageStep.LANGUAGE);
+        TextProfile profile = profiles.of(doc.text());
+        if (language != null && config.skipped(language, profile.segmentation()).contains(name())) {
+            return Optional.empty();
+        }
+        Thresholds t = config.thresholdsFor(language, profile.segmentation());
+        double min = this.min.of(t);
+        double max = this.max.of(t);
+        double value = measure.of(profile);
         if (value < min) {
             return Optional.of(format(value) + " < " + format(min));
         }

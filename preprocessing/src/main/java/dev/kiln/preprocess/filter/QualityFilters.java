@@ -12,7 +12,6 @@ import static dev.kiln.preprocess.filter.TextMeasure.DUPLICATE_LINE_CHARS;
 import static dev.kiln.preprocess.filter.TextMeasure.DUPLICATE_PARAGRAPHS;
 import static dev.kiln.preprocess.filter.TextMeasure.DUPLICATE_PARAGRAPH_CHARS;
 import static dev.kiln.preprocess.filter.TextMeasure.ELLIPSIS_LINES;
-import static dev.kiln.preprocess.filter.TextMeasure.MEAN_WORD_LENGTH;
 import static dev.kiln.preprocess.filter.TextMeasure.SYMBOL_WORD_RATIO;
 import static dev.kiln.preprocess.filter.TextMeasure.TOP_2GRAM_CHARS;
 import static dev.kiln.preprocess.filter.TextMeasure.TOP_3GRAM_CHARS;
@@ -30,26 +29,32 @@ public final class QualityFilters {
     private QualityFilters() {
     }
 
+    public static final String MEAN_WORD_LENGTH = "mean_word_length";
+
     /** The checks of {@code c}; none when the filters are disabled. */
     public static List<DocStep> from(FilterConfig c) {
         if (!c.enabled()) {
             return List.of();
         }
         SharedProfile p = new SharedProfile();
+        QualityFilter.Bound noneBelow = t -> NONE_BELOW;
+        QualityFilter.Bound noneAbove = t -> NONE_ABOVE;
         return List.of(
-                new QualityFilter("too_few_words", WORDS, c.minWords(), NONE_ABOVE, p),
-                new QualityFilter("too_many_words", WORDS, NONE_BELOW, c.maxWords(), p),
-                new QualityFilter("mean_word_length", MEAN_WORD_LENGTH, c.minMeanWordLength(), c.maxMeanWordLength(), p),
-                new QualityFilter("symbol_word_ratio", SYMBOL_WORD_RATIO, NONE_BELOW, c.maxSymbolWordRatio(), p),
-                new QualityFilter("bullet_lines", BULLET_LINES, NONE_BELOW, c.maxBulletLines(), p),
-                new QualityFilter("ellipsis_lines", ELLIPSIS_LINES, NONE_BELOW, c.maxEllipsisLines(), p),
-                new QualityFilter("alpha_words", ALPHA_WORDS, c.minAlphaWords(), NONE_ABOVE, p),
-                new QualityFilter("duplicate_lines", DUPLICATE_LINES, NONE_BELOW, c.maxDuplicateLines(), p),
-                new QualityFilter("duplicate_line_chars", DUPLICATE_LINE_CHARS, NONE_BELOW, c.maxDuplicateLineChars(), p),
-                new QualityFilter("duplicate_paragraphs", DUPLICATE_PARAGRAPHS, NONE_BELOW, c.maxDuplicateParagraphs(), p),
-                new QualityFilter("duplicate_paragraph_chars", DUPLICATE_PARAGRAPH_CHARS, NONE_BELOW, c.maxDuplicateParagraphChars(), p),
-                new QualityFilter("top_2gram", TOP_2GRAM_CHARS, NONE_BELOW, c.maxTop2gramChars(), p),
-                new QualityFilter("top_3gram", TOP_3GRAM_CHARS, NONE_BELOW, c.maxTop3gramChars(), p),
-                new QualityFilter("top_4gram", TOP_4GRAM_CHARS, NONE_BELOW, c.maxTop4gramChars(), p));
+                new QualityFilter("too_few_words", WORDS, Thresholds::minWords, noneAbove, c, p),
+                new QualityFilter("too_many_words", WORDS, noneBelow, Thresholds::maxWords, c, p),
+                new QualityFilter(MEAN_WORD_LENGTH, TextMeasure.MEAN_WORD_LENGTH, Thresholds::minMeanWordLength,
+                        Thresholds::maxMeanWordLength, c, p),
+                new QualityFilter("symbol_word_ratio", SYMBOL_WORD_RATIO, noneBelow, Thresholds::maxSymbolWordRatio, c, p),
+                new QualityFilter("bullet_lines", BULLET_LINES, noneBelow, Thresholds::maxBulletLines, c, p),
+                new QualityFilter("ellipsis_lines", ELLIPSIS_LINES, noneBelow, Thresholds::maxEllipsisLines, c, p),
+                new QualityFilter("alpha_words", ALPHA_WORDS, Thresholds::minAlphaWords, noneAbove, c, p),
+                new QualityFilter("duplicate_lines", DUPLICATE_LINES, noneBelow, Thresholds::maxDuplicateLines, c, p),
+                new QualityFilter("duplicate_line_chars", DUPLICATE_LINE_CHARS, noneBelow, Thresholds::maxDuplicateLineChars, c, p),
+                new QualityFilter("duplicate_paragraphs", DUPLICATE_PARAGRAPHS, noneBelow, Thresholds::maxDuplicateParagraphs, c, p),
+                new QualityFilter("duplicate_paragraph_chars", DUPLICATE_PARAGRAPH_CHARS, noneBelow,
+                        Thresholds::maxDuplicateParagraphChars, c, p),
+                new QualityFilter("top_2gram", TOP_2GRAM_CHARS, noneBelow, Thresholds::maxTop2gramChars, c, p),
+                new QualityFilter("top_3gram", TOP_3GRAM_CHARS, noneBelow, Thresholds::maxTop3gramChars, c, p),
+                new QualityFilter("top_4gram", TOP_4GRAM_CHARS, noneBelow, Thresholds::maxTop4gramChars, c, p));
     }
 }

@@ -1,17 +1,21 @@
 package dev.kiln.preprocess.filter;
 
+import dev.kiln.preprocess.lang.Words;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * What the quality filters measure, computed once per document: words (whitespace-separated tokens), lines and
+ * What the quality filters measure, computed once per document: words ({@link Words}: whitespace-separated tokens, or
+ * dictionary words for Chinese, Japanese, Thai and the other unspaced scripts), lines and
  * paragraphs (blocks separated by a blank line), each list in document order. Not thread-safe: the lazy parts are
  * filled on first use.
  */
 public final class TextProfile {
     private final String text;
+    private final Words.Segmentation segmentation;
     private final List<String> words;
     private final List<String> lines;
     private List<String> paragraphs;
@@ -21,7 +25,8 @@ public final class TextProfile {
 
     public TextProfile(String text) {
         this.text = text;
-        this.words = split(text);
+        this.segmentation = Words.segmentationOf(text);
+        this.words = Words.of(text, segmentation);
         this.lines = new ArrayList<>();
         for (String l : text.split("\n")) {
             if (!l.isBlank()) {
@@ -32,6 +37,11 @@ public final class TextProfile {
 
     public String text() {
         return text;
+    }
+
+    /** How {@link #words()} were found: whitespace tokens, or dictionary words for unspaced scripts. */
+    public Words.Segmentation segmentation() {
+        return segmentation;
     }
 
     public List<String> words() {
@@ -52,25 +62,6 @@ public final class TextProfile {
             }
         }
         return paragraphs;
-    }
-
-    private static List<String> split(String text) {
-        List<String> out = new ArrayList<>();
-        int start = -1;
-        for (int i = 0; i < text.length(); i++) {
-            if (Character.isWhitespace(text.charAt(i))) {
-                if (start >= 0) {
-                    out.add(text.substring(start, i));
-                    start = -1;
-                }
-            } else if (start < 0) {
-                start = i;
-            }
-        }
-        if (start >= 0) {
-            out.add(text.substring(start));
-        }
-        return out;
     }
 
     /** Elements that repeat an earlier one: how many, and their characters in total (Gopher's find_duplicates). */
@@ -107,7 +98,8 @@ public final class TextProfile {
     }
 
     /**
-     * Characters covered by the most frequent word n-gram (its length, words joined by one space, times its count),
+     * Characters covered by the most frequent word n-gram (its length, words joined by one space, or by nothing for
+     * dictionary-segmented text, times its count),
      * 0 when none repeats. N-grams are keyed by a 64-bit hash of their words' ids, not by building strings.
      */
     public long topNgramChars(int n) {
@@ -126,7 +118,7 @@ public final class TextProfile {
         int bestLength = 0;
         for (int i = 0; i + n <= wordIds.length; i++) {
             long key = 0;
-            int length = n - 1;
+            int length = segmentation == Words.Segmentation.SPACED ? n - 1 : 0;
             for (int j = i; j < i + n; j++) {
                 key = key * 0x9E3779B97F4A7C15L + wordIds[j] + 1;
                 length += words.get(j).length();

@@ -1,5 +1,6 @@
 package dev.kiln.preprocess.read;
 
+import dev.kiln.common.io.MissingInputException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -26,7 +27,7 @@ public final class InputListing {
         for (String pattern : patterns) {
             Expansion found = expand(new Path(pattern), conf);
             if (!found.matchedAnything()) {
-                throw new dev.kiln.common.io.MissingInputException("kiln.preprocess.input.paths: input path " + pattern + " matches no files");
+                throw new MissingInputException("kiln.preprocess.input.paths: input path " + pattern + " matches no files");
             }
             for (FileStatus st : found.files()) {
                 add(files, st, format);

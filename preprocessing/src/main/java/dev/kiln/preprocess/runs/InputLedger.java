@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -70,7 +71,7 @@ public final class InputLedger {
     /** Throws naming the first suspect whose content hash differs from the one recorded when it was processed. */
     public static void checkUnchanged(List<Entry> processed, Map<String, String> suspectSha256) {
         Map<String, Entry> known = byPath(processed);
-        for (Map.Entry<String, String> s : new java.util.TreeMap<>(suspectSha256).entrySet()) {
+        for (Map.Entry<String, String> s : new TreeMap<>(suspectSha256).entrySet()) {
             Entry e = known.get(s.getKey());
             if (e != null && !e.sha256().equals(s.getValue())) {
                 throw new IllegalStateException("input " + s.getKey() + " changed since an earlier run processed it (same size, "

@@ -14,9 +14,12 @@ import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * {@code runs/run=NNNN/manifest.json}: one committed preprocess run. It is written last, after the run's documents
@@ -35,10 +38,12 @@ import java.util.Locale;
  * @param config         the effective {@code kiln.preprocess} section of this run (may be null)
  * @param lineage        the run's {@link dev.kiln.common.config.Lineage#toJson()}, the same object as in its stats.json;
  *                       null in manifests written before run manifests recorded it (and in tests without a job)
+ * @param languages      documents the filters kept per language (language identification's codes), before dedup; empty
+ *                       when language identification was off and in manifests written before it existed
  */
 public record RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
                           long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config,
-                          JsonNode lineage) {
+                          JsonNode lineage, SortedMap<String, Long> languages) {
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
     public static final String RUNS_DIR = "runs";
@@ -64,12 +69,19 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
         inputs = List.copyOf(inputs);
         documentFiles = List.copyOf(documentFiles);
         lineage = lineage == null || lineage.isNull() || lineage.isMissingNode() ? null : lineage; // absent in older manifests
+        languages = Collections.unmodifiableSortedMap(languages == null ? new TreeMap<>() : new TreeMap<>(languages));
+    }
+
+    /** A manifest without language counts. */
+    public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
+                       long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config, JsonNode lineage) {
+        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, lineage, null);
     }
 
     /** A manifest without lineage. */
     public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
                        long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config) {
-        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, null);
+        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, null, null);
     }
 
     /** The partition folder name of a run: {@code run=0001} (Spark reads {@code documents/} as a table partitioned by run). */

@@ -1,5 +1,7 @@
 package dev.kiln.tokenize.bpe;
 
+import java.util.Arrays;
+
 /**
  * GPT-2's byte-to-character table (Hugging Face's ByteLevel): every byte maps to one printable character, so
  * vocabulary entries and merges can be written as strings in {@code tokenizer.json}. Printable Latin-1 bytes map
@@ -10,7 +12,7 @@ final class ByteLevel {
     private static final int[] CHAR_TO_BYTE = new int[512];
 
     static {
-        java.util.Arrays.fill(CHAR_TO_BYTE, -1);
+        Arrays.fill(CHAR_TO_BYTE, -1);
         int n = 0;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);

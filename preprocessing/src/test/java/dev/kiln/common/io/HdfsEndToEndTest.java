@@ -2,6 +2,7 @@ package dev.kiln.common.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
@@ -37,6 +38,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -125,7 +127,7 @@ class HdfsEndToEndTest {
         Path tok = new Path(base, "tokenized");
         PreprocessConfig pcfg = PreprocessRuns.config("input.paths", raw.toString(), "output.path", pre.toString());
         TokenizeConfig tcfg = tokenizeConfig(pre, tok);
-        dev.kiln.common.config.Lineage json = dev.kiln.common.config.Lineage.of("tokenize", "kiln.tokenize", new ObjectMapper().readTree("{}"), spark.version());
+        Lineage json = Lineage.of("tokenize", "kiln.tokenize", new ObjectMapper().readTree("{}"), spark.version());
 
         copy(fs, batch1, raw);
         assertEquals(1, locked(fs, pre, "preprocess", () -> (Integer) PreprocessPipeline.run(spark, pcfg, null).get("run")));
@@ -194,7 +196,7 @@ class HdfsEndToEndTest {
         }
     }
 
-    private static void walk(FileSystem fs, Path dir, java.util.function.Consumer<Path> visit) throws IOException {
+    private static void walk(FileSystem fs, Path dir, Consumer<Path> visit) throws IOException {
         for (FileStatus st : fs.listStatus(dir)) {
             visit.accept(st.getPath());
             if (st.isDirectory()) {

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import scala.Tuple2;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +27,7 @@ class ConnectedComponentsTest {
         for (int i = 0; i < 300; i++) {
             chain.add(i);
         }
-        java.util.Collections.shuffle(chain, rnd);
+        Collections.shuffle(chain, rnd);
         for (int i = 1; i < chain.size(); i++) {
             edges.add(new Tuple2<>(node(chain.get(i - 1)), node(chain.get(i))));
         }

@@ -3,9 +3,11 @@ package dev.kiln.preprocess.read;
 import dev.kiln.preprocess.doc.Document;
 import dev.kiln.testing.PreprocessRuns;
 import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.zip.GZIPOutputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -25,7 +28,7 @@ class FileReadersTest {
 
     private List<ReadRecord> read(InputFormat format, String glob) throws IOException {
         Configuration conf = new Configuration();
-        InputConfig in = PreprocessRuns.input(dir.resolve(glob).toString(), "format", format.name().toLowerCase(java.util.Locale.ROOT));
+        InputConfig in = PreprocessRuns.input(dir.resolve(glob).toString(), "format", format.name().toLowerCase(Locale.ROOT));
         return FileReaders.readAll(InputListing.list(in.paths(), format, conf), in, conf);
     }
 
@@ -92,7 +95,7 @@ class FileReadersTest {
 
     @Test
     void corruptGzipKeepsTheLinesBeforeTheDamage() throws IOException {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (GZIPOutputStream gz = new GZIPOutputStream(bytes)) {
             for (int i = 0; i < 2000; i++) {
                 gz.write(("{\"text\": \"record number " + i + " with some words to make it compress less " + (i * 7919) + "\"}\n")
@@ -142,7 +145,7 @@ class FileReadersTest {
 
     @Test
     void aPatternThatMatchesNothingIsAnError() {
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+        IOException e = Assertions.assertThrows(IOException.class,
                 () -> InputListing.list(List.of(dir.resolve("nope*.txt").toString()), InputFormat.TEXT, new Configuration()));
         assertTrue(e.getMessage().contains("matches no files"));
     }

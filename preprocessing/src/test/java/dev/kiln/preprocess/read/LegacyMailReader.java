@@ -1,6 +1,8 @@
 package dev.kiln.preprocess.read;
 
+import dev.kiln.preprocess.clean.CleanConfig;
 import dev.kiln.preprocess.clean.HtmlText;
+import dev.kiln.preprocess.doc.Document;
 import jakarta.mail.BodyPart;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
@@ -9,6 +11,7 @@ import jakarta.mail.Session;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.MimeMessage;
 import jakarta.mail.internet.MimeUtility;
+import org.apache.hadoop.fs.Path;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -19,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 
 /**
@@ -64,13 +68,13 @@ public final class LegacyMailReader {
     }
 
     /** FileReaders.mailDocument and the mail part of readWhole's error handling, as they were. */
-    public static ReadRecord read(InputFile file, byte[] bytes, dev.kiln.preprocess.clean.CleanConfig clean) {
+    public static ReadRecord read(InputFile file, byte[] bytes, CleanConfig clean) {
         try {
             Mail mail = parse(bytes, clean.htmlToText());
-            java.util.Map<String, String> meta = FileReaders.baseMetadata(file);
+            Map<String, String> meta = FileReaders.baseMetadata(file);
             meta.put("subject", mail.subject());
             meta.put("content_type", mail.bodyType());
-            org.apache.hadoop.fs.Path parent = new org.apache.hadoop.fs.Path(file.path()).getParent();
+            Path parent = new Path(file.path()).getParent();
             String folder = parent == null ? "" : parent.getName();
             if (!folder.isEmpty()) {
                 meta.put("folder", folder);
@@ -82,7 +86,7 @@ public final class LegacyMailReader {
                 }
             }
             String text = clean.stripMailHeaders() ? mail.body() : mail.headers() + "\n" + mail.body();
-            return ReadRecord.of(dev.kiln.preprocess.doc.Document.of(file.path(), "", text, meta));
+            return ReadRecord.of(Document.of(file.path(), "", text, meta));
         } catch (NoTextException e) {
             return ReadRecord.quarantine(file.path(), "mail: " + e.getMessage());
         } catch (Exception e) {

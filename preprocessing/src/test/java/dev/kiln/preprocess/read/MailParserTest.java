@@ -1,11 +1,13 @@
 package dev.kiln.preprocess.read;
 
 import dev.kiln.common.samples.SampleCorpora;
+import dev.kiln.preprocess.clean.HtmlText;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -51,7 +53,7 @@ class MailParserTest {
     @Test
     void htmlOnlyBase64BodyIsDecodedButLeftAsHtmlAndAttachmentsAreSkipped() throws Exception {
         String html = "<html><head><style>p{}</style></head><body><p>Hello <b>world</b></p><p>Second&nbsp;para</p></body></html>";
-        String b64 = java.util.Base64.getMimeEncoder().encodeToString(html.getBytes(StandardCharsets.UTF_8));
+        String b64 = Base64.getMimeEncoder().encodeToString(html.getBytes(StandardCharsets.UTF_8));
         String raw = "Subject: hi\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"B\"\n\n"
                 + "--B\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: base64\n\n" + b64 + "\n"
                 + "--B\nContent-Type: text/plain; name=\"notes.txt\"\nContent-Disposition: attachment; filename=\"notes.txt\"\n\nATTACHED TEXT\n"
@@ -93,7 +95,7 @@ class MailParserTest {
             }
             parsed++;
             // What the HTML cleaning step makes of an HTML body: an escape left inside a tag (a link) does not count.
-            String text = m.bodyType().equals("text/html") ? dev.kiln.preprocess.clean.HtmlText.toText(m.body()) : m.body();
+            String text = m.bodyType().equals("text/html") ? HtmlText.toText(m.body()) : m.body();
             boolean textTop = !head.contains("content-type: multipart") && !head.contains("content-type: image");
             if (textTop && head.contains("content-transfer-encoding: base64")) {
                 base64++;

@@ -4,7 +4,7 @@ import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.DocumentProcessor;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.Processed;
-import dev.kiln.preprocess.clean.CleaningSteps;
+import dev.kiln.preprocess.dedup.TextHash;
 import dev.kiln.preprocess.doc.DocPipeline;
 import dev.kiln.preprocess.doc.DocStep;
 import dev.kiln.preprocess.doc.Document;
@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -104,7 +105,7 @@ class MailStepsEquivalenceTest {
             }
         }
         System.out.printf("[mail steps] %d messages, %d quarantined, %d text/html; kept per variant %s: same as the old reader; "
-                + "new ids per variant %s%n", files.size(), quarantined, html, java.util.Arrays.toString(kept), java.util.Arrays.toString(newIds));
+                + "new ids per variant %s%n", files.size(), quarantined, html, Arrays.toString(kept), Arrays.toString(newIds));
         assertEquals(files.size() - quarantined, newIds[0], "by default every document read has a new id");
         assertEquals(0, newIds[3], "without header stripping and HTML to text the old reader read the message as the new one does");
         assertTrue(html >= 200 && kept[0] > 4500, html + " html, " + quarantined + " quarantined, " + kept[0] + " kept");
@@ -121,7 +122,7 @@ class MailStepsEquivalenceTest {
         if (outcome instanceof DocPipeline.Outcome.Dropped d) {
             return new Processed.Removed(last, d.step(), d.drop(), Document.utf8Length(doc.text()), Document.utf8Length(last.text()));
         }
-        return new Processed.Kept(last, dev.kiln.preprocess.dedup.TextHash.of(last.text()), Document.utf8Length(doc.text()),
+        return new Processed.Kept(last, TextHash.of(last.text()), Document.utf8Length(doc.text()),
                 Document.utf8Length(last.text()));
     }
 

@@ -1,8 +1,11 @@
 package dev.kiln.preprocess.runs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.preprocess.dedup.DedupIndex;
+import dev.kiln.testing.LineageAssertions;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -26,7 +29,7 @@ class RunManifestTest {
         return new RunManifest(RunManifest.FORMAT_VERSION, run, "2026-01-01T00:00:00Z",
                 List.of(new InputLedger.Entry("file:/in/a.json", 10, 20, "abc")),
                 List.of(new RunManifest.FileEntry("documents/" + RunManifest.runName(run) + "/part-0.parquet", 123)),
-                7, "index/" + RunManifest.runName(run), 7 * run, new DedupIndex.Spec(true, "word", 5, 128, 1),
+                7, "index/" + RunManifest.runName(run), 7 * run, new DedupIndex.Spec(true, "word", 5, 128, 1, 3),
                 new ObjectMapper().readTree("{\"x\": 1}"));
     }
 
@@ -54,19 +57,19 @@ class RunManifestTest {
 
     @Test
     void theLineageRoundTripsAndManifestsWrittenWithoutItStillRead() throws Exception {
-        dev.kiln.common.config.Lineage lineage = dev.kiln.common.config.Lineage.of("preprocess", "kiln.preprocess",
+        Lineage lineage = Lineage.of("preprocess", "kiln.preprocess",
                 new ObjectMapper().readTree("{\"output\": {\"path\": \"out\"}}"), "3.5.7");
         RunManifest plain = manifest(2);
         RunManifest with = new RunManifest(plain.formatVersion(), plain.run(), plain.created(), plain.inputs(), plain.documentFiles(),
                 plain.documents(), plain.index(), plain.indexDocuments(), plain.indexSpec(), plain.config(), lineage.toJson());
         RunManifest back = RunManifest.fromJson(with.toJsonBytes(), "m.json");
         assertEquals(lineage.toJson(), back.lineage());
-        dev.kiln.testing.LineageAssertions.assertLineage(back.lineage(), "preprocess", "kiln.preprocess");
-        assertEquals(lineage, dev.kiln.common.config.Lineage.fromJson(back.lineage()));
+        LineageAssertions.assertLineage(back.lineage(), "preprocess", "kiln.preprocess");
+        assertEquals(lineage, Lineage.fromJson(back.lineage()));
 
         // A manifest of an earlier Kiln has no lineage key at all (or null): it reads, with no lineage, and the scheduled
         // incremental runs that read earlier runs' manifests go on.
-        com.fasterxml.jackson.databind.node.ObjectNode old = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(plain.toJsonBytes());
+        ObjectNode old = (ObjectNode) new ObjectMapper().readTree(plain.toJsonBytes());
         old.remove("lineage");
         assertTrue(!old.has("lineage"));
         RunManifest read = RunManifest.fromJson(new ObjectMapper().writeValueAsBytes(old), "old.json");
@@ -99,11 +102,11 @@ class RunManifestTest {
 
     @Test
     void indexSpecsMustMatchWhereNearDedupReadsSignatures() {
-        DedupIndex.Spec made = new DedupIndex.Spec(true, "word", 5, 128, 1);
+        DedupIndex.Spec made = new DedupIndex.Spec(true, "word", 5, 128, 1, 3);
         assertEquals(null, made.incompatibility(made));
-        assertEquals(null, made.incompatibility(new DedupIndex.Spec(false, "char", 3, 64, 2)), "no near dedup: signatures unused");
-        String why = made.incompatibility(new DedupIndex.Spec(true, "word", 7, 128, 9));
+        assertEquals(null, made.incompatibility(new DedupIndex.Spec(false, "char", 3, 64, 2, 3)), "no near dedup: signatures unused");
+        String why = made.incompatibility(new DedupIndex.Spec(true, "word", 7, 128, 9, 3));
         assertTrue(why.contains("kiln.preprocess.minhash.ngram-size 5 -> 7") && why.contains("kiln.preprocess.minhash.seed 1 -> 9"), why);
-        assertTrue(new DedupIndex.Spec(false, "word", 5, 128, 1).incompatibility(made).contains("kiln.preprocess.dedup.near"));
+        assertTrue(new DedupIndex.Spec(false, "word", 5, 128, 1, 3).incompatibility(made).contains("kiln.preprocess.dedup.near"));
     }
 }

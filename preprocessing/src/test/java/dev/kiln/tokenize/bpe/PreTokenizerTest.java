@@ -3,7 +3,9 @@ package dev.kiln.tokenize.bpe;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -69,7 +71,7 @@ class PreTokenizerTest {
     @Test
     void theCounterCountsEveryPreTokenOccurrence() {
         for (PreTokenizer p : PreTokenizer.values()) {
-            java.util.Map<String, Long> expected = new java.util.HashMap<>();
+            Map<String, Long> expected = new HashMap<>();
             PreTokenCounts counter = new PreTokenCounts(p);
             Random r = new Random(3);
             List<String> texts = new ArrayList<>(TestTexts.sotu().subList(20, 40));

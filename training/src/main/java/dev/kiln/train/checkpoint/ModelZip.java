@@ -15,6 +15,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
@@ -139,7 +140,7 @@ final class ModelZip {
         if (rank < 1 || rank > 2 || info.length < 1 + 2 * rank) {
             return null;
         }
-        long[] shape = java.util.Arrays.copyOfRange(info, 1, 1 + rank);
+        long[] shape = Arrays.copyOfRange(info, 1, 1 + rank);
         if (!MODE.equals(data.readUTF()) || data.readLong() != shapeLength(shape) || !DataType.FLOAT.name().equals(data.readUTF())) {
             return null;
         }

@@ -1,12 +1,12 @@
 package dev.kiln.train.data;
 
-import dev.kiln.train.data.TokenBatches;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -101,7 +101,7 @@ public final class ShardBatches implements BatchSource {
      */
     public static List<int[][]> firstBatches(FileSystem fs, List<Path> shards, int batchSize, int maxBatches) {
         try (TokenBatches b = TokenBatches.builder(fs, shards).batchSize(batchSize).repeat(false).open()) {
-            List<int[][]> out = new java.util.ArrayList<>();
+            List<int[][]> out = new ArrayList<>();
             while (out.size() < maxBatches && b.hasNext()) {
                 out.add(b.next());
             }

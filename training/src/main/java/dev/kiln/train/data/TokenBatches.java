@@ -8,6 +8,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -149,7 +150,7 @@ public final class TokenBatches implements Iterator<int[][]>, Closeable {
     public static int[][] inputs(int[][] batch) {
         int[][] out = new int[batch.length][];
         for (int i = 0; i < batch.length; i++) {
-            out[i] = java.util.Arrays.copyOfRange(batch[i], 0, batch[i].length - 1);
+            out[i] = Arrays.copyOfRange(batch[i], 0, batch[i].length - 1);
         }
         return out;
     }
@@ -158,7 +159,7 @@ public final class TokenBatches implements Iterator<int[][]>, Closeable {
     public static int[][] labels(int[][] batch) {
         int[][] out = new int[batch.length][];
         for (int i = 0; i < batch.length; i++) {
-            out[i] = java.util.Arrays.copyOfRange(batch[i], 1, batch[i].length);
+            out[i] = Arrays.copyOfRange(batch[i], 1, batch[i].length);
         }
         return out;
     }
@@ -184,7 +185,7 @@ public final class TokenBatches implements Iterator<int[][]>, Closeable {
         if (n == 0) {
             return null;
         }
-        return n == batchSize ? batch : java.util.Arrays.copyOf(batch, n);
+        return n == batchSize ? batch : Arrays.copyOf(batch, n);
     }
 
     /** Makes (reader, rowOrder, rowCursor) point at a readable row; false when one pass is over and repeat is off. */

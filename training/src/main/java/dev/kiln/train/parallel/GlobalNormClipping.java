@@ -5,6 +5,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.util.List;
+
 /**
  * Clips the global L2 norm of the gradient (GPT's {@code clip_grad_norm_}), which DL4J lacks (its options are per
  * layer or per parameter type). Runs between the backward pass and the updater, on the flat gradient view.
@@ -18,18 +20,18 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class GlobalNormClipping extends BaseTrainingListener {
     private final double maxNorm;
     private final int contextLength;
-    private final java.util.List<INDArray> frozen;
+    private final List<INDArray> frozen;
     private double lastNorm;
 
     GlobalNormClipping(double maxNorm, int contextLength) {
-        this(maxNorm, contextLength, java.util.List.of());
+        this(maxNorm, contextLength, List.of());
     }
 
     /**
      * {@code contextLength}: the loss terms per row (T predicted tokens; 1 for a classified sequence).
      * {@code frozen}: gradient views of frozen layers, zeroed first (they count neither in the norm nor in the update).
      */
-    GlobalNormClipping(double maxNorm, int contextLength, java.util.List<INDArray> frozen) {
+    GlobalNormClipping(double maxNorm, int contextLength, List<INDArray> frozen) {
         this.maxNorm = maxNorm;
         this.contextLength = contextLength;
         this.frozen = frozen;

@@ -2,6 +2,7 @@ package dev.kiln.train.parallel;
 
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
+import dev.kiln.model.PositionEmbedding;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.data.BatchSource;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -10,6 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
@@ -42,8 +45,8 @@ public final class Replica {
 
     /** Wraps an existing language model (a checkpoint's), training on next-token rows. */
     public static Replica wrap(ComputationGraph model, TrainConfig cfg) {
-        int t = ((dev.kiln.model.PositionEmbedding) model.getLayer(GptModel.POSITION_EMBEDDING).conf().getLayer()).getContextLength();
-        return wrap(model, cfg, new RowFormat.NextToken(t), java.util.List.of());
+        int t = ((PositionEmbedding) model.getLayer(GptModel.POSITION_EMBEDDING).conf().getLayer()).getContextLength();
+        return wrap(model, cfg, new RowFormat.NextToken(t), List.of());
     }
 
     /**
@@ -51,10 +54,10 @@ public final class Replica {
      * weights: their gradients are zeroed before clipping and the update (their weight decay must be off in the
      * model's configuration, see {@link dev.kiln.model.ClassifierModel#withoutWeightDecay}).
      */
-    public static Replica wrap(ComputationGraph model, TrainConfig cfg, RowFormat format, java.util.List<String> frozenLayers) {
+    public static Replica wrap(ComputationGraph model, TrainConfig cfg, RowFormat format, List<String> frozenLayers) {
         setThreads(cfg.nd4jThreads());
         model.getUpdater(); // allocates the optimizer state so it can be exported before the first step
-        java.util.List<INDArray> frozen = new java.util.ArrayList<>();
+        List<INDArray> frozen = new ArrayList<>();
         for (String name : frozenLayers) {
             frozen.add(model.getLayer(name).getGradientsViewArray());
         }

@@ -6,22 +6,27 @@ import dev.kiln.train.TrainConfig;
 import dev.kiln.train.data.BatchSource;
 import dev.kiln.train.data.BatchSourceFactory;
 import dev.kiln.train.data.DataPosition;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import scala.Tuple2;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Tuple2;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
 /**
@@ -151,14 +156,14 @@ public final class SparkAveraging implements RoundRunner {
         }
         int from = Math.toIntExact(layout.offset(id));
         float[] before = StateChunks.read(global, layout, id);
-        float[] m = java.util.Arrays.copyOfRange(momentum, from, from + mean.length);
+        float[] m = Arrays.copyOfRange(momentum, from, from + mean.length);
         Averaging.nesterovStep(before, mean, m, cfg.parallel().outerLearningRate(), cfg.parallel().outerMomentum());
         System.arraycopy(m, 0, momentum, from, m.length);
         StateChunks.write(global, layout, id, before);
     }
 
     private void logRound(ChunkLayout out, ChunkLayout back, int workers) {
-        String line = String.format(java.util.Locale.ROOT, "round %d: %.2fs, of which averaging %.2fs; moved %.1f MB "
+        String line = String.format(Locale.ROOT, "round %d: %.2fs, of which averaging %.2fs; moved %.1f MB "
                         + "(broadcast %.1f MB in %d chunks, %d x %.1f MB from the workers and %.1f MB of means to the driver)",
                 round, lastRoundSeconds, lastAveragingSeconds, lastRoundBytes / 1e6, out.bytes() / 1e6, out.chunks(),
                 workers, back.bytes() / 1e6, back.bytes() / 1e6);
@@ -245,7 +250,7 @@ public final class SparkAveraging implements RoundRunner {
         @Override
         public Iterator<Tuple2<Integer, ChunkedAveraging.Piece>> call(Iterator<Integer> workerIds) {
             if (!workerIds.hasNext()) {
-                return java.util.Collections.emptyIterator();
+                return Collections.emptyIterator();
             }
             int worker = workerIds.next();
             if (cfg.parallel().bindGpu()) {
@@ -297,7 +302,7 @@ public final class SparkAveraging implements RoundRunner {
         @Override
         public Tuple2<Integer, ChunkedAveraging.Piece> next() {
             if (!hasNext()) {
-                throw new java.util.NoSuchElementException();
+                throw new NoSuchElementException();
             }
             int id = next++;
             return new Tuple2<>(id, id == ChunkedAveraging.STATS ? stats
@@ -320,7 +325,7 @@ public final class SparkAveraging implements RoundRunner {
 
         private static final Map<String, Entry> ENTRIES = new ConcurrentHashMap<>();
 
-        static Entry get(String runId, int worker, java.util.function.Supplier<Entry> create) {
+        static Entry get(String runId, int worker, Supplier<Entry> create) {
             // A new run frees the replicas of earlier runs in this JVM.
             ENTRIES.keySet().removeIf(k -> !k.startsWith(runId + "/") && closeQuietly(k));
             return ENTRIES.computeIfAbsent(runId + "/" + worker, k -> create.get());

@@ -4,6 +4,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.util.Arrays;
+
 /**
  * Copies chunks of a {@link ChunkLayout} out of and into a replica's flat state views (ND4J's off-heap weight and
  * updater-state vectors, shape {@code [1, n]}), one chunk at a time: the whole state is never copied onto the heap.
@@ -59,6 +61,6 @@ public final class StateChunks {
         if (flat.rank() == 1) {
             return flat.get(NDArrayIndex.interval(from, to));
         }
-        throw new IllegalStateException("expected a flat [1, n] state vector, got shape " + java.util.Arrays.toString(flat.shape()));
+        throw new IllegalStateException("expected a flat [1, n] state vector, got shape " + Arrays.toString(flat.shape()));
     }
 }

@@ -7,22 +7,22 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.Adam;
 
-import org.deeplearning4j.util.ModelSerializer;
-
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
-import java.nio.file.Files;
-import java.util.List;
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -122,7 +122,7 @@ class CheckpointStoreTest {
         }
         long payload = a.values().stream().mapToLong(v -> v.length).sum();
         assertTrue(Files.size(ours) >= payload, "stored, not compressed: " + Files.size(ours) + " bytes for " + payload);
-        try (java.io.InputStream in = Files.newInputStream(ours)) {
+        try (InputStream in = Files.newInputStream(ours)) {
             assertArrayEquals(model.params().toFloatVector(), ModelZip.read(in).params().toFloatVector(),
                     "the streaming reader takes it (no fall-back)");
         }

@@ -9,6 +9,7 @@ import dev.kiln.train.Pretraining;
 import dev.kiln.train.SotuShards;
 import dev.kiln.train.TinyRuns;
 import dev.kiln.train.TrainConfig;
+import dev.kiln.train.data.DataPosition;
 import dev.kiln.train.data.ShardBatches;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -17,10 +18,10 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import scala.Tuple2;
 
 import java.io.IOException;
@@ -71,7 +72,7 @@ class ChunkedAveragingTest {
         // One runner after the other: an executor's replica cache keeps one run at a time.
         List<float[]> weights = new ArrayList<>();
         List<double[]> losses = new ArrayList<>();
-        List<dev.kiln.train.data.DataPosition> positions = new ArrayList<>();
+        List<DataPosition> positions = new ArrayList<>();
         float[] momentum;
         try (RoundRunner a = new WholeStateAveraging(sc, cfg, new ReplicaFactory.Pretrain(shape, cfg), data)) {
             for (int round = 0; round < 3; round++) {

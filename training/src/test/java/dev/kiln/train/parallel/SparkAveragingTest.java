@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.util.HashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,7 +57,7 @@ class SparkAveragingTest {
     }
 
     private static Map<String, String> merge(Map<String, String> a, Map<String, String> b) {
-        java.util.Map<String, String> m = new java.util.HashMap<>(a);
+        Map<String, String> m = new HashMap<>(a);
         m.putAll(b);
         return m;
     }
