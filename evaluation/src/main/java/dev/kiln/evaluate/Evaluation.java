@@ -2,6 +2,7 @@ package dev.kiln.evaluate;
 
 import dev.kiln.common.log.Progress;
 import dev.kiln.common.spark.SparkStages;
+import dev.kiln.model.GptModel;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
@@ -419,7 +420,7 @@ public final class Evaluation {
 
     static ComputationGraph restore(byte[] bytes) {
         try {
-            return dev.kiln.model.GptModel.tie(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false));
+            return GptModel.tie(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot restore the broadcast checkpoint", e);
         }

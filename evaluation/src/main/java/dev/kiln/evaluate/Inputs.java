@@ -2,6 +2,7 @@ package dev.kiln.evaluate;
 
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.FileHashes;
+import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
@@ -12,7 +13,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
@@ -197,7 +197,7 @@ public final class Inputs {
             throw new InvalidConfigException(key, null, "checkpoint " + folder + " records no tokenizer_sha256 in state.json");
         }
         ComputationGraph model = c.model();
-        dev.kiln.model.GptConfig shape = GptModel.shapeOf(model);
+        GptConfig shape = GptModel.shapeOf(model);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ModelSerializer.writeModel(model, bytes, false); // the weights only: scoring needs no optimizer state
         String parent = folder.getParent() != null && folder.getParent().getParent() != null

@@ -1,7 +1,6 @@
 package dev.kiln.jobs;
 
 import dev.kiln.hf.InitFrom;
-
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.ResumePolicy;

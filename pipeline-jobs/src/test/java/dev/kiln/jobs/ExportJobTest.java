@@ -1,12 +1,30 @@
 package dev.kiln.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.common.io.FileHashes;
+import dev.kiln.model.GptConfig;
+import dev.kiln.model.GptModel;
+import dev.kiln.shards.Manifest;
+import dev.kiln.shards.ShardSchema;
+import dev.kiln.tokenize.bpe.BpeTrainer;
+import dev.kiln.tokenize.bpe.PreTokenizer;
+import dev.kiln.tokenize.bpe.TokenizerJson;
+import dev.kiln.train.checkpoint.Checkpoint;
+import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.data.DataPosition;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.learning.config.NoOp;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -19,19 +37,19 @@ class ExportJobTest {
 
     /** A run layout as pretrain leaves it: shards/{tokenizer.json, manifest.json}, run/checkpoints/step-00000003/. */
     private static Path run(String name, boolean tied) throws IOException {
-        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+        FileSystem fs = FileSystem.getLocal(new Configuration());
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve(name + "-shards").toUri());
-        String json = dev.kiln.tokenize.bpe.TokenizerJson.write(dev.kiln.tokenize.bpe.BpeTrainer.train(java.util.Map.of(),
-                dev.kiln.tokenize.bpe.PreTokenizer.GPT2, 257, java.util.List.of("<|endoftext|>"), 1, null));
-        String sha = dev.kiln.common.io.FileHashes.sha256(json);
-        dev.kiln.common.io.AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
-        new dev.kiln.shards.Manifest(Integer.parseInt(dev.kiln.shards.ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
-                257, 16, java.util.Map.of("<|endoftext|>", 0), null, java.util.List.of(), java.util.List.of()).write(fs, shards);
-        var model = dev.kiln.model.GptModel.build(new dev.kiln.model.GptConfig(257, 16, 32, 1, 2, 2, tied),
-                new org.nd4j.linalg.learning.config.NoOp(), 0, 1, org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        String json = TokenizerJson.write(BpeTrainer.train(Map.of(),
+                PreTokenizer.GPT2, 257, List.of("<|endoftext|>"), 1, null));
+        String sha = FileHashes.sha256(json);
+        AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
+        new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
+                257, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, shards);
+        var model = GptModel.build(new GptConfig(257, 16, 32, 1, 2, 2, tied),
+                new NoOp(), 0, 1, DataType.FLOAT);
         Path run = tmp.resolve(name);
-        new dev.kiln.train.checkpoint.CheckpointStore(fs, new org.apache.hadoop.fs.Path(run.resolve("checkpoints").toUri()), 1)
-                .save(new dev.kiln.train.checkpoint.Checkpoint(3, model, dev.kiln.train.data.DataPosition.START, null,
+        new CheckpointStore(fs, new org.apache.hadoop.fs.Path(run.resolve("checkpoints").toUri()), 1)
+                .save(new Checkpoint(3, model, DataPosition.START, null,
                         "{\"shards\":\"" + shards + "\"}", sha, 1));
         return run;
     }

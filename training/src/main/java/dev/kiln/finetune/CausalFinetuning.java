@@ -8,6 +8,7 @@ import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
+import dev.kiln.hf.HfParent;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
@@ -55,7 +56,7 @@ public final class CausalFinetuning {
     public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, Lineage lineage, boolean resume)
             throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
-        GenerationCheckpoint parent = dev.kiln.hf.HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
+        GenerationCheckpoint parent = HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
         String parentSha = parent.modelSha256();
         String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());

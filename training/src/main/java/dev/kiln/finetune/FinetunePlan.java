@@ -3,6 +3,7 @@ package dev.kiln.finetune;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
+import dev.kiln.hf.HfParent;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.train.checkpoint.CheckpointStore;
@@ -26,7 +27,7 @@ public final class FinetunePlan {
 
     /** The plan as lines for a person; bad input is the {@link InvalidConfigException} the run would throw. */
     public static String plan(FinetuneConfig cfg, Configuration hadoop, boolean resume) throws IOException {
-        GenerationCheckpoint parent = dev.kiln.hf.HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null, FinetuneConfig.SECTION, hadoop);
+        GenerationCheckpoint parent = HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null, FinetuneConfig.SECTION, hadoop);
         StringBuilder sb = new StringBuilder();
         sb.append("  parent: ").append(parent.folder()).append(" (step ").append(parent.step()).append("), context ")
                 .append(parent.contextLength()).append(", vocabulary ").append(parent.vocabSize()).append('\n');

@@ -9,6 +9,7 @@ import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.generate.GenerationCheckpoint;
+import dev.kiln.hf.HfParent;
 import dev.kiln.metrics.ClassifierMetrics;
 import dev.kiln.metrics.ConfusionMatrix;
 import dev.kiln.model.ClassifierModel;
@@ -73,7 +74,7 @@ public final class Finetuning {
 
     public static Result run(SparkSession spark, FinetuneConfig cfg, Lineage lineage, boolean resume) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        GenerationCheckpoint parent = dev.kiln.hf.HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
+        GenerationCheckpoint parent = HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
                 FinetuneConfig.SECTION, hadoop);
         String parentSha = parent.modelSha256();
         int t = parent.contextLength();

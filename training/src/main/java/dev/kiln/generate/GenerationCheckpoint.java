@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.FileHashes;
+import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
@@ -167,7 +168,7 @@ public record GenerationCheckpoint(String folder, long step, byte[] modelZip, St
 
     /** A fresh model from the broadcast bytes, for inference (no updater state). */
     public static ComputationGraph restore(byte[] zip) throws IOException {
-        return dev.kiln.model.GptModel.tie(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(zip), false));
+        return GptModel.tie(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(zip), false));
     }
 
     public BpeTokenizer tokenizer() {

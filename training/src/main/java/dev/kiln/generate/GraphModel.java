@@ -1,5 +1,6 @@
 package dev.kiln.generate;
 
+import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 
@@ -19,7 +20,7 @@ public final class GraphModel implements LanguageModel {
 
     public GraphModel(ComputationGraph graph) {
         this.graph = graph;
-        dev.kiln.model.GptConfig shape = GptModel.shapeOf(graph); // tied (TokenEmbedding) or untied (EmbeddingSequenceLayer)
+        GptConfig shape = GptModel.shapeOf(graph); // tied (TokenEmbedding) or untied (EmbeddingSequenceLayer)
         this.contextLength = shape.contextLength();
         this.vocabSize = shape.vocabSize();
     }

@@ -24,6 +24,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -124,7 +125,7 @@ public final class HfExport {
     /** The classifier's labels, in class order, from its checkpoint's state.json ("stage": {"labels": [...]}). */
     private static List<String> labels(FileSystem fs, String folder) throws IOException {
         JsonNode state;
-        try (java.io.InputStream in = fs.open(new Path(folder, "state.json"))) {
+        try (InputStream in = fs.open(new Path(folder, "state.json"))) {
             state = JSON.readTree(in);
         }
         List<String> labels = new ArrayList<>();

@@ -10,6 +10,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,7 +69,7 @@ public final class SafeTensors {
         for (Tensor t : tensors) {
             ObjectNode e = header.putObject(t.name());
             e.put("dtype", "F32");
-            e.putArray("shape").addAll(java.util.Arrays.stream(t.shape()).mapToObj(JSON.getNodeFactory()::numberNode).toList());
+            e.putArray("shape").addAll(Arrays.stream(t.shape()).mapToObj(JSON.getNodeFactory()::numberNode).toList());
             e.putArray("data_offsets").add(offset).add(offset + t.length() * F32);
             offset += t.length() * F32;
         }
@@ -83,9 +86,9 @@ public final class SafeTensors {
             float[] v = t.values().get();
             if (v.length != t.length()) {
                 throw new IllegalArgumentException("tensor " + t.name() + " has " + v.length + " values, its shape "
-                        + java.util.Arrays.toString(t.shape()) + " needs " + t.length());
+                        + Arrays.toString(t.shape()) + " needs " + t.length());
             }
-            java.nio.FloatBuffer floats = chunk.asFloatBuffer();                            // little-endian view
+            FloatBuffer floats = chunk.asFloatBuffer();                            // little-endian view
             for (int from = 0; from < v.length; from += floats.capacity()) {
                 int n = Math.min(floats.capacity(), v.length - from);
                 floats.clear();
@@ -144,7 +147,7 @@ public final class SafeTensors {
          * is an error naming the file and the tensor.
          */
         public Map<String, float[]> readAll() throws IOException {
-            List<Entry> byOffset = entries.values().stream().sorted(java.util.Comparator.comparingLong(Entry::begin)).toList();
+            List<Entry> byOffset = entries.values().stream().sorted(Comparator.comparingLong(Entry::begin)).toList();
             Map<String, float[]> out = new LinkedHashMap<>();
             for (Entry e : byOffset) {
                 out.put(e.name(), read(e));
@@ -161,7 +164,7 @@ public final class SafeTensors {
             };
             if (e.end() - e.begin() != e.length() * width || e.begin() < position) {
                 throw new IOException(file + ": tensor " + e.name() + " has data_offsets [" + e.begin() + ", " + e.end()
-                        + ") that do not fit its shape " + java.util.Arrays.toString(e.shape()) + " of " + e.dtype());
+                        + ") that do not fit its shape " + Arrays.toString(e.shape()) + " of " + e.dtype());
             }
             in.skipNBytes(e.begin() - position);
             byte[] raw = in.readNBytes(Math.toIntExact(e.end() - e.begin()));

@@ -8,7 +8,6 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-
 import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
 
 import java.util.Collection;

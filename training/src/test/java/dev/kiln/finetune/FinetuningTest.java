@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.common.config.Lineage;
+import dev.kiln.common.io.FileHashes;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.metrics.ClassifierMetrics;
 import dev.kiln.preprocess.PreprocessPipeline;
@@ -346,7 +347,7 @@ class FinetuningTest {
         JsonNode parent = best.stage().path("parent");
         assertTrue(parent.path("path").asText().endsWith("hf/tiny-gpt2"), parent.toString());
         assertEquals("huggingface", parent.path("format").asText());
-        assertEquals(dev.kiln.common.io.FileHashes.sha256(fs, new Path(hf.resolve("model.safetensors").toUri())),
+        assertEquals(FileHashes.sha256(fs, new Path(hf.resolve("model.safetensors").toUri())),
                 parent.path("model_sha256").asText());
         assertEquals(0, r.steps() == 0 ? 1 : 0, "it trained");
     }

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.FileHashes;
+import dev.kiln.model.ClassifierHead;
+import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.train.checkpoint.Checkpoint;
@@ -13,15 +15,24 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.NoOp;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,7 +58,7 @@ class HuggingFaceRoundTripTest {
         try {
             return FileSystem.getLocal(new Configuration());
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -121,7 +132,7 @@ class HuggingFaceRoundTripTest {
         // The names, shapes and dtypes transformers' save_pretrained wrote for the same shape.
         Map<String, SafeTensors.Entry> ours = entries(new Path(out, "model.safetensors"));
         Map<String, SafeTensors.Entry> theirs = entries(new Path(tiny, "model.safetensors"));
-        assertEquals(new java.util.TreeSet<>(theirs.keySet()), new java.util.TreeSet<>(ours.keySet()));
+        assertEquals(new TreeSet<>(theirs.keySet()), new TreeSet<>(ours.keySet()));
         theirs.forEach((n, e) -> {
             assertArrayEquals(e.shape(), ours.get(n).shape(), n);
             assertEquals(e.dtype(), ours.get(n).dtype(), n);
@@ -148,7 +159,7 @@ class HuggingFaceRoundTripTest {
     void transformersLoadsTheExportAndAgreesOnRealText() throws Exception {
         String python = System.getenv().getOrDefault("KILN_BENCH_PYTHON",
                 System.getProperty("user.home") + "/.cache/kiln/bench-venv/bin/python");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(java.nio.file.Path.of(python)),
+        Assumptions.assumeTrue(Files.isExecutable(java.nio.file.Path.of(python)),
                 "no Python with transformers at " + python + " (bench/pytorch/venv.sh makes one)");
         HfImport.HfModel reference = HfImport.read(FS, fixture("tiny-gpt2"), "k");
         GptConfig shape = new GptConfig(reference.shape().vocabSize(), 64, 32, 2, 4, 4, true);
@@ -163,7 +174,7 @@ class HuggingFaceRoundTripTest {
                 .resolve("bench/pytorch/hf_logits.py");
         Process p = new ProcessBuilder(python, script.toString(), out.toUri().getPath(), text, result.toString())
                 .redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), log);
         JsonNode hf = JSON.readTree(result.toFile());
         assertEquals("GPT2LMHeadModel", hf.get("class").asText());
@@ -214,8 +225,8 @@ class HuggingFaceRoundTripTest {
         assertTrue(refused.getMessage().contains("without a bias"), refused.getMessage());
         assertTrue(!Files.exists(tmp.resolve("no")), "nothing written");
 
-        ComputationGraph meanPooled = dev.kiln.model.ClassifierModel.fromParent(GptModel.build(shape, new NoOp(), 0, 3,
-                DataType.FLOAT), 2, dev.kiln.model.ClassifierHead.Pooling.MEAN, null, new NoOp(), 0, 1, java.util.List.of());
+        ComputationGraph meanPooled = ClassifierModel.fromParent(GptModel.build(shape, new NoOp(), 0, 3,
+                DataType.FLOAT), 2, ClassifierHead.Pooling.MEAN, null, new NoOp(), 0, 1, List.of());
         Path mean = checkpoint("mean", meanPooled, tokSha);
         InvalidConfigException refusedMean = assertThrows(InvalidConfigException.class, () -> HfExport.run(
                 new ExportConfig(mean.toString(), tokenizer.toString(), "<|endoftext|>", tmp.resolve("no").toString()),
@@ -238,18 +249,18 @@ class HuggingFaceRoundTripTest {
         Path fixture = fixture("tiny-gpt2-classifier");
         Path tokenizer = new Path(fixture, "tokenizer.json");
         HfImport.HfModel parent = HfImport.read(FS, fixture("tiny-gpt2"), "k");
-        ComputationGraph classifier = dev.kiln.model.ClassifierModel.fromParent(imported(parent), 2,
-                dev.kiln.model.ClassifierHead.Pooling.LAST, null, new NoOp(), 0, 1, java.util.List.of());
-        classifier.getLayer(dev.kiln.model.ClassifierModel.HEAD).getParam("W").muli(20);
-        classifier.getLayer(dev.kiln.model.ClassifierModel.HEAD).getParam("b").assign(
-                org.nd4j.linalg.factory.Nd4j.createFromArray(new float[]{0.7f, -1.3f}).reshape(1, 2));
+        ComputationGraph classifier = ClassifierModel.fromParent(imported(parent), 2,
+                ClassifierHead.Pooling.LAST, null, new NoOp(), 0, 1, List.of());
+        classifier.getLayer(ClassifierModel.HEAD).getParam("W").muli(20);
+        classifier.getLayer(ClassifierModel.HEAD).getParam("b").assign(
+                Nd4j.createFromArray(new float[]{0.7f, -1.3f}).reshape(1, 2));
         Path folder = checkpoint("classifier", classifier, FileHashes.sha256(FS, tokenizer));
         Path out = new Path(tmp.resolve("hf-classifier").toString());
         HfExport.run(new ExportConfig(folder.toString(), tokenizer.toString(), "<|endoftext|>", out.toString()), new Configuration());
 
         Map<String, SafeTensors.Entry> ours = entries(new Path(out, "model.safetensors"));
         Map<String, SafeTensors.Entry> theirs = entries(new Path(fixture, "model.safetensors"));
-        assertEquals(new java.util.TreeSet<>(theirs.keySet()), new java.util.TreeSet<>(ours.keySet()));
+        assertEquals(new TreeSet<>(theirs.keySet()), new TreeSet<>(ours.keySet()));
         theirs.forEach((n, e) -> assertArrayEquals(e.shape(), ours.get(n).shape(), n));
         JsonNode ourConfig = json(new Path(out, "config.json")), theirConfig = json(new Path(fixture, "config.json"));
         for (String k : new String[]{"architectures", "id2label", "label2id", "pad_token_id", "n_embd", "vocab_size"}) {
@@ -258,27 +269,27 @@ class HuggingFaceRoundTripTest {
 
         String python = System.getenv().getOrDefault("KILN_BENCH_PYTHON",
                 System.getProperty("user.home") + "/.cache/kiln/bench-venv/bin/python");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(java.nio.file.Path.of(python)), "no " + python);
+        Assumptions.assumeTrue(Files.isExecutable(java.nio.file.Path.of(python)), "no " + python);
         String text = "The lazy fox trains.";
         java.nio.file.Path result = tmp.resolve("cls.json");
         Process p = new ProcessBuilder(python, java.nio.file.Path.of(System.getProperty("user.dir")).getParent()
                 .resolve("bench/pytorch/hf_logits.py").toString(), out.toUri().getPath(), text, result.toString())
                 .redirectErrorStream(true).start();
-        String log = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), log);
         JsonNode hf = JSON.readTree(result.toFile());
         int[] ids = parent.tokenizer().encode(text);
         int t = GptModel.shapeOf(classifier).contextLength();
-        int[][] rows = {java.util.Arrays.copyOf(ids, t + 1)};
-        org.nd4j.linalg.api.ndarray.INDArray h = classifier.feedForward(GptModel.inputs(rows, DataType.FLOAT), false)
-                .get(GptModel.FINAL_NORM).get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
-                        org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.point(ids.length - 1));
-        double[] kiln = h.reshape(1, h.length()).mmul(classifier.getLayer(dev.kiln.model.ClassifierModel.HEAD).getParam("W"))
-                .addiRowVector(classifier.getLayer(dev.kiln.model.ClassifierModel.HEAD).getParam("b")).toDoubleVector();
+        int[][] rows = {Arrays.copyOf(ids, t + 1)};
+        INDArray h = classifier.feedForward(GptModel.inputs(rows, DataType.FLOAT), false)
+                .get(GptModel.FINAL_NORM).get(NDArrayIndex.point(0),
+                        NDArrayIndex.all(), NDArrayIndex.point(ids.length - 1));
+        double[] kiln = h.reshape(1, h.length()).mmul(classifier.getLayer(ClassifierModel.HEAD).getParam("W"))
+                .addiRowVector(classifier.getLayer(ClassifierModel.HEAD).getParam("b")).toDoubleVector();
         for (int k = 0; k < 2; k++) {
             assertEquals(kiln[k], hf.get("logits").get(k).asDouble(), LOGIT_TOLERANCE, "logit " + k + " " + hf);
         }
-        assertTrue(Math.abs(kiln[0] - kiln[1]) > 0.5, "the logits differ enough to compare: " + java.util.Arrays.toString(kiln));
+        assertTrue(Math.abs(kiln[0] - kiln[1]) > 0.5, "the logits differ enough to compare: " + Arrays.toString(kiln));
     }
 
     @Test

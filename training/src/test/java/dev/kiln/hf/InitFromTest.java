@@ -26,8 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +57,7 @@ class InitFromTest {
         String sha = FileHashes.sha256(m.tokenizerJson());
         fs.mkdirs(out);
         try (var w = fs.create(new Path(out, "tokenizer.json"))) {
-            w.write(m.tokenizerJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            w.write(m.tokenizerJson().getBytes(StandardCharsets.UTF_8));
         }
         List<ShardInfo> infos = new ArrayList<>();
         infos.add(shard(out, "train-0.arrow", ShardSchema.TRAIN, files.subList(0, 5), m.tokenizer(), sha));
@@ -101,7 +103,7 @@ class InitFromTest {
 
         // Before any step the model is transformers' model: its logits on the fixture's ids (first 16 positions).
         JsonNode expected = HuggingFaceRoundTripTest.json(new Path(folder, "expected.json"));
-        int[] ids = java.util.Arrays.copyOf(HuggingFaceRoundTripTest.JSON.convertValue(expected.get("ids"), int[].class), CONTEXT);
+        int[] ids = Arrays.copyOf(HuggingFaceRoundTripTest.JSON.convertValue(expected.get("ids"), int[].class), CONTEXT);
         double[][] got = HuggingFaceRoundTripTest.logits(from.initial(), ids);
         for (int i = 0; i < CONTEXT; i++) {
             for (int v = 0; v < got[i].length; v++) {

@@ -11,6 +11,7 @@ import org.nd4j.linalg.learning.config.NoOp;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -108,7 +109,7 @@ class TiedHeadTest extends DoublePrecisionTest {
         GptInference cached = new GptInference(model);
         KvCache cache = cached.newCache(2);
         double[][] fromCache = cached.forward(cache, new int[]{0, 1},
-                new int[][]{java.util.Arrays.copyOf(rows[0], 4), java.util.Arrays.copyOf(rows[1], 4)}, new int[]{0, 0});
+                new int[][]{Arrays.copyOf(rows[0], 4), Arrays.copyOf(rows[1], 4)}, new int[]{0, 0});
         for (int i = 0; i < 2; i++) {
             double[] softmax = softmax(logits[i]);
             double[] cachedSoftmax = softmax(fromCache[i]);
@@ -120,9 +121,9 @@ class TiedHeadTest extends DoublePrecisionTest {
     }
 
     private static double[] softmax(double[] z) {
-        double max = java.util.Arrays.stream(z).max().orElseThrow();
-        double[] e = java.util.Arrays.stream(z).map(x -> Math.exp(x - max)).toArray();
-        double sum = java.util.Arrays.stream(e).sum();
-        return java.util.Arrays.stream(e).map(x -> x / sum).toArray();
+        double max = Arrays.stream(z).max().orElseThrow();
+        double[] e = Arrays.stream(z).map(x -> Math.exp(x - max)).toArray();
+        double sum = Arrays.stream(e).sum();
+        return Arrays.stream(e).map(x -> x / sum).toArray();
     }
 }

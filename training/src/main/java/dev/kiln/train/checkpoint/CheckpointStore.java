@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.AtomicOutput;
+import dev.kiln.model.GptModel;
 import dev.kiln.train.data.DataPosition;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -205,7 +206,7 @@ public final class CheckpointStore {
         }
         LOG.info("{} is not in the layout Kiln streams: reading it with DL4J's ModelSerializer", zip);
         try (FSDataInputStream in = fs.open(zip)) {
-            return dev.kiln.model.GptModel.tie(ModelSerializer.restoreComputationGraph(in, true));
+            return GptModel.tie(ModelSerializer.restoreComputationGraph(in, true));
         }
     }
 

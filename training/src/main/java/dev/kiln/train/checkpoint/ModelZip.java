@@ -1,5 +1,6 @@
 package dev.kiln.train.checkpoint;
 
+import dev.kiln.model.GptModel;
 import dev.kiln.train.parallel.StateChunks;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -111,7 +112,7 @@ final class ModelZip {
         readValues(data, params);
         ComputationGraph model = new ComputationGraph(ComputationGraphConfiguration.fromJson(json));
         model.init(params, false);
-        dev.kiln.model.GptModel.tie(model);
+        GptModel.tie(model);
         e = zip.getNextEntry();
         if (e != null && e.getName().equals(UPDATER)) {
             INDArray state = model.getUpdater().getStateViewArray();

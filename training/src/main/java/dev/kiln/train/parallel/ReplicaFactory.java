@@ -1,6 +1,7 @@
 package dev.kiln.train.parallel;
 
 import dev.kiln.model.GptConfig;
+import dev.kiln.model.GptModel;
 import dev.kiln.train.TrainConfig;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -35,7 +36,7 @@ public interface ReplicaFactory extends Serializable {
             Replica.setThreads(cfg.nd4jThreads());
             ComputationGraph model = new ComputationGraph(ComputationGraphConfiguration.fromJson(graphJson));
             model.init();
-            dev.kiln.model.GptModel.tie(model);
+            GptModel.tie(model);
             return Replica.wrap(model, cfg, format, frozenLayers);
         }
     }

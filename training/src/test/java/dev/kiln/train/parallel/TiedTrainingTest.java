@@ -2,6 +2,8 @@ package dev.kiln.train.parallel;
 
 import com.typesafe.config.Config;
 import dev.kiln.model.GptModel;
+import dev.kiln.shards.Manifest;
+import dev.kiln.shards.ShardSchema;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
@@ -10,8 +12,6 @@ import dev.kiln.train.TinyRuns;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.checkpoint.CheckpointStore;
 import dev.kiln.train.data.ShardBatches;
-import dev.kiln.shards.Manifest;
-import dev.kiln.shards.ShardSchema;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
