@@ -20,5 +20,5 @@ if [[ -n "$wheel" ]]; then
 else
   "$py" -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu >&2
 fi
-"$py" -m pip install -q transformers safetensors tokenizers numpy >&2
+"$py" -m pip install -q transformers safetensors tokenizers numpy pyarrow >&2
 echo "$py"
