@@ -111,7 +111,7 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                         parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu(),
                         parallel.chunkMegabytes()),
                 logEvery, c.validationEvery(), c.validationBatches(), c.checkpointEvery(), checkpointKeep,
-                ResumePolicy.Mode.NEVER, null);
+                ResumePolicy.Mode.NEVER, null, false);
     }
 
     /** Where the label comes from, for messages: {@code column "x"} or {@code metadata key "label"}. */
@@ -132,6 +132,6 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                         parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu(),
                         parallel.chunkMegabytes()),
                 // Fine-tuning decides on resuming itself (--resume, per epoch): the engine never resumes on its own.
-                logEvery, 0, 1, 0, checkpointKeep, ResumePolicy.Mode.NEVER, null);
+                logEvery, 0, 1, 0, checkpointKeep, ResumePolicy.Mode.NEVER, null, false);
     }
 }

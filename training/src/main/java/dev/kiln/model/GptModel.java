@@ -62,6 +62,20 @@ public final class GptModel {
     }
 
     /**
+     * Turns activation checkpointing on or off in every {@link TransformerBlock} of {@code graph} (see
+     * {@link TransformerBlockLayer}): a training step then holds one block's intermediates at a time instead of all
+     * of them, for a third more block compute. A choice of the run, not saved with the model. Returns {@code graph}.
+     */
+    public static ComputationGraph recomputeActivations(ComputationGraph graph, boolean on) {
+        for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+            if (layer instanceof TransformerBlockLayer block) {
+                block.recomputeActivations(on);
+            }
+        }
+        return graph;
+    }
+
+    /**
      * Hands a tied head its token embedding ({@link TiedLmHead}, {@link TokenEmbedding}): call it after any graph is
      * made or loaded (checkpoints, replicas on executors, fine-tune parents). Does nothing for an untied graph or a
      * graph without an LM head; idempotent. Returns {@code graph}.

@@ -8,6 +8,11 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
+import org.nd4j.linalg.api.memory.enums.ResetPolicy;
+import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
@@ -33,6 +38,12 @@ import static dev.kiln.model.TransformerBlock.QKV_WEIGHT;
  * Runtime of {@link TransformerBlock}. Shapes: B sequences, T positions, C channels, H heads of hs = C/H, rC the MLP
  * width, N = B*T rows (row {@code b*T + t}). A training forward keeps what the backward needs in {@link Cache}
  * (in DL4J's input workspace, which lives from the forward to the end of the backward pass).
+ * <p>
+ * With {@link #recomputeActivations} (activation checkpointing) a training forward keeps nothing but DL4J's own
+ * input and output of the block, and the backward pass runs the forward again first: one block's intermediates
+ * exist at a time, in a scratch workspace every block of the thread reuses, instead of every block's for the whole
+ * step. The recomputed forward is the same arithmetic on the same input, so the gradients are bit-identical; it
+ * costs one more forward of the blocks (about a third more block work).
  */
 public class TransformerBlockLayer extends HandWrittenLayerImpl<TransformerBlock> {
     /** sqrt(2/pi), GPT-2's tanh approximation of GELU. */
@@ -44,17 +55,39 @@ public class TransformerBlockLayer extends HandWrittenLayerImpl<TransformerBlock
                          Norm ln2, INDArray f, INDArray tanh, INDArray g) {
     }
 
+    /** The scratch workspace of a recomputing block; learnt on its first uses, then reused at its largest size. */
+    private static final String RECOMPUTE_WORKSPACE = "KILN_BLOCK_RECOMPUTE";
+    private static final WorkspaceConfiguration RECOMPUTE_WORKSPACE_CONFIG = WorkspaceConfiguration.builder()
+            .initialSize(0).overallocationLimit(0.05).policyAllocation(AllocationPolicy.OVERALLOCATE)
+            .policyLearning(LearningPolicy.FIRST_LOOP).policyReset(ResetPolicy.BLOCK_LEFT)
+            .policySpill(SpillPolicy.REALLOCATE).build();
+
     private transient Cache cache;
     private transient INDArray mask;
+    private transient boolean recompute;
 
     public TransformerBlockLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
+    }
+
+    /** Activation checkpointing on or off for this block (a runtime choice of the trainer, not saved with the model). */
+    void recomputeActivations(boolean on) {
+        recompute = on;
+    }
+
+    private static MemoryWorkspace openRecomputeWorkspace() {
+        return Nd4j.getWorkspaceManager().getAndActivateWorkspace(RECOMPUTE_WORKSPACE_CONFIG, RECOMPUTE_WORKSPACE);
     }
 
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr mgr) {
         assertInputSet(false);
         long b = input.size(0), c = input.size(1), t = input.size(2);
+        if (training && recompute) {
+            try (MemoryWorkspace ignored = openRecomputeWorkspace()) {
+                return ncw(forward(rows(input), false), b, t, mgr, ArrayType.ACTIVATIONS);   // [B, C, T]
+            }
+        }
         INDArray out;
         // Training: everything the forward makes lives on in the input workspace, for the backward pass.
         try (MemoryWorkspace ignored = training ? mgr.notifyScopeBorrowed(ArrayType.INPUT) : null) {
@@ -128,6 +161,17 @@ public class TransformerBlockLayer extends HandWrittenLayerImpl<TransformerBlock
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr mgr) {
         assertInputSet(true);
+        if (recompute) {
+            try (MemoryWorkspace ignored = openRecomputeWorkspace()) {
+                forward(rows(input), true);
+                return backward(epsilon, mgr);
+            }
+        }
+        return backward(epsilon, mgr);
+    }
+
+    /** The backward pass from {@link #cache} (the forward's intermediates), which it releases. */
+    private Pair<Gradient, INDArray> backward(INDArray epsilon, LayerWorkspaceMgr mgr) {
         if (cache == null) {
             throw new IllegalStateException("backpropGradient without a training forward pass " + layerId());
         }

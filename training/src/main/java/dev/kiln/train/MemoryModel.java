@@ -10,21 +10,28 @@ import java.util.Locale;
  * context T, width C, L blocks, H heads, vocabulary V):
  * <pre>
  *   weights 4P + gradients 4P + AdamW moments 8P                       = 16P bytes, off-heap, per replica
- *   activations 4 x L x (74 x B x T x C + 2.4 x B x H x T x T) + 96 MiB   off-heap (ND4J workspaces), per replica
+ *   activations 4 x L x (74 x B x T x C + 2.4 x B x H x T x T) + 96 MiB   off-heap (ND4J workspaces), per replica;
+ *     with recompute-activations: 4 x (L x 8.4 x B x T x C + 74 x B x T x C + 2.4 x B x H x T x T) + 96 MiB
+ *     (every block's input and output, and one block's intermediates at a time)
  *   a round's travelling state S = 4P (weights), 12P with averaged moments
  *   executor heap: 2S (the broadcast chunks and their serialized blocks) + 2 chunks + 300 MiB (Spark's reserve)
  *   driver heap:   2S + 1 chunk + 300 MiB (+ 4P of DiLoCo momentum); off-heap: its global model (16P) and
- *                  validation activations, and in local mode every replica as well
+ *                  a validation pass (inference: one block's intermediates at a time), and in local mode every
+ *                  replica as well
  * </pre>
  * The activation coefficients are a least-squares fit of the resident memory a fresh JVM gained over three
  * training steps on eight shapes (T 128-1024, C 128-768, L 1-8, H 4-12, B 1-16), each within 0.89-1.25x of it:
  * per block, about 74 floats per token and channel (q, k, v, the 4C MLP hidden before and after GELU, LayerNorm
  * outputs, their gradients and DL4J's [B, C, T] layout copies) and 2.4 per attention score (scores and
- * probabilities). The LM head works in blocks of rows, so V adds no [B T, V] term.
+ * probabilities). The LM head works in blocks of rows, so V adds no [B T, V] term. With activation checkpointing
+ * the 8.4 floats per token, channel and block that stay are a fit of GPT-2 small's shape (the blocks' inputs and
+ * outputs in DL4J's layout and their row copies).
  */
 public record MemoryModel(GptConfig shape, int batch, int workers, boolean averageMoments, int chunkMegabytes,
-                          boolean nesterov) {
+                          boolean nesterov, boolean recompute) {
     static final double FLOATS_PER_TOKEN_CHANNEL = 74;
+    /** Per block, with activation checkpointing: what stays for the whole step (see the class comment). */
+    static final double KEPT_FLOATS_PER_TOKEN_CHANNEL = 8.4;
     static final double FLOATS_PER_ATTENTION_SCORE = 2.4;
     static final long MiB = 1L << 20;
     static final long WORKSPACE_BASE = 96 * MiB;
@@ -32,7 +39,8 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
 
     public static MemoryModel of(GptConfig shape, TrainConfig cfg) {
         return new MemoryModel(shape, cfg.batchSize(), cfg.parallel().workers(), cfg.parallel().averageOptimizerState(),
-                cfg.parallel().chunkMegabytes(), cfg.parallel().outerOptimizer() == TrainConfig.OuterOptimizer.NESTEROV);
+                cfg.parallel().chunkMegabytes(), cfg.parallel().outerOptimizer() == TrainConfig.OuterOptimizer.NESTEROV,
+                cfg.recomputeActivations());
     }
 
     /** Parameters of the GPT {@link dev.kiln.model.GptModel} builds: embeddings, L blocks, final LayerNorm, head (untied). */
@@ -48,10 +56,17 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
         return 16 * params();
     }
 
+    /** Activations and workspaces of one training replica. */
     public long activationBytes() {
+        double b = batch, t = shape.contextLength(), c = shape.dModel();
+        return recompute ? (long) (4 * shape.layers() * KEPT_FLOATS_PER_TOKEN_CHANNEL * b * t * c) + blockActivationBytes()
+                : shape.layers() * (blockActivationBytes() - WORKSPACE_BASE) + WORKSPACE_BASE;
+    }
+
+    /** One block's intermediates for its backward pass (plus the workspaces' base). */
+    long blockActivationBytes() {
         double b = batch, t = shape.contextLength(), c = shape.dModel(), h = shape.heads();
-        return (long) (4 * shape.layers() * (FLOATS_PER_TOKEN_CHANNEL * b * t * c + FLOATS_PER_ATTENTION_SCORE * b * h * t * t))
-                + WORKSPACE_BASE;
+        return (long) (4 * (FLOATS_PER_TOKEN_CHANNEL * b * t * c + FLOATS_PER_ATTENTION_SCORE * b * h * t * t)) + WORKSPACE_BASE;
     }
 
     /** Off-heap bytes of one training replica. */
@@ -78,19 +93,22 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
                 : SPARK_RESERVED_HEAP + 2 * travellingBytes() + chunkBytes() + (nesterov ? 4 * params() : 0);
     }
 
-    /** The driver's own off-heap bytes: the global model and its validation pass (with one worker, the replica). */
+    /**
+     * The driver's own off-heap bytes: with one worker, the replica; else the global model (weights, and room for
+     * gradients and moments) and its validation pass, an inference that holds one block's intermediates at a time.
+     */
     public long driverOffHeapBytes() {
-        return replicaBytes();
+        return workers == 1 ? replicaBytes() : stateBytes() + blockActivationBytes();
     }
 
     /** A few lines for {@code --dry-run}. */
     public String describe() {
         return String.format(Locale.ROOT, "  memory (estimate): %,d parameters; per replica %s off-heap (weights %s, gradients %s, "
-                        + "AdamW moments %s, activations %s at batch %d)%n"
+                        + "AdamW moments %s, activations %s at batch %d%s)%n"
                         + "    per executor with one task slot: heap %s, off-heap %s; a round moves %s per copy (%s)%n"
                         + "    driver: heap %s, off-heap %s%s%n",
                 params(), gb(replicaBytes()), gb(4 * params()), gb(4 * params()), gb(8 * params()), gb(activationBytes()),
-                batch, gb(executorHeapBytes(1)), gb(replicaBytes()), gb(travellingBytes()),
+                batch, recompute ? ", recomputed" : "", gb(executorHeapBytes(1)), gb(replicaBytes()), gb(travellingBytes()),
                 averageMoments ? "weights and moments" : "weights only", gb(driverHeapBytes()), gb(driverOffHeapBytes()),
                 workers > 1 ? String.format(Locale.ROOT, "; local[N] runs all %d replicas in the driver: heap %s, off-heap %s",
                         workers, gb(localHeapBytes()), gb(localOffHeapBytes())) : "");
@@ -119,7 +137,8 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
      * On a cluster: each executor's heap and off-heap limit against its task slots' replicas.
      */
     public void check(Given given) {
-        String fix = "; lower kiln.train.batch-size, parallel.workers or the model (kiln.train.model.*), or give more memory";
+        String fix = (recompute ? "" : "; set kiln.train.recompute-activations = true (one block's activations at a time)")
+                + "; lower kiln.train.batch-size, parallel.workers or the model (kiln.train.model.*), or give more memory";
         if (given.executorMemory() == 0) {
             require(localHeapBytes() <= given.heap(), "spark.driver.memory", "the driver JVM's heap (--driver-memory) is "
                     + gb(given.heap()) + ", this run needs " + gb(localHeapBytes()) + fix);

@@ -9,7 +9,7 @@ import java.io.Serializable;
 public record TrainConfig(String shards, String output, ModelShape model, int steps, int batchSize, long seed,
                           int nd4jThreads, Optimizer optimizer, Parallel parallel, int logEvery,
                           int validationEvery, int validationBatches, int checkpointEvery, int checkpointKeep,
-                          ResumePolicy.Mode resume, String initFrom)
+                          ResumePolicy.Mode resume, String initFrom, boolean recomputeActivations)
         implements Serializable {
 
     public static final String SECTION = "kiln.train";
@@ -57,7 +57,7 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
                 s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("nd4j-threads", 1, 1024), optimizer, parallel,
                 s.positiveInt("log-every"), v.nonNegativeInt("every"), v.positiveInt("batches"),
                 c.nonNegativeInt("every"), c.positiveInt("keep"), s.enumValue("resume", ResumePolicy.Mode.class),
-                s.optionalString("init-from"));
+                s.optionalString("init-from"), s.bool("recompute-activations"));
     }
 
     /**

@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.NoOp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -85,5 +86,27 @@ class GptModelTest extends DoublePrecisionTest {
         assertEquals(cfg.matmulParameters() + (long) cfg.vocabSize() * cfg.dModel() + (long) cfg.dModel() * cfg.contextLength()
                 + cfg.layers() * (4L * cfg.dModel() + 3L * cfg.dModel() + cfg.dModel() + cfg.mlpRatio() * cfg.dModel() + cfg.dModel())
                 + 2L * cfg.dModel() + cfg.vocabSize(), a.numParams(), "parameter count");
+    }
+
+    /**
+     * Activation checkpointing changes where the blocks' intermediates live, not the arithmetic: three AdamW steps with
+     * it on end at exactly the weights (and optimizer state) of three steps with it off, tied and untied.
+     */
+    @Test
+    void recomputingActivationsGivesBitIdenticalTraining() {
+        for (boolean tied : new boolean[]{true, false}) {
+            GptConfig cfg = new GptConfig(64, 16, 32, 3, 4, 4).withTiedEmbeddings(tied);
+            ComputationGraph plain = GptModel.build(cfg, new Adam(1e-2), 0.1, 3, DataType.FLOAT);
+            ComputationGraph recomputing = GptModel.recomputeActivations(
+                    GptModel.build(cfg, new Adam(1e-2), 0.1, 3, DataType.FLOAT), true);
+            for (int step = 0; step < 3; step++) {
+                int[][] rows = randomRows(4, cfg.contextLength(), cfg.vocabSize(), 20 + step);
+                plain.fit(GptModel.dataSet(rows, DataType.FLOAT));
+                recomputing.fit(GptModel.dataSet(rows, DataType.FLOAT));
+            }
+            assertEquals(plain.params(), recomputing.params(), "weights, tied=" + tied);
+            assertEquals(plain.getUpdater().getStateViewArray(), recomputing.getUpdater().getStateViewArray(), "AdamW moments");
+            assertTrue(plain.score() > 0 && plain.score() == recomputing.score(), "same loss");
+        }
     }
 }

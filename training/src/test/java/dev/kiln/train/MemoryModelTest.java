@@ -24,7 +24,11 @@ class MemoryModelTest {
     private static final long GB = 1L << 30;
 
     private static MemoryModel model(GptConfig shape, int batch, int workers) {
-        return new MemoryModel(shape, batch, workers, true, 64, false);
+        return new MemoryModel(shape, batch, workers, true, 64, false, false);
+    }
+
+    private static MemoryModel recomputing(GptConfig shape, int batch, int workers) {
+        return new MemoryModel(shape, batch, workers, true, 64, false, true);
     }
 
     @Test
@@ -37,24 +41,27 @@ class MemoryModelTest {
     }
 
     /**
-     * Two shapes outside the eight the coefficients were fitted on, each trained 3 steps in a fresh JVM: the
-     * estimate of one replica (state + activations) is within 30% of the resident memory the JVM gained.
+     * Shapes outside those the coefficients were fitted on, each trained 3 steps in a fresh JVM, with activation
+     * checkpointing or without: the estimate of one replica (state + activations) is within 30% of the resident
+     * memory the JVM gained.
      */
     @ParameterizedTest
-    @CsvSource({"4096, 256, 192, 3, 6, 4", "1024, 512, 128, 2, 4, 8"})
-    void replicaEstimateIsWithin30PercentOfTheMeasuredPeak(int v, int t, int c, int l, int h, int b)
+    @CsvSource({"4096, 256, 192, 3, 6, 4, false", "1024, 512, 128, 2, 4, 8, false",
+            "1024, 512, 128, 2, 4, 8, true", "8192, 1024, 512, 8, 8, 1, true"})
+    void replicaEstimateIsWithin30PercentOfTheMeasuredPeak(int v, int t, int c, int l, int h, int b, boolean recompute)
             throws IOException, InterruptedException {
-        long estimate = model(new GptConfig(v, t, c, l, h, 4), b, 1).replicaBytes();
-        long measured = probe(v, t, c, l, h, b);
+        GptConfig shape = new GptConfig(v, t, c, l, h, 4);
+        long estimate = (recompute ? recomputing(shape, b, 1) : model(shape, b, 1)).replicaBytes();
+        long measured = recompute ? probe(v, t, c, l, h, b, "recompute") : probe(v, t, c, l, h, b);
         double ratio = (double) estimate / measured;
         assertTrue(ratio > 0.7 && ratio < 1.3, "estimate " + estimate + " vs measured " + measured + " (" + ratio + ")");
     }
 
-    private static long probe(int... shape) throws IOException, InterruptedException {
+    private static long probe(Object... shape) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
                 "-cp", System.getProperty("java.class.path"), MemoryProbe.class.getName()));
-        for (int s : shape) {
+        for (Object s : shape) {
             cmd.add(String.valueOf(s));
         }
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -68,7 +75,8 @@ class MemoryModelTest {
 
     /**
      * The runs reported on a 24 GiB machine: GPT-2 small with 2 workers and an 18g driver heap (JavaCPP's default
-     * off-heap limit equals the heap) is refused, naming the key; 1 worker with 8g (7.08 GB measured) starts.
+     * off-heap limit equals the heap; the kernel killed it) is refused, naming the key and activation
+     * checkpointing; 1 worker with 8g (7.08 GB measured) starts.
      */
     @Test
     void refusesTheRunTheKernelKilledAndAcceptsTheOneThatRan() {
@@ -76,15 +84,21 @@ class MemoryModelTest {
         long machine = 24 * GB;
         InvalidConfigException e = assertThrows(InvalidConfigException.class,
                 () -> model(gpt2, 1, 2).check(new MemoryModel.Given(18 * GB, 18 * GB, machine, 0, 0, 0)));
-        assertTrue(e.getMessage().contains("org.bytedeco.javacpp.maxbytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("spark.driver.memory"), e.getMessage());
+        assertTrue(e.getMessage().contains("kiln.train.recompute-activations"), e.getMessage());
         assertDoesNotThrow(() -> model(gpt2, 1, 1).check(new MemoryModel.Given(8 * GB, 8 * GB, machine, 0, 0, 0)));
         long oneReplica = model(gpt2, 1, 1).replicaBytes();
         assertTrue(oneReplica > 5 * GB && oneReplica < 8 * GB, "GPT-2 small at batch 1: " + oneReplica);
 
-        // Heap + off-heap beyond the machine: the kernel would kill it; the message names the driver's memory.
-        InvalidConfigException tooBig = assertThrows(InvalidConfigException.class,
-                () -> model(gpt2, 1, 2).check(new MemoryModel.Given(8 * GB, 40 * GB, machine, 0, 0, 0)));
-        assertTrue(tooBig.getMessage().contains("spark.driver.memory"), tooBig.getMessage());
+        // Two replicas and the global model beyond ND4J's off-heap limit: the message names JavaCPP's key.
+        InvalidConfigException offHeap = assertThrows(InvalidConfigException.class,
+                () -> model(gpt2, 1, 2).check(new MemoryModel.Given(8 * GB, 12 * GB, machine, 0, 0, 0)));
+        assertTrue(offHeap.getMessage().contains("org.bytedeco.javacpp.maxbytes"), offHeap.getMessage());
+        // With activation checkpointing both replicas, the driver's global model and its heap fit in 20 GB.
+        MemoryModel twoWorkers = recomputing(gpt2, 1, 2);
+        assertDoesNotThrow(() -> twoWorkers.check(new MemoryModel.Given(6 * GB, 12 * GB, machine, 0, 0, 0)));
+        assertTrue(twoWorkers.localHeapBytes() + twoWorkers.localOffHeapBytes() < 20e9,
+                twoWorkers.localHeapBytes() + " + " + twoWorkers.localOffHeapBytes());
         // On a cluster, an executor of 4g cannot hold a GPT-2-small replica's off-heap state.
         InvalidConfigException executor = assertThrows(InvalidConfigException.class,
                 () -> model(gpt2, 1, 2).check(new MemoryModel.Given(8 * GB, 8 * GB, machine, 4 * GB, 4 * GB, 1)));

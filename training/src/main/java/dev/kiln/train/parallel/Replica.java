@@ -63,6 +63,7 @@ public final class Replica {
         }
         GlobalNormClipping clipping = new GlobalNormClipping(cfg.optimizer().gradClip(), format.lossTermsPerRow(), frozen);
         model.setListeners(clipping);
+        GptModel.recomputeActivations(model, cfg.recomputeActivations());
         return new Replica(model, clipping, format);
     }
 
