@@ -14,7 +14,7 @@ public final class KilnCliAccess {
     public record Result(int exitCode, String output) {
     }
 
-    static Path repoRoot() {
+    public static Path repoRoot() {
         Path p = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
         while (p != null && !Files.isRegularFile(p.resolve("bin/kiln"))) {
             p = p.getParent();

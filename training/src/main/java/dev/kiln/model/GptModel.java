@@ -67,7 +67,7 @@ public final class GptModel {
      * of them, for a third more block compute. A choice of the run, not saved with the model. Returns {@code graph}.
      */
     public static ComputationGraph recomputeActivations(ComputationGraph graph, boolean on) {
-        for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+        for (var layer : graph.getLayers()) {
             if (layer instanceof TransformerBlockLayer block) {
                 block.recomputeActivations(on);
             }
