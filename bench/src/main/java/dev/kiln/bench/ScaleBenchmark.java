@@ -39,13 +39,15 @@ import java.util.Map;
  *                                                        through CheckpointStore, against cp / dd / cat of the same
  *                                                        bytes in the same sitting; "old": also DL4J's compressed
  *                                                        ModelSerializer.writeModel (Kiln's writer before)
- *   bench/run ScaleBenchmark train SHAPE WORKERS [rounds=2] [average-every=20] [batch=1]
+ *   bench/run ScaleBenchmark train SHAPE WORKERS [rounds=2] [average-every=20] [batch=1] [recompute]
  *                                                        seconds a step, tokens/s, bytes moved per round, averaging
  *                                                        share (WORKERS > 1: local[WORKERS] in this JVM), then the
- *                                                        final checkpoint's write and read seconds
+ *                                                        final checkpoint's write and read seconds; "recompute":
+ *                                                        with activation checkpointing
  * </pre>
  * SHAPE: {@code medium} (vocabulary 8192, context 256, d 512, 8 layers, 8 heads: 33.7 M parameters) or {@code gpt2}
- * (GPT-2 small: vocabulary 32768, context 1024, d 768, 12 layers, 12 heads: 136.2 M parameters). Random tokens.
+ * (GPT-2 small: vocabulary 32768, context 1024, d 768, 12 layers, 12 heads: 136.2 M parameters untied) or
+ * {@code gpt2-tied} (the same with the head tied to the token embedding, the default for new runs: 111.0 M). Random tokens.
  */
 public final class ScaleBenchmark {
     public static void main(String[] args) throws Exception {
@@ -57,7 +59,8 @@ public final class ScaleBenchmark {
                 checkpoint(shape, work, args.length > 2 && args[2].equals("old"));
             } else {
                 train(shape, work, Integer.parseInt(args.length > 2 ? args[2] : "1"), args.length > 3 ? Integer.parseInt(args[3]) : 2,
-                        args.length > 4 ? Integer.parseInt(args[4]) : 20, args.length > 5 ? Integer.parseInt(args[5]) : 1);
+                        args.length > 4 ? Integer.parseInt(args[4]) : 20, args.length > 5 ? Integer.parseInt(args[5]) : 1,
+                        args.length > 6 && args[6].equals("recompute"));
             }
         } finally {
             FileUtils.deleteDirectory(work.toFile());
@@ -69,17 +72,21 @@ public final class ScaleBenchmark {
         return switch (name) {
             case "medium" -> new GptConfig(8192, 256, 512, 8, 8, 4);
             case "gpt2" -> new GptConfig(32768, 1024, 768, 12, 12, 4);
+            case "gpt2-tied" -> new GptConfig(32768, 1024, 768, 12, 12, 4).withTiedEmbeddings(true);
             default -> throw new IllegalArgumentException("shape must be medium or gpt2, got " + name);
         };
     }
 
-    static Map<String, String> config(GptConfig shape, java.nio.file.Path work, Path shards, int workers, int every, int batch) {
+    static Map<String, String> config(GptConfig shape, java.nio.file.Path work, Path shards, int workers, int every, int batch,
+                                      boolean recompute) {
         Map<String, String> s = new LinkedHashMap<>();
         s.put("kiln.train.shards", shards == null ? "unused" : shards.toString());
         s.put("kiln.train.output", work.resolve("out").toString());
         s.put("kiln.train.model.layers", String.valueOf(shape.layers()));
         s.put("kiln.train.model.d-model", String.valueOf(shape.dModel()));
         s.put("kiln.train.model.heads", String.valueOf(shape.heads()));
+        s.put("kiln.train.model.tie-embeddings", String.valueOf(shape.tiedEmbeddings()));
+        s.put("kiln.train.recompute-activations", String.valueOf(recompute));
         s.put("kiln.train.batch-size", String.valueOf(batch));
         s.put("kiln.train.steps", "100000");
         s.put("kiln.train.parallel.workers", String.valueOf(workers));
@@ -88,7 +95,7 @@ public final class ScaleBenchmark {
     }
 
     static void checkpoint(GptConfig shape, java.nio.file.Path work, boolean old) throws IOException, InterruptedException {
-        TrainConfig cfg = TrainConfig.from(KilnConfig.load(null, config(shape, work, null, 1, 20, 1)));
+        TrainConfig cfg = TrainConfig.from(KilnConfig.load(null, config(shape, work, null, 1, 20, 1, false)));
         Replica replica = Replica.create(shape, cfg);
         INDArray state = replica.model().getUpdater().getStateViewArray();
         state.assign(Nd4j.rand(DataType.FLOAT, state.shape()).muli(1e-3)); // moments as after training: not zeros
@@ -141,19 +148,21 @@ public final class ScaleBenchmark {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    static void train(GptConfig shape, java.nio.file.Path work, int workers, int rounds, int every, int batch) throws IOException {
+    static void train(GptConfig shape, java.nio.file.Path work, int workers, int rounds, int every, int batch, boolean recompute)
+            throws IOException {
         FileSystem fs = FileSystem.getLocal(new Configuration());
         long tokens = (long) workers * batch * every * (rounds + 1) * (shape.contextLength() + 1) + 4L * shape.contextLength();
         Path shards = TrainingBenchmark.randomShards(fs, work.resolve("random"), (int) Math.min(Integer.MAX_VALUE, tokens), 7,
                 shape.contextLength());
-        TrainConfig cfg = TrainConfig.from(KilnConfig.load(null, config(shape, work, shards, workers, every, batch)));
+        TrainConfig cfg = TrainConfig.from(KilnConfig.load(null, config(shape, work, shards, workers, every, batch, recompute)));
         SparkSession spark = workers == 1 ? null : SparkSession.builder().master("local[" + workers + "]")
                 .appName("kiln scale bench").config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
         Replica global = Replica.create(shape, cfg);
         ShardBatches.Factory data = ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed());
-        System.out.printf(Locale.ROOT, "shape %s: %,d parameters; %d worker(s), batch %d each, average-every %d%n",
-                shape, global.model().numParams(), workers, batch, every);
+        System.out.printf(Locale.ROOT, "shape %s: %,d parameters; %d worker(s), batch %d each, average-every %d%s%n",
+                shape, global.model().numParams(), workers, batch, every, recompute ? ", activations recomputed" : "");
+        System.out.print(dev.kiln.train.MemoryModel.of(shape, cfg).describe());
         try (RoundRunner runner = workers == 1 ? new LocalRounds(data, cfg) : new SparkAveraging(spark, cfg, shape, data)) {
             double seconds = 0;
             double averaging = 0;

@@ -15,6 +15,7 @@ import java.util.Locale;
  *     (every block's input and output, and one block's intermediates at a time)
  *   a round's travelling state S = 4P (weights), 12P with averaged moments
  *   executor heap: 2S (the broadcast chunks and their serialized blocks) + 2 chunks + 300 MiB (Spark's reserve)
+ *   local[N]:      the driver's heap + 2S (the tasks' copy of the broadcast, the means) + 2 chunks per worker
  *   driver heap:   2S + 1 chunk + 300 MiB (+ 4P of DiLoCo momentum); off-heap: its global model (16P) and
  *                  a validation pass (inference: one block's intermediates at a time), and in local mode every
  *                  replica as well
@@ -114,9 +115,14 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
                         workers, gb(localHeapBytes()), gb(localOffHeapBytes())) : "");
     }
 
-    /** Everything in one JVM ({@code local[N]}): the driver's heap and the executors' (one per worker slot). */
+    /**
+     * Everything in one JVM ({@code local[N]}): the driver's heap, the tasks' copy of the broadcast state (Spark's
+     * block manager gives them a deserialized copy when its storage memory could not keep the driver's), the means
+     * coming back, and the executors' chunks (one per worker slot). GPT-2 small's shape (S = 1.32 GB) ran out of a
+     * 5g heap in its second round and ran with 8g.
+     */
     public long localHeapBytes() {
-        return workers == 1 ? driverHeapBytes() : driverHeapBytes() + 2L * workers * chunkBytes();
+        return workers == 1 ? driverHeapBytes() : driverHeapBytes() + 2 * travellingBytes() + 2L * workers * chunkBytes();
     }
 
     public long localOffHeapBytes() {

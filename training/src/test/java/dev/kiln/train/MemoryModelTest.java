@@ -96,7 +96,9 @@ class MemoryModelTest {
         assertTrue(offHeap.getMessage().contains("org.bytedeco.javacpp.maxbytes"), offHeap.getMessage());
         // With activation checkpointing both replicas, the driver's global model and its heap fit in 20 GB.
         MemoryModel twoWorkers = recomputing(gpt2, 1, 2);
-        assertDoesNotThrow(() -> twoWorkers.check(new MemoryModel.Given(6 * GB, 12 * GB, machine, 0, 0, 0)));
+        assertDoesNotThrow(() -> twoWorkers.check(new MemoryModel.Given(8 * GB, 12 * GB, machine, 0, 0, 0)));
+        assertThrows(InvalidConfigException.class, () -> twoWorkers.check(new MemoryModel.Given(5 * GB, 12 * GB, machine, 0, 0, 0)),
+                "a 5g heap ran out in the second round");
         assertTrue(twoWorkers.localHeapBytes() + twoWorkers.localOffHeapBytes() < 20e9,
                 twoWorkers.localHeapBytes() + " + " + twoWorkers.localOffHeapBytes());
         // On a cluster, an executor of 4g cannot hold a GPT-2-small replica's off-heap state.
