@@ -18,10 +18,11 @@ import java.util.Collection;
 import java.util.Map;
 
 /**
- * The language-model head: logits {@code z = x W + b} over the vocabulary, softmax and the sparse cross-entropy
- * against next-token ids, fused into one pass over blocks of rows ({@link FusedLmHeadLayer}).
+ * The language-model head: logits {@code z = x W + b} over the vocabulary ({@code z = x W} when built with
+ * {@code hasBias(false)}), softmax and the sparse cross-entropy against next-token ids, fused into one pass over blocks
+ * of rows ({@link FusedLmHeadLayer}).
  *
- * <p>Same parameters ({@code W [C, V]}, and {@code b [1, V]} unless built with {@code hasBias(false)}), same input ({@code [B, C, T]}), labels (ids
+ * <p>Same parameters ({@code W [C, V]}, {@code b [1, V]}), same input ({@code [B, C, T]}), labels (ids
  * {@code [B, 1, T]}), score and gradients as DL4J's {@code RnnOutputLayer} with {@code LossSparseMCXENT} and a softmax,
  * which it replaces because that layer spends most of a training step outside its matrix products: it computes the
  * logits twice (for the gradient, then again for the score), keeps all {@code [B*T, V]} of them several times over, sums

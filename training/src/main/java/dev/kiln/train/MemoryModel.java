@@ -35,7 +35,10 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
                 cfg.parallel().chunkMegabytes(), cfg.parallel().outerOptimizer() == TrainConfig.OuterOptimizer.NESTEROV);
     }
 
-    /** Parameters of the GPT {@link dev.kiln.model.GptModel} builds: embeddings, L blocks, final LayerNorm, head (untied: W, and b with a head bias). */
+    /**
+     * Parameters of the GPT {@link dev.kiln.model.GptModel} builds: embeddings, L blocks, final LayerNorm, head (untied:
+     * W, and b with a head bias).
+     */
     public long params() {
         long v = shape.vocabSize(), t = shape.contextLength(), c = shape.dModel(), hidden = (long) shape.mlpRatio() * c;
         long block = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + 2 * c + (c * hidden + hidden) + (hidden * c + c);
