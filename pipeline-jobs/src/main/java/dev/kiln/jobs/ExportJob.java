@@ -17,8 +17,8 @@ public final class ExportJob {
             Writes a pretrain or causal fine-tune checkpoint (kiln.export.checkpoint: a step-NNNNNNNN folder or a run's
             output, default kiln.train.output) as a Hugging Face GPT-2 folder (kiln.export.output): config.json,
             model.safetensors, tokenizer.json, tokenizer_config.json, special_tokens_map.json, generation_config.json.
-            transformers' AutoModelForCausalLM.from_pretrained(folder) loads it with no code. The model must have a
-            tied head (kiln.train.model.tie-embeddings = true, the default): an untied head with a bias is refused.
+            transformers' AutoModelForCausalLM.from_pretrained(folder) loads it with no code. The LM head must have no
+            bias (tied, or untied with kiln.train.model.head-bias = false, the default): a head with a bias is refused.
             A classifier fine-tune with pooling = last exports as GPT2ForSequenceClassification (mean pooling is refused).
 
               -Dkiln.export.tokenizer=FILE            the tokenizer.json (default: the one of the checkpoint's shards)

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -54,6 +55,12 @@ class DemoIT {
         try (Stream<Path> checkpoints = Files.list(dir.resolve("pretrain/checkpoints"))) {
             assertTrue(checkpoints.anyMatch(p -> p.getFileName().toString().equals("step-00001200")));
         }
+        // Export: the pre-trained model (untied, no head bias) as a Hugging Face GPT-2 folder (transformers loads it; see README).
+        JsonNode hf = json.readTree(dir.resolve("export/config.json").toFile());
+        assertEquals("gpt2", hf.path("model_type").asText());
+        assertEquals(1200, hf.path("kiln").path("step").asInt());
+        assertFalse(hf.path("tie_word_embeddings").asBoolean(true), "the demo's head is untied: " + hf);
+        assertTrue(Files.size(dir.resolve("export/model.safetensors")) > 0);
         // Generation: every prompt of conf/demo-prompts.txt gets its sequences, each with text and a stop reason.
         List<String> generated = Files.readAllLines(dir.resolve("generated.jsonl"));
         long prompts = Files.readAllLines(Path.of("..", "conf", "demo-prompts.txt")).stream().filter(l -> !l.isBlank()).count();

@@ -36,7 +36,7 @@ class ExportJobTest {
     static Path tmp;
 
     /** A run layout as pretrain leaves it: shards/{tokenizer.json, manifest.json}, run/checkpoints/step-00000003/. */
-    private static Path run(String name, boolean tied) throws IOException {
+    private static Path run(String name, boolean tied, boolean bias) throws IOException {
         FileSystem fs = FileSystem.getLocal(new Configuration());
         org.apache.hadoop.fs.Path shards = new org.apache.hadoop.fs.Path(tmp.resolve(name + "-shards").toUri());
         String json = TokenizerJson.write(BpeTrainer.train(Map.of(),
@@ -45,7 +45,7 @@ class ExportJobTest {
         AtomicOutput.writeString(fs, new org.apache.hadoop.fs.Path(shards, "tokenizer.json"), json);
         new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), "tokenizer.json", sha,
                 257, 16, Map.of("<|endoftext|>", 0), null, List.of(), List.of()).write(fs, shards);
-        var model = GptModel.build(new GptConfig(257, 16, 32, 1, 2, 2, tied),
+        var model = GptModel.build(new GptConfig(257, 16, 32, 1, 2, 2, tied, bias),
                 new NoOp(), 0, 1, DataType.FLOAT);
         Path run = tmp.resolve(name);
         new CheckpointStore(fs, new org.apache.hadoop.fs.Path(run.resolve("checkpoints").toUri()), 1)
@@ -55,8 +55,8 @@ class ExportJobTest {
     }
 
     @Test
-    void exportsTheNewestCheckpointOfARunAndRefusesAnUntiedOneWithTheReason() throws IOException {
-        Path run = run("tied", true);
+    void exportsTheNewestCheckpointOfARunAndRefusesAHeadBiasWithTheReason() throws IOException {
+        Path run = run("tied", true, false);
         Path out = tmp.resolve("hf");
         JobRuns.Run dry = JobRuns.capture(() -> ExportJob.run(new String[]{"--dry-run", "-Dkiln.export.checkpoint=" + run,
                 "-Dkiln.export.output=" + out}));
@@ -76,11 +76,18 @@ class ExportJobTest {
         assertEquals(0, config.get("eos_token_id").asInt(), "the end-of-text id of the run's tokenizer");
         assertEquals(3, config.get("kiln").get("step").asInt());
 
-        Path untied = run("untied", false);
-        JobRuns.Run refused = JobRuns.capture(() -> ExportJob.run(new String[]{"-Dkiln.export.checkpoint=" + untied,
+        Path biasFree = run("untied", false, false);
+        JobRuns.Run untiedExport = JobRuns.capture(() -> ExportJob.run(new String[]{"-Dkiln.export.checkpoint=" + biasFree,
+                "-Dkiln.export.output=" + tmp.resolve("hf-untied")}));
+        assertEquals(0, untiedExport.status(), untiedExport.both());
+        assertFalse(new ObjectMapper().readTree(tmp.resolve("hf-untied/config.json").toFile()).get("tie_word_embeddings")
+                .asBoolean(), "an untied head without bias exports with its lm_head");
+
+        Path biased = run("biased", false, true);
+        JobRuns.Run refused = JobRuns.capture(() -> ExportJob.run(new String[]{"-Dkiln.export.checkpoint=" + biased,
                 "-Dkiln.export.output=" + tmp.resolve("no")}));
         assertEquals(2, refused.status(), refused.both());
-        assertTrue(refused.err().contains("kiln.export.checkpoint") && refused.err().contains("without a bias"), refused.both());
+        assertTrue(refused.err().contains("kiln.export.checkpoint") && refused.err().contains("head-bias = false"), refused.both());
         assertFalse(Files.exists(tmp.resolve("no")));
     }
 }

@@ -80,7 +80,7 @@ public final class CausalFinetuning {
         GptConfig shape = GptModel.shapeOf(parentModel);
         List<String> frozen = Finetuning.frozenLayers(cfg, shape);
         TrainConfig engine = cfg.causalEngine(new TrainConfig.ModelShape(shape.layers(), shape.dModel(), shape.heads(),
-                shape.mlpRatio(), shape.tiedEmbeddings()));
+                shape.mlpRatio(), shape.tiedEmbeddings(), shape.headBias()));
 
         Path output = new Path(cfg.output());
         CheckpointStore checkpoints = new CheckpointStore(output.getFileSystem(hadoop), new Path(output, "checkpoints"),

@@ -124,7 +124,7 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
      * {@code steps} steps; the model's shape comes from the parent checkpoint, not from here.
      */
     public TrainConfig engine(int steps) {
-        return new TrainConfig(documents, output, new TrainConfig.ModelShape(1, 1, 1, 1, false), steps, batchSize, seed,
+        return new TrainConfig(documents, output, new TrainConfig.ModelShape(1, 1, 1, 1, false, false), steps, batchSize, seed,
                 nd4jThreads, new TrainConfig.Optimizer(optimizer.learningRate(), Math.min(optimizer.warmupSteps(), steps),
                 optimizer.minLearningRate(), optimizer.beta1(), optimizer.beta2(), optimizer.epsilon(),
                 optimizer.weightDecay(), optimizer.gradClip()),

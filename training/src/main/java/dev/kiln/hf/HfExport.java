@@ -32,7 +32,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code kiln export}: a tied language-model checkpoint as a Hugging Face GPT-2 folder that
+ * {@code kiln export}: a language-model checkpoint without a head bias (tied, or untied: {@code lm_head.weight} and
+ * {@code tie_word_embeddings = false}) or a last-token classifier as a Hugging Face GPT-2 folder that
  * {@code AutoModelForCausalLM.from_pretrained(folder)} and {@code AutoTokenizer.from_pretrained(folder)} load with no
  * code: {@value #CONFIG}, {@value #WEIGHTS} (F32, GPT-2's names and layouts, see {@link Gpt2Layout}),
  * {@code tokenizer.json}, {@code tokenizer_config.json}, {@code special_tokens_map.json} and
@@ -42,6 +43,8 @@ public final class HfExport {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "model.safetensors";
     static final String TOKENIZER = "tokenizer.json";
+    /** The untied head's tensor in {@code GPT2LMHeadModel} ({@code [V, C]}; tied models do not store it). */
+    static final String LM_HEAD = "lm_head.weight";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String CHECKPOINT_KEY = ExportConfig.SECTION + ".checkpoint";
 
@@ -86,7 +89,7 @@ public final class HfExport {
         return new Result(fs.makeQualified(output).toString(), c.folder(), c.step(), s.model().numParams());
     }
 
-    /** Reads the checkpoint and refuses what GPT-2 cannot hold exactly (an untied head, mean pooling), saying why. */
+    /** Reads the checkpoint and refuses what GPT-2 cannot hold exactly (a head bias, mean pooling), saying why. */
     static Source open(ExportConfig cfg, Configuration hadoop) throws IOException {
         GenerationCheckpoint c = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), cfg.endOfText(),
                 ExportConfig.SECTION, hadoop);
@@ -103,16 +106,17 @@ public final class HfExport {
             throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "is neither a Kiln language model nor a Kiln "
                     + "classifier (its graph has no " + GptModel.HEAD + " or " + ClassifierModel.HEAD + " layer)");
         }
-        if (!GptModel.isTied(model)) {
-            throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "has an untied LM head with a bias (trained with "
-                    + "kiln.train.model.tie-embeddings = false): GPT-2's head is the token embedding itself, without a "
-                    + "bias, so this model cannot be written as GPT-2 exactly. Train with tie-embeddings = true to export");
+        if (GptModel.shapeOf(model).headBias()) {
+            throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "has an LM head with a bias (trained with "
+                    + "kiln.train.model.tie-embeddings = false and head-bias = true, or before head-bias existed): GPT-2's "
+                    + "head (lm_head, tied or not) has no bias, so this model cannot be written as GPT-2 exactly. Train "
+                    + "with head-bias = false (the default) to export");
         }
         return new Source(c, model);
     }
 
     /**
-     * Writes the folder for a tied {@code model}: {@code endOfText}/{@code endOfTextId} become bos and eos,
+     * Writes the folder for a language {@code model} without head bias: {@code endOfText}/{@code endOfTextId} become bos and eos,
      * {@code kiln} is the lineage stored under config.json's "kiln" key.
      */
     public static void write(FileSystem fs, Path output, ComputationGraph model, String tokenizerJson, String endOfText,
@@ -162,17 +166,28 @@ public final class HfExport {
         }
     }
 
-    /** GPT-2's tensors from the graph, each made (as a float copy in GPT-2's layout) only when it is written. */
+    /**
+     * GPT-2's tensors from the graph, each made (as a float copy in GPT-2's layout) only when it is written; untied,
+     * then {@value #LM_HEAD} {@code [V, C]} (nn.Linear's {@code [out, in]}: Kiln's head {@code W [C, V]} transposed).
+     */
     static List<SafeTensors.Tensor> tensors(ComputationGraph model, GptConfig shape) {
         List<SafeTensors.Tensor> out = new ArrayList<>();
         for (Gpt2Layout.Tensor t : Gpt2Layout.tensors(shape)) {
             out.add(new SafeTensors.Tensor(Gpt2Layout.PREFIX + t.name(), t.shape(), () -> {
                 INDArray p = model.getLayer(t.layer()).getParam(t.param());
-                INDArray laid = t.transposed() ? p.transpose() : p;
-                return laid.castTo(DataType.FLOAT).dup('c').reshape(laid.length()).toFloatVector();
+                return floats(t.transposed() ? p.transpose() : p);
             }));
         }
+        if (!shape.tiedEmbeddings()) {
+            out.add(new SafeTensors.Tensor(LM_HEAD, new long[]{shape.vocabSize(), shape.dModel()},
+                    () -> floats(model.getLayer(GptModel.HEAD).getParam("W").transpose())));
+        }
         return out;
+    }
+
+    /** A c-order float copy of {@code laid}'s values. */
+    private static float[] floats(INDArray laid) {
+        return laid.castTo(DataType.FLOAT).dup('c').reshape(laid.length()).toFloatVector();
     }
 
     /** config.json: GPT-2's keys for this shape (dropout off: the weights were trained without it) and Kiln's lineage. */
@@ -194,7 +209,7 @@ public final class HfExport {
         c.put("embd_pdrop", 0.0);
         c.put("attn_pdrop", 0.0);
         c.put("scale_attn_weights", true);
-        c.put("tie_word_embeddings", true);
+        c.put("tie_word_embeddings", shape.tiedEmbeddings());
         c.put("use_cache", true);
         c.put("bos_token_id", endOfTextId);
         c.put("eos_token_id", endOfTextId);

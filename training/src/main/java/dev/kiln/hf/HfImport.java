@@ -25,13 +25,12 @@ import java.util.Map;
 
 /**
  * A Hugging Face GPT-2-family folder ({@code config.json}, {@code model.safetensors}, {@code tokenizer.json}) as a
- * Kiln model. Tied (no {@code lm_head.weight}, or one equal to {@code wte}) it becomes a tied Kiln GPT; untied, a
- * Kiln GPT whose head has {@code W = lm_head^T} and a zero bias (the same function). Every check names the file and
- * the key; {@code key} is the config key that named the folder.
+ * Kiln model. Tied ({@code tie_word_embeddings}, true unless set) it becomes a tied Kiln GPT; untied, an
+ * untied Kiln GPT without head bias whose head is {@code W = lm_head^T} (the same parameters, exactly). Every check
+ * names the file and the key; {@code key} is the config key that named the folder.
  */
 public final class HfImport {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String LM_HEAD = "lm_head.weight";
 
     private HfImport() {
     }
@@ -75,13 +74,15 @@ public final class HfImport {
             }
             checkShapes(r.entries(), shape, weights, key);
         }
-        float[] head = tensors.remove(LM_HEAD);
-        if (head != null && Arrays.equals(head, tensors.get("wte.weight"))) {
-            head = null; // saved although tied
-        }
-        if (head == null && config.has("tie_word_embeddings") && !config.get("tie_word_embeddings").asBoolean()) {
+        // As transformers reads it: tie_word_embeddings (GPT-2's default true) decides; tied, a stored lm_head is
+        // replaced by wte on load, so it is not read here either.
+        boolean tied = config.path("tie_word_embeddings").asBoolean(true);
+        float[] head = tensors.remove(HfExport.LM_HEAD);
+        if (tied) {
+            head = null;
+        } else if (head == null) {
             throw new InvalidConfigException(key, folder.toString(), configFile + " says tie_word_embeddings = false but "
-                    + weights + " has no " + LM_HEAD);
+                    + weights + " has no " + HfExport.LM_HEAD);
         }
         Path tokenizerFile = new Path(folder, HfExport.TOKENIZER);
         if (!fs.exists(tokenizerFile)) {
@@ -102,7 +103,7 @@ public final class HfImport {
             throw new InvalidConfigException(key, folder.toString(), tokenizerFile + " has " + tok.vocabSize() + " tokens, "
                     + configFile + " vocab_size is " + shape.vocabSize());
         }
-        return new HfModel(head == null ? shape : shape.withTiedEmbeddings(false), tensors, head,
+        return new HfModel(head == null ? shape : shape.withHead(false, false), tensors, head,
                 fs.makeQualified(folder).toString(), FileHashes.sha256(fs, weights), tokenizerJson, tok);
     }
 
@@ -149,9 +150,9 @@ public final class HfImport {
                         + ", config.json implies " + Arrays.toString(t.shape()));
             }
         }
-        long[] head = found.get(LM_HEAD);
+        long[] head = found.get(HfExport.LM_HEAD);
         if (head != null && !Arrays.equals(head, new long[]{shape.vocabSize(), shape.dModel()})) {
-            throw new InvalidConfigException(key, file.toString(), "tensor " + LM_HEAD + " has shape " + Arrays.toString(head)
+            throw new InvalidConfigException(key, file.toString(), "tensor " + HfExport.LM_HEAD + " has shape " + Arrays.toString(head)
                     + ", expected [" + shape.vocabSize() + ", " + shape.dModel() + "]");
         }
     }
@@ -165,7 +166,7 @@ public final class HfImport {
         GptConfig source = m.shape();
         if (target.contextLength() > source.contextLength()
                 || !target.equals(new GptConfig(source.vocabSize(), target.contextLength(), source.dModel(), source.layers(),
-                source.heads(), source.mlpRatio(), source.tiedEmbeddings()))) {
+                source.heads(), source.mlpRatio(), source.tiedEmbeddings(), source.headBias()))) {
             throw new IllegalArgumentException("the imported model " + m.folder() + " is " + source + "; the graph is " + target);
         }
         for (Gpt2Layout.Tensor t : Gpt2Layout.tensors(target)) {
@@ -181,7 +182,6 @@ public final class HfImport {
         if (m.lmHead() != null) {
             INDArray w = graph.getLayer(GptModel.HEAD).getParam("W");                       // [C, V]
             w.assign(Nd4j.create(m.lmHead(), new long[]{source.vocabSize(), source.dModel()}, 'c').transpose());
-            graph.getLayer(GptModel.HEAD).getParam("b").assign(0);
         }
     }
 }

@@ -56,11 +56,11 @@ public final class InitFrom {
         GptConfig run = Pretraining.modelShape(cfg, manifest);
         GptConfig theirs = m.shape();
         GptConfig expected = new GptConfig(theirs.vocabSize(), run.contextLength(), theirs.dModel(), theirs.layers(),
-                theirs.heads(), theirs.mlpRatio(), theirs.tiedEmbeddings());
+                theirs.heads(), theirs.mlpRatio(), theirs.tiedEmbeddings(), theirs.headBias());
         if (!expected.equals(run) || run.contextLength() > theirs.contextLength()) {
             throw new InvalidConfigException(KEY, cfg.initFrom(), "is " + theirs + " (n_positions " + theirs.contextLength()
                     + "); this run's kiln.train.model.* and shards make " + run + ": set layers, d-model, heads, mlp-ratio and "
-                    + "tie-embeddings to the folder's, with a context of at most its n_positions");
+                    + "tie-embeddings to the folder's (head-bias = false), with a context of at most its n_positions");
         }
         return new Pretrainer.Continuation(initialModel(m, run, cfg), List.of(), List.of(), stageJson(m),
                 "[pretrain]", TrainConfig.SECTION + ".output");

@@ -18,8 +18,9 @@ import java.util.Collection;
 import java.util.Map;
 
 /**
- * The language-model head: logits {@code z = x W + b} over the vocabulary, softmax and the sparse cross-entropy
- * against next-token ids, fused into one pass over blocks of rows ({@link FusedLmHeadLayer}).
+ * The language-model head: logits {@code z = x W + b} over the vocabulary ({@code z = x W} when built with
+ * {@code hasBias(false)}), softmax and the sparse cross-entropy against next-token ids, fused into one pass over blocks
+ * of rows ({@link FusedLmHeadLayer}).
  *
  * <p>Same parameters ({@code W [C, V]}, {@code b [1, V]}), same input ({@code [B, C, T]}), labels (ids
  * {@code [B, 1, T]}), score and gradients as DL4J's {@code RnnOutputLayer} with {@code LossSparseMCXENT} and a softmax,
@@ -34,7 +35,11 @@ public class FusedLmHead extends BaseOutputLayer {
 
     private int blockRows = DEFAULT_BLOCK_ROWS;
 
-    /** For JSON (DL4J rebuilds layer configurations on executors and from checkpoints). */
+    /**
+     * For JSON (DL4J rebuilds layer configurations on executors and from checkpoints). DL4J's no-arg constructor sets
+     * {@code hasBias = true}, so a layer JSON without that field (as Kiln's checkpoints before the optional head bias
+     * could be) reads back as the head with a bias it always had.
+     */
     public FusedLmHead() {
     }
 

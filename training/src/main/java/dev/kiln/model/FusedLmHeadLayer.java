@@ -24,7 +24,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  *     loss -= log p[r, y_r]                  (exact log-sum-exp for a row whose p underflows)
  *     dz  = p - onehot(y), in place [R, V]   (gradient of the summed loss; labels stay ids, no one-hot array)
  *     dW += x_blk^T dz              [C, V]   (GEMM)
- *     db += 1^T dz                  [1, V]   (GEMM with a ones row: far cheaper than a column reduction)
+ *     db += 1^T dz                  [1, V]   (with a bias; GEMM with a ones row: far cheaper than a column reduction)
  *     dx_blk = dz W^T               [R, C]   (GEMM)
  * </pre>
  * Conventions are DL4J's output layers': the gradient is that of the loss summed over all N rows (DL4J's updater
@@ -69,6 +69,11 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
         return layerConf() instanceof TiedLmHead;
     }
 
+    /** Whether the head adds its own bias {@code b [1, V]} (untied heads of earlier checkpoints; never tied). */
+    private boolean biased() {
+        return !tied() && layerConf().hasBias();
+    }
+
     /** The tied embedding's runtime; fails when {@link GptModel#tie} was not called on this graph. */
     private TokenEmbedding.Impl embedding() {
         if (embedding == null) {
@@ -102,6 +107,8 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
         Gradient gradient = new DefaultGradient();
         if (!tied()) { // tied: the gradient went into the embedding's view, which that layer reports
             gradient.gradientForVariable().put(W, gradientViews.get(W));
+        }
+        if (biased()) {
             gradient.gradientForVariable().put(BIAS, gradientViews.get(BIAS));
         }
         this.gradient = gradient;
@@ -183,7 +190,7 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
         INDArray x2d = rows(input, mgr, ArrayType.FF_WORKING_MEM);
         INDArray z = mgr.createUninitialized(ArrayType.FF_WORKING_MEM, x2d.dataType(), x2d.size(0), w.size(tied ? 0 : 1));
         Nd4j.gemm(x2d, w, z, false, tied, 1.0, 0.0);
-        return tied ? z : z.addiRowVector(getParamWithNoise(BIAS, training, mgr));
+        return biased() ? z.addiRowVector(getParamWithNoise(BIAS, training, mgr)) : z;
     }
 
     /** Labels as a column {@code [N, 1]} of ids, rows {@code b*T + t}. */
@@ -228,16 +235,16 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
                         LayerWorkspaceMgr mgr) {
         boolean tied = tied();
         INDArray w = weights(training, mgr);                                               // [C, V], tied [V, C]
-        INDArray bias = tied ? null : getParamWithNoise(BIAS, training, mgr);              // [1, V]
+        INDArray bias = biased() ? getParamWithNoise(BIAS, training, mgr) : null;          // [1, V] or none
         long n = x2d.size(0);
         long v = w.size(tied ? 0 : 1);
         DataType dt = x2d.dataType();
         int block = (int) Math.min(layerConf().getBlockRows(), n);
         ArrayType scratch = dx2d != null ? ArrayType.BP_WORKING_MEM : ArrayType.FF_WORKING_MEM;
         INDArray zBlock = mgr.createUninitialized(scratch, dt, block, v);
-        INDArray ones = dx2d != null && !tied ? mgr.create(scratch, dt, 1, block).assign(1.0) : null;
+        INDArray ones = dx2d != null && bias != null ? mgr.create(scratch, dt, 1, block).assign(1.0) : null;
         INDArray dW = dx2d == null ? null : tied ? embedding().weightGradient() : gradientViews.get(W);
-        INDArray dB = dx2d != null && !tied ? gradientViews.get(BIAS).reshape(1, v) : null;   // a [1, V] view of the rank-1 view
+        INDArray dB = dx2d != null && bias != null ? gradientViews.get(BIAS).reshape(1, v) : null; // [1, V] view of the rank-1 view
 
         double loss = 0;
         for (long r0 = 0; r0 < n; r0 += block) {
@@ -245,7 +252,7 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
             INDArray xb = x2d.get(NDArrayIndex.interval(r0, r0 + rows), NDArrayIndex.all());      // [R, C]
             INDArray z = rows == block ? zBlock : zBlock.get(NDArrayIndex.interval(0, rows), NDArrayIndex.all());
             Nd4j.gemm(xb, w, z, false, tied, 1.0, 0.0);                                         // [R, V]
-            if (!tied) {
+            if (bias != null) {
                 z.addiRowVector(bias);
             }
             Nd4j.exec(new SoftMax(z, z, 1));
@@ -272,6 +279,8 @@ public class FusedLmHeadLayer extends BaseOutputLayer<FusedLmHead> {
                     Nd4j.gemm(z, xb, dW, true, false, 1.0, beta);                               // [V, C]: assigns first
                 } else {
                     Nd4j.gemm(xb, z, dW, true, false, 1.0, beta);                               // [C, V]
+                }
+                if (dB != null) {
                     INDArray onesRow = rows == block ? ones : ones.get(NDArrayIndex.all(), NDArrayIndex.interval(0, rows));
                     Nd4j.gemm(onesRow, z, dB, false, false, 1.0, beta);                         // [1, V]
                 }

@@ -6,22 +6,35 @@ import java.io.Serializable;
  * The shape of a decoder-only transformer (nanoGPT's names: {@code n_layer}, {@code n_head}, {@code n_embd}).
  * Vocabulary size and context length come from the token shards' manifest; the rest from {@code kiln.train.model}.
  * {@code tiedEmbeddings}: the LM head is the token embedding's matrix, without bias (GPT-2); otherwise a head with its
- * own weights and a bias (Kiln's models before December 2026).
+ * own weights {@code [C, V]}, with a bias {@code [V]} when {@code headBias} (Kiln's models before December 2026) or
+ * without (Hugging Face's untied GPT-2, {@code tie_word_embeddings = false}). A tied head never has a bias.
  */
 public record GptConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, int mlpRatio,
-                        boolean tiedEmbeddings) implements Serializable {
+                        boolean tiedEmbeddings, boolean headBias) implements Serializable {
 
-    /** An untied shape (the layout of earlier checkpoints). */
+    /** An untied shape with a head bias (the layout of earlier checkpoints). */
     public GptConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, int mlpRatio) {
-        this(vocabSize, contextLength, dModel, layers, heads, mlpRatio, false);
+        this(vocabSize, contextLength, dModel, layers, heads, mlpRatio, false, true);
     }
 
-    /** The same shape with the head tied (or not). */
+    /** Tied (no bias) or untied with a bias: the two heads Kiln had before the bias became optional. */
+    public GptConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, int mlpRatio,
+                     boolean tiedEmbeddings) {
+        this(vocabSize, contextLength, dModel, layers, heads, mlpRatio, tiedEmbeddings, !tiedEmbeddings);
+    }
+
+    /** The same shape with the head tied (no bias) or untied with a bias. */
     public GptConfig withTiedEmbeddings(boolean tied) {
-        return new GptConfig(vocabSize, contextLength, dModel, layers, heads, mlpRatio, tied);
+        return withHead(tied, !tied);
+    }
+
+    /** The same shape with this head: tied (then {@code bias} must be false) or untied, with or without a bias. */
+    public GptConfig withHead(boolean tied, boolean bias) {
+        return new GptConfig(vocabSize, contextLength, dModel, layers, heads, mlpRatio, tied, bias);
     }
 
     public GptConfig {
+        check(!(tiedEmbeddings && headBias), "a tied LM head (the token embedding's matrix) has no bias");
         check(vocabSize >= 2, "vocabulary size must be >= 2, got " + vocabSize);
         check(contextLength >= 1, "context length must be >= 1, got " + contextLength);
         check(dModel >= 1 && layers >= 1 && heads >= 1 && mlpRatio >= 1,

@@ -18,7 +18,7 @@ public final class GptInference {
     private final float[] finalGain;         // [C]
     private final float[] finalBias;         // [C]
     private final float[] headWeight;        // [C, V] (tied: wte transposed)
-    private final float[] headBias;          // [V] (tied: zeros, GPT-2's head has no bias)
+    private final float[] headBias;          // [V] (zeros without a head bias: tied, or untied like GPT-2's lm_head)
 
     public GptInference(ComputationGraph graph) {
         if (!supports(graph)) {
@@ -37,7 +37,7 @@ public final class GptInference {
         FinalLayerNorm.Impl lnf = (FinalLayerNorm.Impl) graph.getLayer(GptModel.FINAL_NORM);
         finalGain = RowMath.floats(lnf.p(FinalLayerNorm.GAIN));
         finalBias = RowMath.floats(lnf.p(FinalLayerNorm.BIAS));
-        INDArray[] head = GptModel.headWeights(graph);                                     // tied: wte^T, no bias
+        INDArray[] head = GptModel.headWeights(graph);                                     // tied: wte^T; bias or null
         headWeight = RowMath.floats(head[0]);
         headBias = head[1] == null ? new float[shape.vocabSize()] : RowMath.floats(head[1]);
     }

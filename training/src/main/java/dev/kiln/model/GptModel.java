@@ -103,14 +103,15 @@ public final class GptModel {
 
     /**
      * The fused LM head: logits, softmax over V and sparse cross-entropy in one pass; tied ({@link TiedLmHead}, no
-     * parameters) or with its own weights and bias (GPT-2's initialisation).
+     * parameters) or with its own weights, and a bias when {@link GptConfig#headBias} (GPT-2's initialisation).
      */
     public static FusedLmHead lmHead(GptConfig cfg) {
         if (cfg.tiedEmbeddings()) {
             return new TiedLmHead(cfg.dModel(), cfg.vocabSize());
         }
         WeightInitDistribution normal = new WeightInitDistribution(new NormalDistribution(0, INIT_STD));
-        return new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal).build();
+        return new FusedLmHead.Builder().nIn(cfg.dModel()).nOut(cfg.vocabSize()).weightInit(normal)
+                .hasBias(cfg.headBias()).build();
     }
 
     /**
@@ -175,19 +176,24 @@ public final class GptModel {
         }
         int vocab = wte.getLayerConf().getLayer() instanceof TokenEmbedding t ? t.getVocabSize()
                 : (int) ((EmbeddingSequenceLayer) wte.getLayerConf().getLayer()).getNIn();
-        boolean tied = vertices.get(HEAD) instanceof LayerVertex head
-                && head.getLayerConf().getLayer() instanceof TiedLmHead;
+        Layer head = vertices.get(HEAD) instanceof LayerVertex h ? h.getLayerConf().getLayer() : null;
+        boolean tied = head instanceof TiedLmHead || (head == null && wte.getLayerConf().getLayer() instanceof TokenEmbedding);
+        // Without an LM head (a classifier) an untied trunk records no head bias; GPT-2 has none.
+        boolean bias = !tied && head instanceof FusedLmHead lm && lm.hasBias();
         return new GptConfig(vocab, block.getContextLength(), block.getDModel(), block.getTotalLayers(),
-                block.getHeads(), block.getMlpRatio(), tied || (!vertices.containsKey(HEAD)
-                && wte.getLayerConf().getLayer() instanceof TokenEmbedding));
+                block.getHeads(), block.getMlpRatio(), tied, bias);
     }
 
-    /** The LM head's weights as {@code [C, V]} (the embedding's matrix transposed, when tied) and its bias or null. */
+    /**
+     * The LM head's weights as {@code [C, V]} (the embedding's matrix transposed, when tied) and its bias {@code [1, V]},
+     * or null (tied, or untied without a bias).
+     */
     public static INDArray[] headWeights(ComputationGraph model) {
         if (isTied(model)) {
             return new INDArray[]{model.getLayer(TOKEN_EMBEDDING).getParam("W").transpose(), null};
         }
-        return new INDArray[]{model.getLayer(HEAD).getParam("W"), model.getLayer(HEAD).getParam("b")};
+        var head = model.getLayer(HEAD);
+        return new INDArray[]{head.getParam("W"), head.paramTable().containsKey("b") ? head.getParam("b") : null};
     }
 
     /** Inputs {@code [B, 1, T]} from rows of T+1 ids: positions 0..T-1 of each row. */
@@ -233,7 +239,7 @@ public final class GptModel {
         INDArray hidden = model.feedForward(inputs(rows, model.getConfiguration().getDataType()), false).get(FINAL_NORM); // [B, C, T]
         INDArray[] head = headWeights(model);
         INDArray w = head[0];                                                               // [C, V]
-        INDArray bias = head[1];                                                            // [V] or null (tied)
+        INDArray bias = head[1];                                                            // [V] or null (no bias)
         long c = hidden.size(1);
         INDArray picked = Nd4j.create(hidden.dataType(), rows.length, c);                   // [B, C]
         for (int i = 0; i < rows.length; i++) {

@@ -44,11 +44,14 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
                 cfg.recomputeActivations());
     }
 
-    /** Parameters of the GPT {@link dev.kiln.model.GptModel} builds: embeddings, L blocks, final LayerNorm, head (untied). */
+    /**
+     * Parameters of the GPT {@link dev.kiln.model.GptModel} builds: embeddings, L blocks, final LayerNorm, head (untied:
+     * W, and b with a head bias).
+     */
     public long params() {
         long v = shape.vocabSize(), t = shape.contextLength(), c = shape.dModel(), hidden = (long) shape.mlpRatio() * c;
         long block = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + 2 * c + (c * hidden + hidden) + (hidden * c + c);
-        long head = shape.tiedEmbeddings() ? 0 : c * v + v; // a tied head uses wte's matrix
+        long head = shape.tiedEmbeddings() ? 0 : c * v + (shape.headBias() ? v : 0); // a tied head uses wte's matrix
         return v * c + t * c + shape.layers() * block + 2 * c + head;
     }
 

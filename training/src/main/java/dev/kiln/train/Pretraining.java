@@ -44,7 +44,7 @@ public final class Pretraining {
     public static GptConfig modelShape(TrainConfig cfg, Manifest manifest) {
         TrainConfig.ModelShape m = cfg.model();
         return new GptConfig(manifest.vocabSize(), manifest.contextLength(), m.dModel(), m.layers(), m.heads(), m.mlpRatio(),
-                m.tieEmbeddings());
+                m.tieEmbeddings(), m.headBias());
     }
 
     /** {@code resume} ({@code --resume}) means {@link ResumePolicy.Mode#ALWAYS}; without it, {@code kiln.train.resume} decides. */

@@ -64,6 +64,14 @@ public final class ResumePolicy {
             return TrainConfig.SECTION + ".model.tie-embeddings is " + m.tieEmbeddings() + " in this run, " + theirTie
                     + (tied == null ? " (not recorded: an earlier, untied model)" : "") + " in the checkpoint";
         }
+        // Checkpoints from before head-bias existed: untied heads had a bias, tied ones none.
+        JsonNode bias = model.has("head-bias") ? model.get("head-bias") : model.get("headBias");
+        boolean theirBias = bias == null ? !theirTie : bias.asBoolean();
+        if (theirBias != m.headBias()) {
+            return TrainConfig.SECTION + ".model.head-bias is " + m.headBias() + " in this run, " + theirBias
+                    + (bias == null ? " (not recorded: an earlier model, " + (theirTie ? "tied" : "untied") + ")" : "")
+                    + " in the checkpoint";
+        }
         String theirs = state.path("tokenizer_sha256").asText(null);
         if (tokenizerSha256 != null && theirs != null && !theirs.equals(tokenizerSha256)) {
             return TrainConfig.SECTION + ".shards come from tokenizer " + tokenizerSha256 + ", the checkpoint from tokenizer " + theirs;

@@ -16,9 +16,10 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
 
     /**
      * Sizes from the config; vocabulary size and context length come from the shards. {@code tieEmbeddings}: the LM
-     * head is the token embedding's matrix, without bias (GPT-2's head).
+     * head is the token embedding's matrix, without bias (GPT-2's head); {@code headBias}: an untied head adds a bias.
      */
-    public record ModelShape(int layers, int dModel, int heads, int mlpRatio, boolean tieEmbeddings) implements Serializable {
+    public record ModelShape(int layers, int dModel, int heads, int mlpRatio, boolean tieEmbeddings, boolean headBias)
+            implements Serializable {
     }
 
     public record Optimizer(double learningRate, int warmupSteps, double minLearningRate, double beta1, double beta2,
@@ -36,7 +37,9 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
         Settings s = new Settings(config, SECTION);
         Settings m = s.section("model");
         ModelShape model = new ModelShape(m.intIn("layers", 1, 256), m.intIn("d-model", 1, 65536),
-                m.intIn("heads", 1, 1024), m.intIn("mlp-ratio", 1, 64), m.bool("tie-embeddings"));
+                m.intIn("heads", 1, 1024), m.intIn("mlp-ratio", 1, 64), m.bool("tie-embeddings"), m.bool("head-bias"));
+        m.require(!(model.tieEmbeddings() && model.headBias()), "head-bias",
+                "must be false with tie-embeddings = true: a tied head is the token embedding's matrix, without a bias");
         m.require(model.dModel() % model.heads() == 0, "d-model",
                 "must be a multiple of heads (" + model.heads() + "), got " + model.dModel());
         int steps = s.positiveInt("steps");

@@ -36,7 +36,9 @@ import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -96,11 +98,14 @@ class HuggingFaceRoundTripTest {
             Path folder = fixture(name);
             HfImport.HfModel m = HfImport.read(FS, folder, "kiln.train.init-from");
             assertEquals(name.equals("tiny-gpt2"), m.shape().tiedEmbeddings(), name);
+            assertFalse(m.shape().headBias(), name + ": GPT-2's lm_head has no bias, tied or not");
             JsonNode expected = json(new Path(folder, "expected.json"));
             int[] ids = JSON.convertValue(expected.get("ids"), int[].class);
             assertArrayEquals(ids, m.tokenizer().encode(expected.get("text").asText()),
                     "Kiln's BPE encodes like the GPT-2 tokenizer transformers saved");
-            double[][] got = logits(imported(m), ids);
+            ComputationGraph model = imported(m);
+            assertNull(GptModel.headWeights(model)[1], name + ": no head bias in the Kiln model either");
+            double[][] got = logits(model, ids);
             double worst = 0;
             for (int i = 0; i < ids.length; i++) {
                 for (int v = 0; v < got[i].length; v++) {
@@ -112,15 +117,22 @@ class HuggingFaceRoundTripTest {
         }
     }
 
+    /** Tied and untied without a head bias: the two heads GPT-2 holds. */
     @Test
     void exportReadBackByKilnIsIdenticalAndHasTransformersLayout() throws IOException {
-        Path tiny = fixture("tiny-gpt2");
+        exportReadBack("tiny-gpt2");
+        exportReadBack("tiny-gpt2-untied");
+    }
+
+    private void exportReadBack(String fixture) throws IOException {
+        Path tiny = fixture(fixture);
         HfImport.HfModel reference = HfImport.read(FS, tiny, "k");
         ComputationGraph model = GptModel.build(reference.shape(), new NoOp(), 0, 42, DataType.FLOAT); // Kiln's own weights
-        Path out = new Path(tmp.resolve("export").toString());
+        Path out = new Path(tmp.resolve("export-" + fixture).toString());
         HfExport.write(FS, out, model, reference.tokenizerJson(), "<|endoftext|>", 0, JSON.createObjectNode().put("step", 7));
 
         HfImport.HfModel back = HfImport.read(FS, out, "k");
+        assertEquals(reference.shape(), back.shape(), fixture);
         ComputationGraph again = imported(back);
         assertArrayEquals(model.params().toFloatVector(), again.params().toFloatVector(), 0f, "identical weights");
         int[] ids = {5, 17, 200, 3, 299, 0, 42};
@@ -147,7 +159,8 @@ class HuggingFaceRoundTripTest {
         for (String f : new String[]{"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"}) {
             assertTrue(FS.exists(new Path(out, f)), f);
         }
-        assertEquals(FS.listStatus(out.getParent()).length, 1, "no staging folder is left beside the export");
+        assertEquals(0, Arrays.stream(FS.listStatus(out.getParent())).filter(f -> !f.getPath().getName().startsWith("export-"))
+                .count(), "no staging folder is left beside the export");
     }
 
     /**
@@ -161,15 +174,20 @@ class HuggingFaceRoundTripTest {
                 System.getProperty("user.home") + "/.cache/kiln/bench-venv/bin/python");
         Assumptions.assumeTrue(Files.isExecutable(java.nio.file.Path.of(python)),
                 "no Python with transformers at " + python + " (bench/pytorch/venv.sh makes one)");
+        agreesWithTransformers(python, true);
+        agreesWithTransformers(python, false); // untied, no bias: lm_head.weight and tie_word_embeddings = false
+    }
+
+    private void agreesWithTransformers(String python, boolean tied) throws Exception {
         HfImport.HfModel reference = HfImport.read(FS, fixture("tiny-gpt2"), "k");
-        GptConfig shape = new GptConfig(reference.shape().vocabSize(), 64, 32, 2, 4, 4, true);
+        GptConfig shape = new GptConfig(reference.shape().vocabSize(), 64, 32, 2, 4, 4, tied, false);
         ComputationGraph model = GptModel.build(shape, new NoOp(), 0, 42, DataType.FLOAT);
         model.params().muli(5); // weights far from zero: logits of several units, so 1e-4 is a sharp test
-        Path out = new Path(tmp.resolve("export").toString());
+        Path out = new Path(tmp.resolve(tied ? "export-tied" : "export-untied").toString());
         HfExport.write(FS, out, model, reference.tokenizerJson(), "<|endoftext|>", 0, JSON.createObjectNode());
 
         String text = "The lazy fox jumps over the quick models.";
-        java.nio.file.Path result = tmp.resolve("hf.json");
+        java.nio.file.Path result = tmp.resolve(tied ? "hf-tied.json" : "hf-untied.json");
         java.nio.file.Path script = java.nio.file.Path.of(System.getProperty("user.dir")).getParent()
                 .resolve("bench/pytorch/hf_logits.py");
         Process p = new ProcessBuilder(python, script.toString(), out.toUri().getPath(), text, result.toString())
@@ -189,7 +207,8 @@ class HuggingFaceRoundTripTest {
             }
         }
         assertTrue(largest > 1, "logits large enough to compare: " + largest);
-        assertTrue(worst < LOGIT_TOLERANCE, "largest logit difference with transformers " + worst + " (largest logit " + largest + ")");
+        assertTrue(worst < LOGIT_TOLERANCE, (tied ? "tied" : "untied") + ": largest logit difference with transformers "
+                + worst + " (largest logit " + largest + ")");
     }
 
     private static Map<String, SafeTensors.Entry> entries(Path file) throws IOException {
@@ -198,14 +217,19 @@ class HuggingFaceRoundTripTest {
         }
     }
 
-    /** Through the stage's entry point: a checkpoint folder in, lineage out; an untied checkpoint refused with the reason. */
+    /**
+     * Through the stage's entry point: a checkpoint folder in, lineage out; an untied checkpoint without a head bias
+     * exports with its lm_head; one with a bias is refused with the reason.
+     */
     @Test
-    void exportsATiedCheckpointAndRefusesAnUntiedOne() throws IOException {
+    void exportsTiedAndBiasFreeCheckpointsAndRefusesAHeadBias() throws IOException {
         Path tokenizer = new Path(fixture("tiny-gpt2"), "tokenizer.json");
         String tokSha = FileHashes.sha256(FS, tokenizer);
         GptConfig shape = new GptConfig(300, 8, 16, 1, 2, 4, true);
         Path tied = checkpoint("tied", GptModel.build(shape, new NoOp(), 0, 3, DataType.FLOAT), tokSha);
         Path untied = checkpoint("untied", GptModel.build(shape.withTiedEmbeddings(false), new NoOp(), 0, 3, DataType.FLOAT), tokSha);
+        Path biasFree = checkpoint("bias-free", GptModel.build(shape.withHead(false, false), new NoOp(), 0, 3, DataType.FLOAT),
+                tokSha);
 
         String out = tmp.resolve("hf").toString();
         String plan = HfExport.plan(new ExportConfig(tied.toString(), tokenizer.toString(), "<|endoftext|>", out), new Configuration());
@@ -217,12 +241,20 @@ class HuggingFaceRoundTripTest {
         assertEquals(tokSha, kiln.get("tokenizer_sha256").asText());
         assertTrue(kiln.get("checkpoint").asText().endsWith("step-00000012"), kiln.toString());
         assertNotNull(kiln.get("kiln_version"));
+        assertTrue(json(new Path(out, "config.json")).get("tie_word_embeddings").asBoolean());
+
+        String untiedOut = tmp.resolve("hf-untied").toString();
+        HfExport.run(new ExportConfig(biasFree.toString(), tokenizer.toString(), "<|endoftext|>", untiedOut), new Configuration());
+        assertFalse(json(new Path(untiedOut, "config.json")).get("tie_word_embeddings").asBoolean());
+        assertArrayEquals(new long[]{300, 16}, entries(new Path(untiedOut, "model.safetensors")).get("lm_head.weight").shape(),
+                "lm_head.weight is [V, C], nn.Linear's [out, in]");
 
         InvalidConfigException refused = assertThrows(InvalidConfigException.class, () -> HfExport.run(
                 new ExportConfig(untied.toString(), tokenizer.toString(), "<|endoftext|>", tmp.resolve("no").toString()),
                 new Configuration()));
         assertEquals("kiln.export.checkpoint", refused.key());
-        assertTrue(refused.getMessage().contains("without a bias"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("has no bias") && refused.getMessage().contains("head-bias = false"),
+                refused.getMessage());
         assertTrue(!Files.exists(tmp.resolve("no")), "nothing written");
 
         ComputationGraph meanPooled = ClassifierModel.fromParent(GptModel.build(shape, new NoOp(), 0, 3,

@@ -12,23 +12,32 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.NoOp;
 
+import java.util.Arrays;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The fused LM head against DL4J's RnnOutputLayer + LossSparseMCXENT on the same weights and inputs (score,
- * gradients of every parameter, probabilities), in double precision, with blocks that do not divide the rows.
+ * gradients of every parameter, probabilities), in double precision, with blocks that do not divide the rows; with
+ * and without the head's bias.
  */
 class FusedLmHeadTest extends DoublePrecisionTest {
     // V=11, T=5, C=8, 2 blocks of 2 heads: B*T = 15 rows, so 4-row blocks leave a partial last block.
     private static final GptConfig CFG = new GptConfig(11, 5, 8, 2, 2, 2);
+    /** The same shape, untied without a head bias. */
+    private static final GptConfig NO_BIAS = CFG.withHead(false, false);
 
-    /** {@code fused}: Kiln's head; else DL4J's {@code RnnOutputLayer}, the reference. */
     private static ComputationGraph model(boolean fused, int blockRows, long seed) {
-        ComputationGraphConfiguration conf = GptModel.configuration(CFG, new NoOp(), 0.0, seed, DataType.DOUBLE,
-                GptModel.HEAD, fused ? GptModel.lmHead(CFG) : ReferenceLayers.dl4jHead(CFG), GptModel.Trunk.HAND_WRITTEN);
+        return model(CFG, fused, blockRows, seed);
+    }
+
+    /** {@code fused}: Kiln's head; else DL4J's {@code RnnOutputLayer}, the reference (each with a bias if cfg says so). */
+    private static ComputationGraph model(GptConfig cfg, boolean fused, int blockRows, long seed) {
+        ComputationGraphConfiguration conf = GptModel.configuration(cfg, new NoOp(), 0.0, seed, DataType.DOUBLE,
+                GptModel.HEAD, fused ? GptModel.lmHead(cfg) : ReferenceLayers.dl4jHead(cfg), GptModel.Trunk.HAND_WRITTEN);
         if (fused) {
             ((FusedLmHead) ((LayerVertex) conf.getVertices().get(GptModel.HEAD)).getLayerConf().getLayer())
                     .setBlockRows(blockRows);
@@ -58,9 +67,21 @@ class FusedLmHeadTest extends DoublePrecisionTest {
 
     @Test
     void sameScoreGradientsAndProbabilitiesAsDl4jsOutputLayer() {
+        sameAsDl4j(CFG);
+    }
+
+    @Test
+    void withoutBiasSameScoreGradientsAndProbabilitiesAsDl4jsOutputLayerWithoutBias() {
+        sameAsDl4j(NO_BIAS);
+        ComputationGraph fused = model(NO_BIAS, true, 4, 1);
+        assertEquals(model(true, 4, 1).numParams() - NO_BIAS.vocabSize(), fused.numParams(), "no bias parameters");
+        assertNull(fused.getLayer(GptModel.HEAD).paramTable().get("b"));
+    }
+
+    private static void sameAsDl4j(GptConfig cfg) {
         for (int blockRows : new int[]{4, 256}) {
-            ComputationGraph fused = model(true, blockRows, 21);
-            ComputationGraph reference = model(false, blockRows, 21);
+            ComputationGraph fused = model(cfg, true, blockRows, 21);
+            ComputationGraph reference = model(cfg, false, blockRows, 21);
             // Larger than initial weights, so probabilities are far from uniform and errors would show.
             reference.setParams(Nd4j.rand(DataType.DOUBLE, 1, reference.numParams()).subi(0.5).muli(0.8));
             fused.setParams(reference.params().dup());
@@ -78,7 +99,11 @@ class FusedLmHeadTest extends DoublePrecisionTest {
             for (String key : expected.keySet()) {
                 assertClose(expected.get(key), actual.get(key), 1e-10, "gradient " + key + ", blocks of " + blockRows);
             }
-            assertClose(GptModel.probabilities(reference, rows), GptModel.probabilities(fused, rows), 1e-10, "probabilities");
+            if (cfg.headBias()) {
+                assertClose(GptModel.probabilities(reference, rows), GptModel.probabilities(fused, rows), 1e-10, "probabilities");
+            } else { // DL4J's RnnOutputLayer without a bias fails in activate() (adds a null bias): x W by hand instead
+                assertClose(softmaxOfNextTokenLogits(fused, rows), GptModel.probabilities(fused, rows), 1e-10, "probabilities");
+            }
 
             INDArray in = GptModel.inputs(rows, DataType.DOUBLE);
             INDArray labels = GptModel.labels(rows, DataType.DOUBLE);
@@ -96,9 +121,36 @@ class FusedLmHeadTest extends DoublePrecisionTest {
         }
     }
 
+    /** {@code [B, V, T]}: the softmax of {@link GptModel#nextTokenLogits} at every position (lnf's output times W). */
+    private static INDArray softmaxOfNextTokenLogits(ComputationGraph model, int[][] rows) {
+        int t = rows[0].length - 1;
+        INDArray p = Nd4j.create(DataType.DOUBLE, rows.length, CFG.vocabSize(), t);
+        for (int j = 0; j < t; j++) {
+            int[] positions = new int[rows.length];
+            Arrays.fill(positions, j);
+            double[][] z = GptModel.nextTokenLogits(model, rows, positions);
+            for (int i = 0; i < rows.length; i++) {
+                double max = Arrays.stream(z[i]).max().orElseThrow();
+                double sum = Arrays.stream(z[i]).map(x -> Math.exp(x - max)).sum();
+                for (int v = 0; v < z[i].length; v++) {
+                    p.putScalar(new long[]{i, v, j}, Math.exp(z[i][v] - max) / sum);
+                }
+            }
+        }
+        return p;
+    }
+
     @Test
     void gradientsMatchFiniteDifferencesWithPartialBlocks() {
-        ComputationGraph fused = model(true, 4, 3);
+        finiteDifferences(model(true, 4, 3));
+    }
+
+    @Test
+    void withoutBiasGradientsMatchFiniteDifferences() {
+        finiteDifferences(model(NO_BIAS, true, 4, 3));
+    }
+
+    private static void finiteDifferences(ComputationGraph fused) {
         int[][] rows = rows(3, 9);
         boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.GraphConfig()
                 .net(fused)
@@ -114,13 +166,18 @@ class FusedLmHeadTest extends DoublePrecisionTest {
     /** Logits so peaked that the probability of the label underflows: the loss is still the exact log-sum-exp. */
     @Test
     void lossStaysExactWhenTheLabelsProbabilityUnderflows() {
-        ComputationGraph fused = model(true, 4, 8);
+        underflow(CFG);
+        underflow(NO_BIAS);
+    }
+
+    private static void underflow(GptConfig cfg) {
+        ComputationGraph fused = model(cfg, true, 4, 8);
         INDArray w = fused.getLayer(GptModel.HEAD).getParam("W");
         w.muli(1e5); // logits of order 1e3: exp underflows for all but the largest
         int[][] rows = rows(2, 4);
         INDArray in = GptModel.inputs(rows, DataType.DOUBLE);
         INDArray x = fused.feedForward(in, false).get(GptModel.FINAL_NORM); // [B, C, T]
-        INDArray b = fused.getLayer(GptModel.HEAD).getParam("b");
+        INDArray b = cfg.headBias() ? fused.getLayer(GptModel.HEAD).getParam("b") : Nd4j.zeros(DataType.DOUBLE, 1, CFG.vocabSize());
         double expected = 0;
         int t = CFG.contextLength();
         for (int i = 0; i < rows.length; i++) {

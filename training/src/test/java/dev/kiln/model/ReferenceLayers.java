@@ -28,7 +28,7 @@ public final class ReferenceLayers {
      * {@link FusedLmHead}, several times slower.
      */
     public static Layer dl4jHead(GptConfig cfg) {
-        return new RnnOutputLayer.Builder(new LossSparseMCXENT())
+        return new RnnOutputLayer.Builder(new LossSparseMCXENT()).hasBias(cfg.headBias())
                 .nIn(cfg.dModel()).nOut(cfg.vocabSize()).activation(Activation.SOFTMAX).dataFormat(RNNFormat.NCW)
                 .weightInit(new WeightInitDistribution(new NormalDistribution(0, GptModel.INIT_STD))).build();
     }

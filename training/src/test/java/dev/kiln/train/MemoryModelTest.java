@@ -37,6 +37,9 @@ class MemoryModelTest {
         assertEquals(GptModel.build(shape, new NoOp(), 0, 1, DataType.FLOAT).numParams(), model(shape, 1, 1).params());
         GptConfig tied = shape.withTiedEmbeddings(true);
         assertEquals(GptModel.build(tied, new NoOp(), 0, 1, DataType.FLOAT).numParams(), model(tied, 1, 1).params());
+        GptConfig noBias = shape.withHead(false, false);
+        assertEquals(GptModel.build(noBias, new NoOp(), 0, 1, DataType.FLOAT).numParams(), model(noBias, 1, 1).params());
+        assertEquals(model(shape, 1, 1).params() - 300, model(noBias, 1, 1).params(), "the bias is V = 300 parameters");
         assertEquals(136_206_848L, model(new GptConfig(32768, 1024, 768, 12, 12, 4), 1, 1).params(), "GPT-2 small's shape");
     }
 

@@ -68,9 +68,18 @@ class ResumePolicyTest {
         InvalidConfigException untied = assertThrows(InvalidConfigException.class, () -> ResumePolicy.resume(ResumePolicy.Mode.AUTO,
                 "step-00000020", state("{\"layers\": 2, \"d-model\": 64, \"heads\": 4, \"mlp-ratio\": 4}", "abc"), c, "abc"));
         assertEquals("kiln.train.model.tie-embeddings", untied.key());
-        assertTrue(ResumePolicy.resume(ResumePolicy.Mode.AUTO, "step-00000020", state(
-                "{\"layers\": 2, \"d-model\": 64, \"heads\": 4, \"mlp-ratio\": 4}", "abc"),
-                cfg("out", Map.of("model.tie-embeddings", "false")), "abc"), "an untied run continues an earlier checkpoint");
+        // Its untied head had a bias: an untied run with head-bias = true continues it, one without a bias does not.
+        JsonNode earlier = state("{\"layers\": 2, \"d-model\": 64, \"heads\": 4, \"mlp-ratio\": 4}", "abc");
+        assertTrue(ResumePolicy.resume(ResumePolicy.Mode.AUTO, "step-00000020", earlier,
+                cfg("out", Map.of("model.tie-embeddings", "false", "model.head-bias", "true")), "abc"),
+                "an untied run with a head bias continues an earlier checkpoint");
+        InvalidConfigException noBias = assertThrows(InvalidConfigException.class, () -> ResumePolicy.resume(
+                ResumePolicy.Mode.AUTO, "step-00000020", earlier, cfg("out", Map.of("model.tie-embeddings", "false")), "abc"));
+        assertEquals("kiln.train.model.head-bias", noBias.key());
+        assertTrue(noBias.getMessage().contains("not recorded"), noBias.getMessage());
+        assertTrue(ResumePolicy.resume(ResumePolicy.Mode.AUTO, "step-00000020", state("{\"layers\": 2, \"d-model\": 64, "
+                + "\"heads\": 4, \"mlp-ratio\": 4, \"tie-embeddings\": false, \"head-bias\": false}", "abc"),
+                cfg("out", Map.of("model.tie-embeddings", "false")), "abc"), "an untied run without bias continues its own");
         InvalidConfigException tok = assertThrows(InvalidConfigException.class,
                 () -> ResumePolicy.resume(ResumePolicy.Mode.AUTO, "step-00000020", rendered, c, "other"));
         assertEquals("kiln.train.shards", tok.key());

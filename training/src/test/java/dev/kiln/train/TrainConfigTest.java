@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,19 @@ class TrainConfigTest {
         assertEquals(1, c.parallel().workers());
         assertEquals(TrainConfig.OuterOptimizer.AVERAGE, c.parallel().outerOptimizer());
         assertEquals(16, c.globalBatch());
+        assertTrue(c.model().tieEmbeddings() && !c.model().headBias(), "GPT-2's head: tied, no bias");
+        TrainConfig untied = TrainConfig.from(KilnConfig.load(null, Map.of("kiln.train.model.tie-embeddings", "false")));
+        assertFalse(untied.model().headBias(), "an untied head has no bias unless asked for");
+    }
+
+    @Test
+    void aTiedHeadWithABiasIsRefusedNamingTheKey() {
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> TrainConfig.from(
+                KilnConfig.load(null, Map.of("kiln.train.model.head-bias", "true"))));
+        assertTrue(e.getMessage().contains("kiln.train.model.head-bias") && e.getMessage().contains("tie-embeddings"),
+                e.getMessage());
+        assertTrue(TrainConfig.from(KilnConfig.load(null, Map.of("kiln.train.model.head-bias", "true",
+                "kiln.train.model.tie-embeddings", "false"))).model().headBias());
     }
 
     @Test
