@@ -157,7 +157,7 @@ public final class Tokenize {
         return new Plan(outDir, previous, 0, fresh, List.of(), inputs.size() - fresh.size());
     }
 
-    /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage); may be null (tests). */
+    /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage). */
     public static Result run(SparkSession spark, TokenizeConfig cfg, Lineage lineage) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         // 1. The input: what no earlier run into this output tokenized.
@@ -195,8 +195,8 @@ public final class Tokenize {
 
         // 4. The manifest, replaced atomically, makes the run visible.
         Manifest base = previous != null ? previous : new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), TOKENIZER_FILE, sha,
-                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), lineage == null ? null : lineage.config(),
-                List.of(), List.of(), List.of(), lineage == null ? null : lineage.toJson());
+                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), lineage.config(),
+                List.of(), List.of(), List.of(), lineage.toJson());
         Manifest manifest = base.append(fresh, written, plan.freshRuns());
         manifest.write(outFs, outDir);
         // The Hadoop convention for "this output is complete" (the manifest, written last, is Kiln's own).

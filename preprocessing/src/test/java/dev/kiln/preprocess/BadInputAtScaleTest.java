@@ -11,6 +11,7 @@ import dev.kiln.preprocess.read.InputFormat;
 import dev.kiln.preprocess.read.ReadRecord;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -98,7 +99,7 @@ class BadInputAtScaleTest {
                 "output.path", out.toString());
         HeapWatch heap = HeapWatch.start();
         long runStart = System.nanoTime();
-        PreprocessPipeline.run(spark, cfg, null);
+        PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark));
         double runSeconds = (System.nanoTime() - runStart) / 1e9;
         HeapWatch.Peak peak = heap.stop();
         System.out.printf("[bad-input] pipeline run %.1f s; heap: baseline %d MB after a full GC, peak %d MB after a GC (+%d MB, %d GCs), "

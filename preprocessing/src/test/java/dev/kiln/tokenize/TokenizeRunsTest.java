@@ -19,7 +19,7 @@ class TokenizeRunsTest {
 
     private static RunManifest.Committed run(int n, String sha) {
         RunManifest m = new RunManifest(RunManifest.FORMAT_VERSION, n, "2026-01-01T00:00:00Z", List.of(), List.of(), 10L * n,
-                "index/" + RunManifest.runName(n), 0, new DedupIndex.Spec(true, "word", 5, 128, 1, 3), null);
+                "index/" + RunManifest.runName(n), 0, new DedupIndex.Spec(true, "word", 5, 128, 1, 3), null, null, null);
         return new RunManifest.Committed(m, sha);
     }
 

@@ -35,9 +35,9 @@ import java.util.TreeMap;
  * @param index          the dedup index snapshot written with this run (everything kept by runs 1 .. N), relative
  * @param indexDocuments documents in that snapshot
  * @param indexSpec      how the snapshot's signatures were made; a later run must make them the same way
- * @param config         the effective {@code kiln.preprocess} section of this run (may be null)
+ * @param config         the effective {@code kiln.preprocess} section of this run (null in older manifests)
  * @param lineage        the run's {@link dev.kiln.common.config.Lineage#toJson()}, the same object as in its stats.json;
- *                       null in manifests written before run manifests recorded it (and in tests without a job)
+ *                       null in manifests written before run manifests recorded it
  * @param languages      documents the filters kept per language (language identification's codes), before dedup; empty
  *                       when language identification was off and in manifests written before it existed
  */
@@ -70,18 +70,6 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
         documentFiles = List.copyOf(documentFiles);
         lineage = lineage == null || lineage.isNull() || lineage.isMissingNode() ? null : lineage; // absent in older manifests
         languages = Collections.unmodifiableSortedMap(languages == null ? new TreeMap<>() : new TreeMap<>(languages));
-    }
-
-    /** A manifest without language counts. */
-    public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
-                       long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config, JsonNode lineage) {
-        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, lineage, null);
-    }
-
-    /** A manifest without lineage. */
-    public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
-                       long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config) {
-        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, null, null);
     }
 
     /** The partition folder name of a run: {@code run=0001} (Spark reads {@code documents/} as a table partitioned by run). */

@@ -30,7 +30,7 @@ class RunManifestTest {
                 List.of(new InputLedger.Entry("file:/in/a.json", 10, 20, "abc")),
                 List.of(new RunManifest.FileEntry("documents/" + RunManifest.runName(run) + "/part-0.parquet", 123)),
                 7, "index/" + RunManifest.runName(run), 7 * run, new DedupIndex.Spec(true, "word", 5, 128, 1, 3),
-                new ObjectMapper().readTree("{\"x\": 1}"));
+                new ObjectMapper().readTree("{\"x\": 1}"), null, null);
     }
 
     @Test
@@ -61,7 +61,7 @@ class RunManifestTest {
                 new ObjectMapper().readTree("{\"output\": {\"path\": \"out\"}}"), "3.5.7");
         RunManifest plain = manifest(2);
         RunManifest with = new RunManifest(plain.formatVersion(), plain.run(), plain.created(), plain.inputs(), plain.documentFiles(),
-                plain.documents(), plain.index(), plain.indexDocuments(), plain.indexSpec(), plain.config(), lineage.toJson());
+                plain.documents(), plain.index(), plain.indexDocuments(), plain.indexSpec(), plain.config(), lineage.toJson(), null);
         RunManifest back = RunManifest.fromJson(with.toJsonBytes(), "m.json");
         assertEquals(lineage.toJson(), back.lineage());
         LineageAssertions.assertLineage(back.lineage(), "preprocess", "kiln.preprocess");
