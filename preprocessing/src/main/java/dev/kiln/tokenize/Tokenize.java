@@ -3,11 +3,11 @@ package dev.kiln.tokenize;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
+import dev.kiln.common.io.InputPaths;
 import dev.kiln.common.io.MissingInputException;
 import dev.kiln.common.log.Progress;
 import dev.kiln.common.spark.SparkStages;
-import dev.kiln.preprocess.read.InputListing;
-import dev.kiln.preprocess.runs.RunManifest;
+import dev.kiln.documents.RunManifest;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
@@ -324,7 +324,7 @@ public final class Tokenize {
         }
         // Hidden and staging names anywhere below the matched path are skipped (Spark's _temporary, .crc files).
         List<Manifest.InputFile> out = new ArrayList<>();
-        for (FileStatus st : InputListing.expand(in, hadoop).files()) {
+        for (FileStatus st : InputPaths.expand(in, hadoop).files()) {
             if (st.isFile() && st.getPath().getName().endsWith(".parquet")) {
                 out.add(new Manifest.InputFile(st.getPath().toString(), st.getLen(), st.getModificationTime()));
             }

@@ -1,11 +1,10 @@
-package dev.kiln.preprocess.runs;
+package dev.kiln.documents;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.kiln.common.io.FileHashes;
-import dev.kiln.preprocess.dedup.DedupIndex;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -24,7 +23,9 @@ import java.util.TreeMap;
 /**
  * {@code runs/run=NNNN/manifest.json}: one committed preprocess run. It is written last, after the run's documents
  * and index are in place, so a run exists exactly when its manifest does; it is never rewritten afterwards.
- * Downstream stages identify a run by its number and the SHA-256 of this file.
+ * Downstream stages identify a run by its number and the SHA-256 of this file. With the folder layout named here
+ * ({@code documents/}, {@code index/}, {@code runs/}) it is the contract between {@code kiln preprocess}, which writes
+ * it, and {@code kiln tokenize}, which reads the runs it has not tokenized yet.
  *
  * @param formatVersion  {@link #FORMAT_VERSION}
  * @param run            1, 2, 3, ... (run N adds to what runs 1 .. N-1 published)
@@ -41,8 +42,8 @@ import java.util.TreeMap;
  * @param languages      documents the filters kept per language (language identification's codes), before dedup; empty
  *                       when language identification was off and in manifests written before it existed
  */
-public record RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
-                          long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config,
+public record RunManifest(int formatVersion, int run, String created, List<InputEntry> inputs, List<FileEntry> documentFiles,
+                          long documents, String index, long indexDocuments, IndexSpec indexSpec, JsonNode config,
                           JsonNode lineage, SortedMap<String, Long> languages) {
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
@@ -53,6 +54,10 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** An input file as the run read it: its path (URI), size and modification time as listed, and its SHA-256. */
+    public record InputEntry(String path, long size, long modificationTime, String sha256) {
+    }
 
     /** A file of the run, relative to the output folder. */
     public record FileEntry(String path, long size) {
