@@ -9,6 +9,7 @@ import dev.kiln.preprocess.lang.LanguageId;
 import dev.kiln.preprocess.lang.Words;
 import dev.kiln.testing.ChineseDuplicates;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.apache.spark.sql.SparkSession;
 
 import java.nio.charset.StandardCharsets;
@@ -85,7 +86,7 @@ public final class LanguagesBenchmark {
                             "filter.max-dropped-fraction", "1.0", "filter.min-mean-word-length", minLength,
                             "filter.max-mean-word-length", maxLength);
                     long t0 = System.nanoTime();
-                    Map<String, Object> stats = PreprocessPipeline.run(spark, cfg, null);
+                    Map<String, Object> stats = PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark));
                     double seconds = (System.nanoTime() - t0) / 1e9;
                     @SuppressWarnings("unchecked")
                     Map<String, Object> read = (Map<String, Object>) ((Map<String, Object>) stats.get("stages")).get("filter");

@@ -8,6 +8,7 @@ import dev.kiln.preprocess.dedup.MinHashConfig;
 import dev.kiln.preprocess.dedup.NearDuplicates;
 import dev.kiln.testing.InjectedDuplicates;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.ml.feature.HashingTF;
 import org.apache.spark.ml.feature.MinHashLSH;
@@ -147,7 +148,7 @@ public final class NearDupBenchmark {
             // The warm run reprocesses: over the same output, an incremental run would find nothing new.
             PreprocessConfig c = run.equals("cold") ? cfg
                     : new PreprocessConfig(cfg.input(), cfg.clean(), cfg.language(), cfg.filter(), cfg.dedup(), cfg.minhash(), cfg.output(), true);
-            Map<String, Object> stats = PreprocessPipeline.run(spark, c, null);
+            Map<String, Object> stats = PreprocessPipeline.run(spark, c, TestLineage.preprocess(spark));
             @SuppressWarnings("unchecked")
             Map<String, Object> input = (Map<String, Object>) stats.get("input");
             double seconds = ((Number) stats.get("seconds")).doubleValue();

@@ -96,15 +96,6 @@ public final class ShardSchema {
         return new Schema(List.of(tokens, sources), header.metadata());
     }
 
-    /** The format 1 schema (tokens only), which this Kiln reads but no longer writes; for compatibility tests. */
-    static Schema schemaVersion1(Header header) {
-        Field item = new Field(ITEM, FieldType.notNullable(new ArrowType.Int(32, true)), null);
-        Field tokens = new Field(TOKENS, FieldType.notNullable(new ArrowType.FixedSizeList(header.rowLength())), List.of(item));
-        Map<String, String> meta = header.metadata();
-        meta.put(META_FORMAT_VERSION, FORMAT_VERSION_1);
-        return new Schema(List.of(tokens), meta);
-    }
-
     /** What {@link #parse} found: the header and whether the shard has the {@code sources} column (format 2). */
     record Parsed(Header header, String formatVersion, boolean hasSources) {
     }

@@ -57,7 +57,7 @@ public final class ShardWriter implements Closeable {
     private final VectorSchemaRoot root;
     private final FixedSizeListVector list;
     private final IntVector items;
-    private final ListVector sourceLists; // null when writing format 1
+    private final ListVector sourceLists;
     private final VarCharVector sourceItems;
     private final MessageDigest digest;
     private final CountingOutputStream counted;
@@ -68,7 +68,7 @@ public final class ShardWriter implements Closeable {
     private boolean committed;
     private boolean closed;
 
-    private ShardWriter(FileSystem fs, Path target, ShardSchema.Header header, int rowsPerBatch, boolean version1) throws IOException {
+    private ShardWriter(FileSystem fs, Path target, ShardSchema.Header header, int rowsPerBatch) throws IOException {
         if (rowsPerBatch < 1) {
             throw new IllegalArgumentException("rowsPerBatch must be >= 1, got " + rowsPerBatch);
         }
@@ -90,20 +90,15 @@ public final class ShardWriter implements Closeable {
         ArrowFileWriter w = null;
         OutputStream out = null;
         try {
-            r = VectorSchemaRoot.create(version1 ? ShardSchema.schemaVersion1(header) : ShardSchema.schema(header), allocator);
+            r = VectorSchemaRoot.create(ShardSchema.schema(header), allocator);
             list = (FixedSizeListVector) r.getVector(ShardSchema.TOKENS);
             list.setInitialCapacity(rowsPerBatch);
             list.allocateNew();
             items = (IntVector) list.getDataVector();
-            if (version1) {
-                sourceLists = null;
-                sourceItems = null;
-            } else {
-                sourceLists = (ListVector) r.getVector(ShardSchema.SOURCES);
-                sourceLists.setInitialCapacity(rowsPerBatch);
-                sourceLists.allocateNew();
-                sourceItems = (VarCharVector) sourceLists.getDataVector();
-            }
+            sourceLists = (ListVector) r.getVector(ShardSchema.SOURCES);
+            sourceLists.setInitialCapacity(rowsPerBatch);
+            sourceLists.allocateNew();
+            sourceItems = (VarCharVector) sourceLists.getDataVector();
             out = fs.create(staging, false);
             counted = new CountingOutputStream(new DigestOutputStream(out, digest));
             w = new ArrowFileWriter(r, null, Channels.newChannel(counted));
@@ -130,15 +125,7 @@ public final class ShardWriter implements Closeable {
     }
 
     public static ShardWriter create(FileSystem fs, Path target, ShardSchema.Header header, int rowsPerBatch) throws IOException {
-        return new ShardWriter(fs, target, header, rowsPerBatch, false);
-    }
-
-    /**
-     * A writer of the old format 1 ({@code tokens} only: the sources given to {@link #write(int[], int, List)} are
-     * ignored), as Kiln wrote before format 2; for tests that check format 1 shards are still read.
-     */
-    public static ShardWriter createFormat1(FileSystem fs, Path target, ShardSchema.Header header, int rowsPerBatch) throws IOException {
-        return new ShardWriter(fs, target, header, rowsPerBatch, true);
+        return new ShardWriter(fs, target, header, rowsPerBatch);
     }
 
     public ShardSchema.Header header() {
@@ -194,17 +181,15 @@ public final class ShardWriter implements Closeable {
             items.set(base + j, id);
         }
         list.setNotNull(inBatch);
-        if (sourceLists != null) {
-            int start = sourceLists.startNewValue(inBatch);
-            for (int k = 0; k < sources.size(); k++) {
-                String source = sources.get(k);
-                if (source == null) {
-                    throw new IllegalArgumentException("row " + rows + " of " + target + ": document source " + k + " is null");
-                }
-                sourceItems.setSafe(start + k, source.getBytes(StandardCharsets.UTF_8));
+        int start = sourceLists.startNewValue(inBatch);
+        for (int k = 0; k < sources.size(); k++) {
+            String source = sources.get(k);
+            if (source == null) {
+                throw new IllegalArgumentException("row " + rows + " of " + target + ": document source " + k + " is null");
             }
-            sourceLists.endValue(inBatch, sources.size());
+            sourceItems.setSafe(start + k, source.getBytes(StandardCharsets.UTF_8));
         }
+        sourceLists.endValue(inBatch, sources.size());
         System.arraycopy(tokens, offset, previousRow, 0, rowLength);
         inBatch++;
         rows++;
@@ -223,9 +208,7 @@ public final class ShardWriter implements Closeable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write a record batch to " + staging, e);
         }
-        if (sourceLists != null) {
-            sourceLists.reset(); // keeps its buffers: the next batch starts at offset 0
-        }
+        sourceLists.reset(); // keeps its buffers: the next batch starts at offset 0
         inBatch = 0;
     }
 

@@ -144,7 +144,7 @@ class ShardFilesTest {
     long[] writeDocuments(Path target, int[] lengths, int rowsPerBatch, boolean version1) throws IOException {
         ShardSchema.Header h = new ShardSchema.Header(T, VOCAB, TOKENIZER_SHA, "train");
         long[] starts = new long[lengths.length];
-        try (ShardWriter w = version1 ? ShardWriter.createFormat1(fs, target, h, rowsPerBatch) : ShardWriter.create(fs, target, h, rowsPerBatch)) {
+        try (ShardWriter w = ShardWriter.create(fs, target, h, rowsPerBatch)) {
             RowPacker packer = RowPacker.withSources(T, (row, src) -> w.write(row, src));
             Random rnd = new Random(lengths.length);
             for (int d = 0; d < lengths.length; d++) {
@@ -156,6 +156,9 @@ class ShardFilesTest {
                 packer.add(0);
             }
             w.commit();
+        }
+        if (version1) {
+            Format1Shards.rewrite(fs, target, rowsPerBatch);
         }
         return starts;
     }
@@ -222,7 +225,7 @@ class ShardFilesTest {
     void aFormat2ShardWithoutItsSourcesColumnIsRejectedNamingTheFile() throws IOException {
         Path bad = new Path(dir, "bad.arrow");
         ShardSchema.Header h = new ShardSchema.Header(T, VOCAB, TOKENIZER_SHA, "train");
-        Schema v1 = ShardSchema.schemaVersion1(h);
+        Schema v1 = Format1Shards.schema(h);
         Map<String, String> meta = new LinkedHashMap<>(v1.getCustomMetadata());
         meta.put("kiln.format_version", "2");
         try (RootAllocator alloc = new RootAllocator();

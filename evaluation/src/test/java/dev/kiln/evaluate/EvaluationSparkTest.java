@@ -6,11 +6,11 @@ import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.model.GptModel;
+import dev.kiln.shards.Format1Shards;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.shards.ShardWriter;
 import dev.kiln.testing.LineageAssertions;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.IntList;
@@ -554,14 +554,9 @@ class EvaluationSparkTest {
             (info.split().equals(ShardSchema.VALIDATION) ? appended : infos).add(info);
             if (info.split().equals(ShardSchema.VALIDATION)) {
                 String v1 = info.path().replace(".arrow", "-format1.arrow");
-                try (ShardReader r = ShardReader.open(FS, new Path(shards, info.path()));
-                     ShardWriter w = ShardWriter.createFormat1(FS, new Path(mixed, v1), r.header(),
-                             EvalFixtures.ROWS_PER_BLOCK)) {
-                    r.forEach(w::write);
-                    var c = w.commit();
-                    infos.add(new ShardInfo(v1, info.split(), c.rows(), c.tokens(), info.droppedTokens(), info.documents(),
-                            c.bytes(), c.sha256()));
-                }
+                var c = Format1Shards.copy(FS, new Path(shards, info.path()), new Path(mixed, v1), EvalFixtures.ROWS_PER_BLOCK);
+                infos.add(new ShardInfo(v1, info.split(), c.rows(), c.tokens(), info.droppedTokens(), info.documents(),
+                        c.bytes(), c.sha256()));
             }
         }
         FileUtil.copy(FS, new Path(shards, "tokenizer.json"), FS, new Path(mixed, "tokenizer.json"), false, FS.getConf());

@@ -9,6 +9,7 @@ import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.testing.ChineseDuplicates;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import dev.kiln.tokenize.Tokenize;
 import dev.kiln.tokenize.TokenizeConfig;
 import org.apache.hadoop.fs.Path;
@@ -56,14 +57,14 @@ class PerLanguageEvaluationTest {
         SparkSession spark = LocalSpark.get();
         java.nio.file.Path pre = tmp.resolve("preprocessed");
         PreprocessConfig pcfg = PreprocessRuns.config("input.paths", "[\"" + in + "\"]", "output.path", pre.toString());
-        PreprocessPipeline.run(spark, pcfg, null);
+        PreprocessPipeline.run(spark, pcfg, TestLineage.preprocess(spark));
         Map<String, String> t = new HashMap<>();
         t.put("kiln.tokenize.input", pre.toUri().toString());
         t.put("kiln.tokenize.output", tmp.resolve("tokenized").toUri().toString());
         t.put("kiln.tokenize.context-length", Integer.toString(EvalFixtures.CONTEXT));
         t.put("kiln.tokenize.tokenizer.vocab-size", Integer.toString(EvalFixtures.VOCAB));
         t.put("kiln.tokenize.source", "language");
-        Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, t)), null);
+        Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, t)), TestLineage.tokenize(spark));
         Path shards = new Path(tmp.resolve("tokenized").toUri());
         Path pretrain = EvalFixtures.pretrain(shards, tmp.resolve("pretrain"), 20, 20);
 

@@ -14,6 +14,7 @@ import dev.kiln.metrics.Prediction;
 import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import dev.kiln.train.checkpoint.CheckpointStore;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
@@ -118,7 +119,7 @@ class ReportPartsSparkTest {
             java.nio.file.Path pre = tmp.resolve("preprocessed");
             PreprocessConfig pc = PreprocessRuns.config("input.paths", mails, "input.format", "mail",
                     "filter.min-words", "20", "output.path", pre.toString());
-            PreprocessPipeline.run(spark, pc, null);
+            PreprocessPipeline.run(spark, pc, TestLineage.preprocess(spark));
             String documents = pre.resolve("documents").toString();
 
             // `kiln finetune` is being written elsewhere: these predictions come from a fixed keyword rule over the

@@ -41,7 +41,7 @@ class ArchitectureTest {
     @Test
     void layersOnlyDependDownward() {
         layeredArchitecture().consideringOnlyDependenciesInLayers()
-                .layer("core").definedBy("dev.kiln.common..", "dev.kiln.shards..")
+                .layer("core").definedBy("dev.kiln.common..", "dev.kiln.documents..", "dev.kiln.shards..")
                 .layer("data").definedBy("dev.kiln.preprocess..", "dev.kiln.tokenize..")
                 .layer("metrics").definedBy("dev.kiln.metrics..")
                 .layer("model").definedBy("dev.kiln.model..", "dev.kiln.train..", "dev.kiln.finetune..", "dev.kiln.generate..", "dev.kiln.hf..")
@@ -56,14 +56,15 @@ class ArchitectureTest {
     }
 
     @Test
-    void theSharedPlumbingAndTheShardFormatAreTheCoreModule() {
+    void theSharedPlumbingAndTheStageContractsAreTheCoreModule() {
         // The core module (kiln-core) holds exactly these packages, so every stage can depend on it and on nothing else.
         for (JavaClass c : kiln) {
-            boolean inCorePackage = c.getPackageName().startsWith("dev.kiln.common") || c.getPackageName().startsWith("dev.kiln.shards");
+            boolean inCorePackage = c.getPackageName().startsWith("dev.kiln.common") || c.getPackageName().startsWith("dev.kiln.documents")
+                    || c.getPackageName().startsWith("dev.kiln.shards");
             String where = c.getSource().map(s -> s.getUri().toString()).orElse("");
             boolean inCoreModule = where.contains("/core/target/classes/") || where.contains("/kiln-core-");
             assertEquals(inCorePackage, inCoreModule, c.getName() + " is in " + where
-                    + ": dev.kiln.common and dev.kiln.shards belong in core/, every other package outside it");
+                    + ": dev.kiln.common, dev.kiln.documents and dev.kiln.shards belong in core/, every other package outside it");
         }
     }
 
@@ -75,6 +76,15 @@ class ArchitectureTest {
                 .check(kiln);
         noClasses().that().resideInAPackage("dev.kiln.preprocess..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.kiln.tokenize..", "dev.kiln.shards..")
+                .check(kiln);
+    }
+
+    @Test
+    void theTokenizeStageReadsPreprocessOutputOnlyThroughItsContract() {
+        // The preprocess output's layout and run manifests (dev.kiln.documents) are what tokenize reads; the preprocess
+        // stage's own code can change without the tokenize stage noticing.
+        noClasses().that().resideInAPackage("dev.kiln.tokenize..")
+                .should().dependOnClassesThat().resideInAPackage("dev.kiln.preprocess..")
                 .check(kiln);
     }
 

@@ -3,11 +3,11 @@ package dev.kiln.tokenize;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.io.FileHashes;
+import dev.kiln.common.io.InputPaths;
 import dev.kiln.common.io.MissingInputException;
 import dev.kiln.common.log.Progress;
 import dev.kiln.common.spark.SparkStages;
-import dev.kiln.preprocess.read.InputListing;
-import dev.kiln.preprocess.runs.RunManifest;
+import dev.kiln.documents.RunManifest;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
@@ -157,7 +157,7 @@ public final class Tokenize {
         return new Plan(outDir, previous, 0, fresh, List.of(), inputs.size() - fresh.size());
     }
 
-    /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage); may be null (tests). */
+    /** {@code lineage}: recorded in a new output's manifest.json (its config and lineage). */
     public static Result run(SparkSession spark, TokenizeConfig cfg, Lineage lineage) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         // 1. The input: what no earlier run into this output tokenized.
@@ -195,8 +195,8 @@ public final class Tokenize {
 
         // 4. The manifest, replaced atomically, makes the run visible.
         Manifest base = previous != null ? previous : new Manifest(Integer.parseInt(ShardSchema.FORMAT_VERSION), TOKENIZER_FILE, sha,
-                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), lineage == null ? null : lineage.config(),
-                List.of(), List.of(), List.of(), lineage == null ? null : lineage.toJson());
+                tokenizer.vocabSize(), cfg.contextLength(), tokenizer.specialTokenIds(), lineage.config(),
+                List.of(), List.of(), List.of(), lineage.toJson());
         Manifest manifest = base.append(fresh, written, plan.freshRuns());
         manifest.write(outFs, outDir);
         // The Hadoop convention for "this output is complete" (the manifest, written last, is Kiln's own).
@@ -324,7 +324,7 @@ public final class Tokenize {
         }
         // Hidden and staging names anywhere below the matched path are skipped (Spark's _temporary, .crc files).
         List<Manifest.InputFile> out = new ArrayList<>();
-        for (FileStatus st : InputListing.expand(in, hadoop).files()) {
+        for (FileStatus st : InputPaths.expand(in, hadoop).files()) {
             if (st.isFile() && st.getPath().getName().endsWith(".parquet")) {
                 out.add(new Manifest.InputFile(st.getPath().toString(), st.getLen(), st.getModificationTime()));
             }

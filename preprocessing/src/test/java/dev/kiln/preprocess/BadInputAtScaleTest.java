@@ -4,13 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.GarbageCollectionNotificationInfo;
 import com.sun.management.ThreadMXBean;
-import dev.kiln.preprocess.read.FileReaders;
 import dev.kiln.preprocess.read.InputConfig;
 import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.InputFormat;
 import dev.kiln.preprocess.read.ReadRecord;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.ReadAll;
+import dev.kiln.testing.TestLineage;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -98,7 +99,7 @@ class BadInputAtScaleTest {
                 "output.path", out.toString());
         HeapWatch heap = HeapWatch.start();
         long runStart = System.nanoTime();
-        PreprocessPipeline.run(spark, cfg, null);
+        PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark));
         double runSeconds = (System.nanoTime() - runStart) / 1e9;
         HeapWatch.Peak peak = heap.stop();
         System.out.printf("[bad-input] pipeline run %.1f s; heap: baseline %d MB after a full GC, peak %d MB after a GC (+%d MB, %d GCs), "
@@ -196,9 +197,9 @@ class BadInputAtScaleTest {
         InputConfig input = PreprocessRuns.input(file.toString(), "max-record-bytes", "1m");
         Configuration conf = new Configuration();
         Path warm = Files.writeString(in.resolve("warm.jsonl"), "{\"text\": \"warms up the file system classes\"}\n");
-        FileReaders.readAll(List.of(new InputFile(warm.toUri().toString(), Files.size(warm), 0, InputFormat.JSONL)), input, conf);
+        ReadAll.records(List.of(new InputFile(warm.toUri().toString(), Files.size(warm), 0, InputFormat.JSONL)), input, conf);
         long before = threads.getThreadAllocatedBytes(id);
-        List<ReadRecord> records = FileReaders.readAll(files, input, conf);
+        List<ReadRecord> records = ReadAll.records(files, input, conf);
         long allocated = threads.getThreadAllocatedBytes(id) - before;
         System.out.printf("[bad-input] reading a %d MB line allocated %d MB%n", Files.size(file) / MB, allocated / MB);
         assertEquals(3, records.size(), records.toString());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,7 +74,7 @@ class EnglishResultsUnchangedTest {
         Path out = tmp.resolve(name);
         PreprocessConfig cfg = PreprocessRuns.config("input.paths", "[\"" + glob + "\"]", "input.format", format,
                 "output.path", out.toString(), "dedup.keep", "all", "output.removed-samples-per-reason", "10000");
-        PreprocessPipeline.run(LocalSpark.get(), cfg, null);
+        PreprocessPipeline.run(LocalSpark.get(), cfg, TestLineage.preprocess(LocalSpark.get()));
         return out;
     }
 

@@ -9,6 +9,7 @@ import dev.kiln.preprocess.dedup.Shingles;
 import dev.kiln.testing.InjectedDuplicates;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -60,7 +61,7 @@ class IncrementalPreprocessTest {
                 write(in.resolve(d.id() + ".json"), d.text());
             }
         }
-        Map<String, Object> s1 = PreprocessPipeline.run(spark, cfg, null);
+        Map<String, Object> s1 = PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark));
         assertEquals(1, s1.get("run"));
         Map<String, String> run1Files = checksums(out.resolve("documents/run=0001"));
         long run1Docs = spark.read().parquet(out.resolve("documents/run=0001").toString()).count();
@@ -92,7 +93,7 @@ class IncrementalPreprocessTest {
                 write(in.resolve("again-" + d.id() + ".json"), copy);
             }
         }
-        Map<String, Object> s2 = PreprocessPipeline.run(spark, cfg, null);
+        Map<String, Object> s2 = PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark));
         assertEquals(2, s2.get("run"));
         JsonNode stats2 = JSON.readTree(out.resolve("runs/run=0002/stats.json").toFile());
         System.out.println(stats2.at("/stages").toPrettyString());
@@ -121,7 +122,7 @@ class IncrementalPreprocessTest {
 
         // Run 3: nothing new; nothing is written and the job returns normally.
         Map<String, String> before = checksums(out);
-        Map<String, Object> s3 = PreprocessPipeline.run(spark, cfg, null);
+        Map<String, Object> s3 = PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark));
         assertEquals(true, s3.get("up_to_date"));
         assertEquals(before, checksums(out), "nothing written");
 
@@ -130,21 +131,21 @@ class IncrementalPreprocessTest {
         write(extra, docs.get(1).text() + " An extra closing sentence for a new file.");
         PreprocessConfig otherSeed = PreprocessRuns.config("input.paths", in.toString(), "output.path", out.toString(),
                 "minhash.threshold", Double.toString(THRESHOLD), "minhash.seed", "2");
-        IllegalStateException seed = assertThrows(IllegalStateException.class, () -> PreprocessPipeline.run(spark, otherSeed, null));
+        IllegalStateException seed = assertThrows(IllegalStateException.class, () -> PreprocessPipeline.run(spark, otherSeed, TestLineage.preprocess(spark)));
         assertTrue(seed.getMessage().contains("kiln.preprocess.minhash.seed 1 -> 2"), seed.getMessage());
         Files.delete(extra);
 
         // A processed file that was only touched is fine; one that changed, or vanished, is an error naming it.
         Path first = in.resolve(docs.get(0).id() + ".json");
         Files.setLastModifiedTime(first, FileTime.fromMillis(Files.getLastModifiedTime(first).toMillis() + 5000));
-        assertEquals(true, PreprocessPipeline.run(spark, cfg, null).get("up_to_date"));
+        assertEquals(true, PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark)).get("up_to_date"));
         String original = Files.readString(first);
         Files.writeString(first, original.replace("\"}", " More words.\"}"));
-        IllegalStateException changed = assertThrows(IllegalStateException.class, () -> PreprocessPipeline.run(spark, cfg, null));
+        IllegalStateException changed = assertThrows(IllegalStateException.class, () -> PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark)));
         assertTrue(changed.getMessage().contains(first.getFileName().toString()) && changed.getMessage().contains("--reprocess"),
                 changed.getMessage());
         Files.delete(first);
-        IllegalStateException vanished = assertThrows(IllegalStateException.class, () -> PreprocessPipeline.run(spark, cfg, null));
+        IllegalStateException vanished = assertThrows(IllegalStateException.class, () -> PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark)));
         assertTrue(vanished.getMessage().contains(first.getFileName().toString()) && vanished.getMessage().contains("kiln.preprocess.reprocess"),
                 vanished.getMessage());
         assertEquals(before, checksums(out), "failed runs write nothing");
@@ -152,7 +153,7 @@ class IncrementalPreprocessTest {
         // reprocess = true starts the output over: one run over everything listed now.
         PreprocessConfig again = PreprocessRuns.config("input.paths", in.toString(), "output.path", out.toString(),
                 "minhash.threshold", Double.toString(THRESHOLD), "reprocess", "true");
-        assertEquals(1, PreprocessPipeline.run(spark, again, null).get("run"));
+        assertEquals(1, PreprocessPipeline.run(spark, again, TestLineage.preprocess(spark)).get("run"));
         try (Stream<Path> runs = Files.list(out.resolve("runs"))) {
             assertEquals(List.of("run=0001"), runs.map(p -> p.getFileName().toString()).toList());
         }

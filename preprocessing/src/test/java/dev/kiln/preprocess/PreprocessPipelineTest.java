@@ -6,6 +6,7 @@ import dev.kiln.common.samples.SampleCorpora;
 import dev.kiln.preprocess.clean.CleaningSteps;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -38,7 +39,7 @@ class PreprocessPipelineTest {
         PreprocessConfig cfg = PreprocessRuns.config(
                 "input.paths", corpus + "/*/*.txt", "input.format", "mail",
                 "filter.min-words", "20", "output.path", out.toString());
-        Map<String, Object> stats = PreprocessPipeline.run(spark, cfg, null);
+        Map<String, Object> stats = PreprocessPipeline.run(spark, cfg, TestLineage.preprocess(spark));
 
         JsonNode json = new ObjectMapper().readTree(out.resolve("stats.json").toFile());
         System.out.println(json.toPrettyString());
@@ -121,10 +122,10 @@ class PreprocessPipelineTest {
 
         PreprocessConfig cfg1 = PreprocessRuns.config("input.paths", in.toString(), "output.path", tmp.resolve("run1").toString(),
                 "minhash.threshold", "0.3");
-        PreprocessPipeline.run(spark, cfg1, null);
+        PreprocessPipeline.run(spark, cfg1, TestLineage.preprocess(spark));
         PreprocessConfig cfg2 = PreprocessRuns.config("input.paths", in.toString(), "output.path", tmp.resolve("run2").toString(),
                 "minhash.threshold", "0.3");
-        PreprocessPipeline.run(spark, cfg2, null);
+        PreprocessPipeline.run(spark, cfg2, TestLineage.preprocess(spark));
 
         List<Row> quarantine = spark.read().json(tmp.resolve("run1/runs/run=0001/quarantine").toString()).orderBy("path").collectAsList();
         assertEquals(4, quarantine.size(), quarantine.toString());
@@ -151,7 +152,7 @@ class PreprocessPipelineTest {
         // keep = all: every filtered document is written, duplicates point at their representative.
         PreprocessConfig all = PreprocessRuns.config("input.paths", in.toString(), "output.path", tmp.resolve("all").toString(),
                 "minhash.threshold", "0.3", "dedup.keep", "all");
-        PreprocessPipeline.run(spark, all, null);
+        PreprocessPipeline.run(spark, all, TestLineage.preprocess(spark));
         Dataset<Row> everything = spark.read().parquet(tmp.resolve("all/documents").toString());
         assertEquals(32, everything.count());
         assertEquals(2, everything.filter(col("cluster_id").notEqual(col("id"))).count());

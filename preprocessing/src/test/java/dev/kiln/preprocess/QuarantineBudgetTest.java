@@ -3,6 +3,7 @@ package dev.kiln.preprocess;
 import dev.kiln.common.io.BadInputException;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,7 +39,7 @@ class QuarantineBudgetTest {
         Path out = tmp.resolve("out");
         PreprocessConfig cfg = PreprocessRuns.config("input.paths", in.toString(), "output.path", out.toString(),
                 "input.format", "text", "input.max-quarantined-fraction", "0.1");
-        BadInputException e = assertThrows(BadInputException.class, () -> PreprocessPipeline.run(LocalSpark.get(), cfg, null));
+        BadInputException e = assertThrows(BadInputException.class, () -> PreprocessPipeline.run(LocalSpark.get(), cfg, TestLineage.preprocess(LocalSpark.get())));
         assertTrue(e.getMessage().contains("bad.txt"), e.getMessage());
         assertFalse(Files.exists(out), "nothing is written");
         assertEquals(List.of("in"), Files.list(tmp).map(p -> p.getFileName().toString()).toList(), "no staging folder left");

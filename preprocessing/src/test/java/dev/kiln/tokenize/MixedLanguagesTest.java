@@ -12,6 +12,7 @@ import dev.kiln.shards.ShardSchema;
 import dev.kiln.testing.ChineseDuplicates;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.conf.Configuration;
@@ -64,7 +65,7 @@ class MixedLanguagesTest {
         SparkSession spark = LocalSpark.get();
         Path pre = tmp.resolve("preprocessed");
         PreprocessConfig pcfg = PreprocessRuns.config("input.paths", "[\"" + in + "\"]", "output.path", pre.toString());
-        Map<String, Object> stats = PreprocessPipeline.run(spark, pcfg, null);
+        Map<String, Object> stats = PreprocessPipeline.run(spark, pcfg, TestLineage.preprocess(spark));
 
         Map<String, Long> written = new HashMap<>();
         String chinese = null;
@@ -89,7 +90,7 @@ class MixedLanguagesTest {
         o.put("kiln.tokenize.output", tmp.resolve("tokenized").toUri().toString());
         o.put("kiln.tokenize.context-length", "64");
         o.put("kiln.tokenize.tokenizer.vocab-size", "2048");
-        Tokenize.Result t = Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, o)), null);
+        Tokenize.Result t = Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, o)), TestLineage.tokenize(spark));
         assertEquals(60, t.documents());
         assertTrue(t.tokens(ShardSchema.TRAIN) > 0);
         BpeTokenizer tok = TokenizerJson.read(Files.readString(tmp.resolve("tokenized/tokenizer.json")), "tokenizer.json");
@@ -103,7 +104,7 @@ class MixedLanguagesTest {
         // source = language: the shards name each row's languages, which evaluate's per-source results group by.
         o.put("kiln.tokenize.output", tmp.resolve("by-language").toUri().toString());
         o.put("kiln.tokenize.source", "language");
-        Tokenize.Result byLanguage = Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, o)), null);
+        Tokenize.Result byLanguage = Tokenize.run(spark, TokenizeConfig.from(KilnConfig.load(null, o)), TestLineage.tokenize(spark));
         Set<String> sources = new TreeSet<>();
         FileSystem fs = FileSystem.getLocal(new Configuration());
         for (ShardInfo shard : byLanguage.newShards()) {

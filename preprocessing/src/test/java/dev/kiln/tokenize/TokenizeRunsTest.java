@@ -1,7 +1,7 @@
 package dev.kiln.tokenize;
 
-import dev.kiln.preprocess.dedup.DedupIndex;
-import dev.kiln.preprocess.runs.RunManifest;
+import dev.kiln.documents.IndexSpec;
+import dev.kiln.documents.RunManifest;
 import dev.kiln.shards.Manifest;
 import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
@@ -19,7 +19,7 @@ class TokenizeRunsTest {
 
     private static RunManifest.Committed run(int n, String sha) {
         RunManifest m = new RunManifest(RunManifest.FORMAT_VERSION, n, "2026-01-01T00:00:00Z", List.of(), List.of(), 10L * n,
-                "index/" + RunManifest.runName(n), 0, new DedupIndex.Spec(true, "word", 5, 128, 1, 3), null);
+                "index/" + RunManifest.runName(n), 0, new IndexSpec(true, "word", 5, 128, 1, 3), null, null, null);
         return new RunManifest.Committed(m, sha);
     }
 

@@ -14,6 +14,7 @@ import dev.kiln.shards.ShardSchema;
 import dev.kiln.testing.LineageAssertions;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.conf.Configuration;
@@ -190,7 +191,7 @@ class TokenizeTest {
         }
         assertEquals(2, files.size());
         java.nio.file.Path out = tmp.resolve("plain-tokenized");
-        Tokenize.run(spark, config(in, out), null);
+        Tokenize.run(spark, config(in, out), TestLineage.tokenize(spark));
         Path outDir = new Path(out.toUri());
         Manifest m = Manifest.read(fs, outDir);
         assertEquals(2, m.formatVersion());
@@ -238,7 +239,7 @@ class TokenizeTest {
         var json = Lineage.of("tokenize", TokenizeConfig.SECTION, new ObjectMapper().readTree("{}"), spark.version());
         Path outDir = new Path(out.toUri());
 
-        PreprocessPipeline.run(spark, pcfg, null);
+        PreprocessPipeline.run(spark, pcfg, TestLineage.preprocess(spark));
         long run1Docs = spark.read().parquet(pre.resolve("documents/run=0001").toString()).count();
         Tokenize.Result t1 = Tokenize.run(spark, cfg, json);
         Manifest m1 = Manifest.read(fs, outDir);
@@ -247,7 +248,7 @@ class TokenizeTest {
         assertEquals(List.of(1), m1.preprocessRuns().stream().map(Manifest.PreprocessRun::run).toList());
 
         // The same input again: preprocess writes nothing, tokenize finds nothing new; the token count is unchanged.
-        assertEquals(true, PreprocessPipeline.run(spark, pcfg, null).get("up_to_date"));
+        assertEquals(true, PreprocessPipeline.run(spark, pcfg, TestLineage.preprocess(spark)).get("up_to_date"));
         assertTrue(Tokenize.run(spark, cfg, json).upToDate());
         Manifest m2 = Manifest.read(fs, outDir);
         assertEquals(m1, m2);
@@ -259,7 +260,7 @@ class TokenizeTest {
         for (java.nio.file.Path p : speeches.subList(20, 30)) {
             Files.copy(p, raw.resolve(p.getFileName()));
         }
-        assertEquals(2, PreprocessPipeline.run(spark, pcfg, null).get("run"));
+        assertEquals(2, PreprocessPipeline.run(spark, pcfg, TestLineage.preprocess(spark)).get("run"));
         long run2Docs = spark.read().parquet(pre.resolve("documents/run=0002").toString()).count();
         Tokenize.Result t3 = Tokenize.run(spark, cfg, json);
         Manifest m3 = Manifest.read(fs, outDir);
@@ -273,7 +274,7 @@ class TokenizeTest {
 
         // Reprocessing rewrites run 1: tokenizing into the same output is an error naming it, and writes nothing.
         PreprocessPipeline.run(spark, PreprocessRuns.config(
-                "input.paths", raw.toString(), "output.path", pre.toString(), "reprocess", "true"), null);
+                "input.paths", raw.toString(), "output.path", pre.toString(), "reprocess", "true"), TestLineage.preprocess(spark));
         IllegalStateException e = Assertions.assertThrows(IllegalStateException.class,
                 () -> Tokenize.run(spark, cfg, json));
         assertTrue(e.getMessage().contains("run=0001") && e.getMessage().contains("rewritten"), e.getMessage());

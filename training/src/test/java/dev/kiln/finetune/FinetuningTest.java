@@ -12,6 +12,7 @@ import dev.kiln.metrics.ClassifierMetrics;
 import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import dev.kiln.tokenize.Tokenize;
 import dev.kiln.tokenize.TokenizeConfig;
 import dev.kiln.train.Pretraining;
@@ -92,7 +93,7 @@ class FinetuningTest {
         documents = tmp.resolve("preprocessed");
         // keep = all: near and exact duplicates stay, with the cluster_id of their representative.
         PreprocessPipeline.run(spark, PreprocessRuns.config("input.paths", mail + "/*/*.txt", "input.format", "mail",
-                "filter.min-words", "20", "dedup.keep", "all", "output.path", documents.toString()), null);
+                "filter.min-words", "20", "dedup.keep", "all", "output.path", documents.toString()), TestLineage.preprocess(spark));
 
         java.nio.file.Path shards = tmp.resolve("shards");
         Map<String, String> t = new HashMap<>();

@@ -7,6 +7,7 @@ import dev.kiln.preprocess.PreprocessConfig;
 import dev.kiln.preprocess.PreprocessPipeline;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -38,7 +39,7 @@ class BaselineClassifiersTest {
         Path out = tmp.resolve("preprocessed");
         PreprocessConfig pre = PreprocessRuns.config("input.paths", mails, "input.format", "mail",
                 "filter.min-words", "20", "output.path", out.toString());
-        PreprocessPipeline.run(spark, pre, null);
+        PreprocessPipeline.run(spark, pre, TestLineage.preprocess(spark));
 
         ClassifyConfig cfg = ClassifyConfig.from(KilnConfig.load(null, Map.of(
                 "kiln.evaluate.classify.positive-label", "spam",

@@ -1,5 +1,6 @@
 package dev.kiln.preprocess.dedup;
 
+import dev.kiln.documents.IndexSpec;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
@@ -22,7 +23,7 @@ import java.util.Locale;
  * later run can drop new documents that duplicate published ones without re-reading or re-hashing them. Run N
  * writes a complete snapshot {@code index/run=NNNN/} (the previous snapshot plus run N's kept documents) next to its
  * documents; it counts only once run N's manifest is committed. Signatures, not band keys, are stored, so bands, rows
- * and the threshold may change between runs; how the signatures were made ({@link Spec}) may not.
+ * and the threshold may change between runs; how the signatures were made ({@link IndexSpec}) may not.
  */
 public final class DedupIndex {
     public static final StructType SCHEMA = new StructType()
@@ -33,51 +34,10 @@ public final class DedupIndex {
     private DedupIndex() {
     }
 
-    /**
-     * What makes two signatures comparable. {@code near} false: the snapshot holds no signatures.
-     *
-     * @param shingling word or char n-grams ({@code kiln.preprocess.minhash.ngram})
-     */
-    /**
-     * How an index's signatures were made. {@code unspacedNgramSize}: word n-gram size of dictionary-segmented text
-     * (Chinese, Japanese, Thai, ...); 0 in indexes written before Kiln segmented those scripts, which any value
-     * extends (their few documents in those scripts were shingled by letter runs, and match new ones less well).
-     */
-    public record Spec(boolean near, String shingling, int ngramSize, int permutations, long seed, int unspacedNgramSize) implements Serializable {
-        public static Spec of(boolean near, MinHashConfig c) {
-            return new Spec(near, c.ngram().name().toLowerCase(Locale.ROOT), c.ngramSize(), c.permutations(), c.seed(),
-                    c.unspacedNgramSize());
-        }
-
-        /**
-         * Why a run configured as {@code current} cannot extend an index made as {@code this}, naming the keys; null
-         * when it can. Only near dedup reads signatures, so a run without it accepts any index.
-         */
-        public String incompatibility(Spec current) {
-            if (!current.near()) {
-                return null;
-            }
-            if (!near) {
-                return "kiln.preprocess.dedup.near is true, but the earlier runs' index was built without near dedup (no signatures)";
-            }
-            List<String> diffs = new ArrayList<>();
-            if (!shingling.equals(current.shingling())) {
-                diffs.add("kiln.preprocess.minhash.ngram " + shingling + " -> " + current.shingling());
-            }
-            if (ngramSize != current.ngramSize()) {
-                diffs.add("kiln.preprocess.minhash.ngram-size " + ngramSize + " -> " + current.ngramSize());
-            }
-            if (unspacedNgramSize != 0 && unspacedNgramSize != current.unspacedNgramSize()) {
-                diffs.add("kiln.preprocess.minhash.unspaced-ngram-size " + unspacedNgramSize + " -> " + current.unspacedNgramSize());
-            }
-            if (permutations != current.permutations()) {
-                diffs.add("kiln.preprocess.minhash.permutations " + permutations + " -> " + current.permutations());
-            }
-            if (seed != current.seed()) {
-                diffs.add("kiln.preprocess.minhash.seed " + seed + " -> " + current.seed());
-            }
-            return diffs.isEmpty() ? null : "the earlier runs' index signatures were made differently: " + String.join(", ", diffs);
-        }
+    /** How this run's signatures are made ({@code near}: whether the snapshot holds signatures), as its manifest records it. */
+    public static IndexSpec spec(boolean near, MinHashConfig c) {
+        return new IndexSpec(near, c.ngram().name().toLowerCase(Locale.ROOT), c.ngramSize(), c.permutations(), c.seed(),
+                c.unspacedNgramSize());
     }
 
     /** One kept document as the index stores it; {@code signature} is null without near dedup or without shingles. */

@@ -20,12 +20,6 @@ public record MinHashConfig(Shingling ngram, int ngramSize, int permutations, in
         }
     }
 
-    /** Word n-grams of the same size for every script (tests and benchmarks that predate dictionary words). */
-    public MinHashConfig(Shingling ngram, int ngramSize, int permutations, int bands, int rows, double threshold,
-                         double targetRecall, boolean verify, long seed, int maxBucketSize, int maxRounds) {
-        this(ngram, ngramSize, permutations, bands, rows, threshold, targetRecall, verify, seed, maxBucketSize, maxRounds, ngramSize);
-    }
-
     public static MinHashConfig from(Settings s) {
         Shingling ngram = s.enumValue("ngram", Shingling.class);
         int size = s.intIn("ngram-size", 1, 1000);

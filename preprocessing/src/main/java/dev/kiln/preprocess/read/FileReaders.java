@@ -13,8 +13,6 @@ import org.apache.hadoop.fs.Path;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -268,14 +266,5 @@ public final class FileReaders {
             }
             in = null;
         }
-    }
-
-    /** For tests: every record of every file, in order. */
-    public static List<ReadRecord> readAll(List<InputFile> files, InputConfig input, Configuration conf) {
-        List<ReadRecord> out = new ArrayList<>();
-        for (InputFile f : files) {
-            read(f, input, conf).forEachRemaining(out::add);
-        }
-        return Collections.unmodifiableList(out);
     }
 }

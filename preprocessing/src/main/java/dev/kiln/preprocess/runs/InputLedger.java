@@ -1,5 +1,6 @@
 package dev.kiln.preprocess.runs;
 
+import dev.kiln.documents.RunManifest;
 import dev.kiln.preprocess.read.InputFile;
 
 import java.util.ArrayList;
@@ -25,10 +26,6 @@ public final class InputLedger {
     private InputLedger() {
     }
 
-    /** An input file as a run processed it. */
-    public record Entry(String path, long size, long modificationTime, String sha256) {
-    }
-
     /**
      * @param fresh   listed files no earlier run processed (listing order)
      * @param suspect processed files whose size matches but whose modification time moved: hash them and pass the
@@ -42,14 +39,14 @@ public final class InputLedger {
     }
 
     /** Compares the listing with every earlier run's inputs; throws on a vanished or resized processed file. */
-    public static Plan plan(List<Entry> processed, List<InputFile> listed) {
-        Map<String, Entry> known = byPath(processed);
+    public static Plan plan(List<RunManifest.InputEntry> processed, List<InputFile> listed) {
+        Map<String, RunManifest.InputEntry> known = byPath(processed);
         Set<String> seen = new TreeSet<>();
         List<InputFile> fresh = new ArrayList<>();
         List<InputFile> suspect = new ArrayList<>();
         for (InputFile f : listed) {
             seen.add(f.path());
-            Entry e = known.get(f.path());
+            RunManifest.InputEntry e = known.get(f.path());
             if (e == null) {
                 fresh.add(f);
             } else if (e.size() != f.length()) {
@@ -69,10 +66,10 @@ public final class InputLedger {
     }
 
     /** Throws naming the first suspect whose content hash differs from the one recorded when it was processed. */
-    public static void checkUnchanged(List<Entry> processed, Map<String, String> suspectSha256) {
-        Map<String, Entry> known = byPath(processed);
+    public static void checkUnchanged(List<RunManifest.InputEntry> processed, Map<String, String> suspectSha256) {
+        Map<String, RunManifest.InputEntry> known = byPath(processed);
         for (Map.Entry<String, String> s : new TreeMap<>(suspectSha256).entrySet()) {
-            Entry e = known.get(s.getKey());
+            RunManifest.InputEntry e = known.get(s.getKey());
             if (e != null && !e.sha256().equals(s.getValue())) {
                 throw new IllegalStateException("input " + s.getKey() + " changed since an earlier run processed it (same size, "
                         + "new modification time, SHA-256 " + e.sha256() + " -> " + s.getValue() + "); " + CHOICE);
@@ -80,10 +77,10 @@ public final class InputLedger {
         }
     }
 
-    private static Map<String, Entry> byPath(List<Entry> processed) {
-        Map<String, Entry> known = new LinkedHashMap<>();
-        for (Entry e : processed) {
-            Entry before = known.putIfAbsent(e.path(), e);
+    private static Map<String, RunManifest.InputEntry> byPath(List<RunManifest.InputEntry> processed) {
+        Map<String, RunManifest.InputEntry> known = new LinkedHashMap<>();
+        for (RunManifest.InputEntry e : processed) {
+            RunManifest.InputEntry before = known.putIfAbsent(e.path(), e);
             if (before != null) {
                 throw new IllegalStateException("input " + e.path() + " is recorded by two runs; the run manifests are damaged");
             }

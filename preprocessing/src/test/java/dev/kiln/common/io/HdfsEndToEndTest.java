@@ -10,6 +10,7 @@ import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import dev.kiln.tokenize.Tokenize;
 import dev.kiln.tokenize.TokenizeConfig;
 import org.apache.hadoop.conf.Configuration;
@@ -130,10 +131,10 @@ class HdfsEndToEndTest {
         Lineage json = Lineage.of("tokenize", "kiln.tokenize", new ObjectMapper().readTree("{}"), spark.version());
 
         copy(fs, batch1, raw);
-        assertEquals(1, locked(fs, pre, "preprocess", () -> (Integer) PreprocessPipeline.run(spark, pcfg, null).get("run")));
+        assertEquals(1, locked(fs, pre, "preprocess", () -> (Integer) PreprocessPipeline.run(spark, pcfg, TestLineage.preprocess(spark)).get("run")));
         assertEquals(1, locked(fs, tok, "tokenize", () -> Tokenize.run(spark, tcfg, json).run()));
         copy(fs, batch2, raw);
-        assertEquals(2, locked(fs, pre, "preprocess", () -> (Integer) PreprocessPipeline.run(spark, pcfg, null).get("run")));
+        assertEquals(2, locked(fs, pre, "preprocess", () -> (Integer) PreprocessPipeline.run(spark, pcfg, TestLineage.preprocess(spark)).get("run")));
         assertEquals(2, locked(fs, tok, "tokenize", () -> Tokenize.run(spark, tcfg, json).run()));
 
         assertTrue(fs.isDirectory(new Path(pre, "documents/run=0002")));

@@ -8,6 +8,7 @@ import dev.kiln.testing.ChineseDuplicates;
 import dev.kiln.testing.InjectedDuplicates;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.TestLineage;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,7 +100,7 @@ class ChineseNearDuplicatesTest {
         Path out = tmp.resolve("out");
         PreprocessConfig cfg = PreprocessRuns.config("input.paths", "[\"" + in + "\"]", "input.id-field", "id",
                 "output.path", out.toString(), "filter.enabled", "false", "dedup.keep", "all");
-        PreprocessPipeline.run(LocalSpark.get(), cfg, null);
+        PreprocessPipeline.run(LocalSpark.get(), cfg, TestLineage.preprocess(LocalSpark.get()));
         Map<String, String> sourceIdOf = new HashMap<>();
         Map<String, String> clusterOf = new HashMap<>();
         for (Row r : LocalSpark.get().read().parquet(out.resolve("documents").toString())

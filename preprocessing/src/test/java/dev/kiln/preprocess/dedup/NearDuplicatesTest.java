@@ -48,7 +48,7 @@ class NearDuplicatesTest {
         List<InjectedDuplicates.Doc> docs = InjectedDuplicates.generate(SampleCorpora.sotu(), 600, 200, 0.4, 13);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(LocalSpark.get().sparkContext());
         MinHashConfig v = PreprocessRuns.minhash();
-        for (MinHashConfig cfg : List.of(v, new MinHashConfig(v.ngram(), 5, 128, v.bands(), v.rows(), 0.5, 0.99, false, 1, 100, 64))) {
+        for (MinHashConfig cfg : List.of(v, new MinHashConfig(v.ngram(), 5, 128, v.bands(), v.rows(), 0.5, 0.99, false, 1, 100, 64, 5))) {
             MinHasher hasher = new MinHasher(cfg);
             List<InjectedDuplicates.Doc> published = docs.stream().filter(d -> d.original() < 100 && d.kind().equals("original")).toList();
             List<InjectedDuplicates.Doc> fresh = docs.stream().filter(d -> !published.contains(d)).toList();
@@ -80,7 +80,7 @@ class NearDuplicatesTest {
         JavaPairRDD<String, String> input = jsc.parallelize(docs.stream().map(d -> new Tuple2<>(d.id(), d.text())).toList(), 4)
                 .mapToPair(t -> t);
         MinHashConfig v = PreprocessRuns.minhash();
-        MinHashConfig cfg = new MinHashConfig(v.ngram(), 5, 128, v.bands(), v.rows(), 0.5, 0.99, false, 1, 100, 64);
+        MinHashConfig cfg = new MinHashConfig(v.ngram(), 5, 128, v.bands(), v.rows(), 0.5, 0.99, false, 1, 100, 64, 5);
         InjectedDuplicates.Score score = InjectedDuplicates.score(docs, NearDuplicates.find(input, cfg, 4).labels().collectAsMap());
         assertTrue(score.precision() >= 0.9 && score.recall() >= 0.9, score.toString());
     }

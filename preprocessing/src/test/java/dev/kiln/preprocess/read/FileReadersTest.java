@@ -2,6 +2,7 @@ package dev.kiln.preprocess.read;
 
 import dev.kiln.preprocess.doc.Document;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.ReadAll;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,7 @@ class FileReadersTest {
     private List<ReadRecord> read(InputFormat format, String glob) throws IOException {
         Configuration conf = new Configuration();
         InputConfig in = PreprocessRuns.input(dir.resolve(glob).toString(), "format", format.name().toLowerCase(Locale.ROOT));
-        return FileReaders.readAll(InputListing.list(in.paths(), format, conf), in, conf);
+        return ReadAll.records(InputListing.list(in.paths(), format, conf), in, conf);
     }
 
     private static Document doc(ReadRecord r) {
@@ -87,7 +88,7 @@ class FileReadersTest {
         }
         Configuration conf = new Configuration();
         InputConfig in = PreprocessRuns.input(dir.resolve("long.jsonl").toString(), "max-record-bytes", "32m");
-        List<ReadRecord> r = FileReaders.readAll(InputListing.list(in.paths(), InputFormat.AUTO, conf), in, conf);
+        List<ReadRecord> r = ReadAll.records(InputListing.list(in.paths(), InputFormat.AUTO, conf), in, conf);
         assertEquals(1, r.size());
         assertTrue(r.get(0) instanceof ReadRecord.Read, r.get(0).toString());
         assertEquals(chars, doc(r.get(0)).text().length());

@@ -3,6 +3,7 @@ package dev.kiln.preprocess.read;
 import dev.kiln.preprocess.doc.Document;
 import dev.kiln.testing.LocalSpark;
 import dev.kiln.testing.PreprocessRuns;
+import dev.kiln.testing.ReadAll;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -36,7 +37,7 @@ class ParquetInputTest {
         InputConfig in = PreprocessRuns.input(dir.resolve("table").toString(), "text-field", "body", "id-field", "doc_id");
         List<InputFile> files = InputListing.list(in.paths(), in.format(), conf);
         assertTrue(files.stream().allMatch(f -> f.format() == InputFormat.PARQUET), files.toString());
-        List<ReadRecord> r = FileReaders.readAll(files, in, conf);
+        List<ReadRecord> r = ReadAll.records(files, in, conf);
         List<Document> docs = r.stream().filter(x -> x instanceof ReadRecord.Read).map(x -> ((ReadRecord.Read) x).document()).toList();
         assertEquals(List.of("first text", "third text"), docs.stream().map(Document::text).toList());
         assertEquals("a", docs.get(0).metadata().get("source_id"));

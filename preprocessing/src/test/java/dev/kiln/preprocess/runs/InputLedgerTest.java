@@ -1,5 +1,6 @@
 package dev.kiln.preprocess.runs;
 
+import dev.kiln.documents.RunManifest;
 import dev.kiln.preprocess.read.InputFile;
 import dev.kiln.preprocess.read.InputFormat;
 import org.junit.jupiter.api.Test;
@@ -12,9 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class InputLedgerTest {
-    private static final List<InputLedger.Entry> PROCESSED = List.of(
-            new InputLedger.Entry("file:/in/a.json", 100, 1000, "aaa"),
-            new InputLedger.Entry("file:/in/b.json", 200, 2000, "bbb"));
+    private static final List<RunManifest.InputEntry> PROCESSED = List.of(
+            new RunManifest.InputEntry("file:/in/a.json", 100, 1000, "aaa"),
+            new RunManifest.InputEntry("file:/in/b.json", 200, 2000, "bbb"));
 
     private static InputFile listed(String name, long size, long mtime) {
         return new InputFile("file:/in/" + name, size, mtime, InputFormat.JSONL);
@@ -64,7 +65,7 @@ class InputLedgerTest {
 
     @Test
     void aFileRecordedByTwoRunsMeansDamagedManifests() {
-        List<InputLedger.Entry> twice = List.of(PROCESSED.get(0), PROCESSED.get(0));
+        List<RunManifest.InputEntry> twice = List.of(PROCESSED.get(0), PROCESSED.get(0));
         assertThrows(IllegalStateException.class, () -> InputLedger.plan(twice, List.of()));
     }
 }

@@ -1,11 +1,10 @@
-package dev.kiln.preprocess.runs;
+package dev.kiln.documents;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.kiln.common.io.FileHashes;
-import dev.kiln.preprocess.dedup.DedupIndex;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
@@ -24,7 +23,9 @@ import java.util.TreeMap;
 /**
  * {@code runs/run=NNNN/manifest.json}: one committed preprocess run. It is written last, after the run's documents
  * and index are in place, so a run exists exactly when its manifest does; it is never rewritten afterwards.
- * Downstream stages identify a run by its number and the SHA-256 of this file.
+ * Downstream stages identify a run by its number and the SHA-256 of this file. With the folder layout named here
+ * ({@code documents/}, {@code index/}, {@code runs/}) it is the contract between {@code kiln preprocess}, which writes
+ * it, and {@code kiln tokenize}, which reads the runs it has not tokenized yet.
  *
  * @param formatVersion  {@link #FORMAT_VERSION}
  * @param run            1, 2, 3, ... (run N adds to what runs 1 .. N-1 published)
@@ -35,14 +36,14 @@ import java.util.TreeMap;
  * @param index          the dedup index snapshot written with this run (everything kept by runs 1 .. N), relative
  * @param indexDocuments documents in that snapshot
  * @param indexSpec      how the snapshot's signatures were made; a later run must make them the same way
- * @param config         the effective {@code kiln.preprocess} section of this run (may be null)
+ * @param config         the effective {@code kiln.preprocess} section of this run (null in older manifests)
  * @param lineage        the run's {@link dev.kiln.common.config.Lineage#toJson()}, the same object as in its stats.json;
- *                       null in manifests written before run manifests recorded it (and in tests without a job)
+ *                       null in manifests written before run manifests recorded it
  * @param languages      documents the filters kept per language (language identification's codes), before dedup; empty
  *                       when language identification was off and in manifests written before it existed
  */
-public record RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
-                          long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config,
+public record RunManifest(int formatVersion, int run, String created, List<InputEntry> inputs, List<FileEntry> documentFiles,
+                          long documents, String index, long indexDocuments, IndexSpec indexSpec, JsonNode config,
                           JsonNode lineage, SortedMap<String, Long> languages) {
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";
@@ -53,6 +54,10 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** An input file as the run read it: its path (URI), size and modification time as listed, and its SHA-256. */
+    public record InputEntry(String path, long size, long modificationTime, String sha256) {
+    }
 
     /** A file of the run, relative to the output folder. */
     public record FileEntry(String path, long size) {
@@ -70,18 +75,6 @@ public record RunManifest(int formatVersion, int run, String created, List<Input
         documentFiles = List.copyOf(documentFiles);
         lineage = lineage == null || lineage.isNull() || lineage.isMissingNode() ? null : lineage; // absent in older manifests
         languages = Collections.unmodifiableSortedMap(languages == null ? new TreeMap<>() : new TreeMap<>(languages));
-    }
-
-    /** A manifest without language counts. */
-    public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
-                       long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config, JsonNode lineage) {
-        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, lineage, null);
-    }
-
-    /** A manifest without lineage. */
-    public RunManifest(int formatVersion, int run, String created, List<InputLedger.Entry> inputs, List<FileEntry> documentFiles,
-                       long documents, String index, long indexDocuments, DedupIndex.Spec indexSpec, JsonNode config) {
-        this(formatVersion, run, created, inputs, documentFiles, documents, index, indexDocuments, indexSpec, config, null, null);
     }
 
     /** The partition folder name of a run: {@code run=0001} (Spark reads {@code documents/} as a table partitioned by run). */

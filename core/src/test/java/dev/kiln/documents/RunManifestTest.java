@@ -1,11 +1,9 @@
-package dev.kiln.preprocess.runs;
+package dev.kiln.documents;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.FileHashes;
-import dev.kiln.preprocess.dedup.DedupIndex;
-import dev.kiln.testing.LineageAssertions;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -27,10 +25,10 @@ class RunManifestTest {
 
     static RunManifest manifest(int run) throws Exception {
         return new RunManifest(RunManifest.FORMAT_VERSION, run, "2026-01-01T00:00:00Z",
-                List.of(new InputLedger.Entry("file:/in/a.json", 10, 20, "abc")),
+                List.of(new RunManifest.InputEntry("file:/in/a.json", 10, 20, "abc")),
                 List.of(new RunManifest.FileEntry("documents/" + RunManifest.runName(run) + "/part-0.parquet", 123)),
-                7, "index/" + RunManifest.runName(run), 7 * run, new DedupIndex.Spec(true, "word", 5, 128, 1, 3),
-                new ObjectMapper().readTree("{\"x\": 1}"));
+                7, "index/" + RunManifest.runName(run), 7 * run, new IndexSpec(true, "word", 5, 128, 1, 3),
+                new ObjectMapper().readTree("{\"x\": 1}"), null, null);
     }
 
     @Test
@@ -61,10 +59,11 @@ class RunManifestTest {
                 new ObjectMapper().readTree("{\"output\": {\"path\": \"out\"}}"), "3.5.7");
         RunManifest plain = manifest(2);
         RunManifest with = new RunManifest(plain.formatVersion(), plain.run(), plain.created(), plain.inputs(), plain.documentFiles(),
-                plain.documents(), plain.index(), plain.indexDocuments(), plain.indexSpec(), plain.config(), lineage.toJson());
+                plain.documents(), plain.index(), plain.indexDocuments(), plain.indexSpec(), plain.config(), lineage.toJson(), null);
         RunManifest back = RunManifest.fromJson(with.toJsonBytes(), "m.json");
         assertEquals(lineage.toJson(), back.lineage());
-        LineageAssertions.assertLineage(back.lineage(), "preprocess", "kiln.preprocess");
+        assertEquals("preprocess", back.lineage().path("stage").asText());
+        assertEquals("kiln.preprocess", back.lineage().path("section").asText());
         assertEquals(lineage, Lineage.fromJson(back.lineage()));
 
         // A manifest of an earlier Kiln has no lineage key at all (or null): it reads, with no lineage, and the scheduled
@@ -102,11 +101,11 @@ class RunManifestTest {
 
     @Test
     void indexSpecsMustMatchWhereNearDedupReadsSignatures() {
-        DedupIndex.Spec made = new DedupIndex.Spec(true, "word", 5, 128, 1, 3);
+        IndexSpec made = new IndexSpec(true, "word", 5, 128, 1, 3);
         assertEquals(null, made.incompatibility(made));
-        assertEquals(null, made.incompatibility(new DedupIndex.Spec(false, "char", 3, 64, 2, 3)), "no near dedup: signatures unused");
-        String why = made.incompatibility(new DedupIndex.Spec(true, "word", 7, 128, 9, 3));
+        assertEquals(null, made.incompatibility(new IndexSpec(false, "char", 3, 64, 2, 3)), "no near dedup: signatures unused");
+        String why = made.incompatibility(new IndexSpec(true, "word", 7, 128, 9, 3));
         assertTrue(why.contains("kiln.preprocess.minhash.ngram-size 5 -> 7") && why.contains("kiln.preprocess.minhash.seed 1 -> 9"), why);
-        assertTrue(new DedupIndex.Spec(false, "word", 5, 128, 1, 3).incompatibility(made).contains("kiln.preprocess.dedup.near"));
+        assertTrue(new IndexSpec(false, "word", 5, 128, 1, 3).incompatibility(made).contains("kiln.preprocess.dedup.near"));
     }
 }
