@@ -2,6 +2,7 @@ package dev.kiln.bench;
 
 import dev.kiln.common.config.KilnConfig;
 import dev.kiln.model.GptConfig;
+import dev.kiln.train.MemoryModel;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.checkpoint.Checkpoint;
 import dev.kiln.train.checkpoint.CheckpointStore;
@@ -162,7 +163,7 @@ public final class ScaleBenchmark {
         ShardBatches.Factory data = ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed());
         System.out.printf(Locale.ROOT, "shape %s: %,d parameters; %d worker(s), batch %d each, average-every %d%s%n",
                 shape, global.model().numParams(), workers, batch, every, recompute ? ", activations recomputed" : "");
-        System.out.print(dev.kiln.train.MemoryModel.of(shape, cfg).describe());
+        System.out.print(MemoryModel.of(shape, cfg).describe());
         try (RoundRunner runner = workers == 1 ? new LocalRounds(data, cfg) : new SparkAveraging(spark, cfg, shape, data)) {
             double seconds = 0;
             double averaging = 0;

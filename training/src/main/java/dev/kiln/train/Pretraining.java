@@ -151,8 +151,9 @@ public final class Pretraining {
         GptConfig shape = modelShape(cfg, manifest);
         MemoryModel memory = MemoryModel.of(shape, cfg);
         memory.check(given(spark));
-        LOG.info("[pretrain] memory estimate: per replica {} GB off-heap, {} GB travel per copy each round",
+        LOG.info("[pretrain] memory estimate: per replica {} GB off-heap{}, {} GB travel per copy each round",
                 String.format(Locale.ROOT, "%.2f", memory.replicaBytes() / 1e9),
+                cfg.recomputeActivations() ? " (activations recomputed)" : "",
                 String.format(Locale.ROOT, "%.2f", memory.travellingBytes() / 1e9));
         List<int[][]> validationBatches = validation.isEmpty() ? List.of()
                 : ShardBatches.firstBatches(shardFs, validation, cfg.batchSize(), cfg.validationBatches());
