@@ -2,6 +2,7 @@ package dev.kiln.train;
 
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.train.parallel.EngineConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -15,7 +16,7 @@ class TrainConfigTest {
     void referenceDefaultsAreValid() {
         TrainConfig c = TrainConfig.from(KilnConfig.load(null, Map.of()));
         assertEquals(1, c.parallel().workers());
-        assertEquals(TrainConfig.OuterOptimizer.AVERAGE, c.parallel().outerOptimizer());
+        assertEquals(EngineConfig.OuterOptimizer.AVERAGE, c.parallel().outerOptimizer());
         assertEquals(16, c.globalBatch());
     }
 

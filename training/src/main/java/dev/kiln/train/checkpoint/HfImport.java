@@ -1,4 +1,4 @@
-package dev.kiln.hf;
+package dev.kiln.train.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,6 +32,10 @@ import java.util.Map;
 public final class HfImport {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String LM_HEAD = "lm_head.weight";
+    /** The files of a Hugging Face model folder that Kiln reads and writes. */
+    public static final String CONFIG = "config.json";
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String TOKENIZER = "tokenizer.json";
 
     private HfImport() {
     }
@@ -46,11 +50,11 @@ public final class HfImport {
 
     /** Whether {@code folder} looks like a Hugging Face model folder (it has a config.json and no Kiln state.json). */
     public static boolean isHuggingFaceFolder(FileSystem fs, Path folder) throws IOException {
-        return fs.exists(new Path(folder, HfExport.CONFIG)) && !fs.exists(new Path(folder, "state.json"));
+        return fs.exists(new Path(folder, CONFIG)) && !fs.exists(new Path(folder, "state.json"));
     }
 
     public static HfModel read(FileSystem fs, Path folder, String key) throws IOException {
-        Path weights = new Path(folder, HfExport.WEIGHTS);
+        Path weights = new Path(folder, WEIGHTS);
         if (!fs.exists(weights)) {
             String why = fs.exists(new Path(folder, "model.safetensors.index.json"))
                     ? "holds a sharded model (model.safetensors.index.json): Kiln reads one model.safetensors; save it "
@@ -58,10 +62,10 @@ public final class HfImport {
                     : fs.exists(new Path(folder, "pytorch_model.bin"))
                     ? "holds only pytorch_model.bin (a pickle Kiln does not read): save it as safetensors with "
                     + "save_pretrained(folder, safe_serialization=True)"
-                    : "has no " + HfExport.WEIGHTS;
+                    : "has no " + WEIGHTS;
             throw new InvalidConfigException(key, folder.toString(), why);
         }
-        Path configFile = new Path(folder, HfExport.CONFIG);
+        Path configFile = new Path(folder, CONFIG);
         JsonNode config;
         try (FSDataInputStream in = fs.open(configFile)) {
             config = JSON.readTree(in);
@@ -83,9 +87,9 @@ public final class HfImport {
             throw new InvalidConfigException(key, folder.toString(), configFile + " says tie_word_embeddings = false but "
                     + weights + " has no " + LM_HEAD);
         }
-        Path tokenizerFile = new Path(folder, HfExport.TOKENIZER);
+        Path tokenizerFile = new Path(folder, TOKENIZER);
         if (!fs.exists(tokenizerFile)) {
-            throw new InvalidConfigException(key, folder.toString(), "has no " + HfExport.TOKENIZER
+            throw new InvalidConfigException(key, folder.toString(), "has no " + TOKENIZER
                     + " (Kiln needs the model's byte-level BPE tokenizer as a tokenizer.json)");
         }
         String tokenizerJson;
