@@ -74,7 +74,7 @@ public final class CausalFinetuning {
         ComputationGraph parentModel = parent.checkpoint().model();
         GptConfig shape = parent.checkpoint().shape();
         List<String> frozen = Finetuning.frozenLayers(cfg, shape);
-        TrainConfig engine = cfg.causalTraining(new TrainConfig.ModelShape(shape.layers(), shape.dModel(), shape.heads(),
+        TrainConfig training = cfg.causalTraining(new TrainConfig.ModelShape(shape.layers(), shape.dModel(), shape.heads(),
                 shape.mlpRatio(), shape.tiedEmbeddings()));
 
         Path output = new Path(cfg.output());
@@ -92,21 +92,21 @@ public final class CausalFinetuning {
         }
         LOG.info("[finetune] causal: parent {} (step {}), {} frozen layers, new corpus {}, original corpus {}",
                 parent.folder(), parent.checkpoint().step(), frozen.size(), shards, original);
-        Pretrainer.Continuation from = new Pretrainer.Continuation(initialModel(parentModel, shape, engine, frozen),
+        Pretrainer.Continuation from = new Pretrainer.Continuation(initialModel(parentModel, shape, training, frozen),
                 frozen, originalBatches, stageJson(parent, shards, original, frozen), "[finetune]",
                 FinetuneConfig.SECTION + ".output");
         // "shards" at the top, as in a pre-training checkpoint: kiln generate (and a further fine-tune) find the
         // tokenizer through it.
         ObjectNode recorded = lineage.config().deepCopy();
         recorded.put("shards", shards.toString());
-        return Pretraining.run(spark, engine, lineage, recorded.toString(),
+        return Pretraining.run(spark, training, lineage, recorded.toString(),
                 resume ? ResumePolicy.Mode.ALWAYS : ResumePolicy.Mode.NEVER, from);
     }
 
     /** The parent's weights in a model of this run's optimizer (fresh AdamW moments), frozen layers without decay. */
-    static ComputationGraph initialModel(ComputationGraph parent, GptConfig shape, TrainConfig engine, List<String> frozen) {
-        ComputationGraphConfiguration conf = GptModel.configuration(shape, engine.engine().adam(engine.learningRateSchedule()),
-                engine.optimizer().weightDecay(), engine.seed(), DataType.FLOAT);
+    static ComputationGraph initialModel(ComputationGraph parent, GptConfig shape, TrainConfig training, List<String> frozen) {
+        ComputationGraphConfiguration conf = GptModel.configuration(shape, training.engine().adam(training.learningRateSchedule()),
+                training.optimizer().weightDecay(), training.seed(), DataType.FLOAT);
         ClassifierModel.withoutWeightDecay(conf, frozen);
         ComputationGraph model = new ComputationGraph(conf);
         model.init();
