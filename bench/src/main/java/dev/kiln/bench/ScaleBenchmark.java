@@ -97,7 +97,7 @@ public final class ScaleBenchmark {
 
     static void checkpoint(GptConfig shape, java.nio.file.Path work, boolean old) throws IOException, InterruptedException {
         TrainConfig cfg = TrainConfig.from(KilnConfig.load(null, config(shape, work, null, 1, 20, 1, false)));
-        Replica replica = Replica.create(shape, cfg);
+        Replica replica = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
         INDArray state = replica.model().getUpdater().getStateViewArray();
         state.assign(Nd4j.rand(DataType.FLOAT, state.shape()).muli(1e-3)); // moments as after training: not zeros
         System.out.printf(Locale.ROOT, "shape %s: %,d parameters%n", shape, replica.model().numParams());
@@ -159,12 +159,13 @@ public final class ScaleBenchmark {
         SparkSession spark = workers == 1 ? null : SparkSession.builder().master("local[" + workers + "]")
                 .appName("kiln scale bench").config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
-        Replica global = Replica.create(shape, cfg);
+        Replica global = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
         ShardBatches.Factory data = ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed());
         System.out.printf(Locale.ROOT, "shape %s: %,d parameters; %d worker(s), batch %d each, average-every %d%s%n",
                 shape, global.model().numParams(), workers, batch, every, recompute ? ", activations recomputed" : "");
         System.out.print(MemoryModel.of(shape, cfg).describe());
-        try (RoundRunner runner = workers == 1 ? new LocalRounds(data, cfg) : new SparkAveraging(spark, cfg, shape, data)) {
+        try (RoundRunner runner = workers == 1 ? new LocalRounds(data, cfg.engine())
+                : new SparkAveraging(spark, cfg.engine(), shape, cfg.learningRateSchedule(), data)) {
             double seconds = 0;
             double averaging = 0;
             long trained = 0;

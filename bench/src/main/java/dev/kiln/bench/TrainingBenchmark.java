@@ -256,8 +256,8 @@ public final class TrainingBenchmark {
 
     /** (a): the replica trains in this JVM; the first round is warm-up (JIT, workspaces), then {@code rounds} are timed. */
     static double single(TrainConfig cfg, GptConfig shape, Path shards, int roundSteps, int rounds) {
-        Replica r = Replica.create(shape, cfg);
-        try (LocalRounds runner = new LocalRounds(ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed()), cfg)) {
+        Replica r = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
+        try (LocalRounds runner = new LocalRounds(ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed()), cfg.engine())) {
             runner.run(r, 5);
             long tokens = 0;
             double seconds = 0;
@@ -291,7 +291,7 @@ public final class TrainingBenchmark {
                         .batchSizePerWorker(cfg.batchSize()).averagingFrequency(every).workerPrefetchNumBatches(2)
                         .rddTrainingApproach(RDDTrainingApproach.Direct).build();
         SparkComputationGraph net = new SparkComputationGraph(
-                sc, Replica.create(shape, cfg).model(), tm);
+                sc, Replica.create(shape, cfg.engine(), cfg.learningRateSchedule()).model(), tm);
         int perRound = workers * every;
         net.fit(sc.parallelize(batches.subList(0, perRound), workers)); // warm-up round
         long t0 = System.nanoTime();
@@ -303,8 +303,8 @@ public final class TrainingBenchmark {
 
     /** (b)/(c): {tokens/s, averaging share, mean round seconds}, after one warm-up round. */
     static double[] averaged(SparkSession spark, TrainConfig cfg, GptConfig shape, Path shards, int rounds) {
-        Replica global = Replica.create(shape, cfg);
-        try (SparkAveraging runner = new SparkAveraging(spark, cfg, shape,
+        Replica global = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
+        try (SparkAveraging runner = new SparkAveraging(spark, cfg.engine(), shape, cfg.learningRateSchedule(),
                 ShardBatches.Factory.of(List.of(shards.suffix("/train-0.arrow")), cfg.seed()))) {
             runner.run(global, cfg.parallel().averageEvery());
             long tokens = 0;

@@ -1,10 +1,8 @@
 package dev.kiln.evaluate;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.spark.SparkStages;
 import dev.kiln.evaluate.text.Bleu;
 import dev.kiln.evaluate.text.BleuStats;
@@ -13,13 +11,12 @@ import dev.kiln.generate.CachedModel;
 import dev.kiln.generate.GenerationConfig;
 import dev.kiln.generate.Generator;
 import dev.kiln.generate.LanguageModel;
+import dev.kiln.generate.PromptFile;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardReader;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -29,11 +26,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -80,9 +74,9 @@ public final class GenerationReport {
         BpeTokenizer tokenizer = TokenizerJson.read(in.tokenizerJson(), "tokenizer " + in.tokenizerSha256());
         List<EvalPrompt> out = new ArrayList<>();
         if (cfg.prompts() != null) {
-            for (String[] p : readPromptFile(hadoop, cfg.prompts())) {
+            for (PromptFile.Entry p : PromptFile.read(hadoop, cfg.prompts(), EvaluateConfig.SECTION + ".generation.prompts")) {
                 // As text: a literal <|endoftext|> in a prompt is not the special token (as in kiln generate).
-                out.add(new EvalPrompt(out.size(), SOURCE_FILE, tokenizer.encode(p[0]), p[0], p[1]));
+                out.add(new EvalPrompt(out.size(), SOURCE_FILE, tokenizer.encode(p.prompt()), p.prompt(), p.reference()));
             }
         }
         if (cfg.fromValidation() > 0) {
@@ -98,51 +92,6 @@ public final class GenerationReport {
         if (out.isEmpty()) {
             LOG.warn("[evaluate] generation: no prompts (no prompt file, and no document of the scored split has {} tokens)",
                     cfg.promptTokens() + cfg.referenceTokens());
-        }
-        return out;
-    }
-
-    /** (prompt, reference or null) per non-blank line: plain lines, or JSONL {"prompt", "reference"} for a .jsonl name. */
-    static List<String[]> readPromptFile(Configuration hadoop, String file) throws IOException {
-        String key = EvaluateConfig.SECTION + ".generation.prompts";
-        Path path = new Path(file);
-        FileSystem fs = path.getFileSystem(hadoop);
-        if (!fs.exists(path) || fs.getFileStatus(path).isDirectory()) {
-            throw new InvalidConfigException(key, null, "the prompt file " + path + " does not exist or is a folder");
-        }
-        boolean jsonl = path.getName().endsWith(".jsonl");
-        List<String[]> out = new ArrayList<>();
-        try (FSDataInputStream in = fs.open(path);
-             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            int lineNo = 0;
-            while ((line = r.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                if (!jsonl) {
-                    out.add(new String[]{line, null});
-                    continue;
-                }
-                JsonNode n;
-                try {
-                    n = JSON.readTree(line);
-                } catch (IOException e) {
-                    throw new InvalidConfigException(key, null, path + ":" + lineNo + " is not JSON: " + e.getMessage());
-                }
-                if (!n.path("prompt").isTextual()) {
-                    throw new InvalidConfigException(key, null, path + ":" + lineNo + " has no string field \"prompt\"");
-                }
-                JsonNode ref = n.path("reference");
-                if (!ref.isMissingNode() && !ref.isNull() && !ref.isTextual()) {
-                    throw new InvalidConfigException(key, null, path + ":" + lineNo + ": \"reference\" is not a string");
-                }
-                out.add(new String[]{n.path("prompt").asText(), ref.isTextual() && !ref.asText().isEmpty() ? ref.asText() : null});
-            }
-        }
-        if (out.isEmpty()) {
-            throw new InvalidConfigException(key, null, "the prompt file " + path + " holds no prompts");
         }
         return out;
     }

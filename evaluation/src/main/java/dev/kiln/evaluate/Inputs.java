@@ -3,17 +3,15 @@ package dev.kiln.evaluate;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.io.FileHashes;
 import dev.kiln.model.GptConfig;
-import dev.kiln.model.GptModel;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardInfo;
 import dev.kiln.shards.ShardSchema;
-import dev.kiln.train.checkpoint.Checkpoint;
-import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.checkpoint.ModelCheckpoint;
+import dev.kiln.train.checkpoint.ModelCheckpoints;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 
 import java.io.ByteArrayOutputStream;
@@ -177,33 +175,20 @@ public final class Inputs {
         Path given = new Path(location);
         FileSystem fs = given.getFileSystem(hadoop);
         given = fs.makeQualified(given);
-        Path folder = given;
-        if (!fs.exists(new Path(given, "state.json"))) {
-            CheckpointStore store = new CheckpointStore(fs, new Path(given, "checkpoints"), Integer.MAX_VALUE);
-            folder = store.latest().orElseThrow(() -> new InvalidConfigException(key, null, "no checkpoint at " + location
-                    + "; expected a checkpoint folder (step-NNNNNNNN with model.zip and state.json) or a `kiln pretrain` "
-                    + "output folder holding checkpoints/step-NNNNNNNN"));
+        ModelCheckpoint c = ModelCheckpoints.open(fs, given, key).requireLanguageModel(key);
+        Path folder = new Path(c.folder());
+        if (c.imported() || c.tokenizerSha256() == null) {
+            throw new InvalidConfigException(key, null, "checkpoint " + folder + (c.imported() ? " is a Hugging Face folder; "
+                    + "kiln evaluate scores Kiln checkpoints (import it with kiln.train.init-from)"
+                    : " records no tokenizer_sha256 in state.json"));
         }
-        if (!fs.exists(new Path(folder, "model.zip"))) {
-            throw new InvalidConfigException(key, null, "checkpoint " + folder + " has no model.zip");
-        }
-        Checkpoint c;
-        try {
-            c = new CheckpointStore(fs, folder.getParent(), Integer.MAX_VALUE).load(folder);
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidConfigException(key, null, "cannot read checkpoint " + folder + ": " + e.getMessage());
-        }
-        if (c.tokenizerSha256() == null) {
-            throw new InvalidConfigException(key, null, "checkpoint " + folder + " records no tokenizer_sha256 in state.json");
-        }
-        ComputationGraph model = c.model();
-        GptConfig shape = GptModel.shapeOf(model);
+        GptConfig shape = c.shape();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        ModelSerializer.writeModel(model, bytes, false); // the weights only: scoring needs no optimizer state
+        ModelSerializer.writeModel(c.model(), bytes, false); // the weights only: scoring needs no optimizer state
         String parent = folder.getParent() != null && folder.getParent().getParent() != null
                 ? folder.getParent().getParent().getName() + "/" : "";
         return new CheckpointInput(parent + folder.getName(), folder, c.step(), c.tokenizerSha256(),
-                FileHashes.sha256(fs, new Path(folder, "state.json")), FileHashes.sha256(fs, new Path(folder, "model.zip")),
+                FileHashes.sha256(fs, new Path(folder, "state.json")), c.modelSha256(),
                 fs.getFileStatus(new Path(folder, "model.zip")).getLen(), shape.vocabSize(), shape.contextLength(), bytes.toByteArray());
     }
 }

@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.Lineage;
-import dev.kiln.common.io.FileHashes;
-import dev.kiln.generate.GenerationCheckpoint;
-import dev.kiln.hf.HfParent;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
@@ -19,16 +16,15 @@ import dev.kiln.train.Pretraining;
 import dev.kiln.train.ResumePolicy;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.checkpoint.ModelCheckpoint;
 import dev.kiln.train.data.ShardBatches;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.learning.config.Adam;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,16 +52,15 @@ public final class CausalFinetuning {
     public static Pretrainer.Result run(SparkSession spark, FinetuneConfig cfg, Lineage lineage, boolean resume)
             throws IOException {
         Configuration hadoop = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
-        GenerationCheckpoint parent = HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
-                FinetuneConfig.SECTION, hadoop);
-        String parentSha = parent.modelSha256();
-        String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());
+        ParentModel parent = ParentModel.open(cfg, hadoop);
+        String parentSha = parent.checkpoint().modelSha256();
+        String tokenizerSha = parent.tokenizer().sha256();
         FinetuneConfig.Causal c = cfg.causal();
 
         // The plan before any training: both corpora of the parent's tokenizer, vocabulary and context.
         Path shards = new Path(c.shards());
         checkTokenizer(Manifest.read(shards.getFileSystem(hadoop), shards), shards, SHARDS_KEY, parent, tokenizerSha);
-        Path original = new Path(c.originalShards() != null ? c.originalShards() : parentShards(parent, hadoop));
+        Path original = new Path(c.originalShards() != null ? c.originalShards() : parentShards(parent));
         FileSystem originalFs = original.getFileSystem(hadoop);
         Manifest originalManifest = Manifest.read(originalFs, original);
         checkTokenizer(originalManifest, original, ORIGINAL_KEY, parent, tokenizerSha);
@@ -76,10 +71,10 @@ public final class CausalFinetuning {
         List<int[][]> originalBatches = ShardBatches.firstBatches(originalFs, originalPaths, cfg.batchSize(),
                 c.validationBatches());
 
-        ComputationGraph parentModel = GenerationCheckpoint.restore(parent.modelZip());
-        GptConfig shape = GptModel.shapeOf(parentModel);
+        ComputationGraph parentModel = parent.checkpoint().model();
+        GptConfig shape = parent.checkpoint().shape();
         List<String> frozen = Finetuning.frozenLayers(cfg, shape);
-        TrainConfig engine = cfg.causalEngine(new TrainConfig.ModelShape(shape.layers(), shape.dModel(), shape.heads(),
+        TrainConfig training = cfg.causalTraining(new TrainConfig.ModelShape(shape.layers(), shape.dModel(), shape.heads(),
                 shape.mlpRatio(), shape.tiedEmbeddings(), shape.headBias()));
 
         Path output = new Path(cfg.output());
@@ -96,25 +91,22 @@ public final class CausalFinetuning {
             }
         }
         LOG.info("[finetune] causal: parent {} (step {}), {} frozen layers, new corpus {}, original corpus {}",
-                parent.folder(), parent.step(), frozen.size(), shards, original);
-        Pretrainer.Continuation from = new Pretrainer.Continuation(initialModel(parentModel, shape, engine, frozen),
-                frozen, originalBatches, stageJson(parent, parentSha, shards, original, frozen), "[finetune]",
+                parent.folder(), parent.checkpoint().step(), frozen.size(), shards, original);
+        Pretrainer.Continuation from = new Pretrainer.Continuation(initialModel(parentModel, shape, training, frozen),
+                frozen, originalBatches, stageJson(parent, shards, original, frozen), "[finetune]",
                 FinetuneConfig.SECTION + ".output");
         // "shards" at the top, as in a pre-training checkpoint: kiln generate (and a further fine-tune) find the
         // tokenizer through it.
         ObjectNode recorded = lineage.config().deepCopy();
         recorded.put("shards", shards.toString());
-        return Pretraining.run(spark, engine, lineage, recorded.toString(),
+        return Pretraining.run(spark, training, lineage, recorded.toString(),
                 resume ? ResumePolicy.Mode.ALWAYS : ResumePolicy.Mode.NEVER, from);
     }
 
     /** The parent's weights in a model of this run's optimizer (fresh AdamW moments), frozen layers without decay. */
-    static ComputationGraph initialModel(ComputationGraph parent, GptConfig shape, TrainConfig engine, List<String> frozen) {
-        TrainConfig.Optimizer o = engine.optimizer();
-        Adam adam = Adam.builder()
-                .learningRateSchedule(engine.learningRateSchedule())
-                .beta1(o.beta1()).beta2(o.beta2()).epsilon(o.epsilon()).build();
-        ComputationGraphConfiguration conf = GptModel.configuration(shape, adam, o.weightDecay(), engine.seed(), DataType.FLOAT);
+    static ComputationGraph initialModel(ComputationGraph parent, GptConfig shape, TrainConfig training, List<String> frozen) {
+        ComputationGraphConfiguration conf = GptModel.configuration(shape, training.engine().adam(training.learningRateSchedule()),
+                training.optimizer().weightDecay(), training.seed(), DataType.FLOAT);
         ClassifierModel.withoutWeightDecay(conf, frozen);
         ComputationGraph model = new ComputationGraph(conf);
         model.init();
@@ -127,48 +119,39 @@ public final class CausalFinetuning {
         return model;
     }
 
-    static void checkTokenizer(Manifest m, Path shards, String key, GenerationCheckpoint parent, String tokenizerSha) {
+    static void checkTokenizer(Manifest m, Path shards, String key, ParentModel parent, String tokenizerSha) {
         if (!tokenizerSha.equals(m.tokenizerSha256())) {
             throw new InvalidConfigException(key, shards.toString(), "was tokenized with tokenizer " + m.tokenizerSha256()
                     + " (" + m.tokenizer() + "), but the parent checkpoint " + parent.folder() + " was trained with tokenizer "
-                    + tokenizerSha + " (" + parent.tokenizerPath() + "): tokenize the corpus with "
-                    + "kiln.tokenize.tokenizer.path = " + parent.tokenizerPath());
+                    + tokenizerSha + " (" + parent.tokenizer().path() + "): tokenize the corpus with "
+                    + "kiln.tokenize.tokenizer.path = " + parent.tokenizer().path());
         }
-        if (m.vocabSize() != parent.vocabSize() || m.contextLength() != parent.contextLength()) {
+        ModelCheckpoint p = parent.checkpoint();
+        if (m.vocabSize() != p.vocabSize() || m.contextLength() != p.contextLength()) {
             throw new InvalidConfigException(key, shards.toString(), "has vocabulary " + m.vocabSize() + " and context "
-                    + m.contextLength() + "; the parent has vocabulary " + parent.vocabSize() + " and context "
-                    + parent.contextLength());
+                    + m.contextLength() + "; the parent has vocabulary " + p.vocabSize() + " and context "
+                    + p.contextLength());
         }
     }
 
     /** kiln.train.shards as the parent's state.json records it. */
-    static String parentShards(GenerationCheckpoint parent, Configuration hadoop) throws IOException {
-        if (parent.imported()) {
+    static String parentShards(ParentModel parent) throws IOException {
+        if (parent.checkpoint().imported()) {
             throw new InvalidConfigException(ORIGINAL_KEY, null, "the parent " + parent.folder() + " is a Hugging Face model, "
                     + "which has no training shards of its own: set " + ORIGINAL_KEY);
         }
-        Path state = new Path(parent.folder(), "state.json");
-        JsonNode n;
-        try (FSDataInputStream in = state.getFileSystem(hadoop).open(state)) {
-            n = JSON.readTree(in);
-        }
-        String shards = n.path("config").path("shards").asText(null);
+        String shards = JSON.readTree(parent.checkpoint().configJson()).path("shards").asText(null);
         if (shards == null) {
-            throw new InvalidConfigException(ORIGINAL_KEY, null, state + " names no training shards: set " + ORIGINAL_KEY);
+            throw new InvalidConfigException(ORIGINAL_KEY, null, new Path(parent.folder(), "state.json")
+                    + " names no training shards: set " + ORIGINAL_KEY);
         }
         return shards;
     }
 
-    private static String stageJson(GenerationCheckpoint parent, String parentSha, Path shards, Path original,
-                                    List<String> frozen) {
+    private static String stageJson(ParentModel parent, Path shards, Path original, List<String> frozen) {
         ObjectNode n = JSON.createObjectNode();
         n.put("task", "causal");
-        ObjectNode p = n.putObject("parent");
-        p.put("path", parent.folder());
-        p.put("step", parent.step());
-        p.put("model_sha256", parentSha);
-        p.put("format", parent.imported() ? "huggingface" : "kiln"); // imported: model_sha256 is of its model.safetensors
-        n.put("tokenizer_path", parent.tokenizerPath());
+        parent.recordIn(n);
         n.put("shards", shards.toString());
         n.put("original_shards", original.toString());
         ArrayNode f = n.putArray("frozen_layers");

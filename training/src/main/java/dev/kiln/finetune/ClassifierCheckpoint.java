@@ -1,12 +1,8 @@
 package dev.kiln.finetune;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kiln.common.config.InvalidConfigException;
-import dev.kiln.generate.GenerationCheckpoint;
-import dev.kiln.model.ClassifierModel;
-import dev.kiln.train.checkpoint.Checkpoint;
-import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.checkpoint.ModelCheckpoint;
+import dev.kiln.train.checkpoint.ModelCheckpoints;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -14,7 +10,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -24,31 +19,11 @@ import java.util.Locale;
  */
 public record ClassifierCheckpoint(Path folder, ComputationGraph model, List<String> labels, int contextLength,
                                    String tokenizerSha256, JsonNode stage) {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** A step folder, or the newest one of a checkpoints/ or best/ folder, or of a run's best/. */
+    /** A step folder, or a classify fine-tune's output folder (its best/), opened by {@link ModelCheckpoints}. */
     public static ClassifierCheckpoint load(FileSystem fs, Path given, String key) throws IOException {
-        Path folder = fs.exists(new Path(given, "best")) ? GenerationCheckpoint.resolve(fs, new Path(given, "best"), key)
-                : GenerationCheckpoint.resolve(fs, given, key);
-        Checkpoint c;
-        try {
-            c = new CheckpointStore(fs, folder.getParent(), Integer.MAX_VALUE).load(folder);
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidConfigException(key, null, folder + " is not a readable Kiln checkpoint: " + e.getMessage());
-        }
-        JsonNode stage = c.stageJson() == null ? null : JSON.readTree(c.stageJson());
-        if (stage == null || !"classify".equals(stage.path("task").asText())) {
-            throw new InvalidConfigException(key, null, folder + " is not a Kiln classifier checkpoint (its state.json has no "
-                    + "stage.task = classify)");
-        }
-        List<String> labels = new ArrayList<>();
-        stage.path("labels").forEach(n -> labels.add(n.asText()));
-        if (labels.size() != ClassifierModel.classes(c.model())) {
-            throw new InvalidConfigException(key, null, folder + " lists " + labels.size() + " labels for a head of "
-                    + ClassifierModel.classes(c.model()) + " classes");
-        }
-        return new ClassifierCheckpoint(folder, c.model(), List.copyOf(labels), stage.path("context_length").asInt(),
-                c.tokenizerSha256(), stage);
+        ModelCheckpoint c = ModelCheckpoints.open(fs, given, key).requireClassifier(key);
+        return new ClassifierCheckpoint(new Path(c.folder()), c.model(), c.labels(), c.stage().path("context_length").asInt(),
+                c.tokenizerSha256(), c.stage());
     }
 
     /**

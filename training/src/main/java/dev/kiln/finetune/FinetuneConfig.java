@@ -6,6 +6,7 @@ import dev.kiln.common.config.Settings;
 import dev.kiln.model.ClassifierHead;
 import dev.kiln.train.ResumePolicy;
 import dev.kiln.train.TrainConfig;
+import dev.kiln.train.parallel.EngineConfig;
 
 import java.io.Serializable;
 
@@ -13,9 +14,8 @@ import java.io.Serializable;
 public record FinetuneConfig(Task task, String checkpoint, String tokenizer, String documents, String output,
                              String labelColumn, String labelMetadataKey, String textColumn, Truncation truncation, int windows,
                              ClassifierHead.Pooling pooling, double validationFraction, double testFraction, int epochs,
-                             int batchSize, long seed, int nd4jThreads, Optimizer optimizer, int freezeBlocks,
-                             boolean freezeEmbeddings, ClassWeights classWeights, int patience, Parallel parallel,
-                             int logEvery, int checkpointKeep, Causal causal) implements Serializable {
+                             EngineConfig engine, Decay decay, int freezeBlocks, boolean freezeEmbeddings,
+                             ClassWeights classWeights, int patience, int checkpointKeep, Causal causal) implements Serializable {
 
     public static final String SECTION = "kiln.finetune";
 
@@ -32,15 +32,6 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
 
     /** {@code none}: every class weighs 1; {@code balanced}: n / (K x n_k) from the training split's counts. */
     public enum ClassWeights { NONE, BALANCED }
-
-    public record Optimizer(double learningRate, int warmupSteps, Decay decay, double minLearningRate, double beta1,
-                            double beta2, double epsilon, double weightDecay, double gradClip) implements Serializable {
-    }
-
-    public record Parallel(int workers, int averageEvery, boolean averageOptimizerState, int prefetch, boolean bindGpu,
-                           int chunkMegabytes)
-            implements Serializable {
-    }
 
     /**
      * The {@code causal} subsection: continued next-token training on {@code shards} (made with the parent's
@@ -69,13 +60,11 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
         double test = sp.doubleIn("test-fraction", 0, 0.9);
         sp.require(validation + test < 1, "test-fraction", "validation-fraction + test-fraction must be < 1, got "
                 + (validation + test));
-        Settings o = s.section("optimizer");
-        Optimizer optimizer = new Optimizer(o.doubleIn("learning-rate", 0, 10), o.nonNegativeInt("warmup-steps"),
-                o.enumValue("decay", Decay.class), o.doubleIn("min-learning-rate", 0, 10), o.doubleIn("beta1", 0, 0.999999),
-                o.doubleIn("beta2", 0, 0.999999999), o.doubleIn("epsilon", 0, 1), o.doubleIn("weight-decay", 0, 10),
-                o.doubleIn("grad-clip", 0, 1e9));
-        o.require(optimizer.minLearningRate() <= optimizer.learningRate(), "min-learning-rate",
-                "must not exceed learning-rate (" + optimizer.learningRate() + ")");
+        EngineConfig engine = EngineConfig.from(s);
+        // Classify checkpoints keep no outer momentum: only plain averaging resumes exactly.
+        s.section("parallel").require(task == Task.CAUSAL
+                        || engine.parallel().outerOptimizer() == EngineConfig.OuterOptimizer.AVERAGE, "outer-optimizer",
+                "must be average for task = classify (nesterov is for task = causal and pre-training)");
         Settings f = s.section("freeze");
         Settings c = s.section("causal");
         Causal causal = new Causal(c.nonEmpty("shards"), c.optionalString("original-shards"), c.positiveInt("steps"),
@@ -83,35 +72,27 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
                 c.nonNegativeInt("validation-every"), c.positiveInt("validation-batches"), c.nonNegativeInt("checkpoint-every"));
         c.require(causal.minLearningRate() <= causal.learningRate(), "min-learning-rate",
                 "must not exceed learning-rate (" + causal.learningRate() + ")");
-        Settings p = s.section("parallel");
-        Parallel parallel = new Parallel(p.intIn("workers", 1, 4096), p.positiveInt("average-every"),
-                p.bool("average-optimizer-state"), p.intIn("prefetch", 0, 1024), p.bool("bind-gpu"),
-                p.intIn("chunk-mb", 1, 512));
         return new FinetuneConfig(task, checkpoint, s.optionalString("tokenizer"), s.nonEmpty("documents"),
                 s.nonEmpty("output"), column, metadataKey, s.nonEmpty("text-column"),
                 s.enumValue("truncation", Truncation.class), s.intIn("windows", 1, 64),
                 s.enumValue("pooling", ClassifierHead.Pooling.class),
-                validation, test, s.intIn("epochs", 1, 100_000), s.positiveInt("batch-size"),
-                s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("nd4j-threads", 1, 1024), optimizer,
+                validation, test, s.intIn("epochs", 1, 100_000), engine, s.section("optimizer").enumValue("decay", Decay.class),
                 f.intIn("blocks", 0, 256), f.bool("embeddings"), s.enumValue("class-weights", ClassWeights.class),
-                s.section("early-stopping").nonNegativeInt("patience"), parallel, s.positiveInt("log-every"),
-                s.positiveInt("keep-checkpoints"), causal);
+                s.section("early-stopping").nonNegativeInt("patience"), s.positiveInt("keep-checkpoints"), causal);
     }
 
     /**
-     * The engine's settings for {@code task = causal}: the parent's {@code shape}, this section's {@code causal}
-     * schedule (cosine decay, as pre-training) and the shared optimizer, parallel, log and keep settings.
+     * The pre-training run of {@code task = causal}: the parent's {@code shape}, this section's {@code causal}
+     * schedule (cosine decay, as pre-training) with the shared engine settings; the stage decides on resuming itself.
      */
-    public TrainConfig causalEngine(TrainConfig.ModelShape shape) {
+    public TrainConfig causalTraining(TrainConfig.ModelShape shape) {
         Causal c = causal;
-        return new TrainConfig(c.shards(), output, shape, c.steps(), batchSize, seed, nd4jThreads,
-                new TrainConfig.Optimizer(c.learningRate(), Math.min(c.warmupSteps(), c.steps()), c.minLearningRate(),
-                        optimizer.beta1(), optimizer.beta2(), optimizer.epsilon(), optimizer.weightDecay(), optimizer.gradClip()),
-                new TrainConfig.Parallel(parallel.workers(), parallel.averageEvery(), parallel.averageOptimizerState(),
-                        parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu(),
-                        parallel.chunkMegabytes()),
-                logEvery, c.validationEvery(), c.validationBatches(), c.checkpointEvery(), checkpointKeep,
-                ResumePolicy.Mode.NEVER, null, false);
+        EngineConfig.Optimizer o = engine.optimizer();
+        EngineConfig causalEngine = engine.withOptimizer(new EngineConfig.Optimizer(c.learningRate(),
+                Math.min(c.warmupSteps(), c.steps()), c.minLearningRate(), o.beta1(), o.beta2(), o.epsilon(), o.weightDecay(),
+                o.gradClip()));
+        return new TrainConfig(c.shards(), output, shape, c.steps(), causalEngine, c.validationEvery(),
+                c.validationBatches(), c.checkpointEvery(), checkpointKeep, ResumePolicy.Mode.NEVER, null);
     }
 
     /** Where the label comes from, for messages: {@code column "x"} or {@code metadata key "label"}. */
@@ -119,19 +100,23 @@ public record FinetuneConfig(Task task, String checkpoint, String tokenizer, Str
         return labelColumn != null ? "column \"" + labelColumn + "\"" : "metadata key \"" + labelMetadataKey + "\"";
     }
 
-    /**
-     * The settings of the shared training engine (replicas, rounds, averaging, clipping) for a run of
-     * {@code steps} steps; the model's shape comes from the parent checkpoint, not from here.
-     */
-    public TrainConfig engine(int steps) {
-        return new TrainConfig(documents, output, new TrainConfig.ModelShape(1, 1, 1, 1, false, false), steps, batchSize, seed,
-                nd4jThreads, new TrainConfig.Optimizer(optimizer.learningRate(), Math.min(optimizer.warmupSteps(), steps),
-                optimizer.minLearningRate(), optimizer.beta1(), optimizer.beta2(), optimizer.epsilon(),
-                optimizer.weightDecay(), optimizer.gradClip()),
-                new TrainConfig.Parallel(parallel.workers(), parallel.averageEvery(), parallel.averageOptimizerState(),
-                        parallel.prefetch(), TrainConfig.OuterOptimizer.AVERAGE, 0.7, 0.9, parallel.bindGpu(),
-                        parallel.chunkMegabytes()),
-                // Fine-tuning decides on resuming itself (--resume, per epoch): the engine never resumes on its own.
-                logEvery, 0, 1, 0, checkpointKeep, ResumePolicy.Mode.NEVER, null, false);
+    public int batchSize() {
+        return engine.batchSize();
+    }
+
+    public long seed() {
+        return engine.seed();
+    }
+
+    public EngineConfig.Optimizer optimizer() {
+        return engine.optimizer();
+    }
+
+    public EngineConfig.Parallel parallel() {
+        return engine.parallel();
+    }
+
+    public int logEvery() {
+        return engine.logEvery();
     }
 }

@@ -1,12 +1,10 @@
 package dev.kiln.finetune;
 
 import dev.kiln.common.config.InvalidConfigException;
-import dev.kiln.common.io.FileHashes;
-import dev.kiln.generate.GenerationCheckpoint;
-import dev.kiln.hf.HfParent;
 import dev.kiln.shards.Manifest;
 import dev.kiln.shards.ShardSchema;
 import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.checkpoint.ModelCheckpoint;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
@@ -27,11 +25,12 @@ public final class FinetunePlan {
 
     /** The plan as lines for a person; bad input is the {@link InvalidConfigException} the run would throw. */
     public static String plan(FinetuneConfig cfg, Configuration hadoop, boolean resume) throws IOException {
-        GenerationCheckpoint parent = HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null, FinetuneConfig.SECTION, hadoop);
+        ParentModel parent = ParentModel.open(cfg, hadoop);
+        ModelCheckpoint m = parent.checkpoint();
         StringBuilder sb = new StringBuilder();
-        sb.append("  parent: ").append(parent.folder()).append(" (step ").append(parent.step()).append("), context ")
-                .append(parent.contextLength()).append(", vocabulary ").append(parent.vocabSize()).append('\n');
-        sb.append("  tokenizer: ").append(parent.tokenizerPath()).append('\n');
+        sb.append("  parent: ").append(m.folder()).append(" (step ").append(m.step()).append("), context ")
+                .append(m.contextLength()).append(", vocabulary ").append(m.vocabSize()).append('\n');
+        sb.append("  tokenizer: ").append(parent.tokenizer().path()).append('\n');
         if (cfg.task() == FinetuneConfig.Task.CAUSAL) {
             causal(cfg, hadoop, parent, sb);
         } else {
@@ -73,13 +72,13 @@ public final class FinetunePlan {
     }
 
     /** Both corpora of a causal fine-tune, checked against the parent's tokenizer, vocabulary and context. */
-    static void causal(FinetuneConfig cfg, Configuration hadoop, GenerationCheckpoint parent, StringBuilder sb) throws IOException {
-        String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());
+    static void causal(FinetuneConfig cfg, Configuration hadoop, ParentModel parent, StringBuilder sb) throws IOException {
+        String tokenizerSha = parent.tokenizer().sha256();
         FinetuneConfig.Causal c = cfg.causal();
         Path shards = new Path(c.shards());
         Manifest m = Manifest.read(shards.getFileSystem(hadoop), shards);
         CausalFinetuning.checkTokenizer(m, shards, CausalFinetuning.SHARDS_KEY, parent, tokenizerSha);
-        Path original = new Path(c.originalShards() != null ? c.originalShards() : CausalFinetuning.parentShards(parent, hadoop));
+        Path original = new Path(c.originalShards() != null ? c.originalShards() : CausalFinetuning.parentShards(parent));
         Manifest o = Manifest.read(original.getFileSystem(hadoop), original);
         CausalFinetuning.checkTokenizer(o, original, CausalFinetuning.ORIGINAL_KEY, parent, tokenizerSha);
         sb.append("  new corpus: ").append(shards).append(": ").append(m.tokens(ShardSchema.TRAIN)).append(" train tokens\n");

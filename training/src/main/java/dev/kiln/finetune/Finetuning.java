@@ -7,21 +7,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
-import dev.kiln.common.io.FileHashes;
-import dev.kiln.generate.GenerationCheckpoint;
-import dev.kiln.hf.HfParent;
 import dev.kiln.metrics.ClassifierMetrics;
 import dev.kiln.metrics.ConfusionMatrix;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.train.MetricsLog;
-import dev.kiln.train.TrainConfig;
 import dev.kiln.train.WarmupCosineSchedule;
 import dev.kiln.train.WarmupLinearSchedule;
 import dev.kiln.train.checkpoint.Checkpoint;
 import dev.kiln.train.checkpoint.CheckpointStore;
 import dev.kiln.train.data.ExampleBatches;
+import dev.kiln.train.parallel.EngineConfig;
 import dev.kiln.train.parallel.LocalRounds;
 import dev.kiln.train.parallel.Replica;
 import dev.kiln.train.parallel.ReplicaFactory;
@@ -35,7 +32,6 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,141 +68,205 @@ public final class Finetuning {
                          LabelledDocuments.Data data) {
     }
 
+    /**
+     * The phases of a run, as the README's finetune section tells them: open the parent and its tokenizer, read and
+     * split the labelled documents, plan the epochs, start (from the parent, or resume), train epoch by epoch with
+     * validation, checkpoints and early stopping, then label the test split with the best checkpoint.
+     */
     public static Result run(SparkSession spark, FinetuneConfig cfg, Lineage lineage, boolean resume) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        GenerationCheckpoint parent = HfParent.open(cfg.checkpoint(), cfg.tokenizer(), null,
-                FinetuneConfig.SECTION, hadoop);
-        String parentSha = parent.modelSha256();
-        int t = parent.contextLength();
-        LabelledDocuments.Data data = LabelledDocuments.read(spark, cfg, parent.tokenizerJson(), parent.tokenizerPath(), t);
-        List<String> labels = data.labels();
-        int k = labels.size();
+        ParentModel parent = ParentModel.open(cfg, hadoop);
+        int t = parent.checkpoint().contextLength();
+        LabelledDocuments.Data data = LabelledDocuments.read(spark, cfg, parent.tokenizer().json(), parent.tokenizer().path(), t);
         LOG.info("[finetune] parent {} (context {}), labels {}: train {}, validation {}, test {} documents ({} empty skipped)",
-                parent.folder(), t, labels, data.train().size(), data.validation().size(), data.test().size(),
+                parent.folder(), t, data.labels(), data.train().size(), data.validation().size(), data.test().size(),
                 data.emptyDocuments());
+        Plan plan = Plan.of(cfg, data, t);
+        RunFolder folder = RunFolder.open(cfg, hadoop, resume);
+        Start start = start(cfg, parent, data.labels(), plan, folder, resume);
+        EarlyStopping stopping = trainEpochs(spark, cfg, lineage, parent, data, plan, folder, start);
+        return labelTheTestSplit(data, plan, folder, stopping, start.global().step());
+    }
 
-        List<int[]> trainRows = rows(data, data.train(), t);
-        if (cfg.windows() > 1) {
-            LOG.info("[finetune] {} windows: the train split's {} documents are {} rows of at most {} tokens",
-                    cfg.windows(), data.train().size(), trainRows.size(), t);
+    /**
+     * The training rows (one per window of each train document), the epoch length, the run's length and the class
+     * weights ({@code balanced}: from the train split; else null).
+     */
+    record Plan(int contextLength, List<int[]> trainRows, int stepsPerEpoch, int totalSteps, double[] classWeights) {
+        static Plan of(FinetuneConfig cfg, LabelledDocuments.Data data, int t) {
+            List<int[]> trainRows = rows(data, data.train(), t);
+            if (cfg.windows() > 1) {
+                LOG.info("[finetune] {} windows: the train split's {} documents are {} rows of at most {} tokens",
+                        cfg.windows(), data.train().size(), trainRows.size(), t);
+            }
+            int workers = cfg.parallel().workers();
+            int stepsPerEpoch = ExampleBatches.stepsPerEpoch(trainRows.size(), workers, cfg.batchSize());
+            if (stepsPerEpoch == 0) {
+                throw new InvalidConfigException(FinetuneConfig.SECTION + ".batch-size", null, "the train split's "
+                        + trainRows.size() + " documents cannot fill one step of " + workers + " workers x " + cfg.batchSize());
+            }
+            double[] classWeights = cfg.classWeights() == FinetuneConfig.ClassWeights.BALANCED
+                    ? balanced(data, data.labels().size()) : null;
+            return new Plan(t, trainRows, stepsPerEpoch, stepsPerEpoch * cfg.epochs(), classWeights);
         }
-        int workers = cfg.parallel().workers();
-        int stepsPerEpoch = ExampleBatches.stepsPerEpoch(trainRows.size(), workers, cfg.batchSize());
-        if (stepsPerEpoch == 0) {
-            throw new InvalidConfigException(FinetuneConfig.SECTION + ".batch-size", null, "the train split's "
-                    + trainRows.size() + " documents cannot fill one step of " + workers + " workers x " + cfg.batchSize());
-        }
-        int totalSteps = stepsPerEpoch * cfg.epochs();
-        TrainConfig engine = cfg.engine(totalSteps);
-        double[] classWeights = cfg.classWeights() == FinetuneConfig.ClassWeights.BALANCED ? balanced(data, k) : null;
+    }
 
-        Path output = new Path(cfg.output());
-        FileSystem outFs = output.getFileSystem(hadoop);
-        CheckpointStore checkpoints = new CheckpointStore(outFs, new Path(output, "checkpoints"), cfg.checkpointKeep());
-        CheckpointStore best = new CheckpointStore(outFs, new Path(output, "best"), 1);
-        MetricsLog metrics = new MetricsLog(outFs, new Path(output, "metrics.jsonl"));
-        if (!resume) {
-            checkpoints.refuseStartOver(FinetuneConfig.SECTION + ".output", "pass --resume");
+    /** The output folder: checkpoints/, best/ (the best epoch's checkpoint) and metrics.jsonl. */
+    record RunFolder(Path output, FileSystem fs, CheckpointStore checkpoints, CheckpointStore best, MetricsLog metrics) {
+        static RunFolder open(FinetuneConfig cfg, Configuration hadoop, boolean resume) throws IOException {
+            Path output = new Path(cfg.output());
+            FileSystem fs = output.getFileSystem(hadoop);
+            CheckpointStore checkpoints = new CheckpointStore(fs, new Path(output, "checkpoints"), cfg.checkpointKeep());
+            if (!resume) {
+                checkpoints.refuseStartOver(FinetuneConfig.SECTION + ".output", "pass --resume");
+            }
+            return new RunFolder(output, fs, checkpoints, new CheckpointStore(fs, new Path(output, "best"), 1),
+                    new MetricsLog(fs, new Path(output, "metrics.jsonl")));
         }
-        Optional<Path> existing = checkpoints.latest();
+    }
 
-        ComputationGraph parentModel = GenerationCheckpoint.restore(parent.modelZip());
-        GptConfig shape = GptModel.shapeOf(parentModel);
-        List<String> frozen = frozenLayers(cfg, shape);
+    /** Where training starts: the model (as a replica), its frozen layers, early stopping's state, the resumed checkpoint. */
+    record Start(Replica global, List<String> frozen, EarlyStopping stopping, Checkpoint resumed) {
+    }
+
+    /** The parent with a new classification head, or (with --resume) the output's newest checkpoint. */
+    static Start start(FinetuneConfig cfg, ParentModel parent, List<String> labels, Plan plan, RunFolder folder,
+                       boolean resume) throws IOException {
+        List<String> frozen = frozenLayers(cfg, parent.checkpoint().shape());
+        Optional<Path> existing = folder.checkpoints().latest();
         ComputationGraph model;
-        ExampleBatches.Factory trainData = ExampleBatches.Factory.of(trainRows, cfg.seed());
         EarlyStopping stopping = new EarlyStopping(0, -1, Double.NEGATIVE_INFINITY, 0);
         Checkpoint resumed = null;
         if (resume && existing.isPresent()) {
-            resumed = checkpoints.load(existing.get());
-            JsonNode stage = JSON.readTree(resumed.stageJson() == null ? "{}" : resumed.stageJson());
-            List<String> stored = new ArrayList<>();
-            stage.path("labels").forEach(n -> stored.add(n.asText()));
-            if (!stored.equals(labels) || !parentSha.equals(stage.path("parent").path("model_sha256").asText())) {
-                throw new InvalidConfigException(FinetuneConfig.SECTION + ".output", existing.get().toString(),
-                        "was fine-tuned from parent " + stage.path("parent").path("path").asText() + " with labels " + stored
-                                + "; this run has parent " + parent.folder() + " and labels " + labels);
-            }
-            stopping = new EarlyStopping(stage.path("epoch").asInt(), stage.path("best_epoch").asInt(-1),
-                    stage.path("best_macro_f1").asDouble(Double.NEGATIVE_INFINITY), stage.path("epochs_without_improvement").asInt());
+            resumed = folder.checkpoints().load(existing.get());
+            stopping = resumedStopping(resumed, existing.get(), parent, labels);
             model = resumed.model();
-            metrics.resumeAt(resumed.step());
+            folder.metrics().resumeAt(resumed.step());
             LOG.info("[finetune] resuming from {} (epoch {}, step {})", existing.get(), stopping.epoch(), resumed.step());
         } else {
-            Adam adam = Adam.builder().learningRateSchedule(schedule(cfg, totalSteps)).beta1(cfg.optimizer().beta1())
-                    .beta2(cfg.optimizer().beta2()).epsilon(cfg.optimizer().epsilon()).build();
-            model = ClassifierModel.fromParent(parentModel, k, cfg.pooling(), classWeights, adam,
-                    cfg.optimizer().weightDecay(), cfg.seed(), frozen);
-            metrics.resumeAt(-1);
+            model = ClassifierModel.fromParent(parent.checkpoint().model(), labels.size(), cfg.pooling(), plan.classWeights(),
+                    cfg.engine().adam(schedule(cfg, plan.totalSteps())), cfg.optimizer().weightDecay(), cfg.seed(), frozen);
+            folder.metrics().resumeAt(-1);
         }
-        RowFormat format = new RowFormat.Labelled(t, k);
-        Replica global = Replica.wrap(model, engine, format, frozen);
+        Replica global = Replica.wrap(model, cfg.engine(), new RowFormat.Labelled(plan.contextLength(), labels.size()), frozen);
         global.setStep(resumed == null ? 0 : resumed.step());
+        return new Start(global, frozen, stopping, resumed);
+    }
 
-        String tokenizerSha = FileHashes.sha256(parent.tokenizerJson());
+    /** Early stopping's state from a checkpoint of this output, which must be of the same parent and labels. */
+    private static EarlyStopping resumedStopping(Checkpoint resumed, Path folder, ParentModel parent, List<String> labels)
+            throws IOException {
+        JsonNode stage = JSON.readTree(resumed.stageJson() == null ? "{}" : resumed.stageJson());
+        List<String> stored = new ArrayList<>();
+        stage.path("labels").forEach(n -> stored.add(n.asText()));
+        if (!stored.equals(labels) || !parent.checkpoint().modelSha256().equals(stage.path("parent").path("model_sha256").asText())) {
+            throw new InvalidConfigException(FinetuneConfig.SECTION + ".output", folder.toString(),
+                    "was fine-tuned from parent " + stage.path("parent").path("path").asText() + " with labels " + stored
+                            + "; this run has parent " + parent.folder() + " and labels " + labels);
+        }
+        return new EarlyStopping(stage.path("epoch").asInt(), stage.path("best_epoch").asInt(-1),
+                stage.path("best_macro_f1").asDouble(Double.NEGATIVE_INFINITY), stage.path("epochs_without_improvement").asInt());
+    }
+
+    /**
+     * Epochs on the engine (in this JVM, or averaged over Spark tasks), each followed by validation, a checkpoint
+     * (also into best/ when the validation macro F1 improved) and the early-stopping check.
+     */
+    static EarlyStopping trainEpochs(SparkSession spark, FinetuneConfig cfg, Lineage lineage, ParentModel parent,
+                                     LabelledDocuments.Data data, Plan plan, RunFolder folder, Start start) throws IOException {
+        EngineConfig engine = cfg.engine();
+        Replica global = start.global();
+        ComputationGraph model = global.model();
+        RowFormat format = new RowFormat.Labelled(plan.contextLength(), data.labels().size());
+        ExampleBatches.Factory trainData = ExampleBatches.Factory.of(plan.trainRows(), cfg.seed());
+        int workers = cfg.parallel().workers();
+        EarlyStopping stopping = start.stopping();
         try (RoundRunner runner = workers == 1 ? new LocalRounds(trainData, engine)
                 : new SparkAveraging(spark, engine, new ReplicaFactory.FromConfiguration(model.getConfiguration().toJson(),
-                engine, format, frozen), trainData, "finetune")) {
-            if (resumed != null) {
-                runner.restore(resumed.position(), null);
+                engine, format, start.frozen()), trainData, "finetune")) {
+            if (start.resumed() != null) {
+                runner.restore(start.resumed().position(), null);
             }
             LOG.info("[finetune] {} parameters ({} frozen layers), {} epochs of {} steps of {} documents on {} worker(s)",
-                    model.numParams(), frozen.size(), cfg.epochs(), stepsPerEpoch, engine.globalBatch(), workers);
-            long step = global.step();
+                    model.numParams(), start.frozen().size(), cfg.epochs(), plan.stepsPerEpoch(), engine.globalBatch(), workers);
             while (stopping.epoch() < cfg.epochs() && !stopping.shouldStop(cfg.patience())) {
-                int epoch = stopping.epoch();
-                long end = (long) (epoch + 1) * stepsPerEpoch;
-                while (step < end) {
-                    int n = (int) Math.min(end - step, Math.min(runner.maxRoundSteps(), cfg.logEvery() - step % cfg.logEvery()));
-                    RoundStats s = runner.run(global, n, step + n == end); // each epoch ends with a checkpoint
-                    step += n;
-                    if (step % cfg.logEvery() == 0 || step == end) {
-                        ObjectNode r = metrics.record("train", step);
-                        r.put("epoch", epoch + 1);
-                        r.put("loss", s.meanLoss());
-                        r.put("grad_norm", s.meanGradNorm());
-                        metrics.append(r);
-                        LOG.info(String.format(Locale.ROOT, "[finetune] epoch %d step %d/%d loss %.4f |g| %.3f",
-                                epoch + 1, step, totalSteps, s.meanLoss(), s.meanGradNorm()));
-                    }
-                }
-                SplitScores v = data.validation().isEmpty() ? null : evaluate(global.model(), data, data.validation(), t);
-                boolean improved = v == null || v.metrics().macro().f1() > stopping.bestF1();
-                stopping = stopping.after(improved, v == null ? Double.NaN : v.metrics().macro().f1());
-                if (v != null) {
-                    ObjectNode r = metrics.record("validation", step);
-                    r.put("epoch", epoch + 1);
-                    putMetrics(r, v, labels);
-                    metrics.append(r);
-                    LOG.info(String.format(Locale.ROOT, "[finetune] epoch %d validation accuracy %.4f macro F1 %.4f loss %.4f%s",
-                            epoch + 1, v.metrics().accuracy(), v.metrics().macro().f1(), v.meanLoss(), improved ? " (best)" : ""));
-                }
-                String stage = stageJson(cfg, labels, parent, parentSha, t, stopping, classWeights);
-                Checkpoint c = new Checkpoint(step, global.model(), runner.position(), null, lineage.configJson(), tokenizerSha,
-                        workers, stage, lineage.toJson().toString());
-                Path saved = checkpoints.save(c);
-                if (improved) {
-                    best.save(c);
-                }
-                ObjectNode r = metrics.record("checkpoint", step);
-                r.put("path", saved.toString());
-                r.put("best", improved);
-                metrics.append(r);
-                metrics.flush();
+                trainOneEpoch(runner, global, cfg, plan, folder.metrics(), stopping.epoch());
+                stopping = validateAndSave(cfg, lineage, parent, data, plan, folder, global, runner, stopping);
             }
             if (stopping.shouldStop(cfg.patience()) && stopping.epoch() < cfg.epochs()) {
                 LOG.info("[finetune] early stop after epoch {}: no better validation macro F1 for {} epochs (best {} at epoch {})",
                         stopping.epoch(), cfg.patience(), stopping.bestF1(), stopping.bestEpoch() + 1);
             }
         }
+        return stopping;
+    }
 
-        // The test split, labelled by the best checkpoint.
-        ClassifierCheckpoint chosen = ClassifierCheckpoint.load(outFs, best.latest().orElseThrow(), CHECKPOINT_KEY);
+    /** Rounds up to the epoch's last step, a train record every log-every steps; the epoch ends with the optimizer state. */
+    private static void trainOneEpoch(RoundRunner runner, Replica global, FinetuneConfig cfg, Plan plan, MetricsLog metrics,
+                                      int epoch) throws IOException {
+        long step = global.step();
+        long end = (long) (epoch + 1) * plan.stepsPerEpoch();
+        while (step < end) {
+            int n = (int) Math.min(end - step, Math.min(runner.maxRoundSteps(), cfg.logEvery() - step % cfg.logEvery()));
+            RoundStats s = runner.run(global, n, step + n == end); // each epoch ends with a checkpoint
+            step += n;
+            if (step % cfg.logEvery() == 0 || step == end) {
+                ObjectNode r = metrics.record("train", step);
+                r.put("epoch", epoch + 1);
+                r.put("loss", s.meanLoss());
+                r.put("grad_norm", s.meanGradNorm());
+                metrics.append(r);
+                LOG.info(String.format(Locale.ROOT, "[finetune] epoch %d step %d/%d loss %.4f |g| %.3f",
+                        epoch + 1, step, plan.totalSteps(), s.meanLoss(), s.meanGradNorm()));
+            }
+        }
+    }
+
+    /** The validation split scored, the epoch's checkpoint saved (into best/ too if it improved), early stopping updated. */
+    private static EarlyStopping validateAndSave(FinetuneConfig cfg, Lineage lineage, ParentModel parent,
+                                                 LabelledDocuments.Data data, Plan plan, RunFolder folder, Replica global,
+                                                 RoundRunner runner, EarlyStopping before) throws IOException {
+        int epoch = before.epoch();
+        long step = global.step();
+        MetricsLog metrics = folder.metrics();
+        SplitScores v = data.validation().isEmpty() ? null : evaluate(global.model(), data, data.validation(), plan.contextLength());
+        boolean improved = v == null || v.metrics().macro().f1() > before.bestF1();
+        EarlyStopping stopping = before.after(improved, v == null ? Double.NaN : v.metrics().macro().f1());
+        if (v != null) {
+            ObjectNode r = metrics.record("validation", step);
+            r.put("epoch", epoch + 1);
+            putMetrics(r, v, data.labels());
+            metrics.append(r);
+            LOG.info(String.format(Locale.ROOT, "[finetune] epoch %d validation accuracy %.4f macro F1 %.4f loss %.4f%s",
+                    epoch + 1, v.metrics().accuracy(), v.metrics().macro().f1(), v.meanLoss(), improved ? " (best)" : ""));
+        }
+        String stage = stageJson(cfg, data.labels(), parent, plan.contextLength(), stopping, plan.classWeights());
+        Checkpoint c = new Checkpoint(step, global.model(), runner.position(), null, lineage.configJson(),
+                parent.tokenizer().sha256(), cfg.parallel().workers(), stage, lineage.toJson().toString());
+        Path saved = folder.checkpoints().save(c);
+        if (improved) {
+            folder.best().save(c);
+        }
+        ObjectNode r = metrics.record("checkpoint", step);
+        r.put("path", saved.toString());
+        r.put("best", improved);
+        metrics.append(r);
+        metrics.flush();
+        return stopping;
+    }
+
+    /** The best checkpoint labels the test split into predictions/; the test metrics beside the majority class's. */
+    static Result labelTheTestSplit(LabelledDocuments.Data data, Plan plan, RunFolder folder, EarlyStopping stopping,
+                                    long lastStep) throws IOException {
+        int t = plan.contextLength();
+        List<String> labels = data.labels();
+        ClassifierCheckpoint chosen = ClassifierCheckpoint.load(folder.fs(), folder.best().latest().orElseThrow(), CHECKPOINT_KEY);
         SplitScores test = evaluate(chosen.model(), data, data.test(), t);
-        Path predictions = new Path(output, "predictions");
-        writePredictions(outFs, predictions, data.test(), labels, test.probabilities());
+        Path predictions = new Path(folder.output(), "predictions");
+        writePredictions(folder.fs(), predictions, data.test(), labels, test.probabilities());
         ClassifierMetrics majority = majority(data);
-        ObjectNode r = metrics.record("test", chosen.stage().path("step").asLong(global.step()));
+        MetricsLog metrics = folder.metrics();
+        ObjectNode r = metrics.record("test", chosen.stage().path("step").asLong(lastStep));
         r.put("checkpoint", chosen.folder().toString());
         putMetrics(r, test, labels);
         r.put("majority_accuracy", majority.accuracy());
@@ -216,11 +276,9 @@ public final class Finetuning {
         LOG.info(String.format(Locale.ROOT, "[finetune] test (%d documents, best epoch %d): accuracy %.4f macro F1 %.4f; "
                         + "majority class: accuracy %.4f macro F1 %.4f", test.metrics().n(), stopping.bestEpoch() + 1,
                 test.metrics().accuracy(), test.metrics().macro().f1(), majority.accuracy(), majority.macro().f1()));
-        ClassifierMetrics bestValidation = null;
-        if (!data.validation().isEmpty()) {
-            bestValidation = evaluate(chosen.model(), data, data.validation(), t).metrics();
-        }
-        return new Result(labels, stopping.epoch(), stopping.bestEpoch(), global.step(), bestValidation, test.metrics(),
+        ClassifierMetrics bestValidation = data.validation().isEmpty() ? null
+                : evaluate(chosen.model(), data, data.validation(), t).metrics();
+        return new Result(labels, stopping.epoch(), stopping.bestEpoch(), lastStep, bestValidation, test.metrics(),
                 majority, chosen.folder(), predictions, data);
     }
 
@@ -370,26 +428,21 @@ public final class Finetuning {
     }
 
     static ISchedule schedule(FinetuneConfig cfg, int totalSteps) {
-        FinetuneConfig.Optimizer o = cfg.optimizer();
+        EngineConfig.Optimizer o = cfg.optimizer();
         int warmup = Math.min(o.warmupSteps(), totalSteps);
-        return o.decay() == FinetuneConfig.Decay.COSINE
+        return cfg.decay() == FinetuneConfig.Decay.COSINE
                 ? new WarmupCosineSchedule(o.learningRate(), o.minLearningRate(), warmup, totalSteps)
                 : new WarmupLinearSchedule(o.learningRate(), o.minLearningRate(), warmup, totalSteps);
     }
 
-    private static String stageJson(FinetuneConfig cfg, List<String> labels, GenerationCheckpoint parent, String parentSha,
-                                    int t, EarlyStopping s, double[] classWeights) {
+    private static String stageJson(FinetuneConfig cfg, List<String> labels, ParentModel parent, int t, EarlyStopping s,
+                                    double[] classWeights) {
         ObjectNode n = JSON.createObjectNode();
         n.put("task", "classify");
         ArrayNode l = n.putArray("labels");
         labels.forEach(l::add);
         n.put("label_source", cfg.labelSource());
-        ObjectNode p = n.putObject("parent");
-        p.put("path", parent.folder());
-        p.put("step", parent.step());
-        p.put("model_sha256", parentSha);
-        p.put("format", parent.imported() ? "huggingface" : "kiln"); // imported: model_sha256 is of its model.safetensors
-        n.put("tokenizer_path", parent.tokenizerPath());
+        parent.recordIn(n);
         n.put("context_length", t);
         n.put("pooling", cfg.pooling().name().toLowerCase(Locale.ROOT));
         n.put("truncation", cfg.truncation().name().toLowerCase(Locale.ROOT).replace('_', '-'));

@@ -1,6 +1,5 @@
 package dev.kiln.generate;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
@@ -8,7 +7,6 @@ import dev.kiln.common.io.AtomicOutput;
 import dev.kiln.common.log.Progress;
 import dev.kiln.tokenize.bpe.BpeTokenizer;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -18,12 +16,9 @@ import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -165,46 +160,11 @@ public final class Generation {
         return r;
     }
 
-    /**
-     * The prompts of a file: one per line, or with a {@code .jsonl} name one JSON object per line whose string
-     * field {@code prompt} is the prompt. Blank lines are skipped; indices count the prompts kept, in file order.
-     */
+    /** The prompts of a {@link PromptFile} ({@code kiln.generate.prompts}); indices count the prompts kept, in file order. */
     public static List<Prompt> readPrompts(Configuration hadoop, String file) throws IOException {
-        String key = GenerationConfig.SECTION + ".prompts";
-        Path path = new Path(file);
-        FileSystem fs = path.getFileSystem(hadoop);
-        if (!fs.exists(path) || fs.getFileStatus(path).isDirectory()) {
-            throw new InvalidConfigException(key, null, "the prompt file " + path + " does not exist or is a folder");
-        }
-        boolean jsonl = path.getName().endsWith(".jsonl");
         List<Prompt> out = new ArrayList<>();
-        try (FSDataInputStream in = fs.open(path);
-             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-            String line;
-            int lineNo = 0;
-            while ((line = r.readLine()) != null) {
-                lineNo++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                String text = line;
-                if (jsonl) {
-                    JsonNode n;
-                    try {
-                        n = JSON.readTree(line);
-                    } catch (IOException e) {
-                        throw new InvalidConfigException(key, null, path + ":" + lineNo + " is not JSON: " + e.getMessage());
-                    }
-                    if (!n.path("prompt").isTextual()) {
-                        throw new InvalidConfigException(key, null, path + ":" + lineNo + " has no string field \"prompt\"");
-                    }
-                    text = n.path("prompt").asText();
-                }
-                out.add(new Prompt(out.size(), text));
-            }
-        }
-        if (out.isEmpty()) {
-            throw new InvalidConfigException(key, null, "the prompt file " + path + " holds no prompts");
+        for (PromptFile.Entry e : PromptFile.read(hadoop, file, GenerationConfig.SECTION + ".prompts")) {
+            out.add(new Prompt(out.size(), e.prompt()));
         }
         return out;
     }

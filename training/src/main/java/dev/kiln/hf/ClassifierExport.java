@@ -6,6 +6,7 @@ import dev.kiln.model.ClassifierHead;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.Gpt2Layout;
 import dev.kiln.model.GptConfig;
+import dev.kiln.train.checkpoint.SafeTensors;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -7,13 +7,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.Lineage;
 import dev.kiln.common.io.AtomicOutput;
-import dev.kiln.common.io.FileHashes;
-import dev.kiln.generate.GenerationCheckpoint;
 import dev.kiln.model.ClassifierHead;
 import dev.kiln.model.ClassifierModel;
 import dev.kiln.model.Gpt2Layout;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
+import dev.kiln.train.checkpoint.CheckpointTokenizer;
+import dev.kiln.train.checkpoint.HfImport;
+import dev.kiln.train.checkpoint.ModelCheckpoint;
+import dev.kiln.train.checkpoint.ModelCheckpoints;
+import dev.kiln.train.checkpoint.SafeTensors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -24,7 +27,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -40,11 +42,10 @@ import java.util.Map;
  * {@code generation_config.json}. The folder is written beside the output and renamed onto it when complete.
  */
 public final class HfExport {
-    public static final String CONFIG = "config.json";
-    public static final String WEIGHTS = "model.safetensors";
-    static final String TOKENIZER = "tokenizer.json";
-    /** The untied head's tensor in {@code GPT2LMHeadModel} ({@code [V, C]}; tied models do not store it). */
-    static final String LM_HEAD = "lm_head.weight";
+    public static final String CONFIG = HfImport.CONFIG;
+    public static final String WEIGHTS = HfImport.WEIGHTS;
+    static final String TOKENIZER = HfImport.TOKENIZER;
+    static final String LM_HEAD = HfImport.LM_HEAD;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final String CHECKPOINT_KEY = ExportConfig.SECTION + ".checkpoint";
 
@@ -55,8 +56,11 @@ public final class HfExport {
     public record Result(String folder, String checkpoint, long step, long parameters) {
     }
 
-    /** The checkpoint, its tokenizer and its model, checked for export. */
-    record Source(GenerationCheckpoint checkpoint, ComputationGraph model) {
+    /** The checkpoint (its model), its tokenizer and end-of-text id, checked for export. */
+    record Source(ModelCheckpoint checkpoint, CheckpointTokenizer tokenizer, int endOfText) {
+        ComputationGraph model() {
+            return checkpoint.model();
+        }
     }
 
     /** {@code --dry-run}: checks the checkpoint and tokenizer, says what would be written; writes nothing. */
@@ -64,7 +68,7 @@ public final class HfExport {
         Source s = open(cfg, hadoop);
         GptConfig shape = GptModel.shapeOf(s.model());
         return "would export " + s.checkpoint().folder() + " (step " + s.checkpoint().step() + ", " + s.model().numParams()
-                + " parameters, " + shape + ") with tokenizer " + s.checkpoint().tokenizerPath() + " as a Hugging Face GPT-2 "
+                + " parameters, " + shape + ") with tokenizer " + s.tokenizer().path() + " as a Hugging Face GPT-2 "
                 + "folder " + cfg.output() + " (" + CONFIG + ", " + WEIGHTS + ", tokenizer files, generation_config.json)";
     }
 
@@ -72,35 +76,41 @@ public final class HfExport {
         Source s = open(cfg, hadoop);
         Path output = new Path(cfg.output());
         FileSystem fs = output.getFileSystem(hadoop);
-        GenerationCheckpoint c = s.checkpoint();
+        ModelCheckpoint c = s.checkpoint();
         ObjectNode kiln = JSON.createObjectNode();
         kiln.put("checkpoint", c.folder());
         kiln.put("step", c.step());
-        kiln.put("tokenizer_sha256", FileHashes.sha256(c.tokenizerJson()));
+        kiln.put("tokenizer_sha256", s.tokenizer().sha256());
         kiln.put("kiln_version", Lineage.KILN_VERSION);
         GptConfig shape = GptModel.shapeOf(s.model());
         if (ClassifierExport.isClassifier(s.model())) {
-            ObjectNode config = ClassifierExport.config(shape, c.endOfText(), labels(fs, c.folder()), kiln);
-            writeFolder(fs, output, ClassifierExport.tensors(s.model(), shape), config, shape, c.tokenizerJson(),
-                    cfg.endOfText(), c.endOfText());
+            ObjectNode config = ClassifierExport.config(shape, s.endOfText(), labels(c), kiln);
+            writeFolder(fs, output, ClassifierExport.tensors(s.model(), shape), config, shape, s.tokenizer().json(),
+                    cfg.endOfText(), s.endOfText());
         } else {
-            write(fs, output, s.model(), c.tokenizerJson(), cfg.endOfText(), c.endOfText(), kiln);
+            write(fs, output, s.model(), s.tokenizer().json(), cfg.endOfText(), s.endOfText(), kiln);
         }
         return new Result(fs.makeQualified(output).toString(), c.folder(), c.step(), s.model().numParams());
     }
 
     /** Reads the checkpoint and refuses what GPT-2 cannot hold exactly (a head bias, mean pooling), saying why. */
     static Source open(ExportConfig cfg, Configuration hadoop) throws IOException {
-        GenerationCheckpoint c = GenerationCheckpoint.open(cfg.checkpoint(), cfg.tokenizer(), cfg.endOfText(),
-                ExportConfig.SECTION, hadoop);
-        ComputationGraph model = GenerationCheckpoint.restore(c.modelZip());
+        ModelCheckpoint c = ModelCheckpoints.open(hadoop, cfg.checkpoint(), CHECKPOINT_KEY);
+        CheckpointTokenizer tokenizer = ModelCheckpoints.tokenizer(hadoop, c, cfg.tokenizer(), ExportConfig.SECTION + ".tokenizer");
+        int endOfText;
+        try {
+            endOfText = tokenizer.tokenizer().specialTokenId(cfg.endOfText());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(ExportConfig.SECTION + ".end-of-text", null, tokenizer.path() + ": " + e.getMessage());
+        }
+        ComputationGraph model = c.model();
         if (ClassifierExport.isClassifier(model)) {
             if (ClassifierExport.pooling(model) != ClassifierHead.Pooling.LAST) {
                 throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "is a classifier with pooling = "
                         + ClassifierExport.pooling(model).name().toLowerCase() + ", which has no Hugging Face equivalent: "
                         + "GPT2ForSequenceClassification scores the last token only (pooling = last exports)");
             }
-            return new Source(c, model);
+            return new Source(c, tokenizer, endOfText);
         }
         if (model.getVertex(GptModel.HEAD) == null) {
             throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "is neither a Kiln language model nor a Kiln "
@@ -112,7 +122,7 @@ public final class HfExport {
                     + "head (lm_head, tied or not) has no bias, so this model cannot be written as GPT-2 exactly. Train "
                     + "with head-bias = false (the default) to export");
         }
-        return new Source(c, model);
+        return new Source(c, tokenizer, endOfText);
     }
 
     /**
@@ -127,15 +137,10 @@ public final class HfExport {
     }
 
     /** The classifier's labels, in class order, from its checkpoint's state.json ("stage": {"labels": [...]}). */
-    private static List<String> labels(FileSystem fs, String folder) throws IOException {
-        JsonNode state;
-        try (InputStream in = fs.open(new Path(folder, "state.json"))) {
-            state = JSON.readTree(in);
-        }
-        List<String> labels = new ArrayList<>();
-        state.path("stage").path("labels").forEach(n -> labels.add(n.asText()));
+    private static List<String> labels(ModelCheckpoint c) {
+        List<String> labels = c.labels();
         if (labels.isEmpty()) {
-            throw new InvalidConfigException(CHECKPOINT_KEY, folder, "is a classifier whose state.json lists no stage.labels");
+            throw new InvalidConfigException(CHECKPOINT_KEY, c.folder(), "is a classifier whose state.json lists no stage.labels");
         }
         return labels;
     }

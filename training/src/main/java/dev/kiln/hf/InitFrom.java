@@ -10,12 +10,12 @@ import dev.kiln.shards.Manifest;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.TrainConfig;
+import dev.kiln.train.checkpoint.HfImport;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.learning.config.Adam;
 
 import java.io.IOException;
 import java.util.List;
@@ -51,7 +51,7 @@ public final class InitFrom {
         if (!tokenizerSha.equals(manifest.tokenizerSha256())) {
             throw new InvalidConfigException(KEY, cfg.initFrom(), "its tokenizer.json (SHA-256 " + tokenizerSha + ") is not the "
                     + "one the shards " + shards + " were made with (" + manifest.tokenizerSha256() + "): tokenize the corpus "
-                    + "with kiln.tokenize.tokenizer.path = " + new Path(folder, HfExport.TOKENIZER));
+                    + "with kiln.tokenize.tokenizer.path = " + new Path(folder, HfImport.TOKENIZER));
         }
         GptConfig run = Pretraining.modelShape(cfg, manifest);
         GptConfig theirs = m.shape();
@@ -68,10 +68,8 @@ public final class InitFrom {
 
     /** The imported weights in a model with this run's optimizer (fresh AdamW moments). */
     private static ComputationGraph initialModel(HfImport.HfModel m, GptConfig shape, TrainConfig cfg) {
-        TrainConfig.Optimizer o = cfg.optimizer();
-        Adam adam = Adam.builder().learningRateSchedule(cfg.learningRateSchedule())
-                .beta1(o.beta1()).beta2(o.beta2()).epsilon(o.epsilon()).build();
-        ComputationGraph model = GptModel.build(shape, adam, o.weightDecay(), cfg.seed(), DataType.FLOAT);
+        ComputationGraph model = GptModel.build(shape, cfg.engine().adam(cfg.learningRateSchedule()), cfg.optimizer().weightDecay(),
+                cfg.seed(), DataType.FLOAT);
         HfImport.assign(m, model);
         return model;
     }

@@ -2,6 +2,7 @@ package dev.kiln.train;
 
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.model.GptConfig;
+import dev.kiln.train.parallel.EngineConfig;
 
 import java.util.Locale;
 
@@ -40,7 +41,7 @@ public record MemoryModel(GptConfig shape, int batch, int workers, boolean avera
 
     public static MemoryModel of(GptConfig shape, TrainConfig cfg) {
         return new MemoryModel(shape, cfg.batchSize(), cfg.parallel().workers(), cfg.parallel().averageOptimizerState(),
-                cfg.parallel().chunkMegabytes(), cfg.parallel().outerOptimizer() == TrainConfig.OuterOptimizer.NESTEROV,
+                cfg.parallel().chunkMegabytes(), cfg.parallel().outerOptimizer() == EngineConfig.OuterOptimizer.NESTEROV,
                 cfg.recomputeActivations());
     }
 

@@ -97,7 +97,7 @@ public final class Pretrainer {
         Optional<Path> existing = checkpoints.latest();
         Replica global = resume ? resumeFrom(existing) : null;
         if (global == null) {
-            global = from == null ? Replica.create(shape, cfg) : wrap(from.initial());
+            global = from == null ? Replica.create(shape, cfg.engine(), cfg.learningRateSchedule()) : wrap(from.initial());
             global.setStep(0);
             metrics.resumeAt(-1);
             if (from != null && !validation.isEmpty()) {
@@ -205,7 +205,7 @@ public final class Pretrainer {
 
     /** The parent's model under this run's optimizer, with its frozen layers, training on next-token rows. */
     private Replica wrap(ComputationGraph model) {
-        return Replica.wrap(model, cfg, new RowFormat.NextToken(shape.contextLength()), from.frozen());
+        return Replica.wrap(model, cfg.engine(), new RowFormat.NextToken(shape.contextLength()), from.frozen());
     }
 
     /**
@@ -275,7 +275,7 @@ public final class Pretrainer {
             throw new IllegalStateException("checkpoint " + latest.get() + " is at step " + c.step()
                     + ", beyond kiln.train.steps = " + cfg.steps());
         }
-        Replica r = from == null ? Replica.wrap(c.model(), cfg) : wrap(c.model());
+        Replica r = from == null ? Replica.wrap(c.model(), cfg.engine()) : wrap(c.model());
         r.setStep(c.step());
         runner.restore(c.position(), c.outerMomentum());
         metrics.resumeAt(c.step());

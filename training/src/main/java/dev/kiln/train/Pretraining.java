@@ -173,11 +173,11 @@ public final class Pretraining {
         if (cfg.parallel().workers() > 1 && spark == null) {
             throw new IllegalArgumentException("kiln.train.parallel.workers = " + cfg.parallel().workers() + " needs a SparkSession");
         }
-        try (RoundRunner runner = cfg.parallel().workers() == 1 ? new LocalRounds(data, cfg)
-                : from == null ? new SparkAveraging(spark, cfg, shape, data)
+        try (RoundRunner runner = cfg.parallel().workers() == 1 ? new LocalRounds(data, cfg.engine())
+                : from == null ? new SparkAveraging(spark, cfg.engine(), shape, cfg.learningRateSchedule(), data)
                 // Executors rebuild the parent's configuration (its frozen layers without weight decay).
-                : new SparkAveraging(spark, cfg, new ReplicaFactory.FromConfiguration(
-                        from.initial().getConfiguration().toJson(), cfg, new RowFormat.NextToken(shape.contextLength()),
+                : new SparkAveraging(spark, cfg.engine(), new ReplicaFactory.FromConfiguration(
+                        from.initial().getConfiguration().toJson(), cfg.engine(), new RowFormat.NextToken(shape.contextLength()),
                         from.frozen()), data, "finetune")) {
             return new Pretrainer(cfg, shape, runner, validationBatches, checkpoints, metrics, configJson, lineage,
                     manifest.tokenizerSha256(), from).run(resume);

@@ -2,14 +2,17 @@ package dev.kiln.train;
 
 import com.typesafe.config.Config;
 import dev.kiln.common.config.Settings;
+import dev.kiln.train.parallel.EngineConfig;
 
 import java.io.Serializable;
 
-/** The typed, validated {@code kiln.train} section (see the training module's reference.conf for every key). */
-public record TrainConfig(String shards, String output, ModelShape model, int steps, int batchSize, long seed,
-                          int nd4jThreads, Optimizer optimizer, Parallel parallel, int logEvery,
+/**
+ * The typed, validated {@code kiln.train} section (see the training module's reference.conf for every key): the
+ * run's data, model shape, length, validation and checkpoints, and the engine's shared settings ({@link EngineConfig}).
+ */
+public record TrainConfig(String shards, String output, ModelShape model, int steps, EngineConfig engine,
                           int validationEvery, int validationBatches, int checkpointEvery, int checkpointKeep,
-                          ResumePolicy.Mode resume, String initFrom, boolean recomputeActivations)
+                          ResumePolicy.Mode resume, String initFrom)
         implements Serializable {
 
     public static final String SECTION = "kiln.train";
@@ -22,17 +25,6 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
             implements Serializable {
     }
 
-    public record Optimizer(double learningRate, int warmupSteps, double minLearningRate, double beta1, double beta2,
-                            double epsilon, double weightDecay, double gradClip) implements Serializable {
-    }
-
-    public enum OuterOptimizer { AVERAGE, NESTEROV }
-
-    public record Parallel(int workers, int averageEvery, boolean averageOptimizerState, int prefetch,
-                           OuterOptimizer outerOptimizer, double outerLearningRate, double outerMomentum,
-                           boolean bindGpu, int chunkMegabytes) implements Serializable {
-    }
-
     public static TrainConfig from(Config config) {
         Settings s = new Settings(config, SECTION);
         Settings m = s.section("model");
@@ -43,24 +35,16 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
         m.require(model.dModel() % model.heads() == 0, "d-model",
                 "must be a multiple of heads (" + model.heads() + "), got " + model.dModel());
         int steps = s.positiveInt("steps");
-        Settings o = s.section("optimizer");
-        Optimizer optimizer = new Optimizer(o.doubleIn("learning-rate", 0, 10), o.intIn("warmup-steps", 0, steps),
-                o.doubleIn("min-learning-rate", 0, 10), o.doubleIn("beta1", 0, 0.999999), o.doubleIn("beta2", 0, 0.999999999),
-                o.doubleIn("epsilon", 0, 1), o.doubleIn("weight-decay", 0, 10), o.doubleIn("grad-clip", 0, 1e9));
-        o.require(optimizer.minLearningRate() <= optimizer.learningRate(), "min-learning-rate",
-                "must not exceed learning-rate (" + optimizer.learningRate() + ")");
-        Settings p = s.section("parallel");
-        Parallel parallel = new Parallel(p.intIn("workers", 1, 4096), p.positiveInt("average-every"),
-                p.bool("average-optimizer-state"), p.intIn("prefetch", 0, 1024),
-                p.enumValue("outer-optimizer", OuterOptimizer.class), p.doubleIn("outer-learning-rate", 0, 10),
-                p.doubleIn("outer-momentum", 0, 0.999999), p.bool("bind-gpu"), p.intIn("chunk-mb", 1, 512));
+        EngineConfig engine = EngineConfig.from(s);
+        int warmup = engine.optimizer().warmupSteps();
+        s.section("optimizer").require(warmup <= steps, "warmup-steps",
+                "expected an integer in [0, " + steps + "] (at most steps), got " + warmup);
         Settings v = s.section("validation");
         Settings c = s.section("checkpoint");
-        return new TrainConfig(s.nonEmpty("shards"), s.nonEmpty("output"), model, steps, s.positiveInt("batch-size"),
-                s.longIn("seed", Long.MIN_VALUE, Long.MAX_VALUE), s.intIn("nd4j-threads", 1, 1024), optimizer, parallel,
-                s.positiveInt("log-every"), v.nonNegativeInt("every"), v.positiveInt("batches"),
+        return new TrainConfig(s.nonEmpty("shards"), s.nonEmpty("output"), model, steps, engine,
+                v.nonNegativeInt("every"), v.positiveInt("batches"),
                 c.nonNegativeInt("every"), c.positiveInt("keep"), s.enumValue("resume", ResumePolicy.Mode.class),
-                s.optionalString("init-from"), s.bool("recompute-activations"));
+                s.optionalString("init-from"));
     }
 
     /**
@@ -68,11 +52,40 @@ public record TrainConfig(String shards, String output, ModelShape model, int st
      * {@code min-learning-rate} at {@code steps}. The one definition: the optimizer and the logs use it.
      */
     public WarmupCosineSchedule learningRateSchedule() {
-        return new WarmupCosineSchedule(optimizer.learningRate(), optimizer.minLearningRate(), optimizer.warmupSteps(), steps);
+        EngineConfig.Optimizer o = engine.optimizer();
+        return new WarmupCosineSchedule(o.learningRate(), o.minLearningRate(), o.warmupSteps(), steps);
+    }
+
+    public int batchSize() {
+        return engine.batchSize();
+    }
+
+    public long seed() {
+        return engine.seed();
+    }
+
+    public int nd4jThreads() {
+        return engine.nd4jThreads();
+    }
+
+    public EngineConfig.Optimizer optimizer() {
+        return engine.optimizer();
+    }
+
+    public EngineConfig.Parallel parallel() {
+        return engine.parallel();
+    }
+
+    public boolean recomputeActivations() {
+        return engine.recomputeActivations();
+    }
+
+    public int logEvery() {
+        return engine.logEvery();
     }
 
     /** Sequences consumed per optimizer step across all workers. */
     public int globalBatch() {
-        return batchSize * parallel.workers();
+        return engine.globalBatch();
     }
 }

@@ -24,6 +24,8 @@ import dev.kiln.tokenize.bpe.TokenizerJson;
 import dev.kiln.train.Pretrainer;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.TrainConfig;
+import dev.kiln.train.checkpoint.ModelCheckpoint;
+import dev.kiln.train.checkpoint.ModelCheckpoints;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -201,6 +203,14 @@ class CausalFinetuningTest {
         assertTrue(parent.path("path").asText().contains("pretrain/checkpoints/step-00000040"), parent.toString());
         assertEquals(64, parent.path("model_sha256").asText().length(), parent.toString());
         assertEquals(tokenizerSha, state.path("tokenizer_sha256").asText());
+        // The one opener reads the fine-tune's output and its parent, a real pre-training run, the same way.
+        ModelCheckpoint opened = ModelCheckpoints.open(new Configuration(), out.toString(), "k").requireLanguageModel("k");
+        assertEquals(20, opened.step());
+        assertEquals("causal", opened.stage().path("task").asText());
+        assertEquals(parent.path("model_sha256").asText(), ModelCheckpoints.open(new Configuration(), pretrained.toString(), "k")
+                .modelSha256(), "stage.parent names the parent's model.zip");
+        assertTrue(opened.lineageJson().contains("finetune"), opened.lineageJson());
+        assertEquals(GptModel.shapeOf(opened.model()), opened.shape());
         // kiln generate reads the output as it reads a pre-training run's, tokenizer included.
         var generation = GenerationCheckpoint.open(out.toString(), null, null, "kiln.generate",
                 new Configuration());

@@ -18,6 +18,8 @@ import dev.kiln.tokenize.TokenizeConfig;
 import dev.kiln.train.Pretraining;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.checkpoint.ModelCheckpoint;
+import dev.kiln.train.checkpoint.ModelCheckpoints;
 import org.apache.commons.io.FileUtils;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -351,6 +353,14 @@ class FinetuningTest {
         assertEquals(FileHashes.sha256(fs, new Path(hf.resolve("model.safetensors").toUri())),
                 parent.path("model_sha256").asText());
         assertEquals(0, r.steps() == 0 ? 1 : 0, "it trained");
+        // The output opens as a classifier (its best/), which is no parent for another fine-tune.
+        ModelCheckpoint opened = ModelCheckpoints.open(fs, new Path(out.toUri()), "k");
+        assertEquals(ModelCheckpoint.Kind.CLASSIFIER, opened.kind());
+        assertEquals(best.folder().toString(), opened.folder());
+        InvalidConfigException e = assertThrows(InvalidConfigException.class,
+                () -> finetune(tmp.resolve("from-classifier"), Map.of("checkpoint", out.toString()), false));
+        assertTrue(e.getMessage().contains("kiln.finetune.checkpoint") && e.getMessage().contains("is a classifier checkpoint"),
+                e.getMessage());
     }
 
     @Test

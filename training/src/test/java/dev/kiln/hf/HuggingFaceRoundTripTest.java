@@ -10,6 +10,8 @@ import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.train.checkpoint.Checkpoint;
 import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.checkpoint.HfImport;
+import dev.kiln.train.checkpoint.SafeTensors;
 import dev.kiln.train.data.DataPosition;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;

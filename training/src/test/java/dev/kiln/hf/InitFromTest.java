@@ -19,6 +19,7 @@ import dev.kiln.train.SotuShards;
 import dev.kiln.train.TinyRuns;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.checkpoint.CheckpointStore;
+import dev.kiln.train.checkpoint.HfImport;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;

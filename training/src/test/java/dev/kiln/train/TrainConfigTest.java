@@ -2,6 +2,8 @@ package dev.kiln.train;
 
 import dev.kiln.common.config.InvalidConfigException;
 import dev.kiln.common.config.KilnConfig;
+import dev.kiln.finetune.FinetuneConfig;
+import dev.kiln.train.parallel.EngineConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -16,7 +18,7 @@ class TrainConfigTest {
     void referenceDefaultsAreValid() {
         TrainConfig c = TrainConfig.from(KilnConfig.load(null, Map.of()));
         assertEquals(1, c.parallel().workers());
-        assertEquals(TrainConfig.OuterOptimizer.AVERAGE, c.parallel().outerOptimizer());
+        assertEquals(EngineConfig.OuterOptimizer.AVERAGE, c.parallel().outerOptimizer());
         assertEquals(16, c.globalBatch());
         assertTrue(c.model().tieEmbeddings() && !c.model().headBias(), "GPT-2's head: tied, no bias");
         TrainConfig untied = TrainConfig.from(KilnConfig.load(null, Map.of("kiln.train.model.tie-embeddings", "false")));
@@ -31,6 +33,32 @@ class TrainConfigTest {
                 e.getMessage());
         assertTrue(TrainConfig.from(KilnConfig.load(null, Map.of("kiln.train.model.head-bias", "true",
                 "kiln.train.model.tie-embeddings", "false"))).model().headBias());
+    }
+
+    @Test
+    void pretrainingAndFineTuningParseTheEngineKeysTheSameWay() {
+        Map<String, String> o = Map.of("kiln.train.batch-size", "7", "kiln.train.parallel.outer-optimizer", "nesterov",
+                "kiln.finetune.checkpoint", "parent", "kiln.finetune.batch-size", "9", "kiln.finetune.parallel.workers", "3",
+                "kiln.finetune.optimizer.grad-clip", "0.5");
+        EngineConfig train = TrainConfig.from(KilnConfig.load(null, o)).engine();
+        EngineConfig finetune = FinetuneConfig.from(KilnConfig.load(null, o)).engine();
+        assertEquals(7, train.batchSize());
+        assertEquals(EngineConfig.OuterOptimizer.NESTEROV, train.parallel().outerOptimizer());
+        assertEquals(9, finetune.batchSize());
+        assertEquals(27, finetune.globalBatch());
+        assertEquals(0.5, finetune.optimizer().gradClip());
+        // Fine-tuning's outer settings come from reference.conf, as pre-training's do.
+        assertEquals(EngineConfig.OuterOptimizer.AVERAGE, finetune.parallel().outerOptimizer());
+        assertEquals(train.parallel().outerLearningRate(), finetune.parallel().outerLearningRate());
+        assertEquals(train.parallel().outerMomentum(), finetune.parallel().outerMomentum());
+
+        // Classify checkpoints keep no outer momentum: nesterov is refused there, naming the key.
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> FinetuneConfig.from(KilnConfig.load(null,
+                Map.of("kiln.finetune.checkpoint", "parent", "kiln.finetune.parallel.outer-optimizer", "nesterov"))));
+        assertTrue(e.getMessage().contains("kiln.finetune.parallel.outer-optimizer"), e.getMessage());
+        e = assertThrows(InvalidConfigException.class, () -> TrainConfig.from(
+                KilnConfig.load(null, Map.of("kiln.train.steps", "10", "kiln.train.optimizer.warmup-steps", "11"))));
+        assertTrue(e.getMessage().contains("kiln.train.optimizer.warmup-steps"), e.getMessage());
     }
 
     @Test

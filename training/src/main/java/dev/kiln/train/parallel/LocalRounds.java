@@ -1,6 +1,5 @@
 package dev.kiln.train.parallel;
 
-import dev.kiln.train.TrainConfig;
 import dev.kiln.train.data.BatchSource;
 import dev.kiln.train.data.BatchSourceFactory;
 import dev.kiln.train.data.DataPosition;
@@ -10,7 +9,7 @@ public final class LocalRounds implements RoundRunner {
     private final BatchSource source;
     private final int prefetch;
 
-    public LocalRounds(BatchSourceFactory data, TrainConfig cfg) {
+    public LocalRounds(BatchSourceFactory data, EngineConfig cfg) {
         this.source = data.open(0, 1, cfg.batchSize());
         this.prefetch = cfg.parallel().prefetch();
     }

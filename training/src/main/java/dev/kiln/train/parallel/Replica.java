@@ -3,13 +3,12 @@ package dev.kiln.train.parallel;
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
 import dev.kiln.model.PositionEmbedding;
-import dev.kiln.train.TrainConfig;
 import dev.kiln.train.data.BatchSource;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.schedule.ISchedule;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,19 +31,16 @@ public final class Replica {
         this.format = format;
     }
 
-    /** A freshly initialised replica (same seed, same weights everywhere). */
-    public static Replica create(GptConfig shape, TrainConfig cfg) {
+    /** A freshly initialised replica (same seed, same weights everywhere), AdamW on the stage's {@code learningRate}. */
+    public static Replica create(GptConfig shape, EngineConfig cfg, ISchedule learningRate) {
         setThreads(cfg.nd4jThreads());
-        TrainConfig.Optimizer o = cfg.optimizer();
-        Adam adam = Adam.builder()
-                .learningRateSchedule(cfg.learningRateSchedule())
-                .beta1(o.beta1()).beta2(o.beta2()).epsilon(o.epsilon()).build();
-        ComputationGraph model = GptModel.build(shape, adam, o.weightDecay(), cfg.seed(), DataType.FLOAT);
+        ComputationGraph model = GptModel.build(shape, cfg.adam(learningRate), cfg.optimizer().weightDecay(), cfg.seed(),
+                DataType.FLOAT);
         return wrap(model, cfg);
     }
 
     /** Wraps an existing language model (a checkpoint's), training on next-token rows. */
-    public static Replica wrap(ComputationGraph model, TrainConfig cfg) {
+    public static Replica wrap(ComputationGraph model, EngineConfig cfg) {
         int t = ((PositionEmbedding) model.getLayer(GptModel.POSITION_EMBEDDING).conf().getLayer()).getContextLength();
         return wrap(model, cfg, new RowFormat.NextToken(t), List.of());
     }
@@ -54,7 +50,7 @@ public final class Replica {
      * weights: their gradients are zeroed before clipping and the update (their weight decay must be off in the
      * model's configuration, see {@link dev.kiln.model.ClassifierModel#withoutWeightDecay}).
      */
-    public static Replica wrap(ComputationGraph model, TrainConfig cfg, RowFormat format, List<String> frozenLayers) {
+    public static Replica wrap(ComputationGraph model, EngineConfig cfg, RowFormat format, List<String> frozenLayers) {
         setThreads(cfg.nd4jThreads());
         model.getUpdater(); // allocates the optimizer state so it can be exported before the first step
         List<INDArray> frozen = new ArrayList<>();

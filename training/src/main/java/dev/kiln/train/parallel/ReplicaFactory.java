@@ -2,9 +2,9 @@ package dev.kiln.train.parallel;
 
 import dev.kiln.model.GptConfig;
 import dev.kiln.model.GptModel;
-import dev.kiln.train.TrainConfig;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.schedule.ISchedule;
 
 import java.io.Serializable;
 import java.util.List;
@@ -17,15 +17,15 @@ public interface ReplicaFactory extends Serializable {
     Replica create();
 
     /** A freshly initialised GPT for pre-training. */
-    record Pretrain(GptConfig shape, TrainConfig cfg) implements ReplicaFactory {
+    record Pretrain(GptConfig shape, EngineConfig cfg, ISchedule learningRate) implements ReplicaFactory {
         @Override
         public Replica create() {
-            return Replica.create(shape, cfg);
+            return Replica.create(shape, cfg, learningRate);
         }
     }
 
     /** Any graph, from its configuration JSON (which carries the layers, the updater and its schedule). */
-    record FromConfiguration(String graphJson, TrainConfig cfg, RowFormat format, List<String> frozenLayers)
+    record FromConfiguration(String graphJson, EngineConfig cfg, RowFormat format, List<String> frozenLayers)
             implements ReplicaFactory {
         public FromConfiguration {
             frozenLayers = List.copyOf(frozenLayers);

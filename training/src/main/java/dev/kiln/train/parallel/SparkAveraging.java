@@ -2,7 +2,6 @@ package dev.kiln.train.parallel;
 
 import dev.kiln.common.spark.SparkStages;
 import dev.kiln.model.GptConfig;
-import dev.kiln.train.TrainConfig;
 import dev.kiln.train.data.BatchSource;
 import dev.kiln.train.data.BatchSourceFactory;
 import dev.kiln.train.data.DataPosition;
@@ -12,6 +11,7 @@ import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.schedule.ISchedule;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -56,7 +56,7 @@ public final class SparkAveraging implements RoundRunner {
 
     private final SparkSession spark;
     private final JavaSparkContext sc;
-    private final TrainConfig cfg;
+    private final EngineConfig cfg;
     private final ReplicaFactory replicas;
     private final String stage;
     private final BatchSourceFactory data;
@@ -72,12 +72,12 @@ public final class SparkAveraging implements RoundRunner {
     private double lastAveragingSeconds;
     private long lastRoundBytes;
 
-    public SparkAveraging(SparkSession spark, TrainConfig cfg, GptConfig shape, BatchSourceFactory data) {
-        this(spark, cfg, new ReplicaFactory.Pretrain(shape, cfg), data, "pretrain");
+    public SparkAveraging(SparkSession spark, EngineConfig cfg, GptConfig shape, ISchedule learningRate, BatchSourceFactory data) {
+        this(spark, cfg, new ReplicaFactory.Pretrain(shape, cfg, learningRate), data, "pretrain");
     }
 
     /** Averaging of any replica {@code replicas} builds; {@code stage} names the rounds in Spark's UI. */
-    public SparkAveraging(SparkSession spark, TrainConfig cfg, ReplicaFactory replicas, BatchSourceFactory data, String stage) {
+    public SparkAveraging(SparkSession spark, EngineConfig cfg, ReplicaFactory replicas, BatchSourceFactory data, String stage) {
         this.spark = spark;
         this.sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         this.cfg = cfg;
@@ -147,7 +147,7 @@ public final class SparkAveraging implements RoundRunner {
 
     /** Writes one mean chunk into the global replica: the mean itself, or (weights, nesterov) DiLoCo's outer step. */
     private void apply(Replica global, ChunkLayout layout, int id, float[] mean) {
-        if (layout.isMoments(id) || cfg.parallel().outerOptimizer() != TrainConfig.OuterOptimizer.NESTEROV) {
+        if (layout.isMoments(id) || cfg.parallel().outerOptimizer() != EngineConfig.OuterOptimizer.NESTEROV) {
             StateChunks.write(global, layout, id, mean);
             return;
         }
@@ -223,7 +223,7 @@ public final class SparkAveraging implements RoundRunner {
     static final class RoundTask implements PairFlatMapFunction<Iterator<Integer>, Integer, ChunkedAveraging.Piece> {
         private final String runId;
         private final Broadcast<ReplicaFactory> replicas;
-        private final TrainConfig cfg;
+        private final EngineConfig cfg;
         private final Broadcast<BatchSourceFactory> data;
         private final List<Broadcast<float[]>> state;
         private final ChunkLayout out;
@@ -232,7 +232,7 @@ public final class SparkAveraging implements RoundRunner {
         private final int steps;
         private final DataPosition position;
 
-        RoundTask(String runId, Broadcast<ReplicaFactory> replicas, TrainConfig cfg, Broadcast<BatchSourceFactory> data,
+        RoundTask(String runId, Broadcast<ReplicaFactory> replicas, EngineConfig cfg, Broadcast<BatchSourceFactory> data,
                   List<Broadcast<float[]>> state,
                   ChunkLayout out, ChunkLayout back, long step, int steps, DataPosition position) {
             this.runId = runId;

@@ -65,8 +65,8 @@ class ChunkedAveragingTest {
         ShardBatches.Factory data = ShardBatches.Factory.of(manifest.shardPaths(shards, ShardSchema.TRAIN), cfg.seed());
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(LocalSpark.get().sparkContext());
 
-        Replica whole = Replica.create(shape, cfg);
-        Replica chunked = Replica.create(shape, cfg);
+        Replica whole = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
+        Replica chunked = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
         ChunkLayout layout = ChunkLayout.of(whole.model().numParams(), whole.optimizerState().length, 1);
         assertTrue(layout.paramChunks() >= 2 && layout.chunks() - layout.paramChunks() >= 4, "several chunks: " + layout);
         // One runner after the other: an executor's replica cache keeps one run at a time.
@@ -74,7 +74,8 @@ class ChunkedAveragingTest {
         List<double[]> losses = new ArrayList<>();
         List<DataPosition> positions = new ArrayList<>();
         float[] momentum;
-        try (RoundRunner a = new WholeStateAveraging(sc, cfg, new ReplicaFactory.Pretrain(shape, cfg), data)) {
+        try (RoundRunner a = new WholeStateAveraging(sc, cfg.engine(),
+                new ReplicaFactory.Pretrain(shape, cfg.engine(), cfg.learningRateSchedule()), data)) {
             for (int round = 0; round < 3; round++) {
                 losses.add(a.run(whole, 2).losses());
                 weights.add(whole.params());
@@ -82,7 +83,7 @@ class ChunkedAveragingTest {
             }
             momentum = a.outerState();
         }
-        try (SparkAveraging b = new SparkAveraging(LocalSpark.get(), cfg, shape, data)) {
+        try (SparkAveraging b = new SparkAveraging(LocalSpark.get(), cfg.engine(), shape, cfg.learningRateSchedule(), data)) {
             for (int round = 0; round < 3; round++) {
                 RoundStats s = b.run(chunked, 2, round == 2); // the last round as before a checkpoint
                 assertArrayEquals(losses.get(round), s.losses(), "round " + round + " losses");

@@ -42,7 +42,7 @@ class ReplicaTest {
                 Map.of("optimizer.weight-decay", "0.1", "optimizer.learning-rate", "1e-2", "optimizer.warmup-steps", "0")));
         TrainConfig.ModelShape m = cfg.model();
         GptConfig shape = new GptConfig(257, TinyRuns.CONTEXT, m.dModel(), m.layers(), m.heads(), m.mlpRatio());
-        Replica replica = Replica.create(shape, cfg);
+        Replica replica = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
         Random random = new Random(3);
         int[][] rows = new int[4][TinyRuns.CONTEXT + 1];
         for (int[] row : rows) {

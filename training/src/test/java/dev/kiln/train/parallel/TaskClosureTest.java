@@ -54,8 +54,9 @@ class TaskClosureTest {
                     row[j] = r.nextInt(SotuShards.VOCAB);
                 }
             }
-            Replica global = Replica.create(shape, cfg);
-            try (SparkAveraging runner = new SparkAveraging(LocalSpark.get(), cfg, new ReplicaFactory.Pretrain(shape, cfg),
+            Replica global = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
+            try (SparkAveraging runner = new SparkAveraging(LocalSpark.get(), cfg.engine(),
+                    new ReplicaFactory.Pretrain(shape, cfg.engine(), cfg.learningRateSchedule()),
                     new ExampleBatches.Factory(rows, 1), "finetune")) {
                 runner.run(global, 2);
                 runner.run(global, 2);

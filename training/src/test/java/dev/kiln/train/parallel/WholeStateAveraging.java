@@ -1,6 +1,5 @@
 package dev.kiln.train.parallel;
 
-import dev.kiln.train.TrainConfig;
 import dev.kiln.train.data.BatchSourceFactory;
 import dev.kiln.train.data.DataPosition;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -19,14 +18,14 @@ import java.util.stream.IntStream;
  */
 final class WholeStateAveraging implements RoundRunner {
     private final JavaSparkContext sc;
-    private final TrainConfig cfg;
+    private final EngineConfig cfg;
     private final ReplicaFactory replicas;
     private final BatchSourceFactory data;
     private final String runId = UUID.randomUUID().toString();
     private DataPosition position = DataPosition.START;
     private float[] momentum;
 
-    WholeStateAveraging(JavaSparkContext sc, TrainConfig cfg, ReplicaFactory replicas, BatchSourceFactory data) {
+    WholeStateAveraging(JavaSparkContext sc, EngineConfig cfg, ReplicaFactory replicas, BatchSourceFactory data) {
         this.sc = sc;
         this.cfg = cfg;
         this.replicas = replicas;
@@ -54,7 +53,7 @@ final class WholeStateAveraging implements RoundRunner {
                 .mapPartitions(task).treeReduce(WorkerResult::plus);
         state.destroy();
         float[] mean = Averaging.divide(sum.params, workers);
-        if (cfg.parallel().outerOptimizer() == TrainConfig.OuterOptimizer.NESTEROV) {
+        if (cfg.parallel().outerOptimizer() == EngineConfig.OuterOptimizer.NESTEROV) {
             if (momentum == null) {
                 momentum = new float[mean.length];
             }
@@ -95,7 +94,7 @@ final class WholeStateAveraging implements RoundRunner {
         SparkAveraging.WorkerCache.evictRun(runId);
     }
 
-    record Task(String runId, ReplicaFactory replicas, TrainConfig cfg, BatchSourceFactory data, Broadcast<GlobalState> state,
+    record Task(String runId, ReplicaFactory replicas, EngineConfig cfg, BatchSourceFactory data, Broadcast<GlobalState> state,
                 long step, int steps, DataPosition position) implements FlatMapFunction<Iterator<Integer>, WorkerResult> {
         @Override
         public Iterator<WorkerResult> call(Iterator<Integer> workerIds) {

@@ -1,4 +1,4 @@
-package dev.kiln.hf;
+package dev.kiln.train.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package dev.kiln.hf;
+package dev.kiln.train.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,6 +31,12 @@ import java.util.Map;
  */
 public final class HfImport {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The untied head's tensor in {@code GPT2LMHeadModel} ({@code [V, C]}, nn.Linear's {@code [out, in]}; tied models do not store it). */
+    public static final String LM_HEAD = "lm_head.weight";
+    /** The files of a Hugging Face model folder that Kiln reads and writes. */
+    public static final String CONFIG = "config.json";
+    public static final String WEIGHTS = "model.safetensors";
+    public static final String TOKENIZER = "tokenizer.json";
 
     private HfImport() {
     }
@@ -45,11 +51,11 @@ public final class HfImport {
 
     /** Whether {@code folder} looks like a Hugging Face model folder (it has a config.json and no Kiln state.json). */
     public static boolean isHuggingFaceFolder(FileSystem fs, Path folder) throws IOException {
-        return fs.exists(new Path(folder, HfExport.CONFIG)) && !fs.exists(new Path(folder, "state.json"));
+        return fs.exists(new Path(folder, CONFIG)) && !fs.exists(new Path(folder, "state.json"));
     }
 
     public static HfModel read(FileSystem fs, Path folder, String key) throws IOException {
-        Path weights = new Path(folder, HfExport.WEIGHTS);
+        Path weights = new Path(folder, WEIGHTS);
         if (!fs.exists(weights)) {
             String why = fs.exists(new Path(folder, "model.safetensors.index.json"))
                     ? "holds a sharded model (model.safetensors.index.json): Kiln reads one model.safetensors; save it "
@@ -57,10 +63,10 @@ public final class HfImport {
                     : fs.exists(new Path(folder, "pytorch_model.bin"))
                     ? "holds only pytorch_model.bin (a pickle Kiln does not read): save it as safetensors with "
                     + "save_pretrained(folder, safe_serialization=True)"
-                    : "has no " + HfExport.WEIGHTS;
+                    : "has no " + WEIGHTS;
             throw new InvalidConfigException(key, folder.toString(), why);
         }
-        Path configFile = new Path(folder, HfExport.CONFIG);
+        Path configFile = new Path(folder, CONFIG);
         JsonNode config;
         try (FSDataInputStream in = fs.open(configFile)) {
             config = JSON.readTree(in);
@@ -77,16 +83,16 @@ public final class HfImport {
         // As transformers reads it: tie_word_embeddings (GPT-2's default true) decides; tied, a stored lm_head is
         // replaced by wte on load, so it is not read here either.
         boolean tied = config.path("tie_word_embeddings").asBoolean(true);
-        float[] head = tensors.remove(HfExport.LM_HEAD);
+        float[] head = tensors.remove(LM_HEAD);
         if (tied) {
             head = null;
         } else if (head == null) {
             throw new InvalidConfigException(key, folder.toString(), configFile + " says tie_word_embeddings = false but "
-                    + weights + " has no " + HfExport.LM_HEAD);
+                    + weights + " has no " + LM_HEAD);
         }
-        Path tokenizerFile = new Path(folder, HfExport.TOKENIZER);
+        Path tokenizerFile = new Path(folder, TOKENIZER);
         if (!fs.exists(tokenizerFile)) {
-            throw new InvalidConfigException(key, folder.toString(), "has no " + HfExport.TOKENIZER
+            throw new InvalidConfigException(key, folder.toString(), "has no " + TOKENIZER
                     + " (Kiln needs the model's byte-level BPE tokenizer as a tokenizer.json)");
         }
         String tokenizerJson;
@@ -150,9 +156,9 @@ public final class HfImport {
                         + ", config.json implies " + Arrays.toString(t.shape()));
             }
         }
-        long[] head = found.get(HfExport.LM_HEAD);
+        long[] head = found.get(LM_HEAD);
         if (head != null && !Arrays.equals(head, new long[]{shape.vocabSize(), shape.dModel()})) {
-            throw new InvalidConfigException(key, file.toString(), "tensor " + HfExport.LM_HEAD + " has shape " + Arrays.toString(head)
+            throw new InvalidConfigException(key, file.toString(), "tensor " + LM_HEAD + " has shape " + Arrays.toString(head)
                     + ", expected [" + shape.vocabSize() + ", " + shape.dModel() + "]");
         }
     }
