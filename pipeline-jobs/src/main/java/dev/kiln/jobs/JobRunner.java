@@ -247,10 +247,19 @@ public final class JobRunner {
     }
 
     /** The configuration spark-submit set up (master, resources), plus the keys under kiln.spark.conf. */
+    /** The jobs whose Spark rounds move model state ({@code SparkAveraging}). */
+    private static final Set<String> MODEL_SHUFFLING_JOBS = Set.of("pretrain", "finetune");
+
     static SparkConf sparkConf(String jobName, Config config) {
         SparkConf conf = new SparkConf();
         if (!conf.contains("spark.app.name")) {
             conf.setAppName("kiln " + jobName);
+        }
+        if (MODEL_SHUFFLING_JOBS.contains(jobName)) {
+            // Their rounds shuffle the model state in 64 MB chunks, one per reduce partition: Java serialization
+            // keeps every object a stream wrote until the stream resets (by default every 100 objects), so a task
+            // would hold all its chunks, a whole model state, until it ends (GPT-2 small's executors ran out of heap).
+            conf.setIfMissing("spark.serializer.objectStreamReset", "1");
         }
         sparkProperties(config).forEach(conf::set);
         // Kiln's task payloads are Java records, which Spark's Kryo cannot serialise by itself (see the class).
