@@ -129,11 +129,16 @@ final class EvalFixtures {
      * {@code checkpointEvery} steps and at the end; returns the pretrain output folder.
      */
     static Path pretrain(Path shards, java.nio.file.Path output, int steps, int checkpointEvery) throws IOException {
+        return pretrain(shards, output, steps, checkpointEvery, 64);
+    }
+
+    /** {@link #pretrain(Path, java.nio.file.Path, int, int)} with a model {@code dModel} wide (2 layers, 4 heads). */
+    static Path pretrain(Path shards, java.nio.file.Path output, int steps, int checkpointEvery, int dModel) throws IOException {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("kiln.train.shards", shards.toString());
         o.put("kiln.train.output", output.toString());
         o.put("kiln.train.model.layers", "2");
-        o.put("kiln.train.model.d-model", "64");
+        o.put("kiln.train.model.d-model", Integer.toString(dModel));
         o.put("kiln.train.model.heads", "4");
         o.put("kiln.train.batch-size", "16");
         o.put("kiln.train.steps", Integer.toString(steps));

@@ -6,7 +6,9 @@ import dev.kiln.tokenize.bpe.BpeTokenizer;
 import dev.kiln.tokenize.bpe.TokenizerJson;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -135,11 +137,17 @@ public final class LabelledDocuments {
                     + unlabelled.stream().map(r -> r.getString(0)).toList());
         }
 
-        List<Example> all = selected.toJavaRDD()
-                .mapPartitions(new Encode(tokenizerJson, tokenizerPath, Math.multiplyExact(contextLength, cfg.windows()),
-                        cfg.truncation(),
-                        cfg.validationFraction(), cfg.testFraction()))
-                .collect();
+        // The tokenizer (a few MB of JSON at a 32k vocabulary) travels by one broadcast, not in every task's closure.
+        Broadcast<String> tokenizerBroadcast = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(tokenizerJson);
+        List<Example> all;
+        try {
+            all = selected.toJavaRDD()
+                    .mapPartitions(new Encode(tokenizerBroadcast, tokenizerPath, Math.multiplyExact(contextLength, cfg.windows()),
+                            cfg.truncation(), cfg.validationFraction(), cfg.testFraction()))
+                    .collect();
+        } finally {
+            tokenizerBroadcast.destroy();
+        }
         long empty = all.stream().filter(e -> e.ids().length == 0).count();
         List<Example> kept = new ArrayList<>(all.stream().filter(e -> e.ids().length > 0).toList());
         // Content order (hash, then id): the training order must not depend on paths, which ids are made from.
@@ -209,7 +217,7 @@ public final class LabelledDocuments {
 
     /** Executor side: tokenize, truncate (to the windows' tokens) and split each document of a partition. */
     static final class Encode implements FlatMapFunction<Iterator<Row>, Example> {
-        private final String tokenizerJson;
+        private final Broadcast<String> tokenizerJson;
         private final String tokenizerPath;
         /** Tokens kept per document: windows x context. */
         private final int keptTokens;
@@ -217,7 +225,7 @@ public final class LabelledDocuments {
         private final double validationFraction;
         private final double testFraction;
 
-        Encode(String tokenizerJson, String tokenizerPath, int keptTokens, FinetuneConfig.Truncation truncation,
+        Encode(Broadcast<String> tokenizerJson, String tokenizerPath, int keptTokens, FinetuneConfig.Truncation truncation,
                double validationFraction, double testFraction) {
             this.tokenizerJson = tokenizerJson;
             this.tokenizerPath = tokenizerPath;
@@ -229,7 +237,7 @@ public final class LabelledDocuments {
 
         @Override
         public Iterator<Example> call(Iterator<Row> rows) {
-            BpeTokenizer tokenizer = TokenizerJson.read(tokenizerJson, tokenizerPath);
+            BpeTokenizer tokenizer = TokenizerJson.read(tokenizerJson.value(), tokenizerPath);
             List<Example> out = new ArrayList<>();
             while (rows.hasNext()) {
                 Row r = rows.next();

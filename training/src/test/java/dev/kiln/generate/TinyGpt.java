@@ -44,12 +44,23 @@ final class TinyGpt {
         return BpeTrainer.train(Map.of(), PreTokenizer.GPT2, 257, List.of(EOT), 1, null);
     }
 
+    static final GptConfig SHAPE = new GptConfig(257, CONTEXT, 32, 1, 2, 2);
+
     static ComputationGraph model(long seed) {
-        return GptModel.build(new GptConfig(257, CONTEXT, 32, 1, 2, 2), new NoOp(), 0, seed, DataType.FLOAT);
+        return model(SHAPE, seed);
+    }
+
+    static ComputationGraph model(GptConfig shape, long seed) {
+        return GptModel.build(shape, new NoOp(), 0, seed, DataType.FLOAT);
     }
 
     /** Writes shards/ (tokenizer + manifest, no shard files) and run/checkpoints/step-00000007/; returns run/. */
     static Path run(java.nio.file.Path dir, long seed) throws IOException {
+        return run(dir, SHAPE, seed);
+    }
+
+    /** {@link #run(java.nio.file.Path, long)} with a model of {@code shape} (vocabulary 257, context {@link #CONTEXT}). */
+    static Path run(java.nio.file.Path dir, GptConfig shape, long seed) throws IOException {
         FileSystem fs = FileSystem.getLocal(new Configuration());
         Path shards = new Path(dir.resolve("shards").toUri());
         String json = TokenizerJson.write(tokenizer());
@@ -60,7 +71,7 @@ final class TinyGpt {
         Path run = new Path(dir.resolve("run").toUri());
         String configJson = "{\"shards\":\"" + shards + "\"}";
         new CheckpointStore(fs, new Path(run, "checkpoints"), 3)
-                .save(new Checkpoint(7, model(seed), DataPosition.START, null, configJson, sha, 1));
+                .save(new Checkpoint(7, model(shape, seed), DataPosition.START, null, configJson, sha, 1));
         return run;
     }
 
