@@ -100,37 +100,63 @@ public final class Evaluation {
                          double scoringSeconds, long batches, int scoreTasks, int widestDocumentTasks) {
     }
 
+    /** Baselines, then scoring, then the sums: the three steps of the class comment. */
     public static Result run(SparkSession spark, EvaluateConfig cfg, Inputs.Checked in) throws IOException {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         SerializableConfiguration hadoop = new SerializableConfiguration(spark.sparkContext().hadoopConfiguration());
         String runId = UUID.randomUUID().toString();
-        int v = in.vocabSize();
+        Baselines baselines = fitBaselines(spark, cfg, in, hadoop);
+        Scored scored = score(spark, cfg, in, hadoop, runId, baselines.scorers());
+        return sum(cfg, in, runId, baselines, scored);
+    }
 
-        // 1. Baselines, counted on the train split of the same shard folders.
+    /**
+     * The fitted baselines and every scorer's name (checkpoints first, then baselines); {@code counts} and
+     * {@code bigram} are null when there are no baselines (or no bigram) to report.
+     */
+    private record Baselines(List<NgramScorer> scorers, List<String> names, NgramCounts counts, KneserNeyBigram bigram) {
+    }
+
+    /** 1. Baselines, counted on the train split of the same shard folders. */
+    private static Baselines fitBaselines(SparkSession spark, EvaluateConfig cfg, Inputs.Checked in,
+                                          SerializableConfiguration hadoop) throws IOException {
         List<NgramScorer> baselines = new ArrayList<>();
         List<String> names = new ArrayList<>();
         in.checkpoints().forEach(c -> names.add(c.name()));
-        NgramCounts counts = null;
-        KneserNeyBigram bigram = null;
-        if (!cfg.baselines().isEmpty()) {
-            counts = countNgrams(spark, in, hadoop, cfg.blocksPerTask());
-            for (EvaluateConfig.Baseline b : cfg.baselines()) {
-                switch (b) {
-                    case UNIFORM -> baselines.add(new NgramScorer.Uniform(v));
-                    case UNIGRAM -> baselines.add(new NgramScorer.UnigramAddOne(counts));
-                    case BIGRAM -> {
-                        bigram = new KneserNeyBigram(counts, cfg.bigramDiscount());
-                        baselines.add(bigram);
-                    }
-                }
-                names.add(b.key());
-            }
+        if (cfg.baselines().isEmpty()) {
+            return new Baselines(baselines, names, null, null);
         }
+        NgramCounts counts = countNgrams(spark, in, hadoop, cfg.blocksPerTask());
+        KneserNeyBigram bigram = null;
+        for (EvaluateConfig.Baseline b : cfg.baselines()) {
+            switch (b) {
+                case UNIFORM -> baselines.add(new NgramScorer.Uniform(in.vocabSize()));
+                case UNIGRAM -> baselines.add(new NgramScorer.UnigramAddOne(counts));
+                case BIGRAM -> {
+                    bigram = new KneserNeyBigram(counts, cfg.bigramDiscount());
+                    baselines.add(bigram);
+                }
+            }
+            names.add(b.key());
+        }
+        return new Baselines(baselines, names, counts, bigram);
+    }
 
-        // 2. Scoring, in one job of two stages. Plan: one task per chunk recovers the chunk's documents and cuts each into
-        // its forward-pass batches (work items). Score: the items, shuffled evenly over the score tasks, are scored
-        // with every model and baseline. The unit of parallelism is the batch, not the document, so a few long
-        // documents still feed every core.
+    /**
+     * What the scoring job returned: the chunks it planned, one result per item, its wall time, the score tasks it
+     * asked for and the rows the manifests list (for the log).
+     */
+    private record Scored(List<Chunk> chunks, List<ItemResult> results, double seconds, int scoreTasks, long manifestRows) {
+    }
+
+    /**
+     * 2. Scoring, in one job of two stages. Plan: one task per chunk recovers the chunk's documents and cuts each into
+     * its forward-pass batches (work items). Score: the items, shuffled evenly over the score tasks, are scored with
+     * every model and baseline. The unit of parallelism is the batch, not the document, so a few long documents still
+     * feed every core. The broadcasts are destroyed and the executors' models evicted however the job ends.
+     */
+    private static Scored score(SparkSession spark, EvaluateConfig cfg, Inputs.Checked in, SerializableConfiguration hadoop,
+                                String runId, List<NgramScorer> baselines) throws IOException {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<Chunk> chunks = chunks(in, hadoop, Math.max(1, cfg.tokensPerTask() / in.contextLength()), 0, false);
         long totalTokens = in.shardSets().stream().flatMap(s -> s.scored().stream()).mapToLong(ShardInfo::tokens).sum();
         long totalRows = in.shardSets().stream().flatMap(s -> s.scored().stream()).mapToLong(ShardInfo::rows).sum();
@@ -162,16 +188,23 @@ public final class Evaluation {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         progress.done();
+        return new Scored(chunks, results, seconds, scoreTasks, totalRows);
+    }
 
-        // 3. Sums in key order: each document's batches in batch order, then the documents in (chunk, ordinal) order,
-        // so the numbers do not depend on the partitioning, the score tasks or their order.
+    /**
+     * 3. Sums in key order: each document's batches in batch order, then the documents in (chunk, ordinal) order,
+     * so the numbers do not depend on the partitioning, the score tasks or their order; then the groups capped.
+     */
+    private static Result sum(EvaluateConfig cfg, Inputs.Checked in, String runId, Baselines baselines, Scored scored) {
+        List<String> names = baselines.names();
+        List<ItemResult> results = scored.results();
         results.sort(ItemResult.ORDER);
         List<ScoreSums> sums = new ArrayList<>();
         for (int s = 0; s < in.shardSets().size(); s++) {
             sums.add(new ScoreSums(names.size()));
         }
         Widest widest = addDocuments(results, names.size(), sums);
-        long rows = chunks.stream().mapToLong(Chunk::rows).sum();
+        long rows = scored.chunks().stream().mapToLong(Chunk::rows).sum();
         List<List<LmStats>> perSet = new ArrayList<>();
         List<SourceGroups.Capped> perSource = new ArrayList<>();
         for (int s = 0; s < in.shardSets().size(); s++) {
@@ -183,13 +216,14 @@ public final class Evaluation {
         }
         int usedTasks = (int) results.stream().mapToInt(ItemResult::task).distinct().count();
         long tokens = perSet.stream().mapToLong(l -> l.get(0).tokens()).sum();
+        double seconds = scored.seconds();
         LOG.info(String.format(Locale.ROOT, "[evaluate] %,d batch(es) of %,d document(s) scored in %d of %d score task(s); "
-                        + "the widest document's %d batch(es) in %d task(s)", results.size(), widest.documents(), usedTasks, scoreTasks,
-                widest.batches(), widest.tasks()));
+                        + "the widest document's %d batch(es) in %d task(s)", results.size(), widest.documents(), usedTasks,
+                scored.scoreTasks(), widest.batches(), widest.tasks()));
         LOG.info(String.format(Locale.ROOT, "[evaluate] scored %,d rows (%,d in the manifests), %,d tokens with %d model(s) in %s: %,.0f tokens/s",
-                rows, totalRows, tokens, names.size(), Progress.duration(seconds), tokens / Math.max(seconds, 1e-9)));
-        return new Result(runId, List.copyOf(names), in.checkpoints().size(), perSet, List.copyOf(perSource), counts, bigram, rows,
-                chunks.size(), seconds, results.size(), usedTasks, widest.tasks());
+                rows, scored.manifestRows(), tokens, names.size(), Progress.duration(seconds), tokens / Math.max(seconds, 1e-9)));
+        return new Result(runId, List.copyOf(names), in.checkpoints().size(), perSet, List.copyOf(perSource), baselines.counts(),
+                baselines.bigram(), rows, scored.chunks().size(), seconds, results.size(), usedTasks, widest.tasks());
     }
 
     /**

@@ -185,7 +185,7 @@ final class DocumentPass {
                 if (language != null) {
                     languages.merge(language, new Counts(1, k.bytesCleaned()), Counts::plus);
                 }
-            } else if (p instanceof Processed.Removed r) {
+            } else if (p instanceof Processed.Dropped r) {
                 steps.dropped(r.step(), DocTally.of(r.bytesRead(), r.bytesCleaned()));
             } else {
                 quarantined++;

@@ -56,7 +56,7 @@ public final class DocumentProcessor implements Serializable {
         Document last = outcome.document();
         long bytesCleaned = Document.utf8Length(last.text());
         if (outcome instanceof DocPipeline.Outcome.Dropped d) {
-            return new Processed.Removed(last, d.step(), d.drop(), bytesRead, bytesCleaned);
+            return new Processed.Dropped(last, d.step(), d.drop(), bytesRead, bytesCleaned);
         }
         return new Processed.Kept(last, TextHash.of(last.text()), bytesRead, bytesCleaned);
     }

@@ -40,7 +40,7 @@ final class RemovedSamples {
         if (perReason == 0) {
             return written;
         }
-        JavaPairRDD<String, Map<String, String>> removed = processed.filter(p -> p instanceof Processed.Removed).map(p -> (Processed.Removed) p)
+        JavaPairRDD<String, Map<String, String>> removed = processed.filter(p -> p instanceof Processed.Dropped).map(p -> (Processed.Dropped) p)
                 .mapToPair(r -> new Tuple2<>(r.reason(), sample(r.document(), null)));
         JavaPairRDD<String, Map<String, String>> duplicates = clustered.filter(x -> x.reason() != null)
                 .mapToPair(x -> new Tuple2<>(x.reason(), sample(x.p().document(),

@@ -17,7 +17,7 @@ public final class ReferenceLayers {
     /** Position embedding, blocks and final LayerNorm as SameDiff layers, parameters named as the production ones. */
     public static final GptModel.Trunk SAMEDIFF_TRUNK = new GptModel.Trunk(
             c -> new SameDiffPositionEmbedding(c.dModel(), c.contextLength()),
-            CausalSelfAttentionBlock::new,
+            SameDiffTransformerBlock::new,
             c -> new SameDiffFinalLayerNorm(c.dModel(), c.contextLength()));
 
     private ReferenceLayers() {

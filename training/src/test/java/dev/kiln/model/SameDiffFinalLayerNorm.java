@@ -23,7 +23,7 @@ public class SameDiffFinalLayerNorm extends CompensatedSameDiffLayer {
     @Override
     public SDVariable defineLayer(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
         SDVariable btc = sd.reshape(sd.permute(x, 0, 2, 1), -1, dModel);                  // [B*T, C]
-        SDVariable normed = CausalSelfAttentionBlock.layerNorm(sd, btc, params.get(GAIN), params.get(BIAS));
+        SDVariable normed = SameDiffTransformerBlock.layerNorm(sd, btc, params.get(GAIN), params.get(BIAS));
         return sd.permute(sd.reshape(normed, -1, contextLength, dModel), 0, 2, 1);        // [B, C, T]
     }
 

@@ -37,7 +37,7 @@ public final class DocPipeline implements Serializable {
         Document document();
 
         /** Every step kept the document. */
-        record Passed(Document document) implements Outcome {
+        record Kept(Document document) implements Outcome {
         }
 
         /** Step number {@code step} dropped the document; {@code document} is the text that step saw. */
@@ -62,7 +62,7 @@ public final class DocPipeline implements Serializable {
             }
             current = ((Verdict.Keep) v).document();
         }
-        return new Outcome.Passed(current);
+        return new Outcome.Kept(current);
     }
 
     @Override

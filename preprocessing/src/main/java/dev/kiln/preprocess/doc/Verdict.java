@@ -5,7 +5,8 @@ import java.io.Serializable;
 /**
  * What one {@link DocStep} decided about a document: keep it (possibly transformed, as a cleaner does), or drop it
  * with a reason (the counter it is reported under in stats.json, e.g. {@code too_few_words}) and a detail for a
- * human (e.g. {@code "too_few_words: 12 < 50"}).
+ * human (e.g. {@code "too_few_words: 12 < 50"}). One vocabulary throughout: a step keeps or drops, and a document
+ * ends {@code Kept} or {@code Dropped} ({@link DocPipeline.Outcome}, and {@code Processed} per input record).
  */
 public sealed interface Verdict extends Serializable {
 

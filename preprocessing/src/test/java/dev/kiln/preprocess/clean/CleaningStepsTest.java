@@ -26,7 +26,7 @@ class CleaningStepsTest {
 
     private static String clean(CleanConfig cfg, String text) {
         DocPipeline.Outcome o = run(cfg, text);
-        assertInstanceOf(DocPipeline.Outcome.Passed.class, o, o.toString());
+        assertInstanceOf(DocPipeline.Outcome.Kept.class, o, o.toString());
         return o.document().text();
     }
 

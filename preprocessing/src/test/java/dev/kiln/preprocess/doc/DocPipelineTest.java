@@ -68,7 +68,7 @@ class DocPipelineTest {
     void aDocumentThatPassesCarriesTheCleanedTextAndItsOriginalId() {
         Document d = doc("hello world");
         DocPipeline.Outcome o = pipeline.run(d);
-        DocPipeline.Outcome.Passed p = assertInstanceOf(DocPipeline.Outcome.Passed.class, o);
+        DocPipeline.Outcome.Kept p = assertInstanceOf(DocPipeline.Outcome.Kept.class, o);
         assertEquals("HELLO WORLD", p.document().text());
         assertEquals(d.id(), p.document().id());
         assertEquals(d.metadata(), p.document().metadata());

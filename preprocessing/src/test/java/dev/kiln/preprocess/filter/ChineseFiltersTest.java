@@ -60,22 +60,22 @@ class ChineseFiltersTest {
     @Test
     void withoutLanguageIdentificationTheEnglishWordLengthBoundsDropIt() {
         // Dictionary words average 1-2 characters: under the defaults' 3-10 the document goes, as the issue saw.
-        Processed.Removed r = assertInstanceOf(Processed.Removed.class, run(poems(0, 8), "language.enabled", "false"));
+        Processed.Dropped r = assertInstanceOf(Processed.Dropped.class, run(poems(0, 8), "language.enabled", "false"));
         assertEquals("mean_word_length", r.reason());
     }
 
     @Test
     void aShortPoemHasTooFewWordsAndRepeatedLinesAreCaught() {
-        Processed.Removed shortOne = assertInstanceOf(Processed.Removed.class, run(poems.get(0)));
+        Processed.Dropped shortOne = assertInstanceOf(Processed.Dropped.class, run(poems.get(0)));
         assertEquals("too_few_words", shortOne.reason());
         String repeated = String.join("\n", poems(0, 3), poems(0, 3), poems(0, 3), poems(3, 1));
-        Processed.Removed dup = assertInstanceOf(Processed.Removed.class, run(repeated));
+        Processed.Dropped dup = assertInstanceOf(Processed.Dropped.class, run(repeated));
         assertEquals("duplicate_lines", dup.reason());
     }
 
     @Test
     void languagesKeepsOnlyTheListedOnesAndALanguageWithoutSettingsSkipsWordLength() {
-        Processed.Removed other = assertInstanceOf(Processed.Removed.class, run(poems(0, 8), "filter.languages", "[en]"));
+        Processed.Dropped other = assertInstanceOf(Processed.Dropped.class, run(poems(0, 8), "filter.languages", "[en]"));
         assertEquals("language", other.reason());
         assertInstanceOf(Processed.Kept.class, run(poems(0, 8), "filter.languages", "[zh, en]"));
         // Without settings for Chinese, zh is an unspaced language without settings: mean_word_length is skipped (the
@@ -84,7 +84,7 @@ class ChineseFiltersTest {
         FilterConfig none = new FilterConfig(true, cfg.filter().defaults(), Map.of(), List.of(), 0.99);
         DocumentProcessor withoutZh = new DocumentProcessor(cfg.clean(), cfg.language(), none);
         assertInstanceOf(Processed.Kept.class, withoutZh.process(new ReadRecord.Read(Document.of("file:/in/zh.txt", "", poems(0, 8), Map.of()))));
-        Processed.Removed shortOne = assertInstanceOf(Processed.Removed.class,
+        Processed.Dropped shortOne = assertInstanceOf(Processed.Dropped.class,
                 withoutZh.process(new ReadRecord.Read(Document.of("file:/in/zh.txt", "", poems.get(0), Map.of()))));
         assertEquals("too_few_words", shortOne.reason());
         assertEquals(List.of("mean_word_length"), none.skipped("zh"));

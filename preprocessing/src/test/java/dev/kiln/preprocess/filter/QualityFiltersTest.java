@@ -182,6 +182,6 @@ class QualityFiltersTest {
     void disabledFiltersKeepEverything() {
         List<DocStep> off = QualityFilters.from(PreprocessRuns.filter("enabled", "false"));
         assertEquals(List.of(), off);
-        assertInstanceOf(DocPipeline.Outcome.Passed.class, DocPipeline.of(off).run(doc("short")));
+        assertInstanceOf(DocPipeline.Outcome.Kept.class, DocPipeline.of(off).run(doc("short")));
     }
 }

@@ -120,7 +120,7 @@ class MailStepsEquivalenceTest {
         DocPipeline.Outcome outcome = old.run(doc);
         Document last = outcome.document();
         if (outcome instanceof DocPipeline.Outcome.Dropped d) {
-            return new Processed.Removed(last, d.step(), d.drop(), Document.utf8Length(doc.text()), Document.utf8Length(last.text()));
+            return new Processed.Dropped(last, d.step(), d.drop(), Document.utf8Length(doc.text()), Document.utf8Length(last.text()));
         }
         return new Processed.Kept(last, TextHash.of(last.text()), Document.utf8Length(doc.text()),
                 Document.utf8Length(last.text()));
@@ -130,13 +130,13 @@ class MailStepsEquivalenceTest {
         if (p instanceof Processed.Quarantined q) {
             return "quarantined: " + q.reason();
         }
-        if (p instanceof Processed.Removed r) {
+        if (p instanceof Processed.Dropped r) {
             return "removed: " + r.drop().reason() + " (" + r.drop().detail() + ")";
         }
         return "kept";
     }
 
     private static Document document(Processed p) {
-        return p instanceof Processed.Kept k ? k.document() : ((Processed.Removed) p).document();
+        return p instanceof Processed.Kept k ? k.document() : ((Processed.Dropped) p).document();
     }
 }

@@ -21,8 +21,9 @@ import static dev.kiln.model.TransformerBlock.QKV_BIAS;
 import static dev.kiln.model.TransformerBlock.QKV_WEIGHT;
 
 /**
- * Test reference: one pre-LayerNorm GPT block (GPT-2 / nanoGPT {@code Block}) written as a SameDiff layer, which
- * {@link TransformerBlock} (hand-written forward and backward, the one models use) is tested against. Same math:
+ * Test reference: one whole pre-LayerNorm GPT block (GPT-2 / nanoGPT {@code Block}: causal attention and MLP, each
+ * with its LayerNorm and residual) written as a SameDiff layer, which {@link TransformerBlock} (hand-written forward
+ * and backward, the one models use) is tested against. Same math:
  * <pre>
  *   x = x + proj(causal_attention(ln_1(x)))
  *   x = x + mlp(ln_2(x))          mlp = W_out · gelu(W_fc · h)
@@ -32,17 +33,17 @@ import static dev.kiln.model.TransformerBlock.QKV_WEIGHT;
  * Works on DL4J's recurrent layout {@code [B, C, T]}; internally on rows {@code [B*T, C]} so every projection is
  * one matrix product.
  */
-public class CausalSelfAttentionBlock extends CompensatedSameDiffLayer {
+public class SameDiffTransformerBlock extends CompensatedSameDiffLayer {
 
 
     private int heads;
     private int mlpRatio;
     private int totalLayers;
 
-    public CausalSelfAttentionBlock() {
+    public SameDiffTransformerBlock() {
     }
 
-    public CausalSelfAttentionBlock(GptConfig config) {
+    public SameDiffTransformerBlock(GptConfig config) {
         super(config.dModel(), config.contextLength());
         this.heads = config.heads();
         this.mlpRatio = config.mlpRatio();
