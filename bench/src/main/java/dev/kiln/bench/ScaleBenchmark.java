@@ -171,12 +171,14 @@ public final class ScaleBenchmark {
             long trained = 0;
             for (int i = 0; i <= rounds; i++) {
                 long t0 = System.nanoTime();
-                RoundStats st = runner.run(global, every, false);
+                // A short warm-up round (JIT, ND4J's workspaces learn their sizes), then rounds of average-every steps.
+                int steps = i == 0 ? Math.min(2, every) : every;
+                RoundStats st = runner.run(global, steps, false);
                 double wall = (System.nanoTime() - t0) / 1e9;
                 double avg = Math.max(0, wall - st.computeSeconds());
                 long moved = runner instanceof SparkAveraging s ? s.lastRoundBytes() : 0;
                 System.out.printf(Locale.ROOT, "round %d%s: %.1f s (%.2f s a step), averaging %.1f s, moved %.1f MB, loss %.3f%n",
-                        i, i == 0 ? " (warm-up)" : "", wall, wall / every, avg, moved / 1e6, st.meanLoss());
+                        i, i == 0 ? " (warm-up)" : "", wall, wall / steps, avg, moved / 1e6, st.meanLoss());
                 if (i > 0) {
                     seconds += wall;
                     averaging += avg;
