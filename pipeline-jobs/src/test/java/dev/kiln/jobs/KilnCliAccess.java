@@ -14,7 +14,7 @@ public final class KilnCliAccess {
     public record Result(int exitCode, String output) {
     }
 
-    public static Path repoRoot() {
+    static Path repoRoot() {
         Path p = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
         while (p != null && !Files.isRegularFile(p.resolve("bin/kiln"))) {
             p = p.getParent();
@@ -25,7 +25,8 @@ public final class KilnCliAccess {
         return p;
     }
 
-    public static Result run(Map<String, String> env, int timeoutSeconds, String... args) throws IOException, InterruptedException {
+    /** {@code bin/kiln ARGS} from the repository root with {@code env}, output and errors merged, not started. */
+    static ProcessBuilder command(Map<String, String> env, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(repoRoot().resolve("bin/kiln").toString());
         cmd.addAll(List.of(args));
@@ -33,6 +34,11 @@ public final class KilnCliAccess {
         pb.environment().remove("SPARK_HOME");
         pb.environment().remove("KILN_MASTER");
         pb.environment().putAll(env);
+        return pb;
+    }
+
+    public static Result run(Map<String, String> env, int timeoutSeconds, String... args) throws IOException, InterruptedException {
+        ProcessBuilder pb = command(env, args);
         Path log = Files.createTempFile("kiln-cli-", ".log");
         pb.redirectOutput(log.toFile());
         Process p = pb.start();

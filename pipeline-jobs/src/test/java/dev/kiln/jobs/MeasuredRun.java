@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -21,13 +19,7 @@ public record MeasuredRun(int exitCode, String output, long launchedPeak, Map<Lo
 
     public static MeasuredRun of(Map<String, String> env, int timeoutSeconds, String marker, String... args)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(KilnCliAccess.repoRoot().resolve("bin/kiln").toString());
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(KilnCliAccess.repoRoot().toFile()).redirectErrorStream(true);
-        pb.environment().remove("SPARK_HOME");
-        pb.environment().remove("KILN_MASTER");
-        pb.environment().putAll(env);
+        ProcessBuilder pb = KilnCliAccess.command(env, args);
         Path log = Files.createTempFile("kiln-cli-", ".log");
         pb.redirectOutput(log.toFile());
         Process p = pb.start();

@@ -3,21 +3,16 @@ package dev.kiln.train.parallel;
 import com.typesafe.config.Config;
 import dev.kiln.model.GptConfig;
 import dev.kiln.testing.LocalSpark;
+import dev.kiln.testing.TaskBinaryWarnings;
 import dev.kiln.train.SotuShards;
 import dev.kiln.train.TinyRuns;
 import dev.kiln.train.TrainConfig;
 import dev.kiln.train.data.ExampleBatches;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.Logger;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -28,42 +23,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class TaskClosureTest {
     @Test
-    void roundsOfAFineTuneSizedExampleSetBroadcastNoLargeTaskBinary() {
-        List<String> warnings = new CopyOnWriteArrayList<>();
-        AbstractAppender capture = new AbstractAppender("task-binary-capture", null, null, true, Property.EMPTY_ARRAY) {
-            @Override
-            public void append(LogEvent event) {
-                String m = event.getMessage().getFormattedMessage();
-                if (m.contains("Broadcasting large task binary")) {
-                    warnings.add(m);
-                }
+    void roundsOfAFineTuneSizedExampleSetBroadcastNoLargeTaskBinary() throws Exception {
+        Config c = TinyRuns.config("unused", "unused", Map.of("batch-size", "4", "parallel.workers", "2",
+                "parallel.average-every", "2"));
+        TrainConfig cfg = TrainConfig.from(c);
+        GptConfig shape = new GptConfig(SotuShards.VOCAB, TinyRuns.CONTEXT, 64, 2, 4, 4);
+        int[][] rows = new int[32_768][TinyRuns.CONTEXT + 1];
+        Random r = new Random(3);
+        for (int[] row : rows) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] = r.nextInt(SotuShards.VOCAB);
             }
-        };
-        capture.start();
-        Logger dag = (Logger) LogManager.getLogger("org.apache.spark.scheduler.DAGScheduler");
-        dag.addAppender(capture);
-        try {
-            Config c = TinyRuns.config("unused", "unused", Map.of("batch-size", "4", "parallel.workers", "2",
-                    "parallel.average-every", "2"));
-            TrainConfig cfg = TrainConfig.from(c);
-            GptConfig shape = new GptConfig(SotuShards.VOCAB, TinyRuns.CONTEXT, 64, 2, 4, 4);
-            int[][] rows = new int[32_768][TinyRuns.CONTEXT + 1];
-            Random r = new Random(3);
-            for (int[] row : rows) {
-                for (int j = 0; j < row.length; j++) {
-                    row[j] = r.nextInt(SotuShards.VOCAB);
-                }
-            }
-            Replica global = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
+        }
+        Replica global = Replica.create(shape, cfg.engine(), cfg.learningRateSchedule());
+        List<String> warnings = TaskBinaryWarnings.during(() -> {
             try (SparkAveraging runner = new SparkAveraging(LocalSpark.get(), cfg.engine(),
                     new ReplicaFactory.Pretrain(shape, cfg.engine(), cfg.learningRateSchedule()),
                     new ExampleBatches.Factory(rows, 1), "finetune")) {
                 runner.run(global, 2);
                 runner.run(global, 2);
             }
-        } finally {
-            dag.removeAppender(capture);
-        }
+        });
         assertEquals(List.of(), warnings);
     }
 }
